@@ -1,0 +1,3 @@
+"""sheetsync: validate and consolidate coaching and team spreadsheets into one trustworthy view."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,142 @@
+"""Findings: every problem sheetsync notices, with a stable code and an exact position.
+
+A finding is written for the coach who will fix it: ``message`` says what is wrong in plain words
+and ``hint`` says what to do. ``code`` is a stable kebab-case identifier that scripts can match on.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+from typing import Any, Iterable
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return {"error": 0, "warning": 1, "info": 2}[self.value]
+
+
+CODES: dict[str, str] = {
+    # workbook and tab structure
+    "unreadable-source": "The file or spreadsheet could not be read",
+    "no-sources": "No source files matched",
+    "unknown-kind": "The workbook kind could not be recognised",
+    "missing-tab": "An expected tab is missing",
+    "missing-header": "No header row was found",
+    "missing-column": "A required column is missing",
+    "unknown-column": "A column sheetsync does not use",
+    "duplicate-column": "Two columns map to the same field",
+    "source-too-large": "The file is larger than the configured limit",
+    "stale-source": "A source failed; its last good data is shown",
+    # cells
+    "missing-required": "A required value is blank",
+    "bad-date": "Not a date",
+    "bad-time": "Not a time of day",
+    "bad-number": "Not a number",
+    "bad-percent": "Not a percentage",
+    "bad-yes-no": "Not yes or no",
+    "bad-choice": "Not one of the allowed values",
+    "unknown-activity": "An activity that is not in the activity list",
+    "out-of-range": "A value outside the allowed range",
+    "formula-error": "A formula shows an error",
+    "future-date": "A date after the as-of date",
+    "duplicate-week": "The same week appears twice",
+    "inconsistent-value": "Values that disagree with each other",
+    "cell-too-long": "A very long cell was shortened",
+    # analytics flags
+    "team-off-track": "A team is off track",
+    "team-at-risk": "A team is at risk",
+    "team-stale": "A team has not reported the latest week",
+    "team-raise-goal": "A team is well above its goal line",
+    "missing-weeks": "Weeks without a value",
+    "overdue-actions": "Action steps past their due date",
+    "low-coaching-share": "Coaching share below target",
+    "outside-role-time": "Time logged outside the coaching role",
+    "stale-contacts": "Teachers not contacted recently",
+    "stalled-cycles": "Coaching cycles without a recent update",
+    "writeback-unsupported": "Flags cannot be written into this file format",
+    "writeback-failed": "Flags could not be written back",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem or notice, addressed to a cell where possible."""
+
+    code: str
+    severity: Severity
+    message: str
+    hint: str = ""
+    source: str = ""
+    file: str = ""
+    tab: str = ""
+    cell: str = ""
+    value: Any = None
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["severity"] = self.severity.value
+        data["value"] = None if self.value is None else str(self.value)
+        return data
+
+    def sort_key(self) -> tuple:
+        return (self.severity.rank, self.source, self.tab, _cell_sort_key(self.cell), self.code)
+
+
+def _cell_sort_key(cell: str) -> tuple[int, str]:
+    digits = "".join(ch for ch in cell if ch.isdigit())
+    letters = "".join(ch for ch in cell if ch.isalpha())
+    return (int(digits) if digits else 0, letters.rjust(3))
+
+
+@dataclass
+class Findings:
+    """An ordered collection of findings, the "report" of a validation or run."""
+
+    items: list[Finding] = field(default_factory=list)
+
+    def add(self, finding: Finding) -> None:
+        self.items.append(finding)
+
+    def extend(self, findings: Iterable[Finding]) -> None:
+        self.items.extend(findings)
+
+    def __iter__(self):
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def by_severity(self) -> dict[str, int]:
+        counts = Counter(f.severity.value for f in self.items)
+        return {s.value: counts.get(s.value, 0) for s in Severity}
+
+    @property
+    def has_errors(self) -> bool:
+        return any(f.severity is Severity.ERROR for f in self.items)
+
+    def sorted(self) -> list[Finding]:
+        return sorted(self.items, key=Finding.sort_key)
+
+    def with_code(self, code: str) -> list[Finding]:
+        return [f for f in self.items if f.code == code]
+
+
+def column_letter(index: int) -> str:
+    """1-based column index to letters: 1 -> A, 27 -> AA."""
+    letters = ""
+    while index > 0:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def a1(row: int, col: int) -> str:
+    """1-based row and column to an A1 reference."""
+    return f"{column_letter(col)}{row}"

@@ -1,0 +1,203 @@
+"""Workbook schemas, loaded from the TOML files in ``sheet_templates/``.
+
+The TOML files are the only declaration of tabs and columns: the template generator, the header
+finder and the validator all read them through this module. A config may add aliases and rename
+tabs (see :func:`with_overrides`).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field, replace
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+COLUMN_TYPES = ("text", "int", "number", "percent", "metric", "date", "time", "yesno", "choice",
+                "activity")
+WorkbookKind = Literal["team", "coach"]
+
+
+def templates_dir() -> Path:
+    """The folder holding the schema TOML files (the repo's, or the copy bundled in the wheel)."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "sheet_templates", here / "_bundled" / "sheet_templates"):
+        if (candidate / "team_tracker.toml").is_file():
+            return candidate
+    raise FileNotFoundError("sheet_templates/ with the workbook schemas was not found")
+
+
+def normalise_label(text: Any) -> str:
+    """Fold a header or label for matching: case, spacing and punctuation are ignored."""
+    return re.sub(r"[^a-z0-9]+", "", str(text).casefold())
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    key: str
+    name: str
+    type: str
+    aliases: tuple[str, ...] = ()
+    required: bool = False
+    private: bool = False
+    no_future: bool = False  # a date of something that already happened: warn when after as-of
+    choices: tuple[str, ...] = ()
+    choice_aliases: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+    min: float | None = None
+    max: float | None = None
+    width: float | None = None
+    description: str = ""
+    example: Any = None
+
+    def labels(self) -> set[str]:
+        """Every normalised header text that names this column."""
+        return {normalise_label(self.name), normalise_label(self.key),
+                *(normalise_label(a) for a in self.aliases)}
+
+
+@dataclass(frozen=True)
+class TabSpec:
+    name: str
+    layout: Literal["table", "form"]
+    columns: tuple[ColumnSpec, ...]
+    aliases: tuple[str, ...] = ()
+    required: bool = True
+    description: str = ""
+
+    def labels(self) -> set[str]:
+        return {normalise_label(self.name), *(normalise_label(a) for a in self.aliases)}
+
+    def column(self, key: str) -> ColumnSpec:
+        for col in self.columns:
+            if col.key == key:
+                return col
+        raise KeyError(key)
+
+    @property
+    def private_keys(self) -> set[str]:
+        return {c.key for c in self.columns if c.private}
+
+
+@dataclass(frozen=True)
+class WorkbookSchema:
+    kind: WorkbookKind
+    title: str
+    file_name: str
+    tabs: tuple[TabSpec, ...]
+    description: str = ""
+
+    def tab(self, name: str) -> TabSpec:
+        for tab in self.tabs:
+            if tab.name == name:
+                return tab
+        raise KeyError(name)
+
+
+class SchemaError(ValueError):
+    """A schema file is malformed (a bug in sheet_templates/, not in users' data)."""
+
+
+def _column(raw: dict[str, Any], where: str) -> ColumnSpec:
+    try:
+        col = ColumnSpec(
+            key=raw["key"], name=raw["name"], type=raw["type"],
+            aliases=tuple(raw.get("aliases", ())), required=bool(raw.get("required", False)),
+            private=bool(raw.get("private", False)),
+            no_future=bool(raw.get("no_future", False)), choices=tuple(raw.get("choices", ())),
+            choice_aliases=dict(raw.get("choice_aliases", {})),
+            min=raw.get("min"), max=raw.get("max"), width=raw.get("width"),
+            description=raw.get("description", ""), example=raw.get("example"),
+        )
+    except KeyError as exc:
+        raise SchemaError(f"{where}: column is missing '{exc.args[0]}'") from None
+    if col.type not in COLUMN_TYPES:
+        raise SchemaError(f"{where}: column {col.key!r} has unknown type {col.type!r}")
+    return col
+
+
+def parse_schema(data: dict[str, Any], where: str = "schema") -> WorkbookSchema:
+    """Build a :class:`WorkbookSchema` from the parsed TOML of a schema file."""
+    tabs = []
+    for raw_tab in data.get("tabs", []):
+        tab_where = f"{where} tab {raw_tab.get('name')!r}"
+        columns = tuple(_column(c, tab_where) for c in raw_tab.get("columns", []))
+        keys = [c.key for c in columns]
+        if len(keys) != len(set(keys)):
+            raise SchemaError(f"{tab_where}: duplicate column keys")
+        tabs.append(TabSpec(
+            name=raw_tab["name"], layout=raw_tab.get("layout", "table"), columns=columns,
+            aliases=tuple(raw_tab.get("aliases", ())), required=bool(raw_tab.get("required", True)),
+            description=raw_tab.get("description", ""),
+        ))
+    return WorkbookSchema(kind=data["kind"], title=data["title"], file_name=data["file_name"],
+                          tabs=tuple(tabs), description=data.get("description", ""))
+
+
+@cache
+def load_schema(kind: WorkbookKind) -> WorkbookSchema:
+    """The built-in schema for a workbook kind ("team" or "coach")."""
+    file = {"team": "team_tracker.toml", "coach": "coach_workbook.toml"}[kind]
+    path = templates_dir() / file
+    with path.open("rb") as fh:
+        return parse_schema(tomllib.load(fh), where=str(path.name))
+
+
+def with_overrides(schema: WorkbookSchema, tab_names: dict[str, str],
+                   aliases: dict[str, list[str]]) -> WorkbookSchema:
+    """Apply a config's tab renames and extra aliases.
+
+    ``tab_names`` maps a canonical tab name to the name a district uses (the canonical name and
+    its aliases keep working). ``aliases`` maps a column key, or "Tab.key", to extra header texts.
+    """
+    tabs = []
+    for tab in schema.tabs:
+        extra_tab = (tab_names[tab.name],) if tab.name in tab_names else ()
+        cols = []
+        for col in tab.columns:
+            extra = [*aliases.get(col.key, ()), *aliases.get(f"{tab.name}.{col.key}", ())]
+            cols.append(replace(col, aliases=col.aliases + tuple(extra)) if extra else col)
+        tabs.append(replace(tab, aliases=tab.aliases + extra_tab, columns=tuple(cols)))
+    return replace(schema, tabs=tuple(tabs))
+
+
+@dataclass(frozen=True)
+class Activity:
+    name: str
+    group: str
+    aliases: tuple[str, ...] = ()
+    outside_role: bool = False
+
+
+@dataclass(frozen=True)
+class ActivityCatalog:
+    """The configurable list of time-log activities and their groups."""
+
+    groups: tuple[str, ...]
+    activities: tuple[Activity, ...]
+
+    @property
+    def coaching_group(self) -> str:
+        return self.groups[0]
+
+    def lookup(self) -> dict[str, Activity]:
+        """Normalised name or alias -> activity."""
+        table: dict[str, Activity] = {}
+        for act in self.activities:
+            for label in (act.name, *act.aliases):
+                table[normalise_label(label)] = act
+        return table
+
+
+def parse_activities(data: dict[str, Any]) -> ActivityCatalog:
+    groups = tuple(data.get("groups", ()))
+    acts = tuple(Activity(name=a["name"], group=a["group"], aliases=tuple(a.get("aliases", ())),
+                          outside_role=bool(a.get("outside_role", False)))
+                 for a in data.get("activity", []))
+    return ActivityCatalog(groups=groups, activities=acts)
+
+
+@cache
+def default_activities() -> ActivityCatalog:
+    with (templates_dir() / "activities.toml").open("rb") as fh:
+        return parse_activities(tomllib.load(fh))
