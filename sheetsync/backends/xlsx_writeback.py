@@ -1,0 +1,929 @@
+"""Write the managed ``Sheetsync Flags`` tab back into a coach's own Excel workbook, losslessly.
+
+Offline coaches keep their data in ``.xlsx`` / ``.xlsm`` files on a shared drive; with
+``write_back = true`` sheetsync puts their flags where they work. Loading and saving such a file
+with openpyxl would silently drop pivot tables, images, macros and more, so this module edits the
+OOXML zip package *surgically* instead. Afterwards every part is byte-identical except:
+
+* the workbook index (``xl/workbook.xml``) and its relationships, only when a tab is added;
+* ``[Content_Types].xml``, only when a tab is added;
+* ``xl/styles.xml``, only ever appended to (a bold header font and two cell formats at the end,
+  reused on later writes), so every existing style index keeps its meaning;
+* the managed sheet part itself, which is replaced in place on later writes.
+
+Document properties (``docProps/*``) are allowed to change but are left alone.
+
+Ownership: a tab counts as sheetsync's when the workbook holds a hidden, sheet-scoped defined
+name :data:`MANAGED_MARKER` on it. Excel keeps sheet-scoped names attached to their sheet when
+tabs are moved or renamed and deletes them with the sheet, and the marker lives in the workbook
+index, which may change anyway. A same-named tab without the marker is the user's: sheetsync
+refuses to touch it.
+
+Exceptions (all subclasses of :class:`~sheetsync.backends.base.TargetWriteError`, each with a
+stable ``code``, a coach-facing ``message`` and a ``hint``)::
+
+    WritebackError                      writeback-failed
+    ├── UnsupportedFormatError          writeback-unsupported-format   (.xls, .ods, .xlsb, ...)
+    ├── WorkbookLockedError             workbook-locked   (transient: open in Excel, read-only)
+    ├── WorkbookTooLargeError           workbook-too-large   (zip bomb guard)
+    ├── DamagedWorkbookError            workbook-unreadable
+    ├── ProtectedWorkbookError          workbook-protected   (structure locked)
+    └── TabNotOwnedError                flags-tab-not-ours
+
+Whenever one of them is raised the source file is byte-identical to what it was.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import posixpath
+import re
+import stat
+import tempfile
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+from numbers import Integral, Real
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+from sheetsync.backends.base import TargetWriteError
+
+__all__ = [
+    "DEFAULT_MAX_PARTS",
+    "DEFAULT_MAX_UNCOMPRESSED_BYTES",
+    "DEFAULT_TAB_NAME",
+    "MANAGED_MARKER",
+    "MAX_CELL_CHARS",
+    "WRITABLE_SUFFIXES",
+    "DamagedWorkbookError",
+    "ProtectedWorkbookError",
+    "TabNotOwnedError",
+    "UnsupportedFormatError",
+    "WorkbookLockedError",
+    "WorkbookTooLargeError",
+    "WritebackError",
+    "WritebackResult",
+    "supports_write_back",
+    "write_flags_tab",
+]
+
+DEFAULT_TAB_NAME = "Sheetsync Flags"
+MANAGED_MARKER = "_sheetsync_managed"
+"""Hidden sheet-scoped defined name that marks a tab as written by sheetsync."""
+
+MAX_CELL_CHARS = 32_767
+"""Excel's limit on the text in one cell (counted in UTF-16 code units, as Excel does)."""
+
+DEFAULT_MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
+DEFAULT_MAX_PARTS = 20_000
+
+WRITABLE_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xltx", ".xltm"})
+_KNOWN_UNWRITABLE = {
+    ".xls": "the old Excel 97-2003 format (.xls)",
+    ".xlsb": "the Excel binary format (.xlsb)",
+    ".ods": "the OpenDocument format (.ods)",
+    ".csv": "a CSV file",
+}
+
+_EXCEL_MAX_ROWS = 1_048_576
+_EXCEL_MAX_COLS = 16_384
+# Excel keeps 15 significant digits; larger integers (IDs, phone numbers) are written as text.
+_EXACT_INT_LIMIT = 10**15
+
+_NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_NS_STRICT_MAIN = "http://purl.oclc.org/ooxml/spreadsheetml/main"
+_NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+_NS_CT = "http://schemas.openxmlformats.org/package/2006/content-types"
+_REL_OFFICE_DOCUMENT = _NS_REL + "/officeDocument"
+_REL_WORKSHEET = _NS_REL + "/worksheet"
+_CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+_EDITABLE_MAIN_CONTENT_TYPES = {
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.template.main+xml",
+    "application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+    "application/vnd.ms-excel.template.macroEnabled.main+xml",
+}
+
+# Elements that follow <definedNames> in CT_Workbook; a new <definedNames> goes before the first.
+_AFTER_DEFINED_NAMES = (
+    "calcPr", "oleSize", "customWorkbookViews", "pivotCaches", "smartTagPr", "smartTagTypes",
+    "webPublishing", "fileRecoveryPr", "webPublishObjects", "extLst",
+)
+_ILLEGAL_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# Excel decodes "_xHHHH_" in cell text as an escaped character; "_x005F_" protects a literal one.
+_OOXML_ESCAPE_LOOKALIKE = re.compile("_(x[0-9A-Fa-f]{4}_)")
+_FORMULA_LIKE_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+_INVALID_TAB_CHARS = re.compile(r"[\[\]:*?/\\]")
+_ATTRS = r"""(?P<attrs>(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*"""
+
+
+class WritebackError(TargetWriteError):
+    """The flags tab could not be written back; the workbook was left exactly as it was."""
+
+    code = "writeback-failed"
+
+    def __init__(self, message: str, *, hint: str = "", transient: bool = False) -> None:
+        super().__init__(message, hint=hint, transient=transient)
+
+
+class UnsupportedFormatError(WritebackError):
+    """The file's format cannot take a write-back (.xls, .ods, .xlsb, ...)."""
+
+    code = "writeback-unsupported-format"
+
+
+class WorkbookLockedError(WritebackError):
+    """The file is open in Excel/LibreOffice, read-only, or could not be replaced."""
+
+    code = "workbook-locked"
+
+    def __init__(self, message: str, *, hint: str = "") -> None:
+        super().__init__(message, hint=hint, transient=True)
+
+
+class WorkbookTooLargeError(WritebackError):
+    """The package unpacks to more than the configured limit (a zip bomb guard)."""
+
+    code = "workbook-too-large"
+
+
+class DamagedWorkbookError(WritebackError):
+    """The file is not a workbook package sheetsync can edit safely."""
+
+    code = "workbook-unreadable"
+
+
+class ProtectedWorkbookError(WritebackError):
+    """The workbook's structure is protected, so no tab may be added."""
+
+    code = "workbook-protected"
+
+
+class TabNotOwnedError(WritebackError):
+    """A tab with the managed name exists but was not created by sheetsync."""
+
+    code = "flags-tab-not-ours"
+
+
+@dataclass(frozen=True)
+class WritebackResult:
+    """What a successful write-back did."""
+
+    path: Path
+    tab_name: str
+    sheet_part: str  # e.g. "xl/worksheets/sheet4.xml"
+    replaced: bool  # True when an earlier sheetsync tab was replaced in place
+    rows_written: int  # data rows, not counting the header
+    changed_parts: tuple[str, ...]  # every part whose bytes differ from before (or are new)
+    truncated_cells: int = 0  # cells cut to MAX_CELL_CHARS
+
+
+def supports_write_back(path: Path | str) -> bool:
+    """Whether a file of this kind can take a flags write-back (judged by its extension)."""
+    return Path(path).suffix.lower() in WRITABLE_SUFFIXES
+
+
+def write_flags_tab(
+    path: Path | str,
+    header: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    *,
+    tab_name: str = DEFAULT_TAB_NAME,
+    max_uncompressed_bytes: int = DEFAULT_MAX_UNCOMPRESSED_BYTES,
+    max_parts: int = DEFAULT_MAX_PARTS,
+) -> WritebackResult:
+    """Write (or replace) sheetsync's managed tab inside the Excel workbook at ``path``.
+
+    ``header`` becomes a bold, frozen first row; ``rows`` follow. Strings are always written as
+    literal text (never formulas), numbers and booleans as such, dates as ISO text, ``None`` as an
+    empty cell. The file is replaced atomically; on any :class:`WritebackError` it is untouched.
+    """
+    source = Path(path)
+    _check_format(source)
+    _check_tab_name(tab_name)
+    if len(rows) + 1 > _EXCEL_MAX_ROWS or max((len(r) for r in [header, *rows]), default=0) > (
+        _EXCEL_MAX_COLS
+    ):
+        raise WritebackError(
+            f"{len(rows)} flags do not fit on one Excel tab.",
+            hint="Fix the most common problems first; the full list is in the Flags output.",
+        )
+    target = _resolve_target(source)
+    _check_not_locked(target)
+    try:
+        before = target.stat()
+        original = target.read_bytes()
+    except PermissionError as exc:
+        raise _locked(target, "sheetsync is not allowed to read it") from exc
+    except OSError as exc:
+        raise WritebackError(f"Could not read {target.name}: {exc.strerror or exc}.") from exc
+
+    package = _Package.open(original, target.name, max_uncompressed_bytes, max_parts)
+    plan = _plan_sheet(package, tab_name)
+    styles = _add_styles(package)
+    sheet_xml, truncated = _render_sheet(header, rows, styles)
+    package.set(plan.sheet_part, sheet_xml)
+    new_bytes = package.to_bytes()
+
+    _replace_atomically(target, new_bytes, before)
+    return WritebackResult(
+        path=target,
+        tab_name=tab_name,
+        sheet_part=plan.sheet_part,
+        replaced=plan.replaced,
+        rows_written=len(rows),
+        changed_parts=tuple(package.changed_parts()),
+        truncated_cells=truncated,
+    )
+
+
+# --------------------------------------------------------------------------- checks before I/O
+
+
+def _check_format(path: Path) -> None:
+    suffix = path.suffix.lower()
+    if suffix in WRITABLE_SUFFIXES:
+        return
+    kind = _KNOWN_UNWRITABLE.get(suffix, f"a '{suffix or 'no extension'}' file")
+    raise UnsupportedFormatError(
+        f"Flags cannot be written into {path.name}: it is {kind}, which sheetsync can read but "
+        "not write back into.",
+        hint="Save the workbook as .xlsx (File > Save As > Excel Workbook) to see flags in it, "
+        "or turn write_back off for this source.",
+    )
+
+
+def _check_tab_name(name: str) -> None:
+    if (not name or len(name) > 31 or _INVALID_TAB_CHARS.search(name)
+            or name.startswith("'") or name.endswith("'") or name.lower() == "history"):
+        raise WritebackError(
+            f"'{name}' cannot be used as an Excel tab name.",
+            hint="Tab names have 1 to 31 characters, none of [ ] : * ? / \\, and do not start "
+            "or end with an apostrophe.",
+        )
+
+
+def _resolve_target(path: Path) -> Path:
+    # Replace the real file, not a symlink pointing at it.
+    try:
+        target = path.resolve(strict=True)
+    except FileNotFoundError as exc:
+        raise WritebackError(
+            f"{path.name} was not found, so no flags were written into it.",
+            hint="Check the source path in the config.",
+        ) from exc
+    except OSError as exc:
+        raise WritebackError(f"Could not open {path.name}: {exc.strerror or exc}.") from exc
+    if not target.is_file():
+        raise WritebackError(f"{path.name} is not a file, so no flags were written into it.")
+    return target
+
+
+def _check_not_locked(path: Path) -> None:
+    excel_owner = path.with_name("~$" + path.name)
+    libreoffice_lock = path.with_name(".~lock." + path.name + "#")
+    for lock in (excel_owner, libreoffice_lock):
+        if lock.exists():
+            raise WorkbookLockedError(
+                f"{path.name} is open in a spreadsheet program (lock file {lock.name}), so "
+                "sheetsync did not write its flags into it.",
+                hint="Close the workbook and run sheetsync again. If it is already closed, "
+                f"delete the leftover lock file {lock.name}.",
+            )
+    mode = path.stat().st_mode
+    if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(path, os.W_OK):
+        raise _locked(path, "it is read-only")
+    if not os.access(path.parent, os.W_OK):
+        raise _locked(path, "its folder is read-only")
+
+
+def _locked(path: Path, why: str) -> WorkbookLockedError:
+    return WorkbookLockedError(
+        f"Flags were not written into {path.name}: {why}. The file was left unchanged.",
+        hint="Close the workbook in Excel and make sure the file and its folder can be written, "
+        "or turn write_back off for this source.",
+    )
+
+
+# --------------------------------------------------------------------------- the zip package
+
+
+class _Package:
+    """The parts of an OOXML zip, with the edits made so far."""
+
+    def __init__(self, zf: zipfile.ZipFile, parts: dict[str, bytes], filename: str) -> None:
+        self._zip = zf
+        self._original = parts
+        self._parts = dict(parts)
+        self._by_lower = {name.lower(): name for name in parts}
+        self.filename = filename
+
+    @classmethod
+    def open(cls, data: bytes, filename: str, max_bytes: int, max_parts: int) -> _Package:
+        damaged = DamagedWorkbookError(
+            f"{filename} is not an Excel workbook sheetsync can open.",
+            hint="Check that it opens in Excel and is not password-protected; save it again as "
+            ".xlsx if needed.",
+        )
+        if data[:4] == b"\xd0\xcf\x11\xe0":
+            # Compound File: an encrypted (password-protected) workbook or a renamed .xls.
+            raise DamagedWorkbookError(
+                f"{filename} is password-protected or in the old .xls format, so flags cannot be "
+                "written into it.",
+                hint="Remove the password (or save as .xlsx) to see flags in the workbook.",
+            )
+        try:
+            zf = zipfile.ZipFile(io.BytesIO(data))
+            infos = zf.infolist()
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
+            raise damaged from exc
+        if len(infos) > max_parts:
+            raise WorkbookTooLargeError(
+                f"{filename} holds {len(infos)} parts, more than the limit of {max_parts}.",
+                hint="This does not look like a normal workbook; check the file.",
+            )
+        # Python's zipfile never inflates a member past its declared size (a liar fails its CRC),
+        # so the declared sizes bound what reading can cost.
+        declared = sum(info.file_size for info in infos)
+        if declared > max_bytes:
+            raise WorkbookTooLargeError(
+                f"{filename} unpacks to {declared:,} bytes, more than the limit of "
+                f"{max_bytes:,}, so sheetsync did not open it.",
+                hint="Raise the limit in the config if this really is a coach's workbook.",
+            )
+        names = [info.filename for info in infos]
+        if len({name.lower() for name in names}) != len(names):
+            raise damaged
+        parts: dict[str, bytes] = {}
+        try:
+            for info in infos:
+                if not info.is_dir():
+                    parts[info.filename] = zf.read(info)
+        except (zipfile.BadZipFile, NotImplementedError, OSError, ValueError,
+                EOFError, RuntimeError) as exc:
+            # RuntimeError: a member needs a password.
+            raise damaged from exc
+        return cls(zf, parts, filename)
+
+    def find(self, name: str) -> str | None:
+        """The stored spelling of part ``name`` (OPC part names are case-insensitive)."""
+        return self._by_lower.get(name.lstrip("/").lower())
+
+    def xml(self, name: str) -> str:
+        stored = self.find(name)
+        if stored is None:
+            raise self.damaged(f"part {name} is missing")
+        data = self._parts[stored]
+        if b"<!DOCTYPE" in data[:4096].upper() or b"<!ENTITY" in data[:4096].upper():
+            # OOXML never uses DTDs; refusing them rules out entity-expansion tricks.
+            raise self.damaged(f"part {name} declares a DTD")
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise self.damaged(f"part {name} is not UTF-8") from exc
+
+    def tree(self, name: str) -> ET.Element:
+        try:
+            return ET.fromstring(self.xml(name).lstrip("\ufeff"))
+        except ET.ParseError as exc:
+            raise self.damaged(f"part {name} is not well-formed XML") from exc
+
+    def set(self, name: str, data: bytes | str) -> None:
+        stored = self.find(name) or name
+        self._parts[stored] = data.encode("utf-8") if isinstance(data, str) else data
+        self._by_lower[stored.lower()] = stored
+
+    def changed_parts(self) -> list[str]:
+        return [n for n, d in self._parts.items() if self._original.get(n) != d]
+
+    def damaged(self, detail: str) -> DamagedWorkbookError:
+        return DamagedWorkbookError(
+            f"{self.filename} could not be edited safely ({detail}); flags were not written.",
+            hint="Open and save the workbook in Excel, then run sheetsync again.",
+        )
+
+    def to_bytes(self) -> bytes:
+        """Re-pack: unchanged parts keep their bytes and zip metadata; new parts go at the end."""
+        for name in self.changed_parts():
+            if name.endswith((".xml", ".rels")):
+                self.tree(name)  # never write a part we cannot parse back
+        out = io.BytesIO()
+        original_infos = [i for i in self._zip.infolist() if not i.is_dir()]
+        stamp = next((i.date_time for i in original_infos), (1980, 1, 1, 0, 0, 0))
+        with zipfile.ZipFile(out, "w") as zout:
+            zout.comment = self._zip.comment
+            for info in original_infos:
+                entry = zipfile.ZipInfo(info.filename, info.date_time)
+                entry.compress_type = (
+                    info.compress_type if info.compress_type == zipfile.ZIP_STORED
+                    else zipfile.ZIP_DEFLATED
+                )
+                entry.external_attr = info.external_attr
+                entry.create_system = info.create_system
+                entry.comment = info.comment
+                zout.writestr(entry, self._parts[info.filename])
+            for name, data in self._parts.items():
+                if name not in self._original:
+                    entry = zipfile.ZipInfo(name, stamp)
+                    entry.compress_type = zipfile.ZIP_DEFLATED
+                    zout.writestr(entry, data)
+        return out.getvalue()
+
+
+# --------------------------------------------------------------------------- workbook index
+
+
+@dataclass(frozen=True)
+class _SheetPlan:
+    sheet_part: str
+    replaced: bool
+
+
+def _plan_sheet(package: _Package, tab_name: str) -> _SheetPlan:
+    """Find sheetsync's tab to replace, or register a new one in the workbook index."""
+    workbook_part = _workbook_part(package)
+    rels_part = posixpath.join(
+        posixpath.dirname(workbook_part), "_rels", posixpath.basename(workbook_part) + ".rels"
+    )
+    workbook = package.tree(workbook_part)
+    if workbook.tag != f"{{{_NS_MAIN}}}workbook":
+        if workbook.tag == f"{{{_NS_STRICT_MAIN}}}workbook":
+            raise UnsupportedFormatError(
+                f"{package.filename} is saved as 'Strict Open XML', which sheetsync cannot "
+                "write flags into.",
+                hint="Save it as a regular Excel Workbook (.xlsx).",
+            )
+        raise package.damaged("the workbook index is not a SpreadsheetML workbook")
+    rels = package.tree(rels_part) if package.find(rels_part) else ET.Element("none")
+    targets = {
+        rel.get("Id"): (rel.get("Type"), _resolve(workbook_part, rel.get("Target", "")))
+        for rel in rels.iter(f"{{{_NS_PKG_REL}}}Relationship")
+        if rel.get("TargetMode") != "External"
+    }
+    sheets = workbook.findall(f"{{{_NS_MAIN}}}sheets/{{{_NS_MAIN}}}sheet")
+    marked = {
+        dn.get("localSheetId")
+        for dn in workbook.iter(f"{{{_NS_MAIN}}}definedName")
+        if (dn.get("name") or "").lower() == MANAGED_MARKER.lower()
+    }
+    for index, sheet in enumerate(sheets):
+        if (sheet.get("name") or "").casefold() != tab_name.casefold():
+            continue
+        rel_type, part = targets.get(sheet.get(f"{{{_NS_REL}}}id"), (None, None))
+        if str(index) not in marked or rel_type != _REL_WORKSHEET or part is None:
+            raise TabNotOwnedError(
+                f"{package.filename} already has a tab named '{sheet.get('name')}' that "
+                "sheetsync did not create, so sheetsync left it alone and wrote no flags.",
+                hint=f"Rename your tab '{sheet.get('name')}' (for example to 'My Flags') so "
+                "sheetsync can add its own, or turn write_back off for this source.",
+            )
+        stored = package.find(part) or part
+        return _SheetPlan(sheet_part=stored, replaced=True)
+
+    protection = workbook.find(f"{{{_NS_MAIN}}}workbookProtection")
+    if protection is not None and protection.get("lockStructure") in ("1", "true"):
+        raise ProtectedWorkbookError(
+            f"{package.filename} has a protected structure, so sheetsync cannot add its "
+            f"'{tab_name}' tab.",
+            hint="Unprotect the workbook (Review > Protect Workbook) or turn write_back off for "
+            "this source.",
+        )
+    sheet_part = _free_sheet_part(package, posixpath.dirname(workbook_part))
+    rel_id = _free_rel_id(set(targets) | {r.get("Id") for r in rels.iter()})
+    sheet_id = 1 + max((_int(s.get("sheetId")) for s in sheets), default=0)
+
+    text = package.xml(workbook_part)
+    prefix = _root_prefix(text, "workbook")
+    r_prefix = _declared_prefix(text, _NS_REL)
+    r_attr = f'{r_prefix}:id="{rel_id}"' if r_prefix else f'xmlns:r="{_NS_REL}" r:id="{rel_id}"'
+    sheet_el = f'<{prefix}sheet name="{_attr(tab_name)}" sheetId="{sheet_id}" {r_attr}/>'
+    text = _append_child(text, prefix + "sheets", sheet_el) or _fail(package, "no <sheets>")
+    marker = (
+        f'<{prefix}definedName name="{MANAGED_MARKER}" localSheetId="{len(sheets)}" hidden="1">'
+        f"{_text(_quote_sheet(tab_name))}!$A$1</{prefix}definedName>"
+    )
+    text = _add_defined_name(text, prefix, marker) or _fail(package, "no place for names")
+    package.set(workbook_part, text)
+
+    rel_target = posixpath.relpath(sheet_part, posixpath.dirname(workbook_part) or ".")
+    rel_el = f'<Relationship Id="{rel_id}" Type="{_REL_WORKSHEET}" Target="{_attr(rel_target)}"/>'
+    if package.find(rels_part):
+        rels_text = package.xml(rels_part)
+        rel_prefix = _root_prefix(rels_text, "Relationships")
+        rel_el = rel_el.replace("<Relationship ", f"<{rel_prefix}Relationship ")
+        rels_text = _append_child(rels_text, rel_prefix + "Relationships", rel_el)
+        package.set(rels_part, rels_text or _fail(package, "bad workbook relationships"))
+    else:
+        package.set(rels_part, _XML_DECL + f'<Relationships xmlns="{_NS_PKG_REL}">{rel_el}'
+                    "</Relationships>")
+
+    types_text = package.xml("[Content_Types].xml")
+    types_prefix = _root_prefix(types_text, "Types")
+    override = (f'<{types_prefix}Override PartName="/{_attr(sheet_part)}" '
+                f'ContentType="{_CT_WORKSHEET}"/>')
+    types_text = _append_child(types_text, types_prefix + "Types", override)
+    package.set("[Content_Types].xml", types_text or _fail(package, "bad content types"))
+    return _SheetPlan(sheet_part=sheet_part, replaced=False)
+
+
+def _workbook_part(package: _Package) -> str:
+    if package.find("[Content_Types].xml") is None or package.find("_rels/.rels") is None:
+        raise package.damaged("it is not an Office Open XML package")
+    root_rels = package.tree("_rels/.rels")
+    for rel in root_rels.iter(f"{{{_NS_PKG_REL}}}Relationship"):
+        if rel.get("Type") == _REL_OFFICE_DOCUMENT:
+            part = _resolve("", rel.get("Target", ""))
+            break
+    else:
+        raise package.damaged("it has no main document")
+    stored = package.find(part)
+    if stored is None:
+        raise package.damaged("its main document is missing")
+    content_type = None
+    for override in package.tree("[Content_Types].xml").iter(f"{{{_NS_CT}}}Override"):
+        if (override.get("PartName") or "").lstrip("/").lower() == stored.lower():
+            content_type = override.get("ContentType")
+    if content_type not in _EDITABLE_MAIN_CONTENT_TYPES:
+        raise UnsupportedFormatError(
+            f"{package.filename} is not a regular Excel workbook "
+            f"({content_type or 'unknown content'}), so flags cannot be written into it.",
+            hint="Save it as an Excel Workbook (.xlsx) or turn write_back off for this source.",
+        )
+    return stored
+
+
+def _free_sheet_part(package: _Package, workbook_dir: str) -> str:
+    number = 1
+    while True:
+        part = posixpath.join(workbook_dir, "worksheets", f"sheet{number}.xml")
+        rels = posixpath.join(workbook_dir, "worksheets", "_rels", f"sheet{number}.xml.rels")
+        if package.find(part) is None and package.find(rels) is None:
+            return part
+        number += 1
+
+
+def _free_rel_id(taken: set[str | None]) -> str:
+    number = len(taken) + 1
+    while f"rId{number}" in taken:
+        number += 1
+    return f"rId{number}"
+
+
+def _add_defined_name(text: str, prefix: str, marker: str) -> str | None:
+    appended = _append_child(text, prefix + "definedNames", marker)
+    if appended is not None:
+        return appended
+    # No <definedNames> yet: it belongs after <sheets> (and functionGroups/externalReferences),
+    # before the first of the elements that CT_Workbook puts after it.
+    sheets_end = re.compile(rf"</{re.escape(prefix)}sheets\s*>").search(text)
+    if sheets_end is None:
+        return None
+    following = re.compile(
+        rf"<{re.escape(prefix)}(?:{'|'.join(_AFTER_DEFINED_NAMES)})(?=[\s/>])"
+        rf"|</{re.escape(prefix)}workbook\s*>"
+    ).search(text, sheets_end.end())
+    if following is None:
+        return None
+    at = following.start()
+    return f"{text[:at]}<{prefix}definedNames>{marker}</{prefix}definedNames>{text[at:]}"
+
+
+# --------------------------------------------------------------------------- styles (append-only)
+
+
+@dataclass(frozen=True)
+class _Styles:
+    header: int | None  # cellXfs index of the bold header format
+    literal_text: int | None  # cellXfs index with quotePrefix, for text that looks like a formula
+
+
+def _add_styles(package: _Package) -> _Styles:
+    """Find or append the two cell formats the flags tab uses, never renumbering existing ones."""
+    styles_part = _related_part(package, "/styles")
+    if styles_part is None:
+        return _Styles(None, None)
+    root = package.tree(styles_part)
+    fonts = root.find(f"{{{_NS_MAIN}}}fonts")
+    cell_xfs = root.find(f"{{{_NS_MAIN}}}cellXfs")
+    if fonts is None or cell_xfs is None or len(fonts) == 0 or len(cell_xfs) == 0:
+        return _Styles(None, None)
+    text = package.xml(styles_part)
+    prefix = _root_prefix(text, "styleSheet")
+    has_style_xf = len(root.findall(f"{{{_NS_MAIN}}}cellStyleXfs/{{{_NS_MAIN}}}xf")) > 0
+
+    # The bold font copies the workbook's default font (so it matches the theme), plus <b/>.
+    default_font = [c for c in fonts[0] if c.tag.startswith(f"{{{_NS_MAIN}}}")]
+    bold_children = [("b", ())] + [
+        (_local(c.tag), tuple(sorted(c.attrib.items()))) for c in default_font
+        if _local(c.tag) != "b" and all(not k.startswith("{") for k in c.attrib)
+    ]
+    bold_key = sorted(bold_children)
+    bold_font = next(
+        (i for i, f in enumerate(fonts)
+         if sorted((_local(c.tag), tuple(sorted(c.attrib.items()))) for c in f) == bold_key),
+        None,
+    )
+    font_count = len(fonts)
+    if bold_font is None:
+        body = "".join(
+            f"<{prefix}{name}" + "".join(f' {k}="{_attr(v)}"' for k, v in attrs) + "/>"
+            for name, attrs in bold_children
+        )
+        text = _append_to_counted(text, prefix + "fonts", f"<{prefix}font>{body}</{prefix}font>",
+                                  font_count + 1)
+        bold_font = font_count
+
+    xf_count = len(cell_xfs)
+    xf_tail = ' xfId="0"' if has_style_xf else ""
+    plain_xf = f'<{prefix}xf numFmtId="0" fontId="{{font}}" fillId="0" borderId="0"{xf_tail}'
+    wanted = {
+        "header": ({"fontId": str(bold_font), "applyFont": "1"},
+                   plain_xf.format(font=bold_font) + ' applyFont="1"/>'),
+        "literal_text": ({"quotePrefix": "1"}, plain_xf.format(font=0) + ' quotePrefix="1"/>'),
+    }
+    found: dict[str, int] = {}
+    for key, (attrs, xml) in wanted.items():
+        match = next((i for i, xf in enumerate(cell_xfs) if _is_plain_xf(xf, attrs)), None)
+        if match is None:
+            text = _append_to_counted(text, prefix + "cellXfs", xml, xf_count + 1)
+            match = xf_count
+            xf_count += 1
+        found[key] = match
+    if text is None:
+        raise package.damaged("the styles could not be extended")
+    package.set(styles_part, text)
+    return _Styles(header=found["header"], literal_text=found["literal_text"])
+
+
+def _is_plain_xf(xf: ET.Element, extra: dict[str, str]) -> bool:
+    """An xf equal to the default format apart from ``extra`` (defaults treated as absent)."""
+    if len(xf):
+        return False  # alignment or protection children
+    neutral = {"numFmtId": "0", "fontId": "0", "fillId": "0", "borderId": "0", "xfId": "0",
+               "quotePrefix": "0", "pivotButton": "0"}
+    for key, value in {**neutral, **extra}.items():
+        if key.startswith("apply"):
+            continue
+        if xf.get(key, "0") != value:
+            return False
+    return all(k in neutral or k in extra or k.startswith("apply") for k in xf.attrib)
+
+
+def _append_to_counted(text: str | None, qname: str, child: str, count: int) -> str | None:
+    if text is None:
+        return None
+    appended = _append_child(text, qname, child)
+    if appended is None:
+        return None
+    start = _start_tag(qname).search(appended)
+    if start is None or "count" not in (start.group("attrs") or ""):
+        return appended
+    tag = re.sub(r"""\bcount\s*=\s*(["'])\d*\1""", f'count="{count}"', start.group(0), count=1)
+    return appended[: start.start()] + tag + appended[start.end():]
+
+
+def _related_part(package: _Package, rel_suffix: str) -> str | None:
+    workbook_part = _workbook_part(package)
+    rels_part = posixpath.join(
+        posixpath.dirname(workbook_part), "_rels", posixpath.basename(workbook_part) + ".rels"
+    )
+    if package.find(rels_part) is None:
+        return None
+    for rel in package.tree(rels_part).iter(f"{{{_NS_PKG_REL}}}Relationship"):
+        if (rel.get("Type") or "").endswith(rel_suffix) and rel.get("TargetMode") != "External":
+            return package.find(_resolve(workbook_part, rel.get("Target", "")))
+    return None
+
+
+# --------------------------------------------------------------------------- the sheet itself
+
+_XML_DECL = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+
+
+def _render_sheet(
+    header: Sequence[str], rows: Sequence[Sequence[object]], styles: _Styles
+) -> tuple[str, int]:
+    """The worksheet XML for the flags tab, and how many cells had to be cut short."""
+    truncated = 0
+    widths: dict[int, int] = {}
+    out: list[str] = []
+    all_rows = [list(header), *(list(r) for r in rows)]
+    last_col = max((len(r) for r in all_rows), default=0)
+    for r, values in enumerate(all_rows, start=1):
+        cells: list[str] = []
+        for c, value in enumerate(values, start=1):
+            ref = f"{_column_letter(c)}{r}"
+            cell, shown, cut = _render_cell(ref, value, styles, is_header=r == 1)
+            truncated += cut
+            if cell:
+                cells.append(cell)
+                if r <= 1000:
+                    widths[c] = max(widths.get(c, 0), min(len(shown), 60))
+        if cells:
+            out.append(f'<row r="{r}">{"".join(cells)}</row>')
+    last = f"{_column_letter(max(last_col, 1))}{max(len(all_rows), 1)}"
+    cols = "".join(
+        f'<col min="{c}" max="{c}" width="{max(w, 8) + 2}" customWidth="1"/>'
+        for c, w in sorted(widths.items())
+    )
+    parts = [
+        _XML_DECL,
+        f'<worksheet xmlns="{_NS_MAIN}" xmlns:r="{_NS_REL}">',
+        f'<dimension ref="A1:{last}"/>',
+        '<sheetViews><sheetView workbookViewId="0">',
+        '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+        '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/>' if header else "",
+        "</sheetView></sheetViews>",
+        '<sheetFormatPr defaultRowHeight="15"/>',
+        f"<cols>{cols}</cols>" if cols else "",
+        f"<sheetData>{''.join(out)}</sheetData>",
+        f'<autoFilter ref="A1:{last}"/>' if header and last_col else "",
+        '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>',
+        "</worksheet>",
+    ]
+    return "".join(parts), truncated
+
+
+def _render_cell(ref: str, value: object, styles: _Styles, *, is_header: bool
+                 ) -> tuple[str, str, int]:
+    """One ``<c>`` element (or "" for an empty cell), the text shown, and 1 if it was cut."""
+    style = styles.header if is_header else None
+    if _is_missing(value):
+        return "", "", 0
+    if isinstance(value, bool) or getattr(getattr(value, "dtype", None), "kind", "") == "b":
+        flag = bool(value)
+        return _cell(ref, style, ' t="b"', f"<v>{int(flag)}</v>"), str(flag).upper(), 0
+    if isinstance(value, Integral) and abs(int(value)) < _EXACT_INT_LIMIT:
+        return _cell(ref, style, "", f"<v>{int(value)}</v>"), str(int(value)), 0
+    if isinstance(value, Real | Decimal) and not isinstance(value, Integral):
+        number = float(value)
+        if math.isfinite(number):
+            shown = repr(number)
+            return _cell(ref, style, "", f"<v>{shown}</v>"), shown, 0
+    if isinstance(value, datetime | date | time):
+        text = value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat()
+    else:
+        text = str(value)
+    text, cut = _plain_text(text)
+    if not text:
+        return "", "", cut
+    if not is_header and text.startswith(_FORMULA_LIKE_STARTS) and styles.literal_text is not None:
+        # Already text (inline string); quotePrefix also keeps it text if a coach edits the cell.
+        style = styles.literal_text
+    escaped = _text(_OOXML_ESCAPE_LOOKALIKE.sub(r"_x005F_\1", text)).replace("\r", "&#13;")
+    space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
+    return _cell(ref, style, ' t="inlineStr"', f"<is><t{space}>{escaped}</t></is>"), text, cut
+
+
+def _is_missing(value: object) -> bool:
+    if value is None or type(value).__name__ in ("NAType", "NaTType"):
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _cell(ref: str, style: int | None, type_attr: str, body: str) -> str:
+    style_attr = f' s="{style}"' if style is not None else ""
+    return f'<c r="{ref}"{style_attr}{type_attr}>{body}</c>'
+
+
+def _plain_text(text: str) -> tuple[str, int]:
+    """Text with XML-illegal characters removed, capped at Excel's cell limit."""
+    text = _ILLEGAL_XML_CHARS.sub("", text)
+    if len(text) <= MAX_CELL_CHARS and len(text.encode("utf-16-le")) <= 2 * MAX_CELL_CHARS:
+        return text, 0
+    kept: list[str] = []
+    units = 0
+    for ch in text:
+        size = 2 if ord(ch) > 0xFFFF else 1
+        if units + size > MAX_CELL_CHARS - 1:
+            break
+        kept.append(ch)
+        units += size
+    return "".join(kept) + "\u2026", 1
+
+
+# --------------------------------------------------------------------------- atomic replace
+
+
+def _replace_atomically(target: Path, data: bytes, before: os.stat_result) -> None:
+    try:
+        fd, temp_name = tempfile.mkstemp(
+            prefix=".~sheetsync-", suffix=target.suffix, dir=target.parent
+        )
+    except PermissionError as exc:
+        raise _locked(target, "its folder is read-only") from exc
+    except OSError as exc:
+        raise WritebackError(
+            f"Could not prepare the new {target.name}: {exc.strerror or exc}."
+        ) from exc
+    temp = Path(temp_name)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(temp, stat.S_IMODE(before.st_mode))
+        now = target.stat()
+        if (now.st_mtime_ns, now.st_size) != (before.st_mtime_ns, before.st_size):
+            raise WorkbookLockedError(
+                f"{target.name} changed while sheetsync was writing its flags, so the flags were "
+                "not written.",
+                hint="Run sheetsync again once nobody is editing the workbook.",
+            )
+        os.replace(temp, target)
+    except WritebackError:
+        temp.unlink(missing_ok=True)
+        raise
+    except PermissionError as exc:
+        temp.unlink(missing_ok=True)
+        raise _locked(target, "it is open in another program or not writable") from exc
+    except OSError as exc:
+        temp.unlink(missing_ok=True)
+        raise WritebackError(
+            f"Could not save {target.name}: {exc.strerror or exc}. The file was left unchanged.",
+            hint="Check free disk space and that the shared drive is reachable.",
+        ) from exc
+
+
+# --------------------------------------------------------------------------- small XML pieces
+
+
+def _start_tag(qname: str) -> re.Pattern[str]:
+    return re.compile(rf"<{re.escape(qname)}{_ATTRS}(?P<empty>/?)>")
+
+
+def _append_child(text: str, qname: str, child: str) -> str | None:
+    """``text`` with ``child`` added as the last child of the first ``qname`` element."""
+    start = _start_tag(qname).search(text)
+    if start is None:
+        return None
+    if start.group("empty"):
+        element = f"<{qname}{start.group('attrs')}>{child}</{qname}>"
+        return text[: start.start()] + element + text[start.end():]
+    end = re.compile(rf"</{re.escape(qname)}\s*>").search(text, start.end())
+    if end is None:
+        return None
+    return text[: end.start()] + child + text[end.start():]
+
+
+def _root_prefix(text: str, local: str) -> str:
+    """The namespace prefix (with colon, or "") of the root element named ``local``."""
+    match = re.search(r"<(?![?!])([\w.\-]+:)?([\w.\-]+)", text)
+    if match is None or match.group(2) != local:
+        return ""
+    return match.group(1) or ""
+
+
+def _declared_prefix(text: str, namespace: str) -> str | None:
+    root = re.search(r"<(?![?!])[^>]*>", text)
+    if root is None:
+        return None
+    match = re.search(rf"""xmlns:([\w.\-]+)\s*=\s*["']{re.escape(namespace)}["']""", root.group())
+    return match.group(1) if match else None
+
+
+def _resolve(source_part: str, target: str) -> str:
+    if target.startswith("/"):
+        return posixpath.normpath(target.lstrip("/"))
+    return posixpath.normpath(posixpath.join(posixpath.dirname(source_part), target))
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _int(value: str | None) -> int:
+    try:
+        return int(value or 0)
+    except ValueError:
+        return 0
+
+
+def _text(value: str) -> str:
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _attr(value: str) -> str:
+    return _text(value).replace('"', "&quot;")
+
+
+def _quote_sheet(name: str) -> str:
+    return "'" + name.replace("'", "''") + "'"
+
+
+def _column_letter(index: int) -> str:
+    letters = ""
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _fail(package: _Package, detail: str) -> str:
+    raise package.damaged(detail)
