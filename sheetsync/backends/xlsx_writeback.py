@@ -19,16 +19,18 @@ tabs are moved or renamed and deletes them with the sheet, and the marker lives 
 index, which may change anyway. A same-named tab without the marker is the user's: sheetsync
 refuses to touch it.
 
-Exceptions (all subclasses of :class:`~sheetsync.backends.base.TargetWriteError`, each with a
-stable ``code``, a coach-facing ``message`` and a ``hint``)::
+Exceptions (all subclasses of :class:`~sheetsync.backends.base.TargetWriteError`). Each has a
+finding ``code`` (see :mod:`sheetsync.findings`), a finer stable ``reason``, a coach-facing
+``message`` and a ``hint``; :meth:`WritebackError.as_finding` turns one into a single finding::
 
-    WritebackError                      writeback-failed
-    ├── UnsupportedFormatError          writeback-unsupported-format   (.xls, .ods, .xlsb, ...)
-    ├── WorkbookLockedError             workbook-locked   (transient: open in Excel, read-only)
-    ├── WorkbookTooLargeError           workbook-too-large   (zip bomb guard)
-    ├── DamagedWorkbookError            workbook-unreadable
-    ├── ProtectedWorkbookError          workbook-protected   (structure locked)
-    └── TabNotOwnedError                flags-tab-not-ours
+    class                       code                     reason
+    WritebackError              writeback-failed         writeback-failed
+    ├── UnsupportedFormatError  writeback-unsupported    unsupported-format  (.xls, .ods, .xlsb)
+    ├── WorkbookLockedError     writeback-failed         workbook-locked     (transient)
+    ├── WorkbookTooLargeError   writeback-failed         workbook-too-large  (zip bomb guard)
+    ├── DamagedWorkbookError    writeback-failed         workbook-unreadable
+    ├── ProtectedWorkbookError  writeback-failed         workbook-protected  (structure locked)
+    └── TabNotOwnedError        writeback-failed         tab-not-ours
 
 Whenever one of them is raised the source file is byte-identical to what it was.
 """
@@ -52,6 +54,7 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from sheetsync.backends.base import TargetWriteError
+from sheetsync.findings import Finding, Severity, column_letter
 
 __all__ = [
     "DEFAULT_MAX_PARTS",
@@ -127,21 +130,28 @@ class WritebackError(TargetWriteError):
     """The flags tab could not be written back; the workbook was left exactly as it was."""
 
     code = "writeback-failed"
+    reason = "writeback-failed"
 
     def __init__(self, message: str, *, hint: str = "", transient: bool = False) -> None:
         super().__init__(message, hint=hint, transient=transient)
+
+    def as_finding(self, *, source: str = "", file: str = "") -> Finding:
+        """This failure as the one finding a run reports for the source."""
+        return Finding(code=self.code, severity=Severity.WARNING, message=self.message,
+                       hint=self.hint, source=source, file=file, tab=DEFAULT_TAB_NAME)
 
 
 class UnsupportedFormatError(WritebackError):
     """The file's format cannot take a write-back (.xls, .ods, .xlsb, ...)."""
 
-    code = "writeback-unsupported-format"
+    code = "writeback-unsupported"
+    reason = "unsupported-format"
 
 
 class WorkbookLockedError(WritebackError):
     """The file is open in Excel/LibreOffice, read-only, or could not be replaced."""
 
-    code = "workbook-locked"
+    reason = "workbook-locked"
 
     def __init__(self, message: str, *, hint: str = "") -> None:
         super().__init__(message, hint=hint, transient=True)
@@ -150,25 +160,25 @@ class WorkbookLockedError(WritebackError):
 class WorkbookTooLargeError(WritebackError):
     """The package unpacks to more than the configured limit (a zip bomb guard)."""
 
-    code = "workbook-too-large"
+    reason = "workbook-too-large"
 
 
 class DamagedWorkbookError(WritebackError):
     """The file is not a workbook package sheetsync can edit safely."""
 
-    code = "workbook-unreadable"
+    reason = "workbook-unreadable"
 
 
 class ProtectedWorkbookError(WritebackError):
     """The workbook's structure is protected, so no tab may be added."""
 
-    code = "workbook-protected"
+    reason = "workbook-protected"
 
 
 class TabNotOwnedError(WritebackError):
     """A tab with the managed name exists but was not created by sheetsync."""
 
-    code = "flags-tab-not-ours"
+    reason = "tab-not-ours"
 
 
 @dataclass(frozen=True)
@@ -718,7 +728,7 @@ def _render_sheet(
     for r, values in enumerate(all_rows, start=1):
         cells: list[str] = []
         for c, value in enumerate(values, start=1):
-            ref = f"{_column_letter(c)}{r}"
+            ref = f"{column_letter(c)}{r}"
             cell, shown, cut = _render_cell(ref, value, styles, is_header=r == 1)
             truncated += cut
             if cell:
@@ -727,7 +737,7 @@ def _render_sheet(
                     widths[c] = max(widths.get(c, 0), min(len(shown), 60))
         if cells:
             out.append(f'<row r="{r}">{"".join(cells)}</row>')
-    last = f"{_column_letter(max(last_col, 1))}{max(len(all_rows), 1)}"
+    last = f"{column_letter(max(last_col, 1))}{max(len(all_rows), 1)}"
     cols = "".join(
         f'<col min="{c}" max="{c}" width="{max(w, 8) + 2}" customWidth="1"/>'
         for c, w in sorted(widths.items())
@@ -915,14 +925,6 @@ def _attr(value: str) -> str:
 
 def _quote_sheet(name: str) -> str:
     return "'" + name.replace("'", "''") + "'"
-
-
-def _column_letter(index: int) -> str:
-    letters = ""
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def _fail(package: _Package, detail: str) -> str:
