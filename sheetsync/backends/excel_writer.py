@@ -1,0 +1,1021 @@
+"""Write sheetsync's managed tabs (the leaders' dashboard workbook) to an ``.xlsx`` file.
+
+The dashboard workbook is **sheetsync's output file**: it is rebuilt with openpyxl on every run.
+Leaders may add tabs of their own to it, and those survive, but only as far as openpyxl can
+carry them through a load and save.
+
+What is kept in a leader's own tab: cell values (text, numbers, dates, their own formulas),
+cell styles and number formats, rich text, merged cells, column widths and row heights, frozen
+panes, auto-filters, plain conditional formatting and data validation, cell notes, hyperlinks,
+defined names and print settings.
+
+What openpyxl would lose: charts, images, shapes and text boxes, form controls and embedded
+objects, sparklines and other Excel 2010+ extensions (some conditional formatting, data
+validation lists that point at other tabs, slicers). Rather than drop them silently,
+:func:`write_workbook` looks for them in the existing file first and refuses to write, naming
+the tab, when any of the leader's own tabs holds one. Such tabs belong in a workbook of their own.
+
+Ownership is recorded in a hidden tab, :data:`~sheetsync.report.model.MANIFEST_TAB`, that lists
+the tabs sheetsync manages. Managed tabs are replaced on every write, keeping their position;
+append-only tabs (the Run Log) keep their earlier rows. A tab that has a managed name but is not
+in the manifest is a user's tab, and sheetsync refuses to overwrite it.
+
+Every refusal raises :class:`~sheetsync.backends.base.TargetWriteError` before anything is
+written, so the file on disk is byte-identical to what it was. The new file is written to a
+temporary file in the same folder and then moved over the old one with :func:`os.replace`.
+
+Text stays text: every ``str`` is written as an inline string, never as a formula, however it
+starts. Only :class:`~sheetsync.report.model.Formula` values become formulas.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import secrets
+import stat
+import time as clock
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
+from xml.etree import ElementTree as ET
+
+from sheetsync import __version__
+from sheetsync.backends.base import TargetWriteError
+from sheetsync.report.model import MANIFEST_TAB, STATUS_COLOURS, Chart, Formula, Sheet, Table
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
+    from openpyxl.worksheet.worksheet import Worksheet
+
+__all__ = ["MAX_CELL_CHARS", "WriteResult", "write_workbook"]
+
+MAX_CELL_CHARS = 32_767
+"""Excel's limit on the text in one cell, counted in UTF-16 code units as Excel counts."""
+
+DATE_FORMAT = "yyyy-mm-dd"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+TIME_FORMAT = "hh:mm"
+DURATION_FORMAT = "[h]:mm:ss"
+
+# ARGB with an opaque alpha: openpyxl pads plain RGB with "00", which some readers take as clear.
+HEADER_FILL = "FF1F4E78"
+HEADER_FONT_COLOUR = "FFFFFFFF"
+DATA_BAR_COLOUR = "FF5B9BD5"
+MIN_COLUMN_WIDTH = 8.0
+MAX_COLUMN_WIDTH = 60.0
+
+MANIFEST_FORMAT = 1
+"""Layout version of the manifest tab, so a later sheetsync can read an older one."""
+
+# Characters XML 1.0 cannot hold at all; openpyxl raises IllegalCharacterError on the controls.
+_ILLEGAL_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# Excel decodes "_xHHHH_" in cell text as an escaped character; "_x005F_" protects a literal one.
+_OOXML_ESCAPE_LOOKALIKE = re.compile("_(x[0-9A-Fa-f]{4}_)")
+_OOXML_ESCAPE = re.compile("_x([0-9A-Fa-f]{4})_")
+# Text starting like this would be a formula (or a DDE payload) if a user re-entered the cell.
+_FORMULA_LIKE_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+_INVALID_TAB_CHARS = re.compile(r"[\[\]:*?/\\]")
+_MAX_TAB_NAME = 31
+_MAX_UNCOMPRESSED_BYTES = 1_000_000_000  # an existing output bigger than this is not ours
+
+_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_PKG_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+# Relationship types (by their last path segment) of sheet content openpyxl does not carry over.
+_DROPPED_RELATIONSHIPS = {
+    "drawing": "charts, images or shapes",
+    "chart": "a chart",
+    "image": "an image",
+    "oleObject": "embedded objects",
+    "package": "embedded objects",
+    "control": "form controls",
+    "ctrlProp": "form controls",
+}
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What a successful :func:`write_workbook` did."""
+
+    path: Path
+    managed_tabs: tuple[str, ...]  # every tab sheetsync manages after this write, workbook order
+    preserved_tabs: tuple[str, ...]  # tabs sheetsync did not create, carried over untouched
+    created: bool  # the file did not exist before
+    rows_written: int  # data rows across all tables, including rows kept on append-only tabs
+    rows_appended: int  # new rows on append-only tabs
+    truncated_cells: int  # text cells cut to MAX_CELL_CHARS
+    seconds: float  # wall time spent building and saving
+
+
+def write_workbook(path: Path, sheets: list[Sheet], *, now: datetime | None = None) -> WriteResult:
+    """Write ``sheets`` as sheetsync's managed tabs of the ``.xlsx`` workbook at ``path``.
+
+    A missing file is created. An existing one keeps every tab sheetsync did not create; managed
+    tabs are replaced where they stand and new ones are added in the order given. ``now`` is the
+    write time recorded in the manifest and the document properties (default: the current UTC
+    time), so tests and repeatable runs can fix it.
+
+    Raises :class:`TargetWriteError`, leaving the file untouched, when the target cannot be
+    written: it is open or read-only, it is not a readable workbook, a user's tab has a managed
+    name, or a user's tab holds content that openpyxl would drop. Raises ``ValueError`` for a
+    model that cannot be a workbook (bad or duplicate tab names, unknown chart columns).
+    """
+    started = clock.perf_counter()
+    from openpyxl import Workbook
+
+    _check_model(sheets)
+    written_at = _utc(now or datetime.now(UTC))
+    target = _resolve_target(Path(path))
+    _check_writable(target)
+
+    existing = _open_existing(target) if target.exists() else None
+    if existing is None:
+        workbook = Workbook()
+        workbook.remove(workbook.active)
+        workbook.properties.creator = "sheetsync"
+        workbook.properties.created = written_at
+        previously_managed: list[str] = []
+    else:
+        workbook, previously_managed = existing.workbook, existing.managed
+        _refuse_user_tabs_with_managed_names(target, workbook, sheets, previously_managed)
+
+    stats = _Stats()
+    _place_managed_tabs(workbook, sheets, previously_managed, stats)
+    managed = _managed_in_workbook(workbook, sheets, previously_managed)
+    _write_manifest(workbook, managed, written_at)
+    _choose_visible_active_tab(workbook)
+    workbook.properties.modified = written_at
+    workbook.properties.lastModifiedBy = "sheetsync"
+
+    _save_atomically(workbook, target, existing.signature if existing else None)
+    preserved = tuple(
+        name for name in workbook.sheetnames if name not in managed and name != MANIFEST_TAB
+    )
+    return WriteResult(
+        path=target,
+        managed_tabs=tuple(managed),
+        preserved_tabs=preserved,
+        created=existing is None,
+        rows_written=stats.rows_written,
+        rows_appended=stats.rows_appended,
+        truncated_cells=stats.truncated_cells,
+        seconds=clock.perf_counter() - started,
+    )
+
+
+# --------------------------------------------------------------------------- checks before I/O
+
+
+def _check_model(sheets: Sequence[Sheet]) -> None:
+    seen: set[str] = set()
+    for sheet in sheets:
+        name = sheet.name
+        if not name or len(name) > _MAX_TAB_NAME or _INVALID_TAB_CHARS.search(name) or (
+            name.startswith("'") or name.endswith("'")
+        ):
+            raise ValueError(f"{name!r} cannot be an Excel tab name")
+        if name.casefold() == MANIFEST_TAB.casefold():
+            raise ValueError(f"{MANIFEST_TAB!r} is reserved for sheetsync's manifest")
+        if name.casefold() in seen:  # Excel tab names are case-insensitive
+            raise ValueError(f"tab {name!r} appears twice in the output model")
+        seen.add(name.casefold())
+        for table in sheet.tables:
+            if table.row < 1 or table.col < 1:
+                raise ValueError(f"table on tab {name!r} starts outside the sheet")
+        for chart in sheet.charts:
+            unknown = {chart.category_column, *chart.series_columns} - set(chart.table.columns)
+            if unknown:
+                raise ValueError(
+                    f"chart {chart.title!r} on tab {name!r} uses unknown columns {sorted(unknown)}"
+                )
+
+
+def _resolve_target(path: Path) -> Path:
+    # Replacing a symlink would swap the link for a plain file; write to what it points at.
+    return path.resolve() if path.is_symlink() else path
+
+
+def _check_writable(target: Path) -> None:
+    if target.suffix.lower() != ".xlsx":
+        raise TargetWriteError(
+            f"sheetsync writes its dashboard as an .xlsx workbook, not {target.name}.",
+            hint="Choose an output path ending in .xlsx with --output.",
+        )
+    for lock in (
+        target.with_name("~$" + target.name),  # Excel's owner file
+        target.with_name(".~lock." + target.name + "#"),  # LibreOffice's lock file
+    ):
+        if lock.exists():
+            raise TargetWriteError(
+                f"{target.name} is open in a spreadsheet program (lock file {lock.name}), so "
+                "sheetsync did not write it. The file was left unchanged.",
+                hint="Close the workbook and run sheetsync again. If it is already closed, "
+                f"delete the leftover lock file {lock.name}.",
+                transient=True,
+            )
+    if target.exists():
+        mode = target.stat().st_mode
+        # os.replace would happily swap out a read-only file, so honour the flag ourselves.
+        # Checking the mode bits as well as os.access keeps this meaningful when run as root.
+        if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(
+            target, os.W_OK
+        ):
+            raise _locked(target, "it is read-only")
+    folder = target.parent
+    if folder.exists() and not os.access(folder, os.W_OK):
+        raise _locked(target, "its folder is read-only")
+
+
+def _locked(target: Path, why: str) -> TargetWriteError:
+    return TargetWriteError(
+        f"sheetsync did not write {target}: {why}. The file was left unchanged.",
+        hint="Close the workbook in Excel and make sure the file and its folder can be written, "
+        "or choose another --output.",
+        transient=True,
+    )
+
+
+# --------------------------------------------------------------------------- the existing file
+
+
+@dataclass
+class _Existing:
+    workbook: Workbook
+    managed: list[str]  # tab names listed in the manifest
+    signature: tuple[int, int]  # (mtime_ns, size) when read, to notice concurrent edits
+
+
+def _open_existing(target: Path) -> _Existing:
+    from openpyxl import load_workbook
+
+    try:
+        before = target.stat()
+        if not zipfile.is_zipfile(target):
+            raise _not_a_workbook(target, "it is not an .xlsx workbook")
+        with zipfile.ZipFile(target) as package:
+            if sum(info.file_size for info in package.infolist()) > _MAX_UNCOMPRESSED_BYTES:
+                raise _not_a_workbook(target, "it unpacks to more than 1 GB")
+            tabs = _package_tabs(package)
+    except PermissionError as exc:
+        raise _locked(target, "sheetsync is not allowed to read it") from exc
+    except (OSError, zipfile.BadZipFile, KeyError, ET.ParseError) as exc:
+        raise _not_a_workbook(target, "it is not a readable .xlsx workbook") from exc
+
+    manifest_names = _manifest_names_from_package(target, tabs)
+    _refuse_content_openpyxl_drops(target, tabs, manifest_names)
+    try:
+        workbook = load_workbook(target, rich_text=True)
+    except Exception as exc:  # openpyxl raises many types for damaged files
+        raise _not_a_workbook(target, "openpyxl could not read it") from exc
+    return _Existing(workbook, manifest_names, (before.st_mtime_ns, before.st_size))
+
+
+def _not_a_workbook(target: Path, why: str) -> TargetWriteError:
+    return TargetWriteError(
+        f"sheetsync did not overwrite {target}: {why}. The file was left unchanged.",
+        hint="Move the file away if it can go, or choose another --output for the dashboard.",
+    )
+
+
+@dataclass
+class _PackageTab:
+    name: str
+    kind: str  # "worksheet", "chartsheet", ...
+    xml: bytes
+    relationship_types: list[str]
+
+
+def _package_tabs(package: zipfile.ZipFile) -> list[_PackageTab]:
+    """Each tab's name, kind, sheet XML and relationship types, read straight from the zip."""
+    workbook_part = "xl/workbook.xml"
+    for rel in ET.fromstring(package.read("_rels/.rels")).iter(f"{_PKG_REL_NS}Relationship"):
+        if rel.get("Type", "").endswith("/officeDocument"):
+            workbook_part = rel.get("Target", workbook_part).lstrip("/")
+    targets = _relationship_targets(package, workbook_part)
+    tabs = []
+    for element in ET.fromstring(package.read(workbook_part)).iter(f"{_MAIN_NS}sheet"):
+        rel_type, part = targets.get(element.get(f"{_REL_NS}id", ""), ("", ""))
+        kind = rel_type.rsplit("/", 1)[-1]
+        xml = package.read(part) if part in package.namelist() else b""
+        rel_types = [t for t, _ in _relationship_targets(package, part).values()]
+        tabs.append(_PackageTab(element.get("name", ""), kind, xml, rel_types))
+    return tabs
+
+
+def _relationship_targets(package: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
+    folder, _, name = part.rpartition("/")
+    rels_part = f"{folder}/_rels/{name}.rels" if folder else f"_rels/{name}.rels"
+    if rels_part not in package.namelist():
+        return {}
+    found = {}
+    for rel in ET.fromstring(package.read(rels_part)).iter(f"{_PKG_REL_NS}Relationship"):
+        target = rel.get("Target", "")
+        if rel.get("TargetMode") != "External":
+            joined = target.lstrip("/") if target.startswith("/") else f"{folder}/{target}"
+            target = _normalise_part(joined)
+        found[rel.get("Id", "")] = (rel.get("Type", ""), target)
+    return found
+
+
+def _normalise_part(part: str) -> str:
+    parts: list[str] = []
+    for piece in PurePosixPath(part).parts:
+        if piece == "..":
+            if parts:
+                parts.pop()
+        elif piece not in (".", ""):
+            parts.append(piece)
+    return "/".join(parts)
+
+
+def _manifest_names_from_package(target: Path, tabs: list[_PackageTab]) -> list[str]:
+    """Managed tab names from the manifest tab (read cheaply before the full openpyxl load)."""
+    manifest = next((t for t in tabs if t.name.casefold() == MANIFEST_TAB.casefold()), None)
+    if manifest is None:
+        return []
+    from openpyxl import load_workbook
+
+    # Read-only mode parses just the tab asked for, so this stays cheap on a large workbook.
+    try:
+        workbook = load_workbook(target, read_only=True)
+        rows = list(workbook[manifest.name].iter_rows(values_only=True))
+        workbook.close()
+    except Exception as exc:  # openpyxl raises many types for damaged files
+        raise _not_a_workbook(target, "openpyxl could not read it") from exc
+    names = _parse_manifest(rows)
+    if names is None:
+        raise TargetWriteError(
+            f"{target} has a tab named {manifest.name!r} that sheetsync did not create, so "
+            "sheetsync did not write it. The file was left unchanged.",
+            hint=f"Rename your tab {manifest.name!r}, or choose another --output for the "
+            "dashboard.",
+        )
+    return names
+
+
+def _parse_manifest(rows: list[tuple[Any, ...]]) -> list[str] | None:
+    if len(rows) < 2 or not rows[0] or rows[0][0] != "key" or rows[1][0] != "format":
+        return None
+    return [
+        _unescape(str(row[1]))
+        for row in rows[2:]
+        if len(row) > 1 and row[0] == "managed_tab" and row[1]
+    ]
+
+
+def _refuse_content_openpyxl_drops(
+    target: Path, tabs: list[_PackageTab], managed: list[str]
+) -> None:
+    owned = {name.casefold() for name in managed} | {MANIFEST_TAB.casefold()}
+    for tab in tabs:
+        if tab.name.casefold() in owned:
+            continue  # rebuilt by sheetsync anyway
+        losses: list[str] = []
+        if tab.kind == "chartsheet":
+            losses.append("it is a chart sheet")
+        for rel_type in tab.relationship_types:
+            what = _DROPPED_RELATIONSHIPS.get(rel_type.rsplit("/", 1)[-1])
+            if what and what not in losses:
+                losses.append(what)
+        if b"<extLst" in tab.xml or b":extLst" in tab.xml:
+            losses.append("Excel 2010+ features such as sparklines or cross-tab dropdown lists")
+        if losses:
+            raise TargetWriteError(
+                f"{target} has a tab {tab.name!r} with {', '.join(losses)}, which would be lost "
+                "when sheetsync rewrites the workbook, so sheetsync did not write it. The file "
+                "was left unchanged.",
+                hint="sheetsync rewrites its output workbook on every run; in your own tabs it "
+                "keeps values, formulas, styles, merged cells, notes, filters and plain "
+                "conditional formatting, but not charts, images, shapes, controls or sparklines. "
+                f"Move {tab.name!r} to a workbook of your own, or choose another --output.",
+            )
+
+
+def _refuse_user_tabs_with_managed_names(
+    target: Path, workbook: Workbook, sheets: Sequence[Sheet], managed: list[str]
+) -> None:
+    owned = {name.casefold() for name in managed}
+    existing = {name.casefold(): name for name in workbook.sheetnames}
+    for sheet in sheets:
+        user_tab = existing.get(sheet.name.casefold())
+        if user_tab is not None and sheet.name.casefold() not in owned:
+            raise TargetWriteError(
+                f"{target} already has a tab named {user_tab!r} that sheetsync did not create, "
+                f"so sheetsync did not overwrite it. The file was left unchanged.",
+                hint=f"Rename your tab {user_tab!r} (sheetsync writes its own {sheet.name!r} "
+                "tab), or choose another --output for the dashboard.",
+            )
+
+
+# --------------------------------------------------------------------------- managed tabs
+
+
+@dataclass
+class _Stats:
+    rows_written: int = 0
+    rows_appended: int = 0
+    truncated_cells: int = 0
+
+
+def _place_managed_tabs(
+    workbook: Workbook, sheets: Sequence[Sheet], managed: list[str], stats: _Stats
+) -> None:
+    """Replace managed tabs where they stand; add new ones after the previous managed tab."""
+    owned = {name.casefold() for name in managed}
+    by_name = {name.casefold(): name for name in workbook.sheetnames}
+    manifest_index = next(
+        (i for i, name in enumerate(workbook.sheetnames) if name == MANIFEST_TAB), None
+    )
+    previous: Worksheet | None = None
+    for sheet in sheets:
+        old_name = by_name.get(sheet.name.casefold())
+        kept_rows: list[list[Any]] = []
+        if old_name is not None and sheet.name.casefold() in owned:
+            old = workbook[old_name]
+            if sheet.append_only and sheet.tables:
+                kept_rows = _earlier_rows(old, sheet.tables[0])
+            index = workbook.index(old)
+            workbook.remove(old)
+        elif previous is not None:
+            index = workbook.index(previous) + 1
+        else:
+            index = manifest_index if manifest_index is not None else len(workbook.sheetnames)
+        worksheet = workbook.create_sheet(sheet.name, index)
+        _render_sheet(worksheet, sheet, kept_rows, stats)
+        manifest_index = next(
+            (i for i, name in enumerate(workbook.sheetnames) if name == MANIFEST_TAB), None
+        )
+        previous = worksheet
+
+
+def _managed_in_workbook(
+    workbook: Workbook, sheets: Sequence[Sheet], managed: list[str]
+) -> list[str]:
+    # Managed tabs this model no longer writes stay managed (and untouched): a run never
+    # deletes a tab, so an older Run Log or a renamed model cannot lose anyone's history.
+    owned = {s.name.casefold() for s in sheets} | {name.casefold() for name in managed}
+    return [n for n in workbook.sheetnames if n.casefold() in owned and n != MANIFEST_TAB]
+
+
+def _earlier_rows(old: Worksheet, table: Table) -> list[list[Any]]:
+    """Data rows already on an append-only tab, arranged under the model's columns."""
+    header = [
+        _unescape(v) if isinstance(v, str) else v
+        for v in next(
+            old.iter_rows(
+                min_row=table.header_row,
+                max_row=table.header_row,
+                min_col=table.col,
+                max_col=max(old.max_column, table.col),
+                values_only=True,
+            ),
+            (),
+        )
+    ]
+    position = {name: i for i, name in enumerate(header) if isinstance(name, str)}
+    if not position:
+        return []
+    rows: list[list[Any]] = []
+    for cells in old.iter_rows(
+        min_row=table.first_data_row, min_col=table.col, max_col=table.col + len(header) - 1
+    ):
+        values = [_earlier_value(cell) for cell in cells]
+        if all(v is None for v in values):
+            continue
+        rows.append(
+            [values[position[c]] if c in position else None for c in table.columns]
+        )
+    return rows
+
+
+def _earlier_value(cell: Any) -> Any:
+    value = cell.value
+    if isinstance(value, str):
+        return _unescape(value)
+    if (
+        isinstance(value, datetime)
+        and cell.number_format == DATE_FORMAT
+        and value.time() == time(0)
+    ):
+        return value.date()
+    return value
+
+
+def _render_sheet(
+    worksheet: Worksheet, sheet: Sheet, kept_rows: list[list[Any]], stats: _Stats
+) -> None:
+    widths: dict[int, float] = {}
+    for i, table in enumerate(sheet.tables):
+        if i == 0 and kept_rows:
+            stats.rows_appended += len(table.rows)
+            table = Table(
+                columns=table.columns,
+                rows=[*kept_rows, *table.rows],
+                title=table.title,
+                row=table.row,
+                col=table.col,
+                number_formats=table.number_formats,
+                status_columns=table.status_columns,
+                data_bar_columns=table.data_bar_columns,
+                column_widths=table.column_widths,
+            )
+            # Charts must point at the table as written, not the model's shorter one.
+            sheet = _with_table_replaced(sheet, sheet.tables[0], table)
+        elif i == 0 and sheet.append_only:
+            stats.rows_appended += len(table.rows)
+        stats.rows_written += len(table.rows)
+        _write_table(worksheet, table, widths, stats)
+        if i == 0 and sheet.auto_filter:
+            worksheet.auto_filter.ref = _range(
+                table.header_row, table.col, max(table.last_row, table.header_row), table.last_col
+            )
+    for column, width in sorted(widths.items()):
+        worksheet.column_dimensions[_letter(column)].width = width
+    for chart in sheet.charts:
+        _add_chart(worksheet, chart)
+    if sheet.freeze_rows > 0:
+        worksheet.freeze_panes = f"A{sheet.freeze_rows + 1}"
+    if sheet.hidden:
+        worksheet.sheet_state = "hidden"
+    # Leaders print the dashboard: landscape, one page wide.
+    worksheet.page_setup.orientation = "landscape"
+    worksheet.page_setup.fitToWidth = 1
+    worksheet.page_setup.fitToHeight = 0
+    worksheet.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def _with_table_replaced(sheet: Sheet, old: Table, new: Table) -> Sheet:
+    charts = [
+        Chart(
+            kind=c.kind,
+            title=c.title,
+            table=new if c.table is old else c.table,
+            category_column=c.category_column,
+            series_columns=c.series_columns,
+            anchor=c.anchor,
+            data_rows=c.data_rows,
+            stacked=c.stacked,
+            width_cm=c.width_cm,
+            height_cm=c.height_cm,
+            y_title=c.y_title,
+        )
+        for c in sheet.charts
+    ]
+    return Sheet(
+        name=sheet.name,
+        tables=[new if t is old else t for t in sheet.tables],
+        charts=charts,
+        freeze_rows=sheet.freeze_rows,
+        auto_filter=sheet.auto_filter,
+        hidden=sheet.hidden,
+        append_only=sheet.append_only,
+    )
+
+
+def _write_table(
+    worksheet: Worksheet, table: Table, widths: dict[int, float], stats: _Stats
+) -> None:
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    if table.title:
+        title_cell = worksheet.cell(row=table.row, column=table.col)
+        _set_text(title_cell, table.title, stats)
+        title_cell.font = Font(bold=True, size=13)
+
+    header_font = Font(bold=True, color=HEADER_FONT_COLOUR)
+    header_fill = PatternFill(fill_type="solid", start_color=HEADER_FILL, end_color=HEADER_FILL)
+    header_alignment = Alignment(vertical="center", wrap_text=True)
+    for offset, name in enumerate(table.columns):
+        cell = worksheet.cell(row=table.header_row, column=table.col + offset)
+        _set_text(cell, name, stats)
+        cell.font = header_font
+        cell.fill = header_fill
+        cell.alignment = header_alignment
+
+    formats = [table.number_formats.get(name) for name in table.columns]
+    measured = [_text_width(name) for name in table.columns]
+    for r, values in enumerate(table.rows):
+        row = table.first_data_row + r
+        for offset, raw in enumerate(values[: len(table.columns)]):
+            measured[offset] = max(
+                measured[offset], _write_value(worksheet, row, table.col + offset, raw,
+                                               formats[offset], stats)
+            )
+
+    for offset, name in enumerate(table.columns):
+        column = table.col + offset
+        width = table.column_widths.get(name)
+        if width is None:
+            width = min(MAX_COLUMN_WIDTH, max(MIN_COLUMN_WIDTH, measured[offset] + 2))
+        widths[column] = max(widths.get(column, 0.0), width)
+
+    _add_conditional_formats(worksheet, table)
+
+
+def _write_value(
+    worksheet: Worksheet, row: int, column: int, raw: Any, number_format: str | None,
+    stats: _Stats,
+) -> float:
+    """Write one data value; return its rough display width in characters."""
+    value = _plain_value(raw)
+    if value is None:
+        return 0.0
+    cell = worksheet.cell(row=row, column=column)
+    if isinstance(value, str):
+        _set_text(cell, value, stats)
+        if number_format:
+            cell.number_format = number_format
+        return _text_width(value)
+    if isinstance(value, Formula):
+        text = value.text if value.text.startswith("=") else "=" + value.text
+        cell.value = text  # the one route to a formula cell: sheetsync's own Formula values
+        return 10.0
+    cell.value = value
+    if isinstance(value, bool):
+        return 5.0
+    if isinstance(value, datetime):
+        cell.number_format = _date_like(number_format) or DATETIME_FORMAT
+        return 16.0
+    if isinstance(value, date):
+        cell.number_format = _date_like(number_format) or DATE_FORMAT
+        return 10.0
+    if isinstance(value, time):
+        cell.number_format = _date_like(number_format) or TIME_FORMAT
+        return 5.0
+    if isinstance(value, timedelta):
+        cell.number_format = number_format or DURATION_FORMAT
+        return 9.0
+    if number_format:
+        cell.number_format = number_format
+    return _number_width(value, number_format)
+
+
+def _set_text(cell: Any, text: str, stats: _Stats) -> None:
+    """Write ``text`` as a literal string cell, whatever it starts with."""
+    stored, truncated = _excel_text(text)
+    stats.truncated_cells += truncated
+    cell.value = stored
+    # openpyxl turns "=..." into a formula and "#N/A" into an error value on assignment.
+    cell.data_type = "s"
+    if text.startswith(_FORMULA_LIKE_STARTS):
+        # Already text; quotePrefix keeps it text if someone edits the cell in Excel.
+        cell.quotePrefix = True
+
+
+def _excel_text(text: str) -> tuple[str, int]:
+    """Text as stored in the sheet XML: XML-safe, capped, and with Excel's escapes applied."""
+    text = _ILLEGAL_XML_CHARS.sub("", text)
+    truncated = 0
+    if len(text) > MAX_CELL_CHARS // 2 and len(text.encode("utf-16-le")) > 2 * MAX_CELL_CHARS:
+        kept: list[str] = []
+        units = 0
+        for ch in text:
+            size = 2 if ord(ch) > 0xFFFF else 1
+            if units + size > MAX_CELL_CHARS - 1:
+                break
+            kept.append(ch)
+            units += size
+        text = "".join(kept) + "\u2026"
+        truncated = 1
+    # A literal "_x0041_" must not be decoded by Excel; a CR would be lost to XML's
+    # line-end normalisation unless written in Excel's escaped form.
+    text = _OOXML_ESCAPE_LOOKALIKE.sub(r"_x005F_\1", text).replace("\r", "_x000D_")
+    return text, truncated
+
+
+def _unescape(text: str) -> str:
+    """Undo Excel's ``_xHHHH_`` escapes (openpyxl reads them literally)."""
+    if "_x" not in text:
+        return text
+    return _OOXML_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+
+
+def _plain_value(value: Any) -> Any:
+    """A value openpyxl can store: None, bool, int, float, Decimal, str, date/time or Formula.
+
+    NaN, NaT, pd.NA and infinities become None (empty); numpy and pandas scalars become
+    Python ones; timezone-aware datetimes keep their wall-clock time (Excel has no zones).
+    """
+    kind = type(value)
+    if value is None or kind is str or kind is int or kind is bool or kind is Formula:
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else None
+    module = kind.__module__
+    if module.startswith(("numpy", "pandas")):
+        return _plain_value(_from_numpy_or_pandas(value))
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, bool | int):
+        return int(value) if not isinstance(value, bool) else bool(value)
+    if isinstance(value, Decimal):
+        return value if value.is_finite() else None
+    if isinstance(value, float):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None)
+    if isinstance(value, time):
+        return value.replace(tzinfo=None)
+    if isinstance(value, date | timedelta):
+        return value
+    return str(value)
+
+
+def _from_numpy_or_pandas(value: Any) -> Any:
+    import numpy as np
+    import pandas as pd
+
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, np.datetime64):
+        return None if np.isnat(value) else pd.Timestamp(value).to_pydatetime()
+    if isinstance(value, np.timedelta64):
+        return None if np.isnat(value) else pd.Timedelta(value).to_pytimedelta()
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    if isinstance(value, pd.Timedelta):
+        return value.to_pytimedelta()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, pd.Period):
+        return str(value)
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return str(value)
+
+
+def _date_like(number_format: str | None) -> str | None:
+    from openpyxl.styles.numbers import is_date_format
+
+    return number_format if number_format and is_date_format(number_format) else None
+
+
+def _text_width(text: str) -> float:
+    return float(max((len(line) for line in text.split("\n")), default=0))
+
+
+def _number_width(value: Any, number_format: str | None) -> float:
+    if number_format and "%" in number_format:
+        return 6.0
+    if isinstance(value, float):
+        return float(min(len(f"{value:,.2f}"), 15))
+    return float(len(f"{value:,}"))
+
+
+def _add_conditional_formats(worksheet: Worksheet, table: Table) -> None:
+    from openpyxl.formatting.rule import CellIsRule, DataBarRule
+    from openpyxl.styles import PatternFill
+
+    if not table.rows:
+        return
+    for name in table.status_columns:
+        if name not in table.columns:
+            continue
+        column = table.col + table.columns.index(name)
+        cells = _range(table.first_data_row, column, table.last_row, column)
+        for status, rgb in STATUS_COLOURS.items():
+            colour = "FF" + rgb
+            worksheet.conditional_formatting.add(
+                cells,
+                CellIsRule(
+                    operator="equal",
+                    formula=[_excel_string_literal(status)],
+                    # Differential fills are drawn from bgColor in Excel, fgColor elsewhere.
+                    fill=PatternFill(fill_type="solid", start_color=colour, end_color=colour),
+                ),
+            )
+    for name in table.data_bar_columns:
+        if name not in table.columns:
+            continue
+        column = table.col + table.columns.index(name)
+        worksheet.conditional_formatting.add(
+            _range(table.first_data_row, column, table.last_row, column),
+            DataBarRule(
+                start_type="num", start_value=0, end_type="num", end_value=1,
+                color=DATA_BAR_COLOUR, showValue=True,
+            ),
+        )
+
+
+def _excel_string_literal(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _add_chart(worksheet: Worksheet, chart: Chart) -> None:
+    """Draw ``chart`` from its table's cells; a chart over no rows is left out."""
+    from openpyxl.chart import BarChart, LineChart, Reference, Series
+    from openpyxl.chart.data_source import AxDataSource, NumRef, StrRef
+    from openpyxl.chart.series import SeriesLabel
+    from openpyxl.utils import quote_sheetname
+
+    table = chart.table
+    start, stop = chart.data_rows or (0, len(table.rows))
+    start, stop = max(0, start), min(stop, len(table.rows))
+    if stop <= start:
+        return
+    first, last = table.first_data_row + start, table.first_data_row + stop - 1
+
+    drawing: LineChart | BarChart
+    if chart.kind == "line":
+        drawing = LineChart()
+        if chart.stacked:
+            drawing.grouping = "stacked"
+    else:
+        drawing = BarChart()
+        drawing.type = "bar" if chart.kind == "bar" else "col"
+        if chart.stacked:
+            drawing.grouping = "stacked"
+            drawing.overlap = 100
+    drawing.title = chart.title
+    drawing.width = chart.width_cm
+    drawing.height = chart.height_cm
+    drawing.legend.position = "b"
+    if chart.y_title:
+        drawing.y_axis.title = chart.y_title
+    # openpyxl 3.1 marks axes as deleted unless told otherwise, which hides their labels.
+    drawing.x_axis.delete = False
+    drawing.y_axis.delete = False
+
+    sheet_ref = quote_sheetname(worksheet.title)
+    for name in chart.series_columns:
+        column = table.col + table.columns.index(name)
+        series = Series(Reference(worksheet, min_col=column, min_row=first, max_row=last))
+        series.tx = SeriesLabel(strRef=StrRef(f"{sheet_ref}!${_letter(column)}${table.header_row}"))
+        if chart.kind == "line":
+            series.smooth = False
+        drawing.series.append(series)
+
+    category_column = table.col + table.columns.index(chart.category_column)
+    categories = str(
+        Reference(worksheet, min_col=category_column, min_row=first, max_row=last)
+    )
+    index = table.columns.index(chart.category_column)
+    numeric = all(
+        isinstance(_plain_value(row[index]), int | float | Decimal | date) and not isinstance(
+            _plain_value(row[index]), bool
+        )
+        for row in table.rows[start:stop]
+        if len(row) > index
+    )
+    for series in drawing.series:
+        series.cat = (
+            AxDataSource(numRef=NumRef(f=categories))
+            if numeric
+            else AxDataSource(strRef=StrRef(f=categories))
+        )
+    worksheet.add_chart(drawing, chart.anchor)
+
+
+# --------------------------------------------------------------------------- manifest
+
+
+def _write_manifest(workbook: Workbook, managed: list[str], written_at: datetime) -> None:
+    from openpyxl.styles import Font
+
+    index = None
+    if MANIFEST_TAB in workbook.sheetnames:
+        index = workbook.index(workbook[MANIFEST_TAB])
+        workbook.remove(workbook[MANIFEST_TAB])
+    worksheet = workbook.create_sheet(MANIFEST_TAB, index)
+    worksheet.sheet_state = "hidden"
+    stats = _Stats()
+    rows: list[tuple[str, Any]] = [
+        ("key", "value"),
+        ("format", MANIFEST_FORMAT),
+        ("sheetsync_version", __version__),
+        ("last_written", written_at.strftime("%Y-%m-%dT%H:%M:%SZ")),
+        *(("managed_tab", name) for name in managed),
+    ]
+    for r, (key, value) in enumerate(rows, start=1):
+        _set_text(worksheet.cell(row=r, column=1), key, stats)
+        value_cell = worksheet.cell(row=r, column=2)
+        if isinstance(value, str):
+            _set_text(value_cell, value, stats)
+        else:
+            value_cell.value = value
+    worksheet.cell(row=1, column=1).font = Font(bold=True)
+    worksheet.cell(row=1, column=2).font = Font(bold=True)
+    _set_text(
+        worksheet.cell(row=1, column=4),
+        "sheetsync rewrites the tabs listed here on every run. Do not edit this tab.",
+        stats,
+    )
+    worksheet.column_dimensions["A"].width = 20
+    worksheet.column_dimensions["B"].width = 24
+
+
+def _choose_visible_active_tab(workbook: Workbook) -> None:
+    visible = [ws for ws in workbook.worksheets if ws.sheet_state == "visible"]
+    if not visible:
+        raise ValueError("the workbook would have no visible tab; leave at least one unhidden")
+    active = workbook.active
+    if active is None or active.sheet_state != "visible":
+        workbook.active = workbook.worksheets.index(visible[0])
+        active = visible[0]
+    # Several selected tabs would open Excel in "group" mode, where edits hit every tab.
+    for worksheet in workbook.worksheets:
+        worksheet.sheet_view.tabSelected = worksheet is active
+
+
+# --------------------------------------------------------------------------- saving
+
+
+def _save_atomically(
+    workbook: Workbook, target: Path, signature: tuple[int, int] | None
+) -> None:
+    """Save to a temporary file beside ``target``, then move it over ``target``."""
+    from openpyxl.writer.excel import ExcelWriter
+
+    folder = target.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        temp = folder / f".~sheetsync-{secrets.token_hex(6)}.xlsx.tmp"
+        # Created with the default mode under the umask, like any new file; O_EXCL avoids races.
+        os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+    except PermissionError as exc:
+        raise _locked(target, "its folder is not writable") from exc
+    except OSError as exc:
+        raise TargetWriteError(
+            f"sheetsync could not prepare {target}: {exc.strerror or exc}.",
+            hint="Check that the output folder exists and can be written, or choose another "
+            "--output.",
+        ) from exc
+    try:
+        # ExcelWriter directly, not Workbook.save: save() stamps the real clock into the
+        # document properties, and the write time should come from the injected ``now``.
+        with zipfile.ZipFile(temp, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+            ExcelWriter(workbook, archive).save()
+        with open(temp, "rb") as written:
+            os.fsync(written.fileno())
+        if signature is not None:
+            current = target.stat()
+            os.chmod(temp, stat.S_IMODE(current.st_mode))
+            if (current.st_mtime_ns, current.st_size) != signature:
+                raise TargetWriteError(
+                    f"{target} changed while sheetsync was writing it, so sheetsync did not "
+                    "replace it. The file was left unchanged.",
+                    hint="Run sheetsync again once nobody is editing the workbook.",
+                    transient=True,
+                )
+        os.replace(temp, target)
+    except TargetWriteError:
+        temp.unlink(missing_ok=True)
+        raise
+    except PermissionError as exc:
+        temp.unlink(missing_ok=True)
+        raise _locked(target, "it is open in another program or not writable") from exc
+    except OSError as exc:
+        temp.unlink(missing_ok=True)
+        raise TargetWriteError(
+            f"sheetsync could not save {target}: {exc.strerror or exc}. The file was left "
+            "unchanged.",
+            hint="Check free disk space and that the output folder is reachable.",
+            transient=True,
+        ) from exc
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    _sync_folder(folder)
+
+
+def _sync_folder(folder: Path) -> None:
+    # Makes the rename itself durable on POSIX; not possible (nor needed) on Windows.
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
+
+
+# --------------------------------------------------------------------------- small pieces
+
+
+def _utc(moment: datetime) -> datetime:
+    """Naive UTC, which is how openpyxl stores document times."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
+
+
+def _letter(column: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(column)
+
+
+def _range(first_row: int, first_col: int, last_row: int, last_col: int) -> str:
+    return f"{_letter(first_col)}{first_row}:{_letter(last_col)}{last_row}"
