@@ -63,12 +63,12 @@ class SourceStatus:
 class ProgramData:
     """All validated frames plus the findings and source statuses of one run."""
 
-    frames: dict[str, "pd.DataFrame"]
+    frames: dict[str, pd.DataFrame]
     findings: Findings = field(default_factory=Findings)
     sources: list[SourceStatus] = field(default_factory=list)
     as_of: date | None = None
 
-    def __getattr__(self, name: str) -> "pd.DataFrame":
+    def __getattr__(self, name: str) -> pd.DataFrame:
         frames = self.__dict__.get("frames", {})
         if name in frames:
             return frames[name]

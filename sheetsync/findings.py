@@ -7,9 +7,10 @@ and ``hint`` says what to do. ``code`` is a stable kebab-case identifier that sc
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from enum import Enum
-from typing import Any, Iterable
+from typing import Any
 
 
 class Severity(str, Enum):

@@ -1,0 +1,419 @@
+"""Parsers for the values people really type into spreadsheet cells.
+
+Every parser takes one raw cell value (see :mod:`sheetsync.backends.base`) and returns the typed
+value, ``None`` when the cell is blank or says "N/A", or raises :class:`CellProblem` with a finding
+code, a message and a hint written for the coach. None of them raises anything else, whatever the
+input: property tests hold them to that.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+EXCEL_EPOCH = date(1899, 12, 30)  # Excel and Google Sheets both count days from here
+MAX_SERIAL = 2_958_465  # 9999-12-31
+MAX_CELL_CHARS = 32_767
+
+MISSING_TOKENS = frozenset({"", "na", "n/a", "n.a.", "n/a.", "-", "--", "---", "\u2014", "\u2013",
+                            "none", "null", "nil", "."})
+FORMULA_ERRORS = frozenset({"#DIV/0!", "#N/A", "#REF!", "#VALUE!", "#NAME?", "#NUM!", "#NULL!",
+                            "#SPILL!", "#CALC!", "#GETTING_DATA", "#ERROR!", "#FIELD!",
+                            "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"})
+
+YES_TOKENS = frozenset({"yes", "y", "true", "t", "x", "1", "\u2713", "\u2714", "\u2611", "\u2705",
+                        "checked", "done", "ok", "si", "s\u00ed"})
+NO_TOKENS = frozenset({"no", "n", "false", "f", "0", "\u2717", "\u2718", "\u2610", "\u274c",
+                       "unchecked", "not yet"})
+
+MONTHS = {
+    "jan": 1, "january": 1, "feb": 2, "february": 2, "mar": 3, "march": 3, "apr": 4, "april": 4,
+    "may": 5, "jun": 6, "june": 6, "jul": 7, "july": 7, "aug": 8, "august": 8, "sep": 9,
+    "sept": 9, "september": 9, "oct": 10, "october": 10, "nov": 11, "november": 11, "dec": 12,
+    "december": 12,
+}
+_WEEKDAY = r"(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*\.?,?\s+"
+
+
+class CellProblem(Exception):
+    """A cell whose value cannot be used as typed. Carries a finding code and coach-facing text."""
+
+    def __init__(self, code: str, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.hint = hint
+
+
+def show(raw: Any) -> str:
+    """A short, readable rendering of a raw value for messages."""
+    text = raw if isinstance(raw, str) else repr(raw) if isinstance(raw, float) else str(raw)
+    text = text.replace("\n", " ").strip()
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def is_missing(raw: Any) -> bool:
+    """Blank, N/A, a dash and the like: the cell holds no value."""
+    if raw is None:
+        return True
+    if isinstance(raw, float):
+        return math.isnan(raw)
+    if isinstance(raw, str):
+        return raw.strip().casefold() in MISSING_TOKENS
+    return False
+
+
+def check_formula_error(raw: Any) -> None:
+    if isinstance(raw, str) and raw.strip().upper() in FORMULA_ERRORS:
+        raise CellProblem("formula-error", f"The formula in this cell shows {raw.strip()}.",
+                          "Fix the formula, or type the value in directly.")
+
+
+def _clean_text(raw: str) -> str:
+    return raw.strip().replace("\u00a0", " ")
+
+
+# -- text ------------------------------------------------------------------------------------------
+
+def parse_text(raw: Any) -> str | None:
+    if is_missing(raw):
+        return None
+    check_formula_error(raw)
+    if isinstance(raw, float) and raw.is_integer():
+        text = str(int(raw))
+    elif isinstance(raw, datetime):
+        text = raw.isoformat(sep=" ")
+    else:
+        text = _clean_text(str(raw))
+    return text[:MAX_CELL_CHARS] if text else None
+
+
+# -- numbers ---------------------------------------------------------------------------------------
+
+_NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_THOUSANDS_RE = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
+_FRACTION_RE = re.compile(r"^([+-]?\d+(?:\.\d+)?)\s*(?:/|of|out of)\s*(\d+(?:\.\d+)?)$", re.I)
+_UNIT_SUFFIX_RE = re.compile(r"^(.*?)\s*(mins?|minutes?|m|hrs?|hours?|h|students?|pts?|points?)\.?$",
+                             re.I)
+
+
+def _number_from_text(text: str) -> float | None:
+    t = text.strip()
+    if t.startswith("(") and t.endswith(")"):  # accounting negative: (3)
+        t = "-" + t[1:-1]
+    if t.startswith("$"):
+        t = t[1:].lstrip()
+    if _NUMBER_RE.match(t):
+        return float(t)
+    if _THOUSANDS_RE.match(t):
+        return float(t.replace(",", ""))
+    return None
+
+
+def _bad_number(raw: Any, what: str = "a number") -> CellProblem:
+    return CellProblem("bad-number", f"\u201c{show(raw)}\u201d is not {what}.",
+                       "Type just the number, for example 45 or 3.5 (N/A or blank if unknown).")
+
+
+def parse_number(raw: Any) -> float | None:
+    """A plain number: 45, "45", "1,234.5", "45 min" (the unit word is dropped)."""
+    if raw is None:
+        return None
+    if isinstance(raw, bool):
+        raise _bad_number(raw)
+    if isinstance(raw, int):
+        return float(raw)
+    if isinstance(raw, float):
+        if math.isnan(raw):
+            return None
+        if math.isinf(raw):
+            raise _bad_number(raw)
+        return raw
+    if not isinstance(raw, str):
+        raise _bad_number(raw)
+    if is_missing(raw):
+        return None
+    check_formula_error(raw)
+    text = _clean_text(raw)
+    value = _number_from_text(text)
+    if value is None:
+        unit = _UNIT_SUFFIX_RE.match(text)
+        if unit and unit.group(1):
+            value = _number_from_text(unit.group(1))
+    if value is None or math.isinf(value):
+        raise _bad_number(raw)
+    return value
+
+
+def parse_int(raw: Any) -> int | None:
+    """A whole number. Accepts 3, 3.0, "3", "Week 3", "Wk 3", "#3"."""
+    if isinstance(raw, str):
+        m = re.match(r"^\s*(?:week|wk|w|#)\s*#?\s*(\d+)\s*$", raw, re.I)
+        if m:
+            return int(m.group(1))
+    value = parse_number(raw)
+    if value is None:
+        return None
+    if not float(value).is_integer():
+        raise CellProblem("bad-number", f"\u201c{show(raw)}\u201d is not a whole number.",
+                          "Type a whole number such as 3.")
+    return int(value)
+
+
+def parse_percent(raw: Any) -> float | None:
+    """A percentage as a fraction: "85%", 0.85, 85 and "32/47" all work.
+
+    Numbers above 1 are read as percentage points (85 -> 0.85); numbers from 0 to 1 as fractions.
+    """
+    if isinstance(raw, str):
+        text = _clean_text(raw)
+        if text.endswith("%"):
+            value = _number_from_text(text[:-1].strip())
+            if value is None or math.isinf(value):
+                raise CellProblem("bad-percent", f"\u201c{show(raw)}\u201d is not a percentage.",
+                                  "Type a percentage such as 85% (or 0.85).")
+            return value / 100.0
+        frac = _FRACTION_RE.match(text)
+        if frac:
+            num, den = float(frac.group(1)), float(frac.group(2))
+            if den == 0:
+                raise CellProblem("bad-percent", f"\u201c{show(raw)}\u201d divides by zero.",
+                                  "Check the total: it cannot be 0.")
+            return num / den
+    try:
+        value = parse_number(raw)
+    except CellProblem:
+        raise CellProblem("bad-percent", f"\u201c{show(raw)}\u201d is not a percentage.",
+                          "Type a percentage such as 85% (or 0.85).") from None
+    if value is None:
+        return None
+    return value / 100.0 if abs(value) > 1 else value
+
+
+def parse_fraction(raw: Any) -> tuple[float, float] | None:
+    """"32/47", "32 of 47", "32 out of 47" -> (32, 47); anything else -> None."""
+    if not isinstance(raw, str):
+        return None
+    m = _FRACTION_RE.match(_clean_text(raw))
+    if not m:
+        return None
+    return float(m.group(1)), float(m.group(2))
+
+
+def parse_metric(raw: Any, unit: str | None) -> float | None:
+    """A team's weekly metric, read according to the goal's unit.
+
+    For ``percent`` the value is a fraction (0.85). For ``count`` and ``score`` "32 of 47" means 32.
+    """
+    if unit == "percent":
+        return parse_percent(raw)
+    frac = parse_fraction(raw)
+    if frac is not None:
+        return frac[0]
+    if isinstance(raw, str) and _clean_text(raw).endswith("%"):
+        raise CellProblem("bad-number",
+                          f"\u201c{show(raw)}\u201d is a percentage, but this goal counts "
+                          f"{unit or 'numbers'}.",
+                          "Type the count (for example 32), or set the goal's Unit to percent.")
+    return parse_number(raw)
+
+
+# -- yes/no ----------------------------------------------------------------------------------------
+
+def parse_yesno(raw: Any) -> bool | None:
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, (int, float)) and not (isinstance(raw, float) and math.isnan(raw)):
+        if raw in (0, 1):
+            return bool(raw)
+    elif is_missing(raw):
+        return None
+    elif isinstance(raw, str):
+        check_formula_error(raw)
+        token = _clean_text(raw).casefold().rstrip(".!")
+        if token in YES_TOKENS:
+            return True
+        if token in NO_TOKENS:
+            return False
+    raise CellProblem("bad-yes-no", f"\u201c{show(raw)}\u201d is not yes or no.",
+                      "Type Yes or No (Y/N, or a check mark, also work).")
+
+
+# -- choices ---------------------------------------------------------------------------------------
+
+def parse_choice(raw: Any, choices: tuple[str, ...], aliases: dict[str, str] | None = None,
+                 ) -> str | None:
+    text = parse_text(raw)
+    if text is None:
+        return None
+    key = re.sub(r"[^a-z0-9]+", "", text.casefold())
+    for choice in choices:
+        if re.sub(r"[^a-z0-9]+", "", choice.casefold()) == key:
+            return choice
+    for alias, target in (aliases or {}).items():
+        if re.sub(r"[^a-z0-9]+", "", alias.casefold()) == key:
+            return target
+    raise CellProblem("bad-choice", f"\u201c{show(raw)}\u201d is not one of: {', '.join(choices)}.",
+                      f"Pick one of {', '.join(choices)} (the dropdown in the template lists them).")
+
+
+# -- dates -----------------------------------------------------------------------------------------
+
+def _bad_date(raw: Any, why: str = "is not a date") -> CellProblem:
+    return CellProblem("bad-date", f"\u201c{show(raw)}\u201d {why}.",
+                       "Type the date as 2026-09-08 or 9/8/2026.")
+
+
+def date_from_serial(serial: float) -> date:
+    """Excel/Sheets serial day number -> date (1 = 1899-12-31, 45000 = 2023-03-15)."""
+    if not (1 <= serial <= MAX_SERIAL):
+        raise ValueError(serial)
+    return EXCEL_EPOCH + timedelta(days=int(serial))
+
+
+def _infer_year(month: int, day: int, ref: date | None) -> date:
+    """Pick the year that puts month/day closest to the program's reference date."""
+    ref = ref or date.today()
+    best: date | None = None
+    for year in (ref.year - 1, ref.year, ref.year + 1):
+        try:
+            candidate = date(year, month, day)
+        except ValueError:
+            continue
+        if best is None or abs((candidate - ref).days) < abs((best - ref).days):
+            best = candidate
+    if best is None:
+        raise ValueError((month, day))
+    return best
+
+
+def _two_digit_year(y: int) -> int:
+    return y + 2000 if y < 100 else y
+
+
+_ISO_RE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ t].*)?$")
+_US_RE = re.compile(r"^(\d{1,2})[/-](\d{1,2})(?:[/-](\d{2}|\d{4}))?(?:\s+.*)?$")
+_MONTH_FIRST_RE = re.compile(r"^([a-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?(?:,?\s+(\d{4}))?$")
+_DAY_FIRST_RE = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]+)\.?,?(?:\s+(\d{4}))?$")
+
+
+def parse_date(raw: Any, ref: date | None = None) -> date | None:
+    """Dates as people type them.
+
+    Accepts date and datetime cells, Excel/Sheets serial numbers, "2026-09-08", "9/8/2026",
+    "9/8/26", "9/8", "Sept 8", "September 8th, 2026", "8 Sept", "Tue 9/8". A missing year is taken
+    from ``ref`` (the program's dates), choosing the nearest matching day.
+    """
+    if raw is None:
+        return None
+    if isinstance(raw, datetime):
+        return raw.date()
+    if isinstance(raw, date):
+        return raw
+    if isinstance(raw, bool):
+        raise _bad_date(raw)
+    if isinstance(raw, (int, float)):
+        if isinstance(raw, float) and math.isnan(raw):
+            return None
+        if 19000101 <= raw <= 99991231 and float(raw).is_integer():  # 20260908
+            try:
+                return datetime.strptime(str(int(raw)), "%Y%m%d").date()
+            except ValueError:
+                raise _bad_date(raw) from None
+        try:
+            return date_from_serial(raw)
+        except (ValueError, OverflowError):
+            raise _bad_date(raw, "is not a date (as a day number it is out of range)") from None
+    if not isinstance(raw, str):
+        raise _bad_date(raw)
+    if is_missing(raw):
+        return None
+    check_formula_error(raw)
+    text = re.sub(r"\s+", " ", _clean_text(raw).casefold())
+    text = re.sub(r"^" + _WEEKDAY, "", text)
+    try:
+        if m := _ISO_RE.match(text):
+            return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        if m := _US_RE.match(text):
+            month, day = int(m.group(1)), int(m.group(2))
+            if m.group(3):
+                return date(_two_digit_year(int(m.group(3))), month, day)
+            return _infer_year(month, day, ref)
+        m = _MONTH_FIRST_RE.match(text)
+        if m and m.group(1) in MONTHS:
+            month, day = MONTHS[m.group(1)], int(m.group(2))
+            return date(int(m.group(3)), month, day) if m.group(3) else _infer_year(month, day, ref)
+        m = _DAY_FIRST_RE.match(text)
+        if m and m.group(2) in MONTHS:
+            month, day = MONTHS[m.group(2)], int(m.group(1))
+            return date(int(m.group(3)), month, day) if m.group(3) else _infer_year(month, day, ref)
+        if re.fullmatch(r"\d+(\.\d+)?", text):
+            return date_from_serial(float(text))
+    except (ValueError, OverflowError):
+        raise _bad_date(raw, "is not a real calendar date") from None
+    raise _bad_date(raw)
+
+
+# -- times of day ----------------------------------------------------------------------------------
+
+_TIME_RE = re.compile(r"^(\d{1,2})(?::|\.|h)?(\d{2})?(?::(\d{2}))?\s*(am|pm|a|p|a\.m\.|p\.m\.)?$")
+
+
+def parse_time(raw: Any) -> time | None:
+    """A time of day: time cells, day fractions (0.375), "8:30", "8:30 AM", "830am", "2pm"."""
+    if isinstance(raw, datetime):
+        return raw.time()
+    if isinstance(raw, time):
+        return raw
+    if isinstance(raw, timedelta):
+        secs = int(raw.total_seconds())
+        if 0 <= secs < 86400:
+            return time(secs // 3600, secs // 60 % 60)
+    elif isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        if isinstance(raw, float) and math.isnan(raw):
+            return None
+        frac = raw % 1 if raw >= 1 else raw  # a datetime serial keeps its time in the fraction
+        if 0 <= frac < 1:
+            minutes = round(frac * 1440)
+            if minutes < 1440:
+                return time(minutes // 60, minutes % 60)
+    elif isinstance(raw, str):
+        if is_missing(raw):
+            return None
+        check_formula_error(raw)
+        text = _clean_text(raw).casefold().replace(" ", "")
+        if text in ("noon", "midday"):
+            return time(12, 0)
+        m = _TIME_RE.match(text)
+        if m:
+            hour, minute = int(m.group(1)), int(m.group(2) or 0)
+            suffix = (m.group(4) or "").replace(".", "")
+            if suffix.startswith("p") and hour < 12:
+                hour += 12
+            elif suffix.startswith("a") and hour == 12:
+                hour = 0
+            if m.group(2) is None and not suffix and len(m.group(1)) > 2:
+                pass
+            elif hour < 24 and minute < 60:
+                return time(hour, minute)
+    raise CellProblem("bad-time", f"\u201c{show(raw)}\u201d is not a time of day.",
+                      "Type the time as 8:30 or 2:15 PM.")
+
+
+def parse_duration_minutes(raw: Any) -> float | None:
+    """Minutes: 45, "45 min", "1:30" (h:mm), "1.5 hrs" (converted to 90)."""
+    if isinstance(raw, timedelta):
+        return raw.total_seconds() / 60
+    if isinstance(raw, time):
+        return raw.hour * 60 + raw.minute
+    if isinstance(raw, str):
+        text = _clean_text(raw).casefold()
+        m = re.fullmatch(r"(\d{1,2}):(\d{2})", text)
+        if m:
+            return int(m.group(1)) * 60 + int(m.group(2))
+        m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(h|hr|hrs|hour|hours)\.?", text)
+        if m:
+            return float(m.group(1)) * 60
+    return parse_number(raw)
