@@ -1,0 +1,188 @@
+"""The ``sheetsync`` command line.
+
+Exit codes (every command): 0 ran, no errors; 1 ran, with data errors in the findings;
+2 could not run (bad config, unreadable output, lock held, ...).
+
+Only click is imported at module level so ``sheetsync --help`` stays fast; pandas, openpyxl and
+gspread load inside the commands that need them.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from sheetsync import __version__
+
+if TYPE_CHECKING:
+    from sheetsync.config import Config
+
+EXIT_OK, EXIT_FINDINGS, EXIT_CANNOT_RUN = 0, 1, 2
+
+
+def _default_config() -> Path:
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "config" / "example.toml",
+                      here / "_bundled" / "config" / "example.toml"):
+        if candidate.is_file():
+            return candidate
+    return Path("config/example.toml")
+
+
+CONFIG_OPTION = click.option(
+    "--config", "config_path", type=click.Path(path_type=Path), default=None,
+    help="Config file (TOML). Default: the bundled example program, config/example.toml.")
+
+
+def _load(config_path: Path | None) -> Config:
+    from sheetsync.config import ConfigError, load_config
+
+    path = config_path or _default_config()
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        _fail(f"config error in {path}: {exc}")
+    raise AssertionError  # unreachable
+
+
+def _fail(message: str, hint: str = "") -> None:
+    click.secho(f"sheetsync: {message}", fg="red", err=True)
+    if hint:
+        click.echo(f"  hint: {hint}", err=True)
+    sys.exit(EXIT_CANNOT_RUN)
+
+
+def _parse_as_of(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        _fail(f"--as-of must be a date like 2026-11-04, not {value!r}")
+    return None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="sheetsync")
+def main() -> None:
+    """Validate coaches' and breakthrough teams' spreadsheets and roll them up into one
+    leaders' dashboard, in Google Sheets or offline Excel files."""
+
+
+@main.command()
+@CONFIG_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print findings as JSON.")
+@click.option("--as-of", "as_of", default=None, help="Treat this date (YYYY-MM-DD) as today.")
+def validate(config_path: Path | None, as_json: bool, as_of: str | None) -> None:
+    """Check every source and print its findings (nothing is written)."""
+    from sheetsync.pipeline import resolve_as_of, validate_program
+    from sheetsync.terminal import print_findings, print_findings_json
+
+    config = _load(config_path)
+    day = resolve_as_of(config, _parse_as_of(as_of))
+    data = validate_program(config, day, progress=not as_json)
+    if as_json:
+        print_findings_json(data)
+    else:
+        print_findings(data)
+    if any(s.state == "failed" for s in data.sources):
+        sys.exit(EXIT_CANNOT_RUN)
+    sys.exit(EXIT_FINDINGS if data.findings.has_errors else EXIT_OK)
+
+
+@main.command()
+@CONFIG_OPTION
+@click.option("--as-of", "as_of", default=None,
+              help="Treat this date (YYYY-MM-DD) as today. Default: [program].as_of, else now in "
+                   "the program's timezone.")
+@click.option("--output", "output", type=click.Path(path_type=Path), default=None,
+              help="Write the dashboard to this .xlsx instead of the config's [output].")
+@click.option("--dry-run", is_flag=True, help="Read and analyse everything, write nothing.")
+@click.option("--stats", is_flag=True, help="Print the Google API calls made, by kind.")
+@click.option("--no-cache", is_flag=True, help="Re-read every source, ignoring the parse cache.")
+def run(config_path: Path | None, as_of: str | None, output: Path | None, dry_run: bool,
+        stats: bool, no_cache: bool) -> None:
+    """Read, validate and roll up every source, then write the dashboard workbook."""
+    from sheetsync.pipeline import RunFailed, run_program
+    from sheetsync.terminal import print_run_summary
+
+    config = _load(config_path)
+    try:
+        outcome = run_program(config, as_of=_parse_as_of(as_of), output=output, dry_run=dry_run,
+                              use_cache=not no_cache, progress=True)
+    except RunFailed as exc:
+        _fail(exc.message, exc.hint)
+        return
+    print_run_summary(outcome, stats=stats)
+    sys.exit(EXIT_FINDINGS if outcome.data.findings.has_errors else EXIT_OK)
+
+
+@main.command()
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("templates"),
+              show_default=True, help="Folder to write the blank workbooks into.")
+def templates(out_dir: Path) -> None:
+    """Write blank team_tracker.xlsx and coach_workbook.xlsx, generated from the schemas."""
+    from sheetsync.templates import write_templates
+
+    try:
+        paths = write_templates(out_dir)
+    except OSError as exc:
+        _fail(f"cannot write templates to {out_dir}: {exc.strerror or exc}")
+        return
+    for p in paths:
+        click.echo(f"wrote {p}")
+
+
+@main.command()
+@CONFIG_OPTION
+@click.option("--run-now", is_flag=True, help="Run once immediately, then keep the schedule.")
+@click.option("--max-runs", type=int, default=None, help="Stop after this many runs.")
+@click.option("--every", "every_seconds", type=float, default=None,
+              help="Run every N seconds instead of at [schedule].at (for trials).")
+def schedule(config_path: Path | None, run_now: bool, max_runs: int | None,
+             every_seconds: float | None) -> None:
+    """Run the rollup every day at [schedule].at in the program's timezone, until stopped."""
+    from sheetsync.pipeline import serve_schedule
+
+    config = _load(config_path)
+    sys.exit(serve_schedule(config, run_now=run_now, max_runs=max_runs,
+                            every_seconds=every_seconds))
+
+
+@main.command()
+@CONFIG_OPTION
+def doctor(config_path: Path | None) -> None:
+    """Check the config, credentials, every source and the output target."""
+    from sheetsync.doctor import run_doctor
+
+    config = _load(config_path)
+    sys.exit(run_doctor(config))
+
+
+@main.command()
+@click.option("--coaches", type=int, default=1000, show_default=True)
+@click.option("--teams", type=int, default=200, show_default=True)
+@click.option("--weeks", type=int, default=10, show_default=True)
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option("--workdir", type=click.Path(path_type=Path), default=None,
+              help="Where to generate the synthetic program (default: a temporary folder).")
+@click.option("--quick", is_flag=True, help="A small program, for a fast look.")
+@click.option("--scaling/--no-scaling", default=False,
+              help="Also time 100, 300 and 1,000 coach workbooks.")
+@click.option("--google/--no-google", default=False,
+              help="Also count Google API calls against the bundled fake API.")
+def bench(coaches: int, teams: int, weeks: int, seed: int, workdir: Path | None, quick: bool,
+          scaling: bool, google: bool) -> None:
+    """Benchmark a full run on a synthetic program against a naive pandas baseline."""
+    from sheetsync.benchmark import run_benchmark
+
+    sys.exit(run_benchmark(coaches=coaches, teams=teams, weeks=weeks, seed=seed, workdir=workdir,
+                           quick=quick, scaling=scaling, google=google))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,306 @@
+"""Source discovery and loading: config entries -> validated workbooks, in parallel, with a cache.
+
+Each configured entry may name one file, a glob or a folder; each spreadsheet found becomes one
+source. Every source ends in exactly one state (see :class:`sheetsync.dataset.SourceStatus`):
+``ok``, ``stale`` (this read failed; the last good data is used and marked with its date) or
+``failed`` (visibly missing). Nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import os
+import pickle
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from sheetsync import __version__
+from sheetsync.backends.base import RawWorkbook, SourceReadError
+from sheetsync.backends.excel_reader import EXCEL_SUFFIXES, ReadLimits, read_excel
+from sheetsync.config import Config, SourceConfig
+from sheetsync.dataset import SourceStatus
+from sheetsync.findings import Finding, Severity
+from sheetsync.schema import WorkbookSchema, load_schema, with_overrides
+from sheetsync.validate.layout import match_tabs
+from sheetsync.validate.workbook import ValidationContext, WorkbookResult, validate_workbook
+
+CACHE_MAGIC = b"sheetsync-cache-1\n"
+
+
+@dataclass(frozen=True)
+class Source:
+    """One spreadsheet to read."""
+
+    name: str
+    kind: str  # team | coach | auto
+    location: str  # absolute file path, or a Google spreadsheet id
+    backend: str  # "excel" | "google"
+    write_back: bool = False
+    entry: str = ""  # which config entry it came from
+
+
+@dataclass
+class LoadedSource:
+    """The outcome of reading and validating one source."""
+
+    source: Source
+    status: SourceStatus
+    result: WorkbookResult | None
+    findings: list[Finding]
+
+
+def discover(config: Config) -> tuple[list[Source], list[Finding]]:
+    """Expand each local ``[[sources]]`` entry into files; Google entries pass through."""
+    found: list[Source] = []
+    findings: list[Finding] = []
+    for entry in config.sources:
+        if entry.path is None:
+            found.extend(_google_entry(entry))
+            continue
+        files = _expand(entry.path)
+        if not files:
+            findings.append(Finding(
+                "no-sources", Severity.ERROR,
+                f"{entry.label}: no spreadsheet matches {entry.path}.",
+                "Check the path in the config (relative paths start at the config's folder).",
+                source=entry.name or Path(entry.path).name, file=entry.path))
+            if not any(ch in entry.path for ch in "*?[") and not Path(entry.path).is_dir():
+                # a single named file that is missing is still a source: visibly failed
+                found.append(Source(entry.name or Path(entry.path).stem, entry.kind,
+                                    entry.path, "excel", entry.write_back, entry.label))
+            continue
+        for f in files:
+            name = entry.name if (entry.name and len(files) == 1) else Path(f).stem
+            found.append(Source(name, entry.kind, f, "excel", entry.write_back, entry.label))
+    return _unique_names(found), findings
+
+
+def _google_entry(entry: SourceConfig) -> list[Source]:
+    from sheetsync.config import GOOGLE_ID_RE
+
+    if entry.google:
+        m = GOOGLE_ID_RE.search(entry.google)
+        key = (m.group(1) or m.group(2)) if m else entry.google
+        return [Source(entry.name or key, entry.kind, key, "google", entry.write_back,
+                       entry.label)]
+    # Drive folders are expanded by the Google backend when it lists the folder.
+    return [Source(entry.name or "", entry.kind, f"folder:{entry.folder}", "google-folder",
+                   entry.write_back, entry.label)]
+
+
+def _expand(pattern: str) -> list[str]:
+    path = Path(pattern)
+    if path.is_dir():
+        candidates = [str(p) for p in sorted(path.rglob("*"))]
+    elif any(ch in pattern for ch in "*?["):
+        candidates = sorted(glob.glob(pattern, recursive=True))
+    else:
+        candidates = [pattern] if path.exists() else []
+    return [c for c in candidates
+            if Path(c).suffix.lower() in EXCEL_SUFFIXES and not Path(c).name.startswith(("~$", "."))
+            and Path(c).is_file()]
+
+
+def _unique_names(sources: list[Source]) -> list[Source]:
+    seen: dict[str, int] = {}
+    out = []
+    for s in sources:
+        n = seen.get(s.name, 0)
+        seen[s.name] = n + 1
+        out.append(s if n == 0 else replace(s, name=f"{s.name} ({n + 1})"))
+    return out
+
+
+def infer_kind(raw: RawWorkbook) -> str | None:
+    """Tell a team tracker from a coach workbook by the tabs it has."""
+    scores = {}
+    for kind in ("team", "coach"):
+        schema = load_schema(kind)  # type: ignore[arg-type]
+        scores[kind] = sum(bool(match_tabs(raw.tabs, t)) for t in schema.tabs)
+    if scores["team"] == scores["coach"]:
+        return None
+    return max(scores, key=scores.get)  # type: ignore[arg-type]
+
+
+def schemas_for(config: Config) -> dict[str, WorkbookSchema]:
+    return {kind: with_overrides(load_schema(kind), config.tab_names, config.column_aliases)
+            for kind in ("team", "coach")}
+
+
+def context_for(config: Config, as_of: date) -> ValidationContext:
+    return ValidationContext(as_of=as_of, reference_date=as_of,
+                             challenge_weeks=config.challenge_weeks, activities=config.activities)
+
+
+# -- the per-source job (runs in worker processes) -------------------------------------------------
+
+@dataclass(frozen=True)
+class _Job:
+    source: Source
+    schemas: dict[str, WorkbookSchema]
+    ctx: ValidationContext
+    limits: ReadLimits
+    cache_dir: Path | None
+    fingerprint: str
+
+
+def validate_raw(source: Source, raw: RawWorkbook, schemas: dict[str, WorkbookSchema],
+                 ctx: ValidationContext) -> tuple[WorkbookResult | None, list[Finding]]:
+    """Validate a raw workbook as its configured (or inferred) kind."""
+    kind = source.kind if source.kind != "auto" else infer_kind(raw)
+    if kind is None:
+        return None, [Finding(
+            "unknown-kind", Severity.ERROR,
+            f"{Path(source.location).name} does not look like a team tracker or a coach workbook "
+            f"(tabs: {', '.join(raw.tabs) or 'none'}).",
+            "Set kind = \"team\" or \"coach\" for this source in the config, or start from the "
+            "templates (sheetsync templates).", source=source.name, file=source.location)]
+    result = validate_workbook(raw, schemas[kind], source=source.name, ctx=ctx)
+    return result, result.findings
+
+
+def _file_hash(path: str) -> str:
+    h = hashlib.blake2b(digest_size=20)
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _cache_path(cache_dir: Path, location: str) -> Path:
+    return cache_dir / (hashlib.sha1(location.encode()).hexdigest() + ".pkl")
+
+
+def cache_load(cache_dir: Path | None, location: str) -> dict | None:
+    """The cached entry for a source, or None. A corrupt entry is deleted, never trusted."""
+    if cache_dir is None:
+        return None
+    path = _cache_path(cache_dir, location)
+    try:
+        blob = path.read_bytes()
+    except OSError:
+        return None
+    try:
+        if not blob.startswith(CACHE_MAGIC):
+            raise ValueError("bad magic")
+        digest, payload = blob[len(CACHE_MAGIC):len(CACHE_MAGIC) + 32], blob[len(CACHE_MAGIC) + 32:]
+        if hashlib.sha256(payload).digest() != digest:
+            raise ValueError("checksum mismatch")
+        entry = pickle.loads(payload)  # noqa: S301 - our own file, checksummed
+        if not isinstance(entry, dict) or entry.get("location") != location:
+            raise ValueError("wrong entry")
+        return entry
+    except Exception:  # noqa: BLE001 - any damage means: discard
+        path.unlink(missing_ok=True)
+        return None
+
+
+def cache_store(cache_dir: Path | None, entry: dict) -> None:
+    if cache_dir is None:
+        return
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        payload = pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL)
+        path = _cache_path(cache_dir, entry["location"])
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(CACHE_MAGIC + hashlib.sha256(payload).digest() + payload)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a cache that cannot be written only costs speed next time
+
+
+def load_excel_source(job: _Job) -> LoadedSource:
+    """Read, validate and cache one local file; fall back to the last good data when it fails."""
+    source = job.source
+    now = datetime.now(UTC)
+    cached = cache_load(job.cache_dir, source.location)
+    try:
+        digest = _file_hash(source.location) if Path(source.location).is_file() else ""
+        if (cached and cached["hash"] == digest and cached["fingerprint"] == job.fingerprint
+                and digest):
+            result: WorkbookResult = cached["result"]
+            status = SourceStatus(source.name, result.kind, source.location, "ok",  # type: ignore
+                                  rows=result.rows, data_as_of=cached["read_at"])
+            return LoadedSource(source, status, result, list(result.findings))
+        raw = read_excel(source.location, job.limits)
+        result, findings = validate_raw(source, raw, job.schemas, job.ctx)
+        if result is None:
+            status = SourceStatus(source.name, "unknown", source.location, "failed",
+                                  message=findings[0].message)
+            return LoadedSource(source, status, None, findings)
+        cache_store(job.cache_dir, {"location": source.location, "hash": digest,
+                                    "fingerprint": job.fingerprint, "read_at": now,
+                                    "result": result})
+        status = SourceStatus(source.name, result.kind, source.location, "ok",  # type: ignore
+                              rows=result.rows, data_as_of=now)
+        return LoadedSource(source, status, result, findings)
+    except (SourceReadError, OSError) as exc:
+        message = exc.message if isinstance(exc, SourceReadError) else str(exc)
+        hint = exc.hint if isinstance(exc, SourceReadError) else "Check the file."
+        code = exc.code if isinstance(exc, SourceReadError) else "unreadable-source"
+        return failed_or_stale(source, cached, code, message, hint)
+
+
+def failed_or_stale(source: Source, cached: dict | None, code: str, message: str,
+                    hint: str) -> LoadedSource:
+    """A source that could not be read now: use its last good data (stale), or mark it failed."""
+    read_fail = Finding(code, Severity.ERROR, message, hint, source=source.name,
+                        file=source.location)
+    if cached is None:
+        status = SourceStatus(source.name, source.kind if source.kind != "auto" else "unknown",
+                              source.location, "failed", message=message)  # type: ignore[arg-type]
+        return LoadedSource(source, status, None, [read_fail])
+    result = cached["result"]
+    when = cached["read_at"]
+    stale = Finding("stale-source", Severity.WARNING,
+                    f"Showing data last read on {when:%Y-%m-%d %H:%M} UTC, because this read "
+                    f"failed: {message}", hint, source=source.name, file=source.location)
+    status = SourceStatus(source.name, result.kind, source.location, "stale", rows=result.rows,
+                          message=message, data_as_of=when)
+    return LoadedSource(source, status, result, [read_fail, stale, *result.findings])
+
+
+def load_sources(config: Config, as_of: date, sources: list[Source], *,
+                 use_cache: bool = True,
+                 progress: Callable[[LoadedSource], None] | None = None,
+                 google_loader: Callable[[list[Source]], list[LoadedSource]] | None = None,
+                 ) -> list[LoadedSource]:
+    """Read and validate every source; local files in parallel processes when there are many."""
+    schemas = schemas_for(config)
+    ctx = context_for(config, as_of)
+    cache_dir = config.output.state_dir / "cache" if use_cache else None
+    fingerprint = hashlib.sha1(pickle.dumps((__version__, schemas, ctx))).hexdigest()
+    excel = [s for s in sources if s.backend == "excel"]
+    google = [s for s in sources if s.backend != "excel"]
+    jobs = [_Job(s, schemas, ctx, config.limits, cache_dir, fingerprint) for s in excel]
+    loaded: list[LoadedSource] = []
+    workers = config.workers or os.cpu_count() or 1
+    if len(jobs) >= 8 and workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for item in pool.map(load_excel_source, jobs, chunksize=max(1, len(jobs) // (workers * 8))):
+                loaded.append(item)
+                if progress:
+                    progress(item)
+    else:
+        for job in jobs:
+            item = load_excel_source(job)
+            loaded.append(item)
+            if progress:
+                progress(item)
+    if google:
+        if google_loader is None:
+            for s in google:
+                item = failed_or_stale(s, None, "unreadable-source",
+                                       "Google sources need the Google backend.",
+                                       "Install sheetsync with Google support.")
+                loaded.append(item)
+        else:
+            for item in google_loader(google):
+                loaded.append(item)
+                if progress:
+                    progress(item)
+    return loaded
