@@ -46,6 +46,7 @@ try:  # pytest puts either the repo root or tests/ on sys.path, depending on the
         build_user_flags_tab_workbook,
         build_workbook,
         edit_package,
+        insert_before,
     )
 except ModuleNotFoundError:  # pragma: no cover - depends on how pytest was started
     from corpus.writeback_corpus import (  # type: ignore[no-redef]
@@ -56,6 +57,7 @@ except ModuleNotFoundError:  # pragma: no cover - depends on how pytest was star
         build_user_flags_tab_workbook,
         build_workbook,
         edit_package,
+        insert_before,
     )
 
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -504,6 +506,16 @@ def test_names_excel_does_not_allow_are_refused(tmp_path: Path, tab_name: str) -
         write_flags_tab(path, FLAGS_HEADER, FLAGS_ROWS, tab_name=tab_name)
 
 
+def test_flags_wider_than_an_excel_tab_are_refused(tmp_path: Path) -> None:
+    path = build_workbook("chart", tmp_path)
+    original = path.read_bytes()
+
+    with pytest.raises(WritebackError, match="do not fit"):
+        write_flags_tab(path, [f"c{i}" for i in range(16_385)], [])
+
+    assert path.read_bytes() == original
+
+
 def test_a_missing_file_is_reported(tmp_path: Path) -> None:
     with pytest.raises(WritebackError, match="was not found"):
         write_default_flags(tmp_path / "gone.xlsx")
@@ -556,6 +568,19 @@ def test_a_renamed_user_tab_frees_the_name_for_sheetsync(tmp_path: Path) -> None
     write_default_flags(path)
 
     assert openpyxl.load_workbook(path).sheetnames == ["Time Log", "My Flags", DEFAULT_TAB_NAME]
+
+
+def test_a_leftover_content_type_for_a_deleted_sheet_is_not_reused(tmp_path: Path) -> None:
+    path = build_workbook("chart", tmp_path)
+    stale = ('<Override PartName="/xl/worksheets/sheet2.xml" ContentType="application/'
+             'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>')
+    edit_package(path, lambda parts: parts.__setitem__(
+        "[Content_Types].xml", insert_before(parts["[Content_Types].xml"], "</Types>", stale)))
+
+    result = write_default_flags(path)
+
+    assert result.sheet_part == "xl/worksheets/sheet3.xml"
+    assert flags_tab_values(path) == expected_grid(FLAGS_HEADER, FLAGS_ROWS)
 
 
 # --------------------------------------------------------------------------- cell values

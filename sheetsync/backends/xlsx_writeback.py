@@ -135,10 +135,11 @@ class WritebackError(TargetWriteError):
     def __init__(self, message: str, *, hint: str = "", transient: bool = False) -> None:
         super().__init__(message, hint=hint, transient=transient)
 
-    def as_finding(self, *, source: str = "", file: str = "") -> Finding:
+    def as_finding(self, *, source: str = "", file: str = "",
+                   tab: str = DEFAULT_TAB_NAME) -> Finding:
         """This failure as the one finding a run reports for the source."""
         return Finding(code=self.code, severity=Severity.WARNING, message=self.message,
-                       hint=self.hint, source=source, file=file, tab=DEFAULT_TAB_NAME)
+                       hint=self.hint, source=source, file=file, tab=tab)
 
 
 class UnsupportedFormatError(WritebackError):
@@ -493,7 +494,9 @@ def _plan_sheet(package: _Package, tab_name: str) -> _SheetPlan:
                 hint=f"Rename your tab '{sheet.get('name')}' (for example to 'My Flags') so "
                 "sheetsync can add its own, or turn write_back off for this source.",
             )
-        stored = package.find(part) or part
+        stored = package.find(part)
+        if stored is None:
+            raise package.damaged(f"the part behind tab '{sheet.get('name')}' is missing")
         return _SheetPlan(sheet_part=stored, replaced=True)
 
     protection = workbook.find(f"{{{_NS_MAIN}}}workbookProtection")
@@ -569,11 +572,18 @@ def _workbook_part(package: _Package) -> str:
 
 
 def _free_sheet_part(package: _Package, workbook_dir: str) -> str:
+    # A leftover content-type override for a deleted part would clash with a new one.
+    declared = {
+        (o.get("PartName") or "").lstrip("/").lower()
+        for o in package.tree("[Content_Types].xml").iter(f"{{{_NS_CT}}}Override")
+    }
     number = 1
     while True:
         part = posixpath.join(workbook_dir, "worksheets", f"sheet{number}.xml")
         rels = posixpath.join(workbook_dir, "worksheets", "_rels", f"sheet{number}.xml.rels")
-        if package.find(part) is None and package.find(rels) is None:
+        if package.find(part) is None and package.find(rels) is None and (
+            part.lower() not in declared
+        ):
             return part
         number += 1
 
@@ -847,6 +857,7 @@ def _replace_atomically(target: Path, data: bytes, before: os.stat_result) -> No
                 hint="Run sheetsync again once nobody is editing the workbook.",
             )
         os.replace(temp, target)
+        _sync_directory(target.parent)
     except WritebackError:
         temp.unlink(missing_ok=True)
         raise
@@ -859,6 +870,20 @@ def _replace_atomically(target: Path, data: bytes, before: os.stat_result) -> No
             f"Could not save {target.name}: {exc.strerror or exc}. The file was left unchanged.",
             hint="Check free disk space and that the shared drive is reachable.",
         ) from exc
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make the rename durable where the platform allows it (POSIX); best effort elsewhere."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 # --------------------------------------------------------------------------- small XML pieces
