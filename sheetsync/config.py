@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -127,7 +127,9 @@ def _get(table: dict[str, Any], key: str, kind: type | tuple[type, ...], where: 
 
 def _resolve(base: Path, text: str) -> str:
     expanded = os.path.expandvars(os.path.expanduser(text))
-    return str(Path(expanded) if Path(expanded).is_absolute() else (base / expanded))
+    joined = Path(expanded) if Path(expanded).is_absolute() else (base / expanded)
+    trailing = os.sep if text.endswith(("/", "\\")) else ""
+    return os.path.normpath(joined) + trailing
 
 
 def _parse_date(value: Any, where: str) -> date | None:
@@ -179,19 +181,16 @@ def _sources(raw: Any, base: Path) -> tuple[SourceConfig, ...]:
     return tuple(out)
 
 
-def _thresholds(raw: dict[str, Any]) -> dict[str, float]:
+def _thresholds(raw: Any) -> dict[str, float]:
+    from sheetsync.analytics.thresholds import Thresholds
+
+    if not isinstance(raw, dict):
+        raise ConfigError("[thresholds] must be a table")
     try:
-        from sheetsync.analytics.thresholds import Thresholds
-        allowed = {f.name for f in fields(Thresholds)}
-    except ImportError:  # pragma: no cover - analytics is part of the package
-        allowed = set(raw)
-    _check_keys(raw, allowed, "[thresholds]")
-    out = {}
-    for key, value in raw.items():
-        out[key] = _get(raw, key, (int, float), "[thresholds]")
-        if value < 0:
-            raise ConfigError(f"[thresholds].{key} must not be negative, not {value!r}")
-    return out
+        Thresholds.from_mapping(raw)
+    except ValueError as exc:
+        raise ConfigError(f"[thresholds]: {exc}") from None
+    return dict(raw)
 
 
 def _activities(raw: dict[str, Any]) -> ActivityCatalog:

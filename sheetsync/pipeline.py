@@ -121,7 +121,7 @@ def validate_program(config: Config, as_of: date, *, use_cache: bool = True,
 def _thresholds(config: Config):
     from sheetsync.analytics.thresholds import Thresholds
 
-    return Thresholds(**config.thresholds)
+    return Thresholds.from_mapping(config.thresholds)
 
 
 def run_program(config: Config, *, as_of: date | None = None, output: Path | None = None,

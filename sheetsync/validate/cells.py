@@ -167,6 +167,7 @@ def parse_percent(raw: Any) -> float | None:
 
     Numbers above 1 are read as percentage points (85 -> 0.85); numbers from 0 to 1 as fractions.
     """
+    check_formula_error(raw)
     if isinstance(raw, str):
         text = _clean_text(raw)
         if text.endswith("%"):

@@ -249,6 +249,8 @@ def _validate_table(tab: RawTab, spec: TabSpec, ctx: ValidationContext, collect:
                 continue
             record[key] = _parse_cell(col, parse, raw, ctx, unit, collect, tab.name,
                                       a1(i + 1, j + 1))
+            if record[key] is None:
+                record.setdefault("_invalid", set()).add(key)
             if col.type == "metric" and isinstance(raw, str):
                 record[f"_raw_{key}"] = raw
         for key in spec.columns:
@@ -420,7 +422,9 @@ def _finish_coach(result: WorkbookResult, collect: _Collector) -> None:
                 minutes = None
         rec["minutes"] = minutes
         if rec.get("date") is None or minutes is None:
-            if rec.get("date") is not None and minutes is None:
+            time_keys = {"minutes", "hours", "quarter_hours", "start", "end"}
+            if (rec.get("date") is not None and minutes is None
+                    and not time_keys & rec.get("_invalid", set())):
                 collect.add("missing-required", Severity.ERROR,
                             "No time given: Minutes, Hours and Start/End are all blank or unusable.",
                             "Fill in Minutes (or Hours, or Start and End).", tab=rec["_tab"],
