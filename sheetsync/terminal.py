@@ -51,9 +51,10 @@ def print_findings(data: ProgramData) -> None:
             table.add_column(col, overflow="fold", max_width=None if col in ("message", "hint")
                              else 24)
         for f in items:
-            table.add_row(Text(f.severity.value, style=SEVERITY_STYLE[f.severity.value]), f.code,
-                          f.tab, f.cell, "" if f.value is None else str(f.value), f.message,
-                          f.hint)
+            table.add_row(Text(f.severity.value, style=SEVERITY_STYLE[f.severity.value]),
+                          Text(f.code), Text(f.tab), Text(f.cell),
+                          Text("" if f.value is None else str(f.value)), Text(f.message),
+                          Text(f.hint))
         console.print(table)
     failed = [s for s in data.sources if s.state != "ok"]
     for s in failed:
@@ -73,6 +74,8 @@ def print_findings_json(data: ProgramData) -> None:
 
 
 def print_run_summary(outcome: RunOutcome, *, stats: bool = False) -> None:
+    from rich.text import Text
+
     console = _console()
     data = outcome.data
     program = getattr(outcome.analysis, "program", None)
@@ -81,11 +84,11 @@ def print_run_summary(outcome: RunOutcome, *, stats: bool = False) -> None:
     console.print(summary_line(data))
     for s in data.sources:
         if s.state != "ok":
-            console.print(f"[bold red]{s.state.upper()}[/]: {s.name}: {s.message}")
+            console.print(Text(f"{s.state.upper()}: {s.name}: {s.message}", style="bold red"))
     if outcome.dry_run:
         console.print("Dry run: nothing was written.")
     else:
-        console.print(f"Dashboard written to {outcome.output}")
+        console.print(Text(f"Dashboard written to {outcome.output}"))
     console.print(f"Took {outcome.duration_s:.1f} s")
     if stats:
         calls = outcome.api_calls

@@ -49,7 +49,9 @@ class CellProblem(Exception):
 
 def show(raw: Any) -> str:
     """A short, readable rendering of a raw value for messages."""
-    text = raw if isinstance(raw, str) else repr(raw) if isinstance(raw, float) else str(raw)
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw))
+    text = raw if isinstance(raw, str) else str(raw)
     text = text.replace("\n", " ").strip()
     return text if len(text) <= 60 else text[:57] + "..."
 
