@@ -34,7 +34,7 @@ Everyday messiness, on purpose (none of it is an error; a reader must cope with 
   jordan-castillo time logs);
 * the literal text "#DIV/0!" in one Value cell (a formula error as a reader sees it);
 * yes/no written as "Yes", "No", "Y", "N", "x", "\u2713", "TRUE", "FALSE", "no", real booleans;
-* activities written as aliases ("sub coverage", "testing", "data chat", "PLC", "walkthrough");
+* activities written as aliases ("sub coverage", "testing", "data chat", "plc", "goals");
 * phases written as aliases ("planning", "reflection", "done");
 * action-step statuses written as aliases ("complete", "ongoing", "not yet").
 
@@ -422,14 +422,18 @@ def reflections(rng: random.Random, team: Team, week: int) -> dict[str, Any]:
             "Next Steps": rng.choice(NEXT) if rng.random() < 0.7 else None}
 
 
-def action_steps(book: Book, rng: random.Random, team: Team) -> None:
+def action_steps(book: Book, rng: random.Random, team: Team, team_number: int) -> None:
     owners = (team.lead, "All teachers", "Interventionist", "Grade-level team")
     statuses = ("Done", "complete", "In progress", "ongoing", "Not started", "not yet")
     rows = []
     for index, action in enumerate(TRIED[team.focus][:4]):
-        due = week_of(2 + 2 * index) + timedelta(days=4)
-        status = rng.choice(statuses[:2]) if due < AS_OF - timedelta(days=14) else rng.choice(
-            statuses)
+        due = week_of((2, 5, 8, 10)[index]) + timedelta(days=4)  # Fridays of those weeks
+        if due < AS_OF - timedelta(days=14):
+            status = rng.choice(statuses[:2])
+        elif due < AS_OF:  # due last Friday: some teams are late with it
+            status = rng.choice((*statuses[:2], "In progress"))
+        else:  # not due yet: each team words "still going" its own way
+            status = statuses[2 + team_number % 4]
         rows.append(Row({"Action": action, "Owner": owners[index % len(owners)], "Due": due,
                          "Status": status, "Notes": None}))
     book.table("Action Steps", ["Action", "Owner", "Due", "Status", "Notes"], rows)
@@ -445,7 +449,7 @@ def percent_text(week: int, value: float) -> Any:
     return value
 
 
-def write_team(team: Team, rng: random.Random) -> Book:
+def write_team(team: Team, team_number: int, rng: random.Random) -> Book:
     book = Book(team.file, team.shows)
     progress = "Weekly Progress"
     canonical = ["Week", "Week Of", "Value", "Numerator", "Denominator", "What We Tried",
@@ -537,7 +541,7 @@ def write_team(team: Team, rng: random.Random) -> Book:
     else:  # pragma: no cover - every team above has its own layout
         raise ValueError(team.slug)
 
-    action_steps(book, rng, team)
+    action_steps(book, rng, team, team_number)
     return book
 
 
@@ -822,9 +826,12 @@ def write_coach(coach: Coach, rng: random.Random, names: Names) -> Book:
 
     elif coach.slug == "priya-natarajan":
         book.form("About", [("Coach", coach.name), ("School(s)", schools), ("Role", coach.role)])
-        rows = [Row(dict(p, **{"Knows Face": yes_no(coach, p["Knows Face"]),
-                               "Knows Classroom": "x" if p["Knows Classroom"] else None,
-                               "Last Contact": as_iso(p["Last Contact"])})) for p in people]
+        rows = []
+        for index, p in enumerate(people):
+            face = False if index == 3 else p["Knows Face"]  # at least one "no"
+            rows.append(Row(dict(p, **{"Knows Face": yes_no(coach, face),
+                                       "Knows Classroom": "x" if p["Knows Classroom"] else None,
+                                       "Last Contact": as_iso(p["Last Contact"])})))
         book.table("Relationships", list(people[0]), rows)
         rows = []
         previous_week = None
@@ -891,7 +898,7 @@ def generate(out_dir: Path = EXAMPLES_DIR, seed: int = SEED) -> list[Path]:
     coaches = build_coaches()
     for coach in coaches:
         coach.names = [names.teacher() for _ in range(coach.teachers)]
-    books = [write_team(team, rng) for team in build_teams()]
+    books = [write_team(team, number, rng) for number, team in enumerate(build_teams())]
     books += [write_coach(coach, rng, names) for coach in coaches]
     written = [book.save(out_dir) for book in books]
     expected = [item for book in books for item in book.expected]
