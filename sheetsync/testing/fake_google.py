@@ -1,0 +1,925 @@
+"""A fake Google API (OAuth token endpoint, Sheets v4, Drive v3) served on 127.0.0.1.
+
+It behaves like the real service where sheetsync depends on it: bearer tokens from a verified
+service-account JWT grant, per-spreadsheet sharing (403/404 with the real error JSON), per-user
+and per-project quotas per minute (429 RESOURCE_EXHAUSTED, with a configurable window), injected
+faults (5xx, latency, dropped connections), trimmed trailing cells and rows, render options,
+quoted tab names and atomic ``spreadsheets:batchUpdate``. Every request is logged so tests can
+count calls by kind.
+
+Use it from tests::
+
+    with FakeGoogle() as google:
+        email = google.make_service_account_key(tmp_path / "key.json")
+        key = google.add_spreadsheet_from_xlsx(path, share_with=email, role="Viewer")
+        os.environ["SHEETSYNC_GOOGLE_API_BASE"] = google.base_url
+
+or on its own: ``python -m sheetsync.testing.fake_google --port 8765 --seed examples/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import copy
+import json
+import random
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from sheetsync.testing import fake_sheets as fs
+from sheetsync.testing.fake_auth import (
+    SCOPE_DRIVE,
+    SCOPE_DRIVE_FILE,
+    SCOPE_DRIVE_READONLY,
+    SCOPE_SPREADSHEETS,
+    SCOPE_SPREADSHEETS_READONLY,
+    AccessToken,
+    AuthRegistry,
+    TokenGrantError,
+)
+from sheetsync.testing.fake_cells import python_to_cell
+from sheetsync.testing.fake_drive import DriveItem, DriveQueryError, matches, parse_query, rfc3339
+from sheetsync.testing.field_mask import FieldMaskError, apply_field_mask, parse_field_mask
+
+ROLE_LEVEL = {"reader": 1, "commenter": 1, "writer": 2, "owner": 3}
+_ROLE_ALIASES = {"viewer": "reader", "editor": "writer", "reader": "reader",
+                 "commenter": "commenter", "writer": "writer", "owner": "owner"}
+
+_SHEETS_READ_SCOPES = {SCOPE_SPREADSHEETS, SCOPE_SPREADSHEETS_READONLY, SCOPE_DRIVE,
+                       SCOPE_DRIVE_READONLY, SCOPE_DRIVE_FILE}
+_SHEETS_WRITE_SCOPES = {SCOPE_SPREADSHEETS, SCOPE_DRIVE, SCOPE_DRIVE_FILE}
+_DRIVE_READ_SCOPES = {SCOPE_DRIVE, SCOPE_DRIVE_READONLY, SCOPE_DRIVE_FILE,
+                      "https://www.googleapis.com/auth/drive.metadata.readonly",
+                      "https://www.googleapis.com/auth/drive.metadata"}
+_DRIVE_WRITE_SCOPES = {SCOPE_DRIVE, SCOPE_DRIVE_FILE}
+
+_UNAUTHENTICATED = ("Request is missing required authentication credential. Expected OAuth 2 "
+                    "access token, login cookie or other valid authentication credential. See "
+                    "https://developers.google.com/identity/sign-in/web/devconsole-project.")
+_INVALID_CREDENTIALS = ("Request had invalid authentication credentials. Expected OAuth 2 "
+                        "access token, login cookie or other valid authentication credential. "
+                        "See https://developers.google.com/identity/sign-in/web/"
+                        "devconsole-project.")
+_SERVER_ERRORS = {
+    500: ("Internal error encountered.", "INTERNAL"),
+    502: ("Bad Gateway", "UNAVAILABLE"),
+    503: ("The service is currently unavailable.", "UNAVAILABLE"),
+    504: ("Deadline expired before operation could complete.", "DEADLINE_EXCEEDED"),
+}
+
+
+def normalise_role(role: str) -> str:
+    """Accept the UI's words (Viewer, Editor) and the API's (reader, writer)."""
+    try:
+        return _ROLE_ALIASES[role.lower()]
+    except KeyError:
+        raise ValueError(f"unknown role {role!r}; use Viewer/reader or Editor/writer") from None
+
+
+class FakeClock:
+    """A manual clock shared by the fake's quota windows and a client's limiter and sleeps.
+
+    ``sleep`` advances time instead of waiting, so quota storms run in milliseconds.
+    """
+
+    def __init__(self, start: float = 1_000.0) -> None:
+        self._now = start
+        self._lock = threading.Lock()
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        with self._lock:
+            return self._now
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.slept.append(seconds)
+            self._now += max(0.0, seconds)
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self._now += seconds
+
+
+@dataclass
+class QuotaPolicy:
+    """Requests allowed per window (the real API: 60 per user, 300 per project, per minute).
+
+    Read and write requests have separate budgets, as in the real API.
+    """
+
+    per_user: int | None = 60
+    per_project: int | None = 300
+    window: float = 60.0
+    retry_after: float | None = None  # send a Retry-After header with 429s
+
+
+@dataclass
+class Fault:
+    """An injected failure; ``times=None`` repeats forever."""
+
+    kind: str | None = None
+    spreadsheet_id: str | None = None
+    status: int | None = 500
+    delay: float = 0.0
+    drop: bool = False
+    times: int | None = 1
+    retry_after: float | None = None
+    hits: int = 0
+
+    def applies(self, kind: str, spreadsheet_id: str | None) -> bool:
+        if self.times is not None and self.hits >= self.times:
+            return False
+        if self.kind is not None and not (kind == self.kind or kind.startswith(self.kind + ".")):
+            return False
+        return self.spreadsheet_id is None or self.spreadsheet_id == spreadsheet_id
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """One request the fake received."""
+
+    kind: str
+    method: str
+    path: str
+    status: int
+    email: str | None
+    spreadsheet_id: str | None
+    at: float
+
+
+@dataclass
+class FakeFolder:
+    folder_id: str
+    name: str
+    parents: list[str] = field(default_factory=list)
+    permissions: dict[str, str] = field(default_factory=dict)
+    created: datetime = field(default_factory=lambda: datetime.now(UTC))
+    modified: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+class _Response:
+    def __init__(self, status: int, body: Any = None, headers: dict[str, str] | None = None,
+                 *, drop: bool = False) -> None:
+        self.status = status
+        self.body = body
+        self.headers = headers or {}
+        self.drop = drop
+
+
+def _drive_error(code: int, message: str, reason: str, location: str | None = None
+                 ) -> _Response:
+    err: dict[str, Any] = {"message": message, "domain": "global", "reason": reason}
+    if location:
+        err["location"] = location
+        err["locationType"] = "parameter"
+    return _Response(code, {"error": {"code": code, "message": message, "errors": [err]}})
+
+
+def _sheets_error(exc: fs.SheetsError) -> _Response:
+    return _Response(exc.code, exc.body(), exc.headers)
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").lower() == "true"
+
+
+class FakeGoogle:
+    """The fake API server and its Python control surface for tests."""
+
+    def __init__(self, *, port: int = 0, clock: Callable[[], float] | None = None,
+                 quota: QuotaPolicy | None = None, seed: int | None = None) -> None:
+        self.clock: Callable[[], float] = clock or time.monotonic
+        self.quota = quota or QuotaPolicy()
+        self.auth = AuthRegistry()
+        self._port = port
+        self._rng = random.Random(seed)
+        self._lock = threading.RLock()
+        self._books: dict[str, fs.FakeSpreadsheet] = {}
+        self._folders: dict[str, FakeFolder] = {}
+        self._faults: list[Fault] = []
+        self._log: list[CallRecord] = []
+        self._usage: Counter[tuple[str, ...]] = Counter()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> FakeGoogle:
+        """Start serving on 127.0.0.1 (a free port unless one was given)."""
+        handler = type("FakeGoogleHandler", (_Handler,), {"fake": self})
+        server = ThreadingHTTPServer(("127.0.0.1", self._port), handler)
+        server.daemon_threads = True
+        server.block_on_close = False  # idle keep-alive connections must not block stop()
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, name="fake-google",
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> FakeGoogle:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:<port>``; the value for ``SHEETSYNC_GOOGLE_API_BASE``."""
+        if self._server is None:
+            raise RuntimeError("FakeGoogle is not started")
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def token_uri(self) -> str:
+        return self.base_url + "/token"
+
+    # ------------------------------------------------------------------ accounts and sharing
+    def make_service_account_key(self, path: str | Path, *, name: str = "sheetsync-reader",
+                                 project: str = "sheetsync-test") -> str:
+        """Write a service-account key file for this fake; returns the account's email."""
+        return self.auth.make_key_file(Path(path), self.token_uri, name=name, project=project)
+
+    def issue_token(self, email: str, scopes: tuple[str, ...] = (SCOPE_SPREADSHEETS, SCOPE_DRIVE),
+                    project: str = "sheetsync-test") -> str:
+        """A bearer token without the JWT dance (for raw HTTP tests)."""
+        return self.auth.issue_token(email, scopes, project)
+
+    def share(self, file_id: str, email: str, role: str = "reader") -> None:
+        """Share a spreadsheet or folder with ``email`` as Viewer (reader) or Editor (writer)."""
+        with self._lock:
+            self._file(file_id).permissions[email] = normalise_role(role)
+
+    def unshare(self, file_id: str, email: str) -> None:
+        with self._lock:
+            self._file(file_id).permissions.pop(email, None)
+
+    def _file(self, file_id: str) -> fs.FakeSpreadsheet | FakeFolder:
+        if file_id in self._books:
+            return self._books[file_id]
+        if file_id in self._folders:
+            return self._folders[file_id]
+        raise KeyError(f"no spreadsheet or folder {file_id!r}")
+
+    def _role(self, item: fs.FakeSpreadsheet | FakeFolder, email: str, depth: int = 0) -> int:
+        level = ROLE_LEVEL.get(item.permissions.get(email, ""), 0)
+        level = max(level, ROLE_LEVEL.get(item.permissions.get("anyone", ""), 0))
+        if depth < 10:
+            for parent in item.parents:
+                folder = self._folders.get(parent)
+                if folder is not None:
+                    level = max(level, self._role(folder, email, depth + 1))
+        return level
+
+    # ------------------------------------------------------------------ content
+    def _new_id(self) -> str:
+        alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+        return "1" + "".join(self._rng.choice(alphabet) for _ in range(43))
+
+    def add_folder(self, name: str, *, parent: str | None = None,
+                   share_with: str | None = None, role: str = "reader") -> str:
+        """Create a Drive folder; returns its id."""
+        with self._lock:
+            folder_id = self._new_id()
+            folder = FakeFolder(folder_id, name, [parent] if parent else [])
+            if share_with:
+                folder.permissions[share_with] = normalise_role(role)
+            self._folders[folder_id] = folder
+            return folder_id
+
+    def _register(self, book: fs.FakeSpreadsheet, folder: str | None, share_with: str | None,
+                  role: str) -> str:
+        if folder is not None and folder not in self._folders:
+            raise KeyError(f"no folder {folder!r}")
+        book.parents = [folder] if folder else []
+        book.permissions["owner@sheetsync-test.example"] = "owner"
+        if share_with:
+            book.permissions[share_with] = normalise_role(role)
+        with self._lock:
+            self._books[book.spreadsheet_id] = book
+        return book.spreadsheet_id
+
+    def add_spreadsheet(self, title: str, tabs: dict[str, list[list[Any]]] | None = None, *,
+                        folder: str | None = None, share_with: str | None = None,
+                        role: str = "reader", spreadsheet_id: str | None = None,
+                        hidden_rows: dict[str, set[int]] | None = None) -> str:
+        """Create a spreadsheet from plain Python rows (dates become serials); returns its id."""
+        book = fs.new_spreadsheet(spreadsheet_id or self._new_id(), title)
+        for index, (name, rows) in enumerate((tabs or {"Sheet1": []}).items()):
+            height = max(fs.DEFAULT_ROWS, len(rows))
+            width = max([fs.DEFAULT_COLUMNS] + [len(r) for r in rows])
+            sheet = fs.new_sheet(index, name, index, height, width)
+            for r, row in enumerate(rows):
+                for c, value in enumerate(row):
+                    sheet.set_cell(r, c, python_to_cell(value))
+            for number in (hidden_rows or {}).get(name, set()):
+                sheet.row_metadata[number - 1] = {"hiddenByUser": True}
+            book.sheets.append(sheet)
+        return self._register(book, folder, share_with, role)
+
+    def add_spreadsheet_from_xlsx(self, path: str | Path, title: str | None = None, *,
+                                  folder: str | None = None, share_with: str | None = None,
+                                  role: str = "reader", spreadsheet_id: str | None = None) -> str:
+        """Upload an xlsx file as a Google spreadsheet (as Drive's converter does)."""
+        from sheetsync.testing.fake_xlsx import sheets_from_xlsx
+
+        path = Path(path)
+        book = fs.new_spreadsheet(spreadsheet_id or self._new_id(), title or path.stem)
+        book.sheets = sheets_from_xlsx(path)
+        if not book.sheets:
+            book.sheets.append(fs.new_sheet(0, "Sheet1", 0))
+        return self._register(book, folder, share_with, role)
+
+    def delete_spreadsheet(self, spreadsheet_id: str) -> None:
+        with self._lock:
+            self._books.pop(spreadsheet_id)
+
+    def touch(self, file_id: str, when: datetime | None = None) -> None:
+        """Set a file's Drive ``modifiedTime`` (now by default)."""
+        with self._lock:
+            self._file(file_id).modified = when or datetime.now(UTC)
+
+    def spreadsheet_url(self, spreadsheet_id: str) -> str:
+        return fs.spreadsheet_url(spreadsheet_id)
+
+    # ------------------------------------------------------------------ inspection
+    def _book(self, spreadsheet_id: str) -> fs.FakeSpreadsheet:
+        try:
+            return self._books[spreadsheet_id]
+        except KeyError:
+            raise KeyError(f"no spreadsheet {spreadsheet_id!r}") from None
+
+    def tab_titles(self, spreadsheet_id: str) -> list[str]:
+        with self._lock:
+            return [s.title for s in self._book(spreadsheet_id).sheets]
+
+    def spreadsheet_values(self, spreadsheet_id: str, tab: str,
+                           render: str = "UNFORMATTED_VALUE",
+                           date_render: str = "SERIAL_NUMBER") -> list[list[Any]]:
+        """A tab's values as the values API returns them (trailing empties trimmed)."""
+        with self._lock:
+            book = self._book(spreadsheet_id)
+            sheet = book.sheet_by_title(tab)
+            if sheet is None:
+                raise KeyError(f"no tab {tab!r} in {spreadsheet_id}")
+            box = (0, 0, sheet.row_count, sheet.column_count)
+            return fs.value_range(sheet, box, render, date_render).get("values", [])
+
+    def spreadsheet_json(self, spreadsheet_id: str, include_grid_data: bool = True
+                         ) -> dict[str, Any]:
+        """The full ``Spreadsheet`` resource, as ``spreadsheets.get`` would return it."""
+        with self._lock:
+            return fs.spreadsheet_json(self._book(spreadsheet_id),
+                                       include_grid_data=include_grid_data)
+
+    def cell(self, spreadsheet_id: str, tab: str, a1: str) -> dict[str, Any]:
+        """One cell's ``CellData`` (``{}`` when empty)."""
+        with self._lock:
+            book = self._book(spreadsheet_id)
+            quoted = "'" + tab.replace("'", "''") + "'!" + a1
+            sheet, (row0, col0, _r, _c) = fs.locate(book, quoted)
+            return copy.deepcopy(fs.cell_data(sheet.cells.get((row0, col0))))
+
+    # ------------------------------------------------------------------ quotas, faults, log
+    def set_quota(self, *, per_user: int | None = None, per_project: int | None = None,
+                  window: float | None = None, retry_after: float | None = None) -> None:
+        """Change the quota (counts reset); ``window`` is in seconds of the fake's clock."""
+        with self._lock:
+            if per_user is not None:
+                self.quota.per_user = per_user
+            if per_project is not None:
+                self.quota.per_project = per_project
+            if window is not None:
+                self.quota.window = window
+            self.quota.retry_after = retry_after
+            self._usage.clear()
+
+    def inject_faults(self, kind: str | None = None, *, status: int | None = 500,
+                      times: int | None = 1, delay: float = 0.0, drop: bool = False,
+                      spreadsheet_id: str | None = None, retry_after: float | None = None
+                      ) -> Fault:
+        """Make matching requests fail: an HTTP ``status``, a ``delay`` (seconds of real time,
+        then the normal answer when ``status`` is None) or a dropped connection (``drop``).
+
+        ``kind`` matches call kinds such as ``"values.batchGet"``, ``"spreadsheets.get"``,
+        ``"spreadsheets.batchUpdate"``, ``"drive.files.list"`` or ``"token"`` (a prefix such as
+        ``"values"`` matches all of them); ``None`` matches every call.
+        """
+        fault = Fault(kind, spreadsheet_id, status, delay, drop, times, retry_after)
+        with self._lock:
+            self._faults.append(fault)
+        return fault
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def calls(self, kind: str | None = None, *, status: int | None = None,
+              spreadsheet_id: str | None = None) -> list[CallRecord]:
+        """Logged requests, optionally only one kind (prefix match), status or spreadsheet."""
+        with self._lock:
+            records = list(self._log)
+        return [r for r in records
+                if (kind is None or r.kind == kind or r.kind.startswith(kind + "."))
+                and (status is None or r.status == status)
+                and (spreadsheet_id is None or r.spreadsheet_id == spreadsheet_id)]
+
+    def call_counts(self) -> dict[str, int]:
+        """Requests by kind (all statuses)."""
+        return dict(Counter(r.kind for r in self.calls()))
+
+    def reset_calls(self) -> None:
+        with self._lock:
+            self._log.clear()
+
+    def _take_fault(self, kind: str, spreadsheet_id: str | None) -> Fault | None:
+        with self._lock:
+            for fault in self._faults:
+                if fault.applies(kind, spreadsheet_id):
+                    fault.hits += 1
+                    return fault
+        return None
+
+    def _charge_quota(self, token: AccessToken, write: bool) -> _Response | None:
+        """Count one Sheets request; a 429 answer when a per-window budget is used up."""
+        policy = self.quota
+        window = int(self.clock() // policy.window) if policy.window > 0 else 0
+        rw = "write" if write else "read"
+        keys = [(("user", token.email, rw, str(window)), policy.per_user, "user"),
+                (("project", token.project, rw, str(window)), policy.per_project, "project")]
+        with self._lock:
+            for key, limit, scope in keys:
+                if limit is not None and self._usage[key] >= limit:
+                    return self._quota_error(rw, scope, limit, token.project)
+            for key, _limit, _scope in keys:
+                self._usage[key] += 1
+        return None
+
+    def _quota_error(self, rw: str, scope: str, limit: int, project: str) -> _Response:
+        metric = "Write requests" if rw == "write" else "Read requests"
+        per = "per minute per user" if scope == "user" else "per minute"
+        limit_name = f"{metric} {per}"
+        quota_limit = f"{rw.capitalize()}RequestsPerMinute" + ("PerUser" if scope == "user"
+                                                                  else "")
+        message = (f"Quota exceeded for quota metric '{metric}' and limit '{limit_name}' of "
+                   f"service 'sheets.googleapis.com' for consumer 'project_number:{project}'.")
+        body = {"error": {
+            "code": 429, "message": message, "status": "RESOURCE_EXHAUSTED",
+            "details": [
+                {"@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                 "reason": "RATE_LIMIT_EXCEEDED", "domain": "googleapis.com",
+                 "metadata": {"quota_metric": f"sheets.googleapis.com/{rw}_requests",
+                              "quota_limit": quota_limit, "quota_location": "global",
+                              "quota_limit_value": str(limit),
+                              "service": "sheets.googleapis.com",
+                              "consumer": f"projects/{project}"}},
+                {"@type": "type.googleapis.com/google.rpc.Help",
+                 "links": [{"description": "Request a higher quota limit.",
+                            "url": "https://cloud.google.com/docs/quotas/help/request_increase"}]},
+            ]}}
+        headers = {}
+        if self.quota.retry_after is not None:
+            headers["Retry-After"] = f"{self.quota.retry_after:g}"
+        return _Response(429, body, headers)
+
+    def _record(self, kind: str, method: str, path: str, status: int, email: str | None,
+                spreadsheet_id: str | None) -> None:
+        with self._lock:
+            self._log.append(CallRecord(kind, method, path, status, email, spreadsheet_id,
+                                        self.clock()))
+
+    # ------------------------------------------------------------------ request handling
+    def handle(self, method: str, raw_path: str, headers: dict[str, str], body: bytes
+               ) -> tuple[str, str | None, str | None, _Response]:
+        """Route and answer one request: (kind, email, spreadsheet id, response)."""
+        split = urlsplit(raw_path)
+        query = parse_qs(split.query, keep_blank_values=True)
+        route = _route(method, split.path)
+        if route is None:
+            return "unknown", None, None, _Response(404, {"error": {
+                "code": 404, "message": f"Method not found: {method} {split.path}",
+                "status": "NOT_FOUND"}})
+        kind, target, extra = route
+        spreadsheet_id = target if kind.startswith(("spreadsheets", "values")) else None
+        fault = self._take_fault(kind, target)
+        if fault is not None:
+            if fault.delay:
+                time.sleep(fault.delay)  # real latency: clients time out in real time
+            if fault.drop:
+                return kind, None, spreadsheet_id, _Response(0, drop=True)
+            if fault.status is not None:
+                message, status = _SERVER_ERRORS.get(
+                    fault.status, ("Injected failure.", "UNKNOWN"))
+                if fault.status == 429:
+                    response = self._quota_error("read", "user", 0, "injected")
+                else:
+                    response = _Response(fault.status, {"error": {
+                        "code": fault.status, "message": message, "status": status}})
+                if fault.retry_after is not None:
+                    response.headers["Retry-After"] = f"{fault.retry_after:g}"
+                return kind, None, spreadsheet_id, response
+        if kind == "token":
+            form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+            try:
+                return kind, None, None, _Response(200, self.auth.grant(form))
+            except TokenGrantError as exc:
+                return kind, None, None, _Response(exc.status, {
+                    "error": exc.error, "error_description": exc.description})
+        if kind == "iam.allowedLocations":
+            return kind, None, None, _Response(200, {"locations": ["us-central1"],
+                                                     "encodedLocations": "0x1"})
+        authorization = headers.get("authorization")
+        token = self.auth.check_token(authorization)
+        if token is None:
+            message = _INVALID_CREDENTIALS if authorization else _UNAUTHENTICATED
+            return kind, None, spreadsheet_id, _Response(
+                401, {"error": {"code": 401, "message": message, "status": "UNAUTHENTICATED"}},
+                {"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/"'})
+        try:
+            payload = json.loads(body) if body.strip() else {}
+        except ValueError:
+            return kind, token.email, spreadsheet_id, _sheets_error(fs.bad_request(
+                "Invalid JSON payload received. Unexpected token."))
+        if kind.startswith("drive."):
+            return kind, token.email, target, self._drive(kind, token, target, query, payload)
+        write = method != "GET"
+        scopes = _SHEETS_WRITE_SCOPES if write else _SHEETS_READ_SCOPES
+        if not token.scopes & scopes:
+            return kind, token.email, spreadsheet_id, _insufficient_scopes()
+        denied = self._charge_quota(token, write)
+        if denied is not None:
+            return kind, token.email, spreadsheet_id, denied
+        try:
+            response = self._sheets(kind, token, target or "", extra, query, payload, write)
+        except fs.SheetsError as exc:
+            response = _sheets_error(exc)
+        return kind, token.email, spreadsheet_id, response
+
+    def _sheets(self, kind: str, token: AccessToken, spreadsheet_id: str, extra: str,
+                query: dict[str, list[str]], payload: Any, write: bool) -> _Response:
+        def one(name: str, default: str) -> str:
+            return query.get(name, [default])[-1]
+
+        with self._lock:
+            book = self._books.get(spreadsheet_id)
+            if book is None:
+                raise fs.not_found()
+            level = self._role(book, token.email)
+            if level < (2 if write else 1):
+                raise fs.permission_denied()
+            value_render = one("valueRenderOption", "FORMATTED_VALUE")
+            date_render = one("dateTimeRenderOption", "SERIAL_NUMBER")
+            major = one("majorDimension", "ROWS")
+            if kind == "spreadsheets.get":
+                fields = one("fields", "")
+                grid = _flag(one("includeGridData", "false")) or fs.mask_wants_grid_data(fields)
+                result = fs.spreadsheet_json(book, include_grid_data=grid,
+                                             ranges=query.get("ranges"))
+                if fields:
+                    try:
+                        result = apply_field_mask(result, parse_field_mask(fields))
+                    except FieldMaskError as exc:
+                        raise fs.bad_request(
+                            f"Request contains an invalid argument: {exc}") from None
+                return _Response(200, result)
+            if kind == "values.get":
+                sheet, box = fs.locate(book, extra)
+                return _Response(200, fs.value_range(sheet, box, value_render, date_render,
+                                                     major))
+            if kind == "values.batchGet":
+                ranges = []
+                for text in query.get("ranges", []):
+                    sheet, box = fs.locate(book, text)
+                    ranges.append(fs.value_range(sheet, box, value_render, date_render, major))
+                return _Response(200, {"spreadsheetId": spreadsheet_id, "valueRanges": ranges})
+            if kind == "spreadsheets.batchUpdate":
+                new_book, replies = fs.apply_batch_update(book, payload.get("requests", []),
+                                                          self._rng)
+                self._books[spreadsheet_id] = new_book
+                result = {"spreadsheetId": spreadsheet_id, "replies": replies}
+                if payload.get("includeSpreadsheetInResponse"):
+                    result["updatedSpreadsheet"] = fs.spreadsheet_json(
+                        new_book, include_grid_data=False)
+                return _Response(200, result)
+            work = copy.deepcopy(book)  # the values writes below are atomic too
+            if kind == "values.update":
+                option = one("valueInputOption", "")
+                result = fs.write_values(work, extra, payload.get("values"), option)
+            elif kind == "values.append":
+                option = one("valueInputOption", "")
+                result = fs.append_values(work, extra, payload.get("values"), option)
+            elif kind == "values.clear":
+                result = {"spreadsheetId": spreadsheet_id,
+                          "clearedRange": fs.clear_values(work, extra)}
+            elif kind == "values.batchUpdate":
+                option = payload.get("valueInputOption", "")
+                responses = [fs.write_values(work, item.get("range", ""), item.get("values"),
+                                             option) for item in payload.get("data", [])]
+                sheets = {r["updatedRange"].rsplit("!", 1)[0] for r in responses}
+                result = {
+                    "spreadsheetId": spreadsheet_id,
+                    "totalUpdatedRows": sum(r.get("updatedRows", 0) for r in responses),
+                    "totalUpdatedColumns": max((r.get("updatedColumns", 0) for r in responses),
+                                               default=0),
+                    "totalUpdatedCells": sum(r.get("updatedCells", 0) for r in responses),
+                    "totalUpdatedSheets": len(sheets),
+                    "responses": responses,
+                }
+            elif kind == "values.batchClear":
+                cleared = [fs.clear_values(work, text) for text in payload.get("ranges", [])]
+                result = {"spreadsheetId": spreadsheet_id, "clearedRanges": cleared}
+            else:
+                raise fs.not_found()
+            self._books[spreadsheet_id] = work
+            return _Response(200, result)
+
+    def _drive_item(self, item: fs.FakeSpreadsheet | FakeFolder) -> dict[str, Any]:
+        if isinstance(item, fs.FakeSpreadsheet):
+            file_id, name, mime = item.spreadsheet_id, item.title, fs.SPREADSHEET_MIME
+        else:
+            file_id, name, mime = item.folder_id, item.name, fs.FOLDER_MIME
+        return {"kind": "drive#file", "id": file_id, "name": name, "mimeType": mime,
+                "parents": list(item.parents), "trashed": False, "starred": False,
+                "createdTime": rfc3339(item.created), "modifiedTime": rfc3339(item.modified),
+                "webViewLink": (fs.spreadsheet_url(file_id) if mime == fs.SPREADSHEET_MIME
+                                else f"https://drive.google.com/drive/folders/{file_id}")}
+
+    def _drive(self, kind: str, token: AccessToken, file_id: str | None,
+               query: dict[str, list[str]], payload: Any) -> _Response:
+        write = kind in ("drive.files.create", "drive.files.delete")
+        if not token.scopes & (_DRIVE_WRITE_SCOPES if write else _DRIVE_READ_SCOPES):
+            return _insufficient_scopes()
+        fields = query.get("fields", [""])[-1]
+        try:
+            mask = parse_field_mask(fields) if fields else None
+        except FieldMaskError:
+            return _drive_error(400, "Invalid field selection " + fields, "invalidParameter",
+                                "fields")
+        with self._lock:
+            if kind == "drive.files.list":
+                return self._drive_list(token, query, mask)
+            if kind == "drive.files.create":
+                return self._drive_create(token, payload)
+            items: list[fs.FakeSpreadsheet | FakeFolder] = [
+                *self._books.values(), *self._folders.values()]
+            found = next((i for i in items
+                          if (i.spreadsheet_id if isinstance(i, fs.FakeSpreadsheet)
+                              else i.folder_id) == file_id), None)
+            level = self._role(found, token.email) if found is not None else 0
+            if found is None or level == 0:
+                return _drive_error(404, f"File not found: {file_id}.", "notFound", "fileId")
+            if kind == "drive.files.delete":
+                if level < 2:
+                    return _drive_error(403, "The user does not have sufficient permissions "
+                                        f"for this file: {file_id}.", "insufficientFilePermissions")
+                if isinstance(found, fs.FakeSpreadsheet):
+                    del self._books[found.spreadsheet_id]
+                else:
+                    del self._folders[found.folder_id]
+                return _Response(204)
+            full = self._drive_item(found)
+            if mask is None:
+                return _Response(200, {k: full[k] for k in ("kind", "id", "name", "mimeType")})
+            return _Response(200, apply_field_mask(full, mask))
+
+    def _drive_list(self, token: AccessToken, query: dict[str, list[str]],
+                    mask: Any) -> _Response:
+        try:
+            node = parse_query(query.get("q", [""])[-1])
+        except DriveQueryError:
+            return _drive_error(400, "Invalid Value", "invalid", "q")
+        try:
+            page_size = min(int(query.get("pageSize", ["100"])[-1]), 1000)
+            offset = int(query.get("pageToken", ["0"])[-1] or 0)
+        except ValueError:
+            return _drive_error(400, "Invalid Value", "invalid", "pageToken")
+        found: list[dict[str, Any]] = []
+        for item in [*self._books.values(), *self._folders.values()]:
+            if self._role(item, token.email) == 0:
+                continue
+            full = self._drive_item(item)
+            probe = DriveItem(full["name"], full["mimeType"], full["parents"], item.modified,
+                              item.created)
+            if matches(node, probe):
+                found.append(full)
+        found.sort(key=lambda f: (f["name"], f["id"]))
+        page = found[offset:offset + page_size]
+        body: dict[str, Any] = {"kind": "drive#fileList", "incompleteSearch": False}
+        if offset + page_size < len(found):
+            body["nextPageToken"] = str(offset + page_size)
+        if mask is None:
+            body["files"] = [{k: f[k] for k in ("kind", "mimeType", "id", "name")} for f in page]
+            return _Response(200, body)
+        body["files"] = page
+        return _Response(200, apply_field_mask(body, mask))
+
+    def _drive_create(self, token: AccessToken, payload: dict[str, Any]) -> _Response:
+        mime = payload.get("mimeType", "")
+        name = payload.get("name", "Untitled")
+        parents = list(payload.get("parents", []))
+        if mime == fs.FOLDER_MIME:
+            folder_id = self.add_folder(name, parent=parents[0] if parents else None)
+            self._folders[folder_id].permissions[token.email] = "owner"
+            return _Response(200, {"kind": "drive#file", "id": folder_id, "name": name,
+                                   "mimeType": mime})
+        if mime != fs.SPREADSHEET_MIME:
+            return _drive_error(400, f"Unsupported mimeType {mime!r} in the fake.", "badRequest")
+        book = fs.new_spreadsheet(self._new_id(), name)
+        book.sheets.append(fs.new_sheet(0, "Sheet1", 0))
+        book.parents = parents
+        book.permissions[token.email] = "owner"
+        self._books[book.spreadsheet_id] = book
+        return _Response(200, {"kind": "drive#file", "id": book.spreadsheet_id, "name": name,
+                               "mimeType": mime})
+
+
+def _insufficient_scopes() -> _Response:
+    return _Response(403, {"error": {
+        "code": 403, "message": "Request had insufficient authentication scopes.",
+        "status": "PERMISSION_DENIED",
+        "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                     "reason": "ACCESS_TOKEN_SCOPE_INSUFFICIENT", "domain": "googleapis.com",
+                     "metadata": {"service": "sheets.googleapis.com",
+                                  "method": "google.apps.sheets.v4.SpreadsheetsService"}}]}})
+
+
+def _route(method: str, path: str) -> tuple[str, str | None, str] | None:
+    """(kind, spreadsheet/file id, extra such as an A1 range) for a request path."""
+    if path == "/token" and method == "POST":
+        return "token", None, ""
+    parts = path.split("/")
+    if path.startswith("/v1/projects/") and path.endswith("/allowedLocations"):
+        return "iam.allowedLocations", None, ""
+    if path.startswith("/drive/v3/files"):
+        rest = parts[4:]
+        if not rest or rest == [""]:
+            if method == "GET":
+                return "drive.files.list", None, ""
+            if method == "POST":
+                return "drive.files.create", None, ""
+            return None
+        file_id = unquote(rest[0])
+        if method == "GET" and len(rest) == 1:
+            return "drive.files.get", file_id, ""
+        if method == "DELETE" and len(rest) == 1:
+            return "drive.files.delete", file_id, ""
+        return None
+    if not path.startswith("/v4/spreadsheets/") or len(parts) < 4:
+        return None
+    head = parts[3]
+    if len(parts) == 4:
+        if ":" in head:
+            spreadsheet_id, action = head.rsplit(":", 1)
+            if action == "batchUpdate" and method == "POST":
+                return "spreadsheets.batchUpdate", unquote(spreadsheet_id), ""
+            return None
+        if method == "GET":
+            return "spreadsheets.get", unquote(head), ""
+        return None
+    spreadsheet_id = unquote(head)
+    values = parts[4]
+    if len(parts) == 5 and values.startswith("values:"):
+        action = values.split(":", 1)[1]
+        kinds = {("GET", "batchGet"): "values.batchGet",
+                 ("POST", "batchUpdate"): "values.batchUpdate",
+                 ("POST", "batchClear"): "values.batchClear",
+                 ("POST", "batchGetByDataFilter"): None}
+        kind = kinds.get((method, action))
+        return (kind, spreadsheet_id, "") if kind else None
+    if values != "values" or len(parts) != 6:
+        return None
+    segment = parts[5]
+    if ":" in segment:
+        encoded, action = segment.rsplit(":", 1)
+        kind = {"clear": "values.clear", "append": "values.append"}.get(action)
+        if kind and method == "POST":
+            return kind, spreadsheet_id, unquote(encoded)
+        return None
+    if method == "GET":
+        return "values.get", spreadsheet_id, unquote(segment)
+    if method == "PUT":
+        return "values.update", spreadsheet_id, unquote(segment)
+    return None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """HTTP/1.1 keep-alive handler delegating to :meth:`FakeGoogle.handle`."""
+
+    fake: FakeGoogle
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in separate writes
+    server_version = "ESF"
+    sys_version = ""
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        return  # keep test output clean
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        kind, email, spreadsheet_id, response = self.fake.handle(self.command, self.path,
+                                                                 headers, body)
+        self.fake._record(kind, self.command, urlsplit(self.path).path,
+                          0 if response.drop else response.status, email, spreadsheet_id)
+        if response.drop:
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        data = b"" if response.body is None else json.dumps(
+            response.body, ensure_ascii=False, indent=2).encode("utf-8")
+        try:
+            self.send_response(response.status)
+            if data:
+                self.send_header("Content-Type", "application/json; charset=UTF-8")
+            for name, value in response.headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client gave up (timeout) before we answered
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
+
+
+# ---------------------------------------------------------------------- standalone server
+
+def _seed(fake: FakeGoogle, seed_dir: Path, email: str, role: str) -> Iterator[tuple[str, Path]]:
+    for path in sorted(seed_dir.glob("*.xlsx")):
+        if path.name.startswith("~$"):
+            continue  # Excel's lock files
+        yield fake.add_spreadsheet_from_xlsx(path, share_with=email, role=role), path
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m sheetsync.testing.fake_google --port P --seed DIR``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m sheetsync.testing.fake_google",
+        description="Serve a fake Google Sheets/Drive API on 127.0.0.1 for trying sheetsync "
+                    "without a Google account.")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--seed", type=Path, help="folder of .xlsx files to upload")
+    parser.add_argument("--key-file", type=Path,
+                        help="where to write the service-account key (default: a temp folder)")
+    parser.add_argument("--role", default="Editor", help="sharing role for seeded files "
+                        "(Viewer or Editor; default Editor so write-back works)")
+    parser.add_argument("--dashboard", metavar="TITLE",
+                        help="also create an empty spreadsheet to use as the dashboard target")
+    parser.add_argument("--quota-per-user", type=int, default=60)
+    parser.add_argument("--quota-window", type=float, default=60.0)
+    args = parser.parse_args(argv)
+
+    fake = FakeGoogle(port=args.port, quota=QuotaPolicy(per_user=args.quota_per_user,
+                                                        window=args.quota_window))
+    fake.start()
+    key_file = args.key_file
+    if key_file is None:
+        import tempfile
+
+        key_file = Path(tempfile.mkdtemp(prefix="fake-google-")) / "service-account.json"
+    email = fake.make_service_account_key(key_file)
+    print(f"fake Google API listening on {fake.base_url}")
+    print(f"service-account key: {key_file}")
+    print(f"service-account email: {email}")
+    print(f"export SHEETSYNC_GOOGLE_API_BASE={fake.base_url}")
+    print(f"export GOOGLE_APPLICATION_CREDENTIALS={key_file}")
+    if args.seed:
+        for spreadsheet_id, path in _seed(fake, args.seed, email, args.role):
+            print(f"{spreadsheet_id}  {fake.spreadsheet_url(spreadsheet_id)}  {path.name}")
+    if args.dashboard:
+        dashboard = fake.add_spreadsheet(args.dashboard, share_with=email, role="Editor")
+        print(f"{dashboard}  {fake.spreadsheet_url(dashboard)}  (dashboard: {args.dashboard})")
+    print("serving until Ctrl-C", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        fake.stop()
+    return 0
+
+
+__all__ = ["CallRecord", "FakeClock", "FakeGoogle", "Fault", "QuotaPolicy", "main",
+           "normalise_role"]
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
