@@ -296,7 +296,8 @@ def _allowed_words(col: ColumnSpec) -> str:
 
 def _what_to_enter(col: ColumnSpec) -> str:
     parts = [col.description] if col.description else []
-    parts.append(TYPE_WORDS.get(col.type, "Text."))
+    if not (col.description and col.type == "metric"):  # metric descriptions already say how
+        parts.append(TYPE_WORDS.get(col.type, "Text."))
     if col.example not in (None, ""):
         parts.append(f"Example: {col.example}")
     return " ".join(parts)
@@ -330,7 +331,7 @@ def _write_instructions(ws: Worksheet, schema: WorkbookSchema,
                 col.name, _what_to_enter(col), _allowed_words(col),
                 "Required" if col.required else "Optional",
                 "Private: stays with you, never shown to leaders" if col.private
-                else "Used in totals and progress",
+                else "Leaders can see it",
                 ", ".join(col.aliases),
             ]))
     if activities is not None:
