@@ -65,7 +65,7 @@ EXAMPLES_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(EXAMPLES_DIR.parents[1]))  # run from a checkout without installing
 
 from sheetsync.schema import default_activities  # noqa: E402
-from sheetsync.templates import save_workbook_deterministic  # noqa: E402
+from sheetsync.templates import FIXED_TIMESTAMP, save_workbook_deterministic  # noqa: E402
 
 SEED = 20260907
 START = date(2026, 9, 7)
@@ -188,8 +188,6 @@ class Book:
                 self.expect(tab, cell, code, record.values[name])
 
     def save(self, out_dir: Path) -> Path:
-        from sheetsync.templates import FIXED_TIMESTAMP
-
         path = out_dir / self.file
         path.parent.mkdir(parents=True, exist_ok=True)
         props = self.workbook.properties
