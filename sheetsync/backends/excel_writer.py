@@ -134,7 +134,7 @@ def write_workbook(path: Path, sheets: list[Sheet], *, now: datetime | None = No
     target = _resolve_target(Path(path))
     _check_writable(target)
 
-    existing = _open_existing(target) if target.exists() else None
+    existing = _open_existing(target, sheets) if target.exists() else None
     if existing is None:
         workbook = Workbook()
         workbook.remove(workbook.active)
@@ -251,9 +251,7 @@ class _Existing:
     signature: tuple[int, int]  # (mtime_ns, size) when read, to notice concurrent edits
 
 
-def _open_existing(target: Path) -> _Existing:
-    from openpyxl import load_workbook
-
+def _open_existing(target: Path, sheets: Sequence[Sheet]) -> _Existing:
     try:
         before = target.stat()
         if not zipfile.is_zipfile(target):
@@ -262,18 +260,53 @@ def _open_existing(target: Path) -> _Existing:
             if sum(info.file_size for info in package.infolist()) > _MAX_UNCOMPRESSED_BYTES:
                 raise _not_a_workbook(target, "it unpacks to more than 1 GB")
             tabs = _package_tabs(package)
+            manifest_names = _manifest_names_from_package(target, tabs)
+            _refuse_content_openpyxl_drops(target, package, tabs, manifest_names)
+            # Tabs about to be rebuilt need not be parsed: on a large dashboard that is most
+            # of the load time. Append-only tabs are parsed, since their rows are kept.
+            owned = {name.casefold() for name in manifest_names}
+            rebuilt = {
+                s.name.casefold() for s in sheets if not s.append_only
+            } & owned
+            workbook = _load_without(
+                target, package, [t for t in tabs if t.name.casefold() in rebuilt]
+            )
     except PermissionError as exc:
         raise _locked(target, "sheetsync is not allowed to read it") from exc
     except (OSError, zipfile.BadZipFile, KeyError, ET.ParseError) as exc:
         raise _not_a_workbook(target, "it is not a readable .xlsx workbook") from exc
+    return _Existing(workbook, manifest_names, (before.st_mtime_ns, before.st_size))
 
-    manifest_names = _manifest_names_from_package(target, tabs)
-    _refuse_content_openpyxl_drops(target, tabs, manifest_names)
+
+_EMPTY_WORKSHEET = (
+    b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    b"<sheetData/></worksheet>"
+)
+
+
+def _load_without(target: Path, package: zipfile.ZipFile, blanked: list[_PackageTab]) -> Workbook:
+    """Load the workbook with openpyxl, reading the ``blanked`` tabs as empty sheets.
+
+    The file on disk is not touched: the blanked copy is built in memory.
+    """
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    source: Path | BytesIO = target
+    parts = {tab.part for tab in blanked if tab.kind == "worksheet"}
+    if parts:
+        source = BytesIO()
+        # Stored, not deflated: the copy lives only for the load, so skip recompressing it.
+        with zipfile.ZipFile(source, "w", zipfile.ZIP_STORED, allowZip64=True) as copy:
+            for item in package.infolist():
+                data = _EMPTY_WORKSHEET if item.filename in parts else package.read(item)
+                copy.writestr(item.filename, data)
+        source.seek(0)
     try:
-        workbook = load_workbook(target, rich_text=True)
+        return load_workbook(source, rich_text=True)
     except Exception as exc:  # openpyxl raises many types for damaged files
         raise _not_a_workbook(target, "openpyxl could not read it") from exc
-    return _Existing(workbook, manifest_names, (before.st_mtime_ns, before.st_size))
 
 
 def _not_a_workbook(target: Path, why: str) -> TargetWriteError:
@@ -287,12 +320,12 @@ def _not_a_workbook(target: Path, why: str) -> TargetWriteError:
 class _PackageTab:
     name: str
     kind: str  # "worksheet", "chartsheet", ...
-    xml: bytes
+    part: str  # e.g. "xl/worksheets/sheet2.xml"
     relationship_types: list[str]
 
 
 def _package_tabs(package: zipfile.ZipFile) -> list[_PackageTab]:
-    """Each tab's name, kind, sheet XML and relationship types, read straight from the zip."""
+    """Each tab's name, kind, part and relationship types, read straight from the zip."""
     workbook_part = "xl/workbook.xml"
     for rel in ET.fromstring(package.read("_rels/.rels")).iter(f"{_PKG_REL_NS}Relationship"):
         if rel.get("Type", "").endswith("/officeDocument"):
@@ -302,9 +335,8 @@ def _package_tabs(package: zipfile.ZipFile) -> list[_PackageTab]:
     for element in ET.fromstring(package.read(workbook_part)).iter(f"{_MAIN_NS}sheet"):
         rel_type, part = targets.get(element.get(f"{_REL_NS}id", ""), ("", ""))
         kind = rel_type.rsplit("/", 1)[-1]
-        xml = package.read(part) if part in package.namelist() else b""
         rel_types = [t for t, _ in _relationship_targets(package, part).values()]
-        tabs.append(_PackageTab(element.get("name", ""), kind, xml, rel_types))
+        tabs.append(_PackageTab(element.get("name", ""), kind, part, rel_types))
     return tabs
 
 
@@ -370,7 +402,7 @@ def _parse_manifest(rows: list[tuple[Any, ...]]) -> list[str] | None:
 
 
 def _refuse_content_openpyxl_drops(
-    target: Path, tabs: list[_PackageTab], managed: list[str]
+    target: Path, package: zipfile.ZipFile, tabs: list[_PackageTab], managed: list[str]
 ) -> None:
     owned = {name.casefold() for name in managed} | {MANIFEST_TAB.casefold()}
     for tab in tabs:
@@ -383,7 +415,8 @@ def _refuse_content_openpyxl_drops(
             what = _DROPPED_RELATIONSHIPS.get(rel_type.rsplit("/", 1)[-1])
             if what and what not in losses:
                 losses.append(what)
-        if b"<extLst" in tab.xml or b":extLst" in tab.xml:
+        xml = package.read(tab.part) if tab.part in package.namelist() else b""
+        if b"<extLst" in xml or b":extLst" in xml:
             losses.append("Excel 2010+ features such as sparklines or cross-tab dropdown lists")
         if losses:
             raise TargetWriteError(
