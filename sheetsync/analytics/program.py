@@ -1,0 +1,156 @@
+"""The whole program at once: teams, coaches, headline figures and every analytic flag."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+from sheetsync.analytics.coaches import CoachResults, ColumnOf, coach_summary
+from sheetsync.analytics.frames import dates
+from sheetsync.analytics.teams import STATUSES, TeamResults, team_progress
+from sheetsync.analytics.thresholds import DEFAULT_THRESHOLDS, Thresholds
+from sheetsync.findings import Finding, Severity
+
+ON_TRACK = ("Met", "On track")
+"""Statuses that count a team as on track in the program figures."""
+
+
+@dataclass(frozen=True)
+class ProgramSummary:
+    """Headline figures for leaders. Shares are fractions (0..1), ``None`` when undefined."""
+
+    teams_total: int
+    teams_on_track: int
+    teams_met: int
+    on_track_share: float | None
+    benchmark_share: float
+    meets_benchmark: bool | None
+    status_counts: dict[str, int]
+    coaches_total: int
+    coaching_share: float | None
+    coaching_share_recent: float | None
+    coaching_target: float
+    coaches_meeting_target: int
+    outside_role_minutes: float
+    teachers_reached: int
+    flags_by_severity: dict[str, int] = field(default_factory=dict)
+
+    def headline(self, recent_weeks: int = 4) -> list[tuple[str, Any, str]]:
+        """(label, value, number format) rows for the Dashboard's headline block."""
+        return [
+            ("Teams on track (met or on track)",
+             f"{self.teams_on_track} of {self.teams_total}", ""),
+            ("Share of teams on track", self.on_track_share, "0%"),
+            ("Benchmark: teams expected to reach their goal", self.benchmark_share, "0%"),
+            ("Teams that have met their goal", self.teams_met, "0"),
+            (f"Coaching share, last {recent_weeks} weeks", self.coaching_share_recent, "0%"),
+            ("Coaching share, whole program", self.coaching_share, "0%"),
+            ("Coaching share target", self.coaching_target, "0%"),
+            (f"Coaches at or above the target, last {recent_weeks} weeks",
+             f"{self.coaches_meeting_target} of {self.coaches_total}", ""),
+            ("Minutes outside the coaching role", self.outside_role_minutes, "0"),
+            (f"Teachers reached, last {recent_weeks} weeks (sum over coaches)",
+             self.teachers_reached, "0"),
+            *((f"Flags: {s}", n, "0") for s, n in self.flags_by_severity.items()),
+        ]
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """The result of :func:`analyse`: everything the dashboard tabs are built from.
+
+    ``flags`` holds every analytic flag, sorted by severity, then source, tab and cell (the
+    order of the Flags tab). The same flags are also in ``teams.flags`` and ``coaches.flags``.
+    """
+
+    as_of: date
+    thresholds: Thresholds
+    teams: TeamResults
+    coaches: CoachResults
+    program: ProgramSummary
+    flags: list[Finding]
+
+    def flags_frame(self) -> pd.DataFrame:
+        """The flags as a table (severity, code, source, tab, cell, message, hint)."""
+        columns = ["severity", "code", "source", "tab", "cell", "message", "hint"]
+        rows = [[f.severity.value, f.code, f.source, f.tab, f.cell, f.message, f.hint]
+                for f in self.flags]
+        return pd.DataFrame(rows, columns=columns, dtype=object)
+
+
+def analyse(data: Any, as_of: date | None = None, th: Thresholds = DEFAULT_THRESHOLDS, *,
+            groups: Sequence[str] | None = None,
+            column_of: ColumnOf | None = None) -> Analysis:
+    """Analyse a whole program.
+
+    ``data`` is a :class:`sheetsync.dataset.ProgramData` or a mapping of frame name to
+    DataFrame (``goals``, ``weekly``, ``actions``, ``coaches``, ``relationships``,
+    ``time_log``, ``cycles``); a missing frame counts as empty. ``as_of`` defaults to
+    ``data.as_of``. ``groups`` lists the activity groups, the coaching group first (default: the
+    built-in activity list). ``column_of(source, tab, key)`` may give column letters so flags
+    point at exact cells.
+    """
+    frames: Mapping[str, pd.DataFrame] = getattr(data, "frames", data)
+    if as_of is None:
+        as_of = getattr(data, "as_of", None)
+    if as_of is None:
+        raise ValueError("analyse() needs an as-of date: pass as_of or set data.as_of")
+
+    goals = frames.get("goals")
+    teams = team_progress(goals, frames.get("weekly"), frames.get("actions"), as_of, th,
+                          column_of=column_of)
+    coaches = coach_summary(frames.get("coaches"), frames.get("relationships"),
+                            frames.get("time_log"), frames.get("cycles"), as_of, th,
+                            groups=groups, program_start=_program_start(goals),
+                            column_of=column_of)
+    flags = sorted([*teams.flags, *coaches.flags], key=Finding.sort_key)
+    program = _program_summary(teams, coaches, flags, th)
+    return Analysis(as_of=as_of, thresholds=th, teams=teams, coaches=coaches, program=program,
+                    flags=flags)
+
+
+def _program_start(goals: pd.DataFrame | None) -> date | None:
+    """The earliest team start date: week 1 of the program for the coach-time weeks."""
+    if goals is None or "start_date" not in goals.columns:
+        return None
+    first = dates(goals["start_date"]).min()
+    return None if pd.isna(first) else first.date()
+
+
+def _share(part: float, whole: float) -> float | None:
+    return float(part / whole) if whole > 0 else None
+
+
+def _program_summary(teams: TeamResults, coaches: CoachResults, flags: list[Finding],
+                     th: Thresholds) -> ProgramSummary:
+    status = teams.teams["status"]
+    counts = {s: int((status == s).sum()) for s in STATUSES}
+    total = len(status)
+    on_track = sum(counts[s] for s in ON_TRACK)
+    on_track_share = _share(on_track, total)
+    time = coaches.time
+    by_severity = Counter(f.severity.value for f in flags)
+    return ProgramSummary(
+        teams_total=total,
+        teams_on_track=on_track,
+        teams_met=counts["Met"],
+        on_track_share=on_track_share,
+        benchmark_share=th.program_goal_share,
+        meets_benchmark=(None if on_track_share is None
+                         else on_track_share >= th.program_goal_share - 1e-12),
+        status_counts=counts,
+        coaches_total=len(time),
+        coaching_share=_share(time["minutes_coaching"].sum(), time["minutes_total"].sum()),
+        coaching_share_recent=_share(time["minutes_coaching_recent"].sum(),
+                                     time["minutes_recent"].sum()),
+        coaching_target=th.coaching_share_target,
+        coaches_meeting_target=int(time["meets_target_recent"].fillna(False).sum()),
+        outside_role_minutes=float(time["outside_role_minutes"].sum()),
+        teachers_reached=int(time["teachers_reached"].sum()),
+        flags_by_severity={s.value: by_severity.get(s.value, 0) for s in Severity},
+    )
