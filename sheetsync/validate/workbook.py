@@ -178,11 +178,13 @@ def _validate_form(tab: RawTab, spec: TabSpec, ctx: ValidationContext, collect: 
                    unit: str | None, activity_table: dict) -> dict[str, Any]:
     fields = read_form(tab, spec)
     record: dict[str, Any] = {}
+    # A form with labels but no values yet is a fresh template: nothing to report until filled in.
+    untouched = all(cells.is_missing(f.value) for f in fields.values())
     for col in spec.columns:
         f = fields.get(col.key)
         if f is None or cells.is_missing(f.value):
             record[col.key] = None
-            if col.required:
+            if col.required and not untouched:
                 where = a1(f.row + 1, f.col + 1) if f else ""
                 collect.add("missing-required", Severity.ERROR,
                             f"{col.name} is blank." if f else f"The {col.name} label is missing.",
