@@ -20,6 +20,7 @@ from openpyxl.chart import BarChart as UserBarChart
 from openpyxl.chart import Reference as UserReference
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
+from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.writer.excel import ExcelWriter
 from python_calamine import CalamineWorkbook
 
@@ -391,6 +392,27 @@ def test_an_unreadable_existing_file_is_never_clobbered(tmp_path: Path, content:
     assert path.read_bytes() == content
 
 
+def test_a_password_protected_workbook_is_never_clobbered(tmp_path: Path) -> None:
+    path = tmp_path / "dashboard.xlsx"
+    content = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)  # an OLE container header
+    path.write_bytes(content)
+    with pytest.raises(TargetWriteError, match="password-protected"):
+        write_workbook(path, [dashboard()], now=NOW)
+    assert path.read_bytes() == content
+
+
+def test_a_workbook_with_protected_structure_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "dashboard.xlsx"
+    user_workbook(path)
+    workbook = openpyxl.load_workbook(path)
+    workbook.security = WorkbookProtection(lockStructure=True)
+    workbook.save(path)
+    original = path.read_bytes()
+    with pytest.raises(TargetWriteError, match="protected workbook structure"):
+        write_workbook(path, [dashboard()], now=NOW)
+    assert path.read_bytes() == original
+
+
 def test_a_zip_that_is_not_a_workbook_is_never_clobbered(tmp_path: Path) -> None:
     path = tmp_path / "dashboard.xlsx"
     with zipfile.ZipFile(path, "w") as package:
@@ -480,6 +502,14 @@ def test_the_run_log_keeps_earlier_rows_when_its_columns_change(tmp_path: Path) 
     assert rows[1:] == [(datetime(2025, 3, 1), None, 4), (datetime(2025, 3, 8), 2, 5)]
     sheet = openpyxl.load_workbook(path)["Run Log"]
     assert sheet["A2"].number_format == "yyyy-mm-dd", "earlier dates stay dates"
+
+
+def test_the_run_log_keeps_rows_by_position_when_no_header_matches(tmp_path: Path) -> None:
+    path = tmp_path / "dashboard.xlsx"
+    write_workbook(path, [run_log(["old", 1], columns=["When", "Count"])], now=NOW)
+    write_workbook(path, [run_log(["new", 2], columns=["Time", "Sources ok"])], now=NOW)
+    rows = list(openpyxl.load_workbook(path)["Run Log"].iter_rows(values_only=True))
+    assert rows == [("Time", "Sources ok"), ("old", 1), ("new", 2)]
 
 
 # --------------------------------------------------------------------------- safe writes

@@ -255,7 +255,13 @@ def _open_existing(target: Path, sheets: Sequence[Sheet]) -> _Existing:
     try:
         before = target.stat()
         if not zipfile.is_zipfile(target):
-            raise _not_a_workbook(target, "it is not an .xlsx workbook")
+            with target.open("rb") as handle:
+                ole = handle.read(8) == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+            # Password-protected .xlsx files are OLE containers, like old .xls files.
+            why = "it is password-protected or an old .xls file" if ole else (
+                "it is not an .xlsx workbook"
+            )
+            raise _not_a_workbook(target, why)
         with zipfile.ZipFile(target) as package:
             if sum(info.file_size for info in package.infolist()) > _MAX_UNCOMPRESSED_BYTES:
                 raise _not_a_workbook(target, "it unpacks to more than 1 GB")
@@ -275,6 +281,14 @@ def _open_existing(target: Path, sheets: Sequence[Sheet]) -> _Existing:
         raise _locked(target, "sheetsync is not allowed to read it") from exc
     except (OSError, zipfile.BadZipFile, KeyError, ET.ParseError) as exc:
         raise _not_a_workbook(target, "it is not a readable .xlsx workbook") from exc
+    security = workbook.security
+    if security is not None and security.lockStructure:
+        raise TargetWriteError(
+            f"{target} has a protected workbook structure, so sheetsync did not add or replace "
+            "its tabs. The file was left unchanged.",
+            hint="Unprotect the workbook structure (Review > Protect Workbook), or choose "
+            "another --output for the dashboard.",
+        )
     return _Existing(workbook, manifest_names, (before.st_mtime_ns, before.st_size))
 
 
@@ -497,7 +511,13 @@ def _managed_in_workbook(
 
 
 def _earlier_rows(old: Worksheet, table: Table) -> list[list[Any]]:
-    """Data rows already on an append-only tab, arranged under the model's columns."""
+    """Data rows already on an append-only tab, arranged under the model's columns.
+
+    Columns are matched by header name, so a log whose columns changed between versions keeps
+    its history; an old column the model no longer has is dropped. When no header matches at
+    all, the rows are kept by position rather than lost.
+    """
+    width = max(old.max_column - table.col + 1, len(table.columns), 1)
     header = [
         _unescape(v) if isinstance(v, str) else v
         for v in next(
@@ -505,25 +525,23 @@ def _earlier_rows(old: Worksheet, table: Table) -> list[list[Any]]:
                 min_row=table.header_row,
                 max_row=table.header_row,
                 min_col=table.col,
-                max_col=max(old.max_column, table.col),
+                max_col=table.col + width - 1,
                 values_only=True,
             ),
             (),
         )
     ]
-    position = {name: i for i, name in enumerate(header) if isinstance(name, str)}
+    position = {name: i for i, name in enumerate(header) if name in table.columns}
     if not position:
-        return []
+        position = {name: i for i, name in enumerate(table.columns)}
     rows: list[list[Any]] = []
     for cells in old.iter_rows(
-        min_row=table.first_data_row, min_col=table.col, max_col=table.col + len(header) - 1
+        min_row=table.first_data_row, min_col=table.col, max_col=table.col + width - 1
     ):
         values = [_earlier_value(cell) for cell in cells]
-        if all(v is None for v in values):
-            continue
-        rows.append(
-            [values[position[c]] if c in position else None for c in table.columns]
-        )
+        row = [values[position[c]] if c in position else None for c in table.columns]
+        if any(v is not None for v in row):
+            rows.append(row)
     return rows
 
 
