@@ -10,10 +10,11 @@ panes, auto-filters, plain conditional formatting and data validation, cell note
 defined names and print settings.
 
 What openpyxl would lose: charts, images, shapes and text boxes, form controls and embedded
-objects, sparklines and other Excel 2010+ extensions (some conditional formatting, data
-validation lists that point at other tabs, slicers). Rather than drop them silently,
-:func:`write_workbook` looks for them in the existing file first and refuses to write, naming
-the tab, when any of the leader's own tabs holds one. Such tabs belong in a workbook of their own.
+objects, threaded comments, slicers and timelines, sparklines and other Excel 2010+ extensions
+(some conditional formatting, data validation lists that point at other tabs). Rather than
+drop them silently, :func:`write_workbook` looks for them in the existing file first and
+refuses to write, naming the tab, when any of the leader's own tabs holds one. Such tabs belong
+in a workbook of their own.
 
 Ownership is recorded in a hidden tab, :data:`~sheetsync.report.model.MANIFEST_TAB`, that lists
 the tabs sheetsync manages. Managed tabs are replaced on every write, keeping their position;
@@ -25,7 +26,9 @@ written, so the file on disk is byte-identical to what it was. The new file is w
 temporary file in the same folder and then moved over the old one with :func:`os.replace`.
 
 Text stays text: every ``str`` is written as an inline string, never as a formula, however it
-starts. Only :class:`~sheetsync.report.model.Formula` values become formulas.
+starts. Only :class:`~sheetsync.report.model.Formula` values become formulas. Excel's
+``_xHHHH_`` escapes are applied, so a cell shows exactly the text given, carriage returns
+included (Excel and calamine decode them; openpyxl reads them back literally).
 """
 
 from __future__ import annotations
@@ -96,6 +99,9 @@ _DROPPED_RELATIONSHIPS = {
     "package": "embedded objects",
     "control": "form controls",
     "ctrlProp": "form controls",
+    "threadedComment": "threaded comments",
+    "slicer": "slicers",
+    "timeline": "timelines",
 }
 
 
