@@ -19,8 +19,10 @@ import pytest
 from openpyxl.chart import BarChart as UserBarChart
 from openpyxl.chart import Reference as UserReference
 from openpyxl.comments import Comment
+from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Font, PatternFill
 from openpyxl.workbook.protection import WorkbookProtection
+from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.writer.excel import ExcelWriter
 from python_calamine import CalamineWorkbook
 
@@ -126,6 +128,13 @@ def user_workbook(path: Path) -> None:
     notes.merge_cells("D1:F1")
     notes["D1"] = "merged"
     notes.column_dimensions["A"].width = 33
+    notes["B5"] = "district site"
+    notes["B5"].hyperlink = "https://district.example/coaching"
+    notes.add_data_validation(dv := DataValidation(type="list", formula1='"yes,no"'))
+    dv.add("E2:E9")
+    notes.conditional_formatting.add("A2:A9", CellIsRule(operator="greaterThan", formula=["40"],
+                                                         font=Font(italic=True)))
+    notes.freeze_panes = "B2"
     budget = workbook.create_sheet("Budget")
     budget.append(["Item", "Cost"])
     budget.append(["Books", 120.5])
@@ -136,11 +145,17 @@ def cell_snapshot(path: Path, tab: str) -> list[tuple[Any, ...]]:
     worksheet = openpyxl.load_workbook(path, rich_text=True)[tab]
     return [
         (c.coordinate, c.value, c.data_type, c.number_format, c.font.b, c.font.color and
-         c.font.color.rgb, c.fill.fgColor.rgb, c.comment and c.comment.text)
+         c.font.color.rgb, c.fill.fgColor.rgb, c.comment and c.comment.text,
+         c.hyperlink and c.hyperlink.target)
         for row in worksheet.iter_rows() for c in row
     ] + [
         ("merged", str(worksheet.merged_cells)),
         ("width A", worksheet.column_dimensions["A"].width),
+        ("validation", [(str(v.sqref), v.formula1)
+                        for v in worksheet.data_validations.dataValidation]),
+        ("formatting", [(str(f.sqref), [r.formula for r in f.rules])
+                        for f in worksheet.conditional_formatting]),
+        ("frozen", worksheet.freeze_panes),
     ]
 
 
