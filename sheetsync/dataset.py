@@ -67,6 +67,11 @@ class ProgramData:
     findings: Findings = field(default_factory=Findings)
     sources: list[SourceStatus] = field(default_factory=list)
     as_of: date | None = None
+    columns: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
+    """source -> tab -> column key -> column letter, so analytic flags can name exact cells."""
+
+    def column_of(self, source: str, tab: str, key: str) -> str | None:
+        return self.columns.get(source, {}).get(tab, {}).get(key)
 
     def __getattr__(self, name: str) -> pd.DataFrame:
         frames = self.__dict__.get("frames", {})

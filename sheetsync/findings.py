@@ -79,6 +79,14 @@ class Finding:
     tab: str = ""
     cell: str = ""
     value: Any = None
+    private: bool = False  # about a private column: leaders' tabs must not show its value
+
+    def leader_message(self) -> str:
+        """The message as a leader-facing tab may show it: no private cell content."""
+        if not self.private:
+            return self.message
+        column = self.message.split(":", 1)[0] if ":" in self.message else "A private column"
+        return f"{column}: {CODES.get(self.code, self.code).lower()} (value not shown here)."
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -115,7 +115,10 @@ def validate_program(config: Config, as_of: date, *, use_cache: bool = True,
     frames = build_frames((item.result.records for item in loaded if item.result is not None),
                           activity_groups=groups)
     statuses = [item.status for item in loaded]
-    return ProgramData(frames=frames, findings=all_findings, sources=statuses, as_of=as_of)
+    columns = {item.source.name: item.result.columns for item in loaded
+               if item.result is not None}
+    return ProgramData(frames=frames, findings=all_findings, sources=statuses, as_of=as_of,
+                       columns=columns)
 
 
 def _thresholds(config: Config):
@@ -159,7 +162,8 @@ def _run_locked(config: Config, day: date, output: Path | None, dry_run: bool, u
     stats: dict[str, int] = {}
     data = validate_program(config, day, use_cache=use_cache, progress=progress, stats=stats)
     th = _thresholds(config)
-    analysis = analyse(data.frames, day, th)
+    groups = config.activities.groups
+    analysis = analyse(data.frames, day, th, groups=groups, column_of=data.column_of)
     data.findings.extend(analysis.flags)
     _write_back_flags(config, data, dry_run)
     outcome = RunOutcome(data=data, analysis=analysis, dry_run=dry_run, api_calls=stats,

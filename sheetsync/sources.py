@@ -28,7 +28,7 @@ from sheetsync.schema import WorkbookSchema, load_schema, with_overrides
 from sheetsync.validate.layout import match_tabs
 from sheetsync.validate.workbook import ValidationContext, WorkbookResult, validate_workbook
 
-CACHE_MAGIC = b"sheetsync-cache-1\n"
+CACHE_MAGIC = b"sheetsync-cache-2\n"  # bump when WorkbookResult changes shape
 
 
 @dataclass(frozen=True)

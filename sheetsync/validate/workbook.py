@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sheetsync.backends.base import RawTab, RawWorkbook
-from sheetsync.findings import Finding, Severity, a1
+from sheetsync.findings import Finding, Severity, a1, column_letter
 from sheetsync.schema import (
     ActivityCatalog,
     ColumnSpec,
@@ -51,6 +51,7 @@ class WorkbookResult:
     kind: str
     records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
+    columns: dict[str, dict[str, str]] = field(default_factory=dict)  # tab -> key -> letter
 
     @property
     def rows(self) -> int:
@@ -73,10 +74,10 @@ class _Collector:
         return a1(row, header.columns[key] + 1)
 
     def add(self, code: str, severity: Severity, message: str, hint: str = "", *, tab: str = "",
-            cell: str = "", value: Any = None) -> None:
+            cell: str = "", value: Any = None, private: bool = False) -> None:
         self.items.append(Finding(code=code, severity=severity, message=message, hint=hint,
                                   source=self.source, file=self.file, tab=tab, cell=cell,
-                                  value=value))
+                                  value=value, private=private))
 
 
 def _parser_for(col: ColumnSpec, ctx: ValidationContext, unit: str | None,
@@ -166,7 +167,7 @@ def _parse_cell(col: ColumnSpec, parse: Callable[[Any], Any], raw: Any, ctx: Val
     except CellProblem as problem:
         severity = Severity.WARNING if problem.code in WARNING_CODES else Severity.ERROR
         collect.add(problem.code, severity, f"{col.name}: {problem.message}", problem.hint,
-                    tab=tab, cell=cell, value=show(raw))
+                    tab=tab, cell=cell, value=show(raw), private=col.private)
         if problem.code == "future-date":
             return value  # kept: a future date is suspicious, not unusable
         if problem.code == "unknown-activity":
@@ -295,6 +296,12 @@ def validate_workbook(raw: RawWorkbook, schema: WorkbookSchema, *, source: str,
         _finish_team(result, raw, schema, ctx, collect)
     else:
         _finish_coach(result, collect)
+    for spec in schema.tabs:
+        for tab in matched[spec.name][:1]:
+            header = collect.headers.get(tab.name)
+            if header is not None:
+                result.columns[spec.name] = {k: column_letter(j + 1)
+                                             for k, j in header.columns.items()}
     result.findings = collect.items
     return result
 
