@@ -306,7 +306,8 @@ def _with_missing_weeks(teams: pd.DataFrame, records: pd.DataFrame) -> pd.DataFr
     out = teams.set_index("source")
     out["weeks_missing"] = by_team.size().reindex(out.index).fillna(0).astype(int)
     listed = by_team.agg(lambda w: wording.numbers_list(w.tolist(), limit=52))
-    out["missing_weeks"] = listed.reindex(out.index).fillna("").astype(object)
+    listed = listed.reindex(out.index).astype(object)
+    out["missing_weeks"] = listed.where(listed.notna(), "")
     earlier = missing[missing["week"] < missing["source"].map(out["current_week"])]
     out["earlier_missing"] = (earlier.groupby("source")["week"].agg(list)
                                .reindex(out.index))
@@ -397,8 +398,9 @@ def _reason(t, th: Thresholds) -> tuple[str, str]:
     if pd.isna(t.projected_value):
         return (f"{wording.count(t.weeks_reported, 'value')} so far, none a warning sign",
                 "consider continuing and entering each week's value")
-    return (f"No warning signs: the trend projects {wording.metric(t.projected_value, unit)} "
-            f"by week {t.weeks}, against a target of {wording.metric(t.target, unit)}",
+    return (f"No warning signs, and the trend projects "
+            f"{wording.metric(t.projected_value, unit)} by week {t.weeks} against a target of "
+            f"{wording.metric(t.target, unit)}",
             "consider continuing the current approach")
 
 

@@ -1,0 +1,365 @@
+"""Coach rollups (time, relationships, cycles), checked against figures worked out by hand.
+
+The as-of date is Tuesday 2026-10-06, so "the last 4 weeks" are the 28 days from Wednesday
+2026-09-09 to 2026-10-06 inclusive.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sheetsync.analytics.coaches import (
+    CYCLE_COLUMNS,
+    OVERVIEW_COLUMNS,
+    RELATIONSHIP_COLUMNS,
+    TIME_COLUMNS,
+    TIME_GROUP_COLUMNS,
+    TIME_WEEKLY_COLUMNS,
+    coach_summary,
+    cycle_summary,
+    delight_engagement_matrix,
+    relationship_summary,
+    time_rollup,
+)
+from sheetsync.analytics.thresholds import Thresholds
+from sheetsync.findings import CODES, Severity
+
+AS_OF = date(2026, 10, 6)
+COACHING = "Coaching with teachers"
+COLLAB = "Collaborative"
+OTHER = "Other duties"
+
+
+def coaches_frame(*names: tuple[str, str]) -> pd.DataFrame:
+    return pd.DataFrame({"source": [s for s, _ in names], "coach": [c for _, c in names],
+                         "schools": "Lincoln", "role": "Instructional coach"}, dtype=object)
+
+
+def time_frame(source: str, entries: list[tuple], coach: str = "Ana") -> pd.DataFrame:
+    """entries: (date, minutes, group, outside_role, teachers[, activity])."""
+    rows = []
+    for i, entry in enumerate(entries):
+        day, minutes, group, outside, teachers, *activity = entry
+        rows.append({"source": source, "coach": coach, "row": i + 2, "date": day,
+                     "start": None, "end": None, "minutes": minutes, "hours": None,
+                     "quarter_hours": None, "activity": activity[0] if activity else group,
+                     "activity_group": group, "outside_role": outside, "teachers": teachers,
+                     "notes": "private note"})
+    frame = pd.DataFrame(rows)
+    frame["date"] = pd.to_datetime(frame["date"]).astype("datetime64[ns]")
+    frame["row"] = frame["row"].astype("Int64")
+    frame["minutes"] = frame["minutes"].astype("float64")
+    frame["outside_role"] = frame["outside_role"].astype("boolean")
+    for col in ("source", "coach", "activity", "activity_group", "teachers", "notes"):
+        frame[col] = frame[col].astype(object)
+    return frame
+
+
+def relationships_frame(source: str, teachers: list[dict], coach: str = "Ana") -> pd.DataFrame:
+    rows = []
+    for i, t in enumerate(teachers):
+        rows.append({"source": source, "coach": coach, "row": i + 2,
+                     "teacher": t.get("teacher", f"Teacher {i}"), "school": "Lincoln",
+                     "grade_subject": "3", "room": "12", "knows_face": t.get("face"),
+                     "knows_classroom": t.get("classroom"),
+                     "professional_fact": t.get("professional"),
+                     "personal_fact": t.get("personal"), "delight": t.get("delight"),
+                     "engagement": t.get("engagement"), "last_contact": t.get("contact"),
+                     "notes": "private"})
+    frame = pd.DataFrame(rows)
+    for col in ("knows_face", "knows_classroom"):
+        frame[col] = frame[col].astype("boolean")
+    for col in ("delight", "engagement", "row"):
+        frame[col] = frame[col].astype("Int64")
+    frame["last_contact"] = pd.to_datetime(frame["last_contact"]).astype("datetime64[ns]")
+    return frame
+
+
+def cycles_frame(source: str, cycles: list[tuple], coach: str = "Ana") -> pd.DataFrame:
+    """cycles: (phase, start_date, last_update, next_steps_total, next_steps_done)."""
+    rows = [{"source": source, "coach": coach, "row": i + 2, "teacher": f"T{i}",
+             "focus": "private focus", "start_date": start, "phase": phase,
+             "next_steps_total": total, "next_steps_done": done, "last_update": update}
+            for i, (phase, start, update, total, done) in enumerate(cycles)]
+    frame = pd.DataFrame(rows)
+    for col in ("start_date", "last_update"):
+        frame[col] = pd.to_datetime(frame[col]).astype("datetime64[ns]")
+    for col in ("row", "next_steps_total", "next_steps_done"):
+        frame[col] = frame[col].astype("Int64")
+    return frame
+
+
+# --- time ----------------------------------------------------------------------------------------
+
+ANA_LOG = [
+    ("2026-09-01", 120, COACHING, False, "Old Teacher"),  # before the window
+    ("2026-09-08", 60, COACHING, False, "Edge"),  # 28 days before as-of: just outside
+    ("2026-09-09", 60, OTHER, True, None, "Substitute coverage"),  # first day of the window
+    ("2026-09-20", 60, COACHING, False, "Lee, Park"),
+    ("2026-10-06", 30, COLLAB, False, "Zed"),  # not a coaching entry: not a teacher reached
+    ("2026-10-07", 100, COACHING, False, "Future"),  # after as-of: ignored everywhere
+    ("2026-09-02", 30, OTHER, True, None, "Evaluation-related"),  # outside role, not recent
+]
+
+
+def test_coaching_share_last_four_weeks_and_whole_program():
+    result = time_rollup(time_frame("ana", ANA_LOG), AS_OF)
+    row = result.summary.iloc[0]
+    # Whole program: coaching 120 + 60 + 60 = 240 of 120+60+60+60+30+30 = 360 -> 0.6667.
+    assert row["minutes_total"] == 360
+    assert row["minutes_coaching"] == 240
+    assert row["coaching_share"] == pytest.approx(240 / 360)
+    # Last 4 weeks (09-09..10-06): coaching 60 of 60 + 60 + 30 = 150 -> 0.40, exactly the target.
+    assert row["minutes_recent"] == 150
+    assert row["coaching_share_recent"] == pytest.approx(0.40)
+    assert bool(row["meets_target_recent"]) is True
+    assert row["entries"] == 6
+    assert row["first_entry"] == pd.Timestamp("2026-09-01")
+    assert row["last_entry"] == pd.Timestamp("2026-10-06")
+
+
+def test_outside_role_minutes_whole_program_and_recent():
+    row = time_rollup(time_frame("ana", ANA_LOG), AS_OF).summary.iloc[0]
+    assert row["outside_role_minutes"] == 90  # 60 substitute coverage + 30 evaluation
+    assert row["outside_role_minutes_recent"] == 60
+
+
+def test_teachers_reached_counts_coaching_entries_in_the_window_only():
+    row = time_rollup(time_frame("ana", ANA_LOG), AS_OF).summary.iloc[0]
+    assert row["teachers_reached"] == 2  # Lee and Park; not Old Teacher, Edge, Zed or Future
+
+
+@pytest.mark.parametrize(
+    ("cells", "reached"),
+    [
+        (["Lee"], 1),
+        (["Lee, Park"], 2),
+        (["Lee; Park", "park"], 2),  # names match ignoring case
+        (["Lee and Park", "Diaz & Moss"], 4),
+        (["Lee,Park;Diaz and Moss & Kim + Cho"], 6),
+        (["Anderson", "Sandy Lands"], 2),  # "and" inside a name does not split it
+        (["  Mary   Lee ", "mary lee"], 1),  # spacing is ignored
+        (["N/A", "-", "", None], 0),
+        (["Lee\nPark"], 2),
+    ],
+)
+def test_teachers_reached_splits_multi_name_cells(cells, reached):
+    log = [("2026-09-20", 30, COACHING, False, cell) for cell in cells]
+    row = time_rollup(time_frame("ana", log), AS_OF).summary.iloc[0]
+    assert row["teachers_reached"] == reached
+
+
+def test_minutes_by_week_and_group_list_every_group_with_shares():
+    result = time_rollup(time_frame("ana", ANA_LOG), AS_OF, program_start=date(2026, 9, 7))
+    weekly = result.weekly
+    assert list(weekly.columns) == list(TIME_WEEKLY_COLUMNS)
+    # Entries fall in the Monday weeks of 08-31, 09-07, 09-14, 10-05 (09-08/09-09 share one).
+    starts = sorted(set(weekly["week_start"]))
+    assert starts == [pd.Timestamp(d) for d in ("2026-08-31", "2026-09-07", "2026-09-14",
+                                                "2026-10-05")]
+    assert len(weekly) == 4 * 3  # every week lists the 3 built-in groups
+    week = weekly[weekly["week_start"] == pd.Timestamp("2026-09-07")].set_index(
+        "activity_group")
+    assert list(week.index) == [COACHING, COLLAB, OTHER]
+    assert week.loc[COACHING, "minutes"] == 60 and week.loc[OTHER, "minutes"] == 60
+    assert week.loc[COACHING, "share"] == pytest.approx(0.5)
+    assert week.loc[COLLAB, "minutes"] == 0
+    assert set(week["program_week"]) == {1}
+    assert set(weekly.loc[weekly["week_start"] == pd.Timestamp("2026-08-31"),
+                          "program_week"]) == {0}
+    shares = weekly.groupby("week_start")["share"].sum()
+    assert np.allclose(shares, 1.0)
+    totals = result.groups.set_index("activity_group")
+    assert list(result.groups.columns) == list(TIME_GROUP_COLUMNS)
+    assert totals.loc[COACHING, "minutes"] == 240
+    assert totals.loc[OTHER, "share"] == pytest.approx(90 / 360)
+
+
+def test_unknown_activity_group_is_listed_last():
+    log = [("2026-09-20", 30, COACHING, False, None),
+           ("2026-09-21", 30, "Unknown", False, None),
+           ("2026-09-22", 30, "Mentoring", False, None)]
+    groups = time_rollup(time_frame("ana", log), AS_OF).groups
+    assert list(groups["activity_group"]) == [COACHING, COLLAB, OTHER, "Mentoring", "Unknown"]
+    row = time_rollup(time_frame("ana", log), AS_OF).summary.iloc[0]
+    assert row["coaching_share"] == pytest.approx(1 / 3)  # unknown time still counts
+
+
+def test_time_rollup_matches_a_plain_groupby():
+    """The bincount arithmetic agrees with a straightforward pandas groupby."""
+    rng = np.random.default_rng(3)
+    n = 3000
+    groups = np.array([COACHING, COLLAB, OTHER, "Unknown"], dtype=object)
+    log = pd.DataFrame({
+        "source": rng.choice(np.array(["a", "b", "c", " b"], dtype=object), n),
+        "coach": "x", "row": pd.array(np.arange(n) + 2, dtype="Int64"),
+        "date": (np.datetime64("2026-08-01") + rng.integers(0, 90, n)
+                 .astype("timedelta64[D]")).astype("datetime64[ns]"),
+        "minutes": rng.choice([np.nan, 15.0, 30.0, 45.0], n),
+        "activity": "x", "activity_group": rng.choice(groups, n),
+        "outside_role": pd.array(rng.random(n) < 0.1, dtype="boolean"),
+        "teachers": None,
+    })
+    result = time_rollup(log, AS_OF).summary.set_index("source")
+    kept = log[(log["date"] <= pd.Timestamp(AS_OF)) & log["minutes"].notna()].copy()
+    kept["source"] = kept["source"].str.strip()  # " b" is the same workbook as "b"
+    recent = kept["date"] > pd.Timestamp(AS_OF) - pd.Timedelta(days=28)
+    coaching = kept["activity_group"] == COACHING
+    expect = pd.DataFrame({
+        "minutes_total": kept.groupby("source")["minutes"].sum(),
+        "minutes_coaching_recent": kept[recent & coaching].groupby("source")["minutes"].sum(),
+        "outside_role_minutes": kept[kept["outside_role"].astype(bool)]
+        .groupby("source")["minutes"].sum(),
+    })
+    assert sorted(result.index) == ["a", "b", "c"]
+    for col in expect.columns:
+        assert np.allclose(result.loc[expect.index, col], expect[col]), col
+
+
+# --- relationships -------------------------------------------------------------------------------
+
+def test_relationship_percentages_and_stale_contacts():
+    teachers = [
+        # face, classroom, professional, personal -> all four
+        {"face": True, "classroom": True, "professional": "Runs chess club", "personal": "Runs",
+         "contact": "2026-10-01"},
+        {"face": True, "classroom": False, "professional": "Math lead", "personal": None,
+         "contact": "2026-09-15"},  # 21 days before as-of: not yet stale
+        {"face": False, "classroom": None, "professional": " ", "personal": "Has twins",
+         "contact": "2026-09-14"},  # 22 days: stale
+        {"face": None, "classroom": True, "professional": None, "personal": None,
+         "contact": None},  # no date: undated, not stale
+    ]
+    out = relationship_summary(relationships_frame("ana", teachers), AS_OF).iloc[0]
+    assert out["teachers_listed"] == 4
+    assert (out["known_by_face"], out["pct_known_by_face"]) == (2, 0.5)
+    assert (out["known_by_classroom"], out["pct_known_by_classroom"]) == (2, 0.5)
+    assert (out["with_professional_fact"], out["pct_with_professional_fact"]) == (2, 0.5)
+    assert (out["with_personal_fact"], out["pct_with_personal_fact"]) == (2, 0.5)
+    assert (out["with_all_four"], out["pct_with_all_four"]) == (1, 0.25)
+    assert (out["contacts_stale"], out["contacts_undated"]) == (1, 1)
+
+
+@pytest.mark.parametrize(("rated", "shown"), [(4, False), (5, True)])
+def test_matrix_suppressed_below_minimum_rated(rated, shown):
+    ratings = [(3, 3), (3, 3), (1, 2), (2, 1), (3, 1)][:rated]
+    teachers = [{"delight": d, "engagement": e} for d, e in ratings]
+    teachers.append({"delight": 2, "engagement": None})  # half-rated: not counted
+    out = relationship_summary(relationships_frame("ana", teachers), AS_OF).iloc[0]
+    assert out["teachers_rated"] == rated
+    assert bool(out["matrix_shown"]) is shown
+    matrix = delight_engagement_matrix(out)
+    if not shown:
+        assert matrix is None
+        assert all(pd.isna(out[f"matrix_d{d}_e{e}"]) for d in (1, 2, 3) for e in (1, 2, 3))
+    else:
+        assert out["matrix_d3_e3"] == 2 and out["matrix_d1_e2"] == 1
+        # rows: delight 3, 2, 1; columns: engagement 1, 2, 3
+        assert matrix == [[1, 0, 2], [1, 0, 0], [0, 1, 0]]
+        assert sum(map(sum, matrix)) == 5
+
+
+def test_matrix_minimum_is_configurable():
+    teachers = [{"delight": 3, "engagement": 3}] * 3
+    out = relationship_summary(relationships_frame("ana", teachers), AS_OF,
+                               Thresholds(min_matrix_teachers=3)).iloc[0]
+    assert bool(out["matrix_shown"]) and out["matrix_d3_e3"] == 3
+
+
+# --- cycles --------------------------------------------------------------------------------------
+
+def test_cycles_by_phase_next_steps_and_stalled():
+    cycles = [
+        ("Plan", "2026-09-01", "2026-09-14", 3, 1),  # updated 22 days ago: stalled
+        ("Act", "2026-09-01", "2026-09-15", 2, 2),  # 21 days: not stalled
+        ("Reflect", "2026-09-05", None, None, None),  # no update, started 31 days ago: stalled
+        ("Complete", "2026-08-01", "2026-08-20", 4, 4),  # complete: never stalled
+        ("Plan", None, None, 1, 0),  # no dates at all: counted as undated
+    ]
+    out = cycle_summary(cycles_frame("ana", cycles), AS_OF).iloc[0]
+    assert list(out.index) == list(CYCLE_COLUMNS)
+    assert (out["cycles_total"], out["cycles_plan"], out["cycles_act"], out["cycles_reflect"],
+            out["cycles_complete"], out["cycles_open"]) == (5, 2, 1, 1, 1, 4)
+    assert (out["next_steps_done"], out["next_steps_total"]) == (7, 10)
+    assert out["next_steps_share"] == pytest.approx(0.7)
+    assert (out["cycles_stalled"], out["cycles_undated"]) == (2, 1)
+
+
+# --- all together ------------------------------------------------------------------------------
+
+def test_every_coach_appears_in_every_frame_even_without_rows():
+    result = coach_summary(
+        coaches_frame(("ana", "Ana"), ("ben", "Ben")),
+        relationships_frame("cy", [{"face": True}], coach="Cy"),  # Cy has no About row
+        time_frame("ana", ANA_LOG),
+        None, AS_OF)
+    for frame, columns in ((result.overview, OVERVIEW_COLUMNS), (result.time, TIME_COLUMNS),
+                           (result.relationships, RELATIONSHIP_COLUMNS),
+                           (result.cycles, CYCLE_COLUMNS)):
+        assert list(frame.columns) == list(columns)
+        assert list(frame["source"]) == ["ana", "ben", "cy"]
+        assert list(frame["coach"]) == ["Ana", "Ben", "Cy"]
+    ben = result.time.set_index("source").loc["ben"]
+    assert ben["minutes_total"] == 0 and pd.isna(ben["coaching_share"])
+    assert pd.isna(ben["meets_target_recent"])
+    assert len(result.time_groups) == 3 * 3  # every coach, every group
+    assert set(result.time_weekly["source"]) == {"ana"}
+
+
+def test_coach_flags():
+    low_log = [("2026-09-20", 30, COACHING, False, "Lee"),
+               ("2026-09-21", 90, OTHER, True, None, "Substitute coverage")]
+    result = coach_summary(
+        coaches_frame(("ana", "Ana"), ("ben", "Ben")),
+        pd.concat([relationships_frame("ben", [{"contact": "2026-09-01"},
+                                               {"contact": "2026-09-10"},
+                                               {"contact": "2026-10-01"}], coach="Ben")]),
+        pd.concat([time_frame("ana", ANA_LOG), time_frame("ben", low_log, coach="Ben")]),
+        cycles_frame("ben", [("Act", "2026-09-01", "2026-09-02", 2, 1)], coach="Ben"),
+        AS_OF,
+        column_of=lambda source, tab, key: {"last_contact": "L", "last_update": "I",
+                                            "activity": "G"}.get(key))
+    by_code = {(f.source, f.code): f for f in result.flags}
+    # Ana sits exactly on the 40% target: no low-share flag; her 60 recent minutes of
+    # substitute coverage are flagged.
+    assert ("ana", "low-coaching-share") not in by_code
+    ana_outside = by_code[("ana", "outside-role-time")]
+    assert "60 minutes in the last 4 weeks" in ana_outside.message
+    assert "Substitute coverage" in ana_outside.message
+    assert ana_outside.cell == "G4"  # ANA_LOG's third entry, sheet row 4
+    # Ben: 30 of 120 minutes coaching = 25% < 40%.
+    low = by_code[("ben", "low-coaching-share")]
+    assert "25%" in low.message and "40% target" in low.message
+    assert low.severity is Severity.WARNING and low.tab == "Time Log"
+    stale = by_code[("ben", "stale-contacts")]
+    assert "2 of 3 teachers" in stale.message and "rows 2 and 3" in stale.message
+    assert stale.cell == "L2"  # the oldest stale contact
+    assert stale.severity is Severity.INFO
+    stalled = by_code[("ben", "stalled-cycles")]
+    assert "1 open coaching cycle" in stalled.message and stalled.cell == "I2"
+    for flag in result.flags:
+        assert flag.code in CODES
+        assert flag.hint.startswith("Consider")
+        assert "Teacher" not in flag.message  # no names, only counts and rows
+    overview = result.overview.set_index("source")
+    assert overview.loc["ben", "open_flags"] == 4  # low share, outside role, stale, stalled
+    assert overview.loc["ana", "open_flags"] == 1
+
+
+def test_thresholds_change_the_windows():
+    th = Thresholds(recent_weeks=5, coaching_share_target=0.5, stale_contact_days=30)
+    result = coach_summary(
+        coaches_frame(("ana", "Ana")),
+        relationships_frame("ana", [{"contact": "2026-09-10"}]),  # 26 days: fresh at 30
+        time_frame("ana", ANA_LOG), None, AS_OF, th)
+    row = result.time.iloc[0]
+    # 35 days back (from 09-02): adds 09-02 (30 other) and 09-08 (60 coaching):
+    # coaching 120 of 240 = 0.5.
+    assert row["minutes_recent"] == 240
+    assert row["coaching_share_recent"] == pytest.approx(0.5)
+    assert result.relationships.iloc[0]["contacts_stale"] == 0
+    assert not any(f.code == "low-coaching-share" for f in result.flags)
