@@ -255,7 +255,7 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
     if (out_path is None) == (out_google is None):
         raise ConfigError("[output] needs exactly one of path (an .xlsx file) or google "
                           "(a spreadsheet URL or key)")
-    if out_path is not None and not out_path.lower().endswith((".xlsx", ".xlsm")):
+    if out_path is not None and not out_path.lower().endswith(".xlsx"):
         raise ConfigError(f"[output].path must end in .xlsx, not {out_path!r}")
     if out_google is not None and not GOOGLE_ID_RE.search(out_google):
         raise ConfigError(f"[output].google is not a spreadsheet URL or key: {out_google!r}")

@@ -176,14 +176,14 @@ def _run_locked(config: Config, day: date, output: Path | None, dry_run: bool, u
         return outcome
     sheets = build_sheets(config, data, analysis, as_of=day, generated_at=generated,
                           duration_s=outcome.duration_s)
-    _write_target(config, target, output, sheets, stats)
+    _write_target(config, target, output, sheets, stats, generated)
     _record_success(config, generated, day, outcome)
     outcome.duration_s = time.perf_counter() - started
     return outcome
 
 
 def _write_target(config: Config, target: str | None, output: Path | None, sheets: list,
-                  stats: dict[str, int]) -> None:
+                  stats: dict[str, int], now: datetime) -> None:
     from sheetsync.backends.base import TargetWriteError
 
     try:
@@ -192,10 +192,9 @@ def _write_target(config: Config, target: str | None, output: Path | None, sheet
 
             path = Path(output) if output else config.output.path
             assert path is not None
-            if path.suffix.lower() not in (".xlsx", ".xlsm"):
-                raise RunFailed(f"--output must be an .xlsx file, not {path.name}")
-            path.parent.mkdir(parents=True, exist_ok=True)
-            write_workbook(path, sheets)
+            if path.suffix.lower() != ".xlsx":
+                raise RunFailed(f"the dashboard must be an .xlsx file, not {path.name}")
+            write_workbook(path, sheets, now=now)
         else:
             from sheetsync.google_sources import write_google_dashboard
 

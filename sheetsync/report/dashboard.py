@@ -136,7 +136,7 @@ def _dashboard(config: Config, data: ProgramData, analysis: Analysis, as_of: dat
     teams = analysis.teams.teams
     week_now = int(teams["current_week"].max()) if len(teams) else 0
     info = Table(
-        columns=["", ""], title=config.name, row=1,
+        columns=["Program", config.name], row=1,
         rows=[
             ["As of", as_of],
             ["Generated", Formula("=INDEX('Run Log'!A:A,COUNTA('Run Log'!A:A))")],
@@ -144,7 +144,7 @@ def _dashboard(config: Config, data: ProgramData, analysis: Analysis, as_of: dat
             ["Sources read", f"{len(data.sources)}: {states['ok']} ok, {states['stale']} stale, "
                              f"{states['failed']} failed"],
         ],
-        number_formats={"": "yyyy-mm-dd"}, column_widths={"": 24})
+        number_formats={config.name: "yyyy-mm-dd"}, column_widths={"Program": 24})
     # the flag counts cover every finding of the run, not only the analytic flags
     head = [h for h in analysis.program.headline(analysis.thresholds.recent_weeks)
             if not h[0].startswith("Flags:")]
@@ -215,12 +215,11 @@ def _team_charts(analysis: Analysis, tables: list[Table], charts: list[Chart], r
                                "0.##")],
                        title=f"{team['school']}: {team['team']} ({team['status']})", row=row)
         tables.append(table)
-        charts.append(Chart(kind="line", title=f"{team['team']}, {team['school']}: "
-                                                f"{team['metric'] or 'weekly metric'}",
+        charts.append(Chart(kind="line", title=f"{team['team']}, {team['school']}",
                             table=table, category_column="Week",
                             series_columns=["Value", "Goal line"],
                             anchor=f"E{table.row}", width_cm=15, height_cm=6.5,
-                            y_title=_unit_label(team)))
+                            y_title=(team["metric"] or _unit_label(team))[:40]))
         row = max(table.last_row, table.row + 13) + 2
         del i
     return row
