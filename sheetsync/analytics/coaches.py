@@ -433,8 +433,9 @@ def _group_totals(kept: _KeptEntries, roster: pd.DataFrame) -> pd.DataFrame:
                        minlength=n_sources * n_groups).reshape(n_sources, n_groups)
     code = {s: i for i, s in enumerate(kept.source_names)}
     rows = np.array([code.get(s, -1) for s in roster["source"]], dtype=np.int64)
-    block = np.where(rows[:, None] >= 0, sums[np.maximum(rows, 0)] if n_sources else 0.0, 0.0)
-    block = np.asarray(block, dtype=float).reshape(len(roster), n_groups)
+    block = np.zeros((len(roster), n_groups))
+    present = rows >= 0
+    block[present] = sums[rows[present]]
     totals = block.sum(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         shares = np.where(totals > 0, block / np.where(totals > 0, totals, 1), np.nan)
