@@ -23,7 +23,7 @@ Time figures:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -32,6 +32,7 @@ import pandas as pd
 
 from sheetsync.analytics import wording
 from sheetsync.analytics.frames import (
+    ColumnOf,
     as_timestamp,
     dates,
     days_before,
@@ -57,8 +58,6 @@ TEACHER_SEPARATORS = re.compile(r"\s*(?:[,;&+\n]|\band\b)\s*", re.IGNORECASE)
 """What separates several teachers in one Teacher(s) cell: "Lee, Park & Diaz and Moss"."""
 
 NOT_A_NAME = ("", "-", "--", "n/a", "na", "none")
-
-ColumnOf = Callable[[str, str, str], "str | None"]
 
 ROSTER_COLUMNS = ("source", "coach", "schools", "role")
 TIME_COLUMNS = (
@@ -251,8 +250,8 @@ def _time_figures(time_log: pd.DataFrame | None, as_of: date, th: Thresholds,
     when = dates(t["date"])
     days = when.to_numpy().astype("datetime64[D]").astype("int64")
     minutes = numbers(t["minutes"]).to_numpy()
-    keep = (~when.isna().to_numpy() & (when <= as_of_day).to_numpy() & ~np.isnan(minutes)
-            & (source_codes >= 0))
+    keep = (~when.isna().to_numpy() & (when <= as_of_day).to_numpy() & (minutes >= 0)
+            & (source_codes >= 0))  # NaN minutes compare False, so they drop out too
     as_of_days = int(np.datetime64(as_of_day.date(), "D").astype("int64"))
     recent = keep & (days > as_of_days - 7 * th.recent_weeks)
     coaching = group == 0

@@ -7,10 +7,17 @@ normalise that once so the rules themselves can stay short.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 
 import pandas as pd
+
+ColumnOf = Callable[[str, str, str], "str | None"]
+"""``column_of(source, tab, key)``: the column letter of field ``key`` on ``tab`` of ``source``.
+
+Flags use it to point at a cell such as ``C9``; when it is not given (or returns None) a flag
+names the tab and row instead.
+"""
 
 
 def with_columns(frame: pd.DataFrame | None, columns: Iterable[str]) -> pd.DataFrame:

@@ -10,8 +10,8 @@ from typing import Any
 
 import pandas as pd
 
-from sheetsync.analytics.coaches import CoachResults, ColumnOf, coach_summary
-from sheetsync.analytics.frames import dates
+from sheetsync.analytics.coaches import CoachResults, coach_summary
+from sheetsync.analytics.frames import ColumnOf, dates
 from sheetsync.analytics.teams import STATUSES, TeamResults, team_progress
 from sheetsync.analytics.thresholds import DEFAULT_THRESHOLDS, Thresholds
 from sheetsync.findings import Finding, Severity

@@ -7,7 +7,9 @@ The rules come from education practice (see the domain notes):
 * a value is on the **wrong side** of the aimline when it is below it for a goal that should rise,
   or above it for a goal that should fall; values exactly on the line are fine;
 * the **four-point rule** compares the last 4 values (the latest 4 weeks that have a value,
-  whether or not weeks in between were skipped) with the aimline, once a team has at least 6;
+  whether or not weeks in between were skipped) with the aimline, once a team has at least 6:
+  all on the wrong side means Off track, all on the better side means "consider raising the
+  goal" (a flag, not a status, so a Met or On track team can carry it);
 * the **trend** is an ordinary least-squares line through the weekly values (3 or more), and
   its value at the final week is the projection.
 
@@ -32,7 +34,6 @@ as "consider ...", never as a verdict.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -41,6 +42,7 @@ import pandas as pd
 
 from sheetsync.analytics import wording
 from sheetsync.analytics.frames import (
+    ColumnOf,
     as_timestamp,
     dates,
     numbers,
@@ -59,13 +61,6 @@ NEEDS_SUPPORT = ("Off track", "At risk", "Stale")
 WEEKLY_TAB = "Weekly Progress"
 ACTIONS_TAB = "Action Steps"
 
-ColumnOf = Callable[[str, str, str], "str | None"]
-"""``column_of(source, tab, key)``: the column letter of field ``key`` on ``tab`` of ``source``.
-
-Flags use it to point at a cell such as ``C9``; when it is not given (or returns None) a flag
-names the tab and row instead.
-"""
-
 TEAM_COLUMNS = (
     "source", "school", "team", "coach", "metric", "unit", "direction", "baseline", "target",
     "start_date", "end_date", "weeks", "current_week", "week_label", "weeks_reported",
@@ -73,6 +68,15 @@ TEAM_COLUMNS = (
     "gap_closed", "trend_slope", "projected_value", "status", "reason", "stale", "raise_goal",
     "actions_done", "actions_total", "actions_overdue",
 )
+"""One row per team. Shares are fractions; metric values are in the goal's unit (percent-unit
+metrics as fractions). ``current_week``: the latest completed week (0 before the start);
+``weeks_missing``/``missing_weeks``: weeks 1..current week without a value, counted and listed
+("2 and 5"); ``aimline_latest``: the aimline at ``latest_week``; ``gap_closed``: (latest -
+baseline) / (target - baseline), not clipped, NaN when the target equals the baseline;
+``trend_slope``/``projected_value``: OLS per week and its value at the final week (NaN with fewer
+than 3 values); ``reason``: what the data shows, then what to consider; ``stale``: the latest
+completed week has no value (also for teams whose status is not Stale); ``raise_goal``: the
+last 4 values are all on the better side of the aimline (with at least 6 values)."""
 WEEK_COLUMNS = ("source", "school", "team", "week", "week_of", "value", "aimline", "on_line",
                 "position", "row")
 MOVER_COLUMNS = ("source", "school", "team", "coach", "week", "value", "previous_week",

@@ -83,6 +83,8 @@ class Thresholds:
         for key, value in values.items():
             # Config files may hold 21.0 or "0.4"; the field's default says which type is meant.
             kind = type(known[key].default)
+            if isinstance(value, bool):
+                raise ValueError(f"threshold {key} must be a number, not {value!r}")
             try:
                 number = float(value)
             except (TypeError, ValueError):
