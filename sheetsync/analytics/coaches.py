@@ -38,6 +38,7 @@ from sheetsync.analytics.frames import (
     days_before,
     has_text,
     numbers,
+    plain_text,
     texts,
     with_columns,
     yes,
@@ -205,7 +206,8 @@ def time_rollup(time_log: pd.DataFrame | None, as_of: date, th: Thresholds = DEF
     entries take well under a second or two.
     """
     frames, _outside = _time_figures(time_log, as_of, th, roster, groups, program_start)
-    return frames
+    return TimeResults(plain_text(frames.summary), plain_text(frames.weekly),
+                       plain_text(frames.groups))
 
 
 def _default_groups() -> tuple[str, ...]:
@@ -455,7 +457,7 @@ def relationship_summary(relationships: pd.DataFrame | None, as_of: date,
                          roster: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per coach: how many teachers are listed, how well they are known, contact freshness and
     the delight x engagement counts (NA when fewer than ``min_matrix_teachers`` are rated)."""
-    return _relationship_figures(relationships, as_of, th, roster)[0]
+    return plain_text(_relationship_figures(relationships, as_of, th, roster)[0])
 
 
 def _relationship_figures(relationships: pd.DataFrame | None, as_of: date, th: Thresholds,
@@ -528,7 +530,7 @@ def cycle_summary(cycles: pd.DataFrame | None, as_of: date, th: Thresholds = DEF
     """Per coach: cycles by phase, next steps done out of total, and stalled cycles (not
     Complete, and the last update, or else the start date, more than ``stalled_cycle_days``
     before the as-of date)."""
-    return _cycle_figures(cycles, as_of, th, roster)[0]
+    return plain_text(_cycle_figures(cycles, as_of, th, roster)[0])
 
 
 def _cycle_figures(cycles: pd.DataFrame | None, as_of: date, th: Thresholds,
@@ -595,9 +597,11 @@ def coach_summary(coaches: pd.DataFrame | None, relationships: pd.DataFrame | No
                 overview[col] = frame[col].to_numpy()
     overview["open_flags"] = overview["source"].map(open_flags).fillna(0).astype(int)
     overview = overview[list(OVERVIEW_COLUMNS)]
-    return CoachResults(overview=overview, time=time.summary, time_weekly=time.weekly,
-                        time_groups=time.groups, relationships=relationships_out,
-                        cycles=cycles_out, flags=flags)
+    return CoachResults(overview=plain_text(overview), time=plain_text(time.summary),
+                        time_weekly=plain_text(time.weekly),
+                        time_groups=plain_text(time.groups),
+                        relationships=plain_text(relationships_out),
+                        cycles=plain_text(cycles_out), flags=flags)
 
 
 def _coach_flags(roster: pd.DataFrame, time: pd.DataFrame, relationships: pd.DataFrame,

@@ -77,3 +77,17 @@ def yes(series: pd.Series) -> pd.Series:
 def days_before(as_of: pd.Timestamp, when: pd.Series) -> pd.Series:
     """Whole days from each date in ``when`` up to ``as_of`` (NaN where the date is missing)."""
     return (as_of - when).dt.days.astype("float64")
+
+
+def plain_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every text column as ``object`` holding ``str`` or ``None``, whatever pandas inferred.
+
+    pandas 3 may give text its ``str`` dtype (NaN for missing); result frames use one
+    convention so writers and tests see the same values.
+    """
+    out = frame.copy()
+    for col in out.columns:
+        if isinstance(out[col].dtype, pd.StringDtype) or out[col].dtype == object:
+            values = out[col].astype(object)
+            out[col] = values.where(values.notna(), None)
+    return out

@@ -46,6 +46,7 @@ from sheetsync.analytics.frames import (
     as_timestamp,
     dates,
     numbers,
+    plain_text,
     texts,
     with_columns,
 )
@@ -139,15 +140,13 @@ def team_progress(goals: pd.DataFrame | None, weekly: pd.DataFrame | None,
     teams = _with_status(teams, th)
     teams = _sort_teams(teams).reset_index(drop=True)
 
-    results = TeamResults(
-        teams=teams[list(TEAM_COLUMNS)].copy(),
-        weeks=_week_table(teams, records),
-        movers=_movers(teams, points, th),
-        needs_support=_needs_support(teams),
+    return TeamResults(
+        teams=plain_text(teams[list(TEAM_COLUMNS)]),
+        weeks=plain_text(_week_table(teams, records)),
+        movers=plain_text(_movers(teams, points, th)),
+        needs_support=plain_text(_needs_support(teams)),
+        flags=_team_flags(teams, records, actions, as_of_ts, th, column_of),
     )
-    flags = _team_flags(teams, records, actions, as_of_ts, th, column_of)
-    return TeamResults(results.teams, results.weeks, results.movers, results.needs_support,
-                       flags)
 
 
 # --- team parameters ---------------------------------------------------------------------------
