@@ -337,3 +337,12 @@ def test_random_valid_programs_never_raise_and_list_everyone(program, as_of):
     for flag in analysis.flags:
         assert flag.code in CODES and flag.severity is not Severity.ERROR
     assert np.isfinite(analysis.program.teams_total)
+
+
+def test_public_names_resolve():
+    import sheetsync.analytics as analytics
+
+    for name in analytics.__all__:
+        assert getattr(analytics, name) is not None, name
+    with pytest.raises(AttributeError):
+        analytics.no_such_name  # noqa: B018
