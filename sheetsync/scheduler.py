@@ -571,6 +571,8 @@ class NightlyScheduler:
                     log.warning("skipped the %s run: %s", trigger, held.summary)
                     return
                 except OSError as exc:
+                    # A failed run like any other: it counts towards max_runs and is recorded.
+                    self.runs_started += 1
                     self._failed(trigger, started, f"could not take the run lock: {exc}", exc)
                     return
             if self._stop_reason is not None:  # a signal landed while we took the lock
