@@ -247,10 +247,7 @@ class RunLock:
                 del _held[self._key]
         current = read_owner(self.path)
         if current is not None and current.token == token:
-            try:
-                self.path.unlink()
-            except FileNotFoundError:
-                pass
+            self.path.unlink(missing_ok=True)
         else:
             # Someone judged our lock stale (older than max_age) and took it over.
             log.warning("the run lock %s was taken over while this run held it; leaving the "
@@ -302,7 +299,8 @@ class RunLock:
         if owner is None:
             age_s = time.time() - mtime
             if age_s > UNREADABLE_GRACE.total_seconds():
-                return f"the lock file is unreadable and {_format_age(timedelta(seconds=age_s))} old"
+                age = _format_age(timedelta(seconds=age_s))
+                return f"the lock file is unreadable and {age} old"
             return None  # probably being written right now
         age = self._now() - owner.started
         if self.max_age is not None and age > self.max_age:
@@ -333,7 +331,8 @@ class RunLock:
                 guard.unlink(missing_ok=True)
                 return False
             raise LockHeld(self.path, stale, max_age=self.max_age, now=self._now(),
-                           detail="another process is taking over this stale lock right now")
+                           detail="another process is taking over this stale lock right now",
+                           ) from None
         tmp = self.path.with_name(f"{self.path.name}.{owner.token}.tmp")
         try:
             os.write(fd, f"{self.pid}@{self.host}\n".encode())
@@ -387,7 +386,8 @@ def _linux_process_start(pid: int) -> float | None:
         # The command name (field 2) may contain spaces and parentheses: split after the last ')'.
         fields = stat[stat.rindex(")") + 2:].split()
         start_ticks = int(fields[19])  # field 22 overall
-        boot_time = next(int(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
+        boot_time = next(int(line.split()[1])
+                         for line in Path("/proc/stat").read_text().splitlines()
                          if line.startswith("btime "))
         return boot_time + start_ticks / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError, StopIteration):

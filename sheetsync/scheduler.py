@@ -268,7 +268,8 @@ class Timetable:
 
     def local(self, instant: datetime) -> str:
         """An instant as local wall time with the zone's abbreviation, for log lines."""
-        return instant.astimezone(self.tz).strftime("%Y-%m-%d %H:%M %Z")
+        fmt = "%Y-%m-%d %H:%M:%S %Z" if self.every_seconds is not None else "%Y-%m-%d %H:%M %Z"
+        return instant.astimezone(self.tz).strftime(fmt)
 
     def _slots_around(self, day: date, offsets: range) -> Iterator[datetime]:
         for offset in offsets:
