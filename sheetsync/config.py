@@ -107,7 +107,8 @@ _SECTIONS = {"program", "sources", "output", "thresholds", "activities", "aliase
 def _check_keys(table: dict[str, Any], allowed: set[str], where: str) -> None:
     for key in table:
         if key not in allowed:
-            raise ConfigError(f"{where}: unknown key {key!r} (allowed: {', '.join(sorted(allowed))})")
+            raise ConfigError(f"{where}: unknown key {key!r} "
+                              f"(allowed: {', '.join(sorted(allowed))})")
 
 
 def _get(table: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str,
@@ -328,7 +329,8 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         sources=sources,
         output=OutputConfig(path=resolved_out, google=out_google, state_dir=state_dir),
         thresholds=_thresholds(data.get("thresholds", {})),
-        activities=_activities(data["activities"]) if "activities" in data else default_activities(),
+        activities=(_activities(data["activities"]) if "activities" in data
+                    else default_activities()),
         tab_names={str(k): str(v) for k, v in tab_names.items()},
         column_aliases=columns, google=google_cfg, limits=limits_cfg, schedule=schedule_cfg,
         workers=_get(run, "workers", int, "[run]", default=0),

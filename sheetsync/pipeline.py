@@ -6,10 +6,11 @@ the managed tabs. Both are reproducible for a given ``as_of``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -164,7 +165,9 @@ def _run_locked(config: Config, day: date, output: Path | None, dry_run: bool, u
     th = _thresholds(config)
     groups = config.activities.groups
     analysis = analyse(data.frames, day, th, groups=groups, column_of=data.column_of)
-    data.findings.extend(analysis.flags)
+    locations = {s.name: s.location for s in data.sources}
+    data.findings.extend(replace(f, file=f.file or locations.get(f.source, ""))
+                         for f in analysis.flags)
     _write_back_flags(config, data, dry_run)
     outcome = RunOutcome(data=data, analysis=analysis, dry_run=dry_run, api_calls=stats,
                          generated_at=generated)
@@ -249,15 +252,27 @@ def _record_success(config: Config, generated: datetime, day: date, outcome: Run
         pass
 
 
-def record_failure(config: Config, reason: str) -> None:
-    """Log a failed scheduled run in the state folder (the Run Log cannot be written then)."""
+def record_failure(config: Config, reason: str, now: datetime | None = None) -> None:
+    """Record a failed run: a row in the dashboard's Run Log (when it can be written) and a line
+    in the state folder's failures.log (always)."""
+    now = now or datetime.now(config.tz)
     path = config.output.state_dir / "failures.log"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("a", encoding="utf-8") as fh:
-            fh.write(f"{datetime.now(UTC).isoformat()}\t{reason}\n")
+            fh.write(f"{now.astimezone(UTC).isoformat()}\t{reason}\n")
     except OSError:
         pass
+    if config.output.path is None:
+        return
+    from sheetsync.backends.base import TargetWriteError
+    from sheetsync.backends.excel_writer import write_workbook
+    from sheetsync.report.dashboard import run_log_sheet
+
+    # if the Run Log cannot be written, the failures.log line above still records the failure
+    with contextlib.suppress(TargetWriteError, OSError, ValueError):
+        write_workbook(config.output.path, [run_log_sheet(None, None, now, 0.0, result=reason)],
+                       now=now)
 
 
 def serve_schedule(config: Config, *, run_now: bool = False, max_runs: int | None = None,
@@ -271,13 +286,21 @@ def serve_schedule(config: Config, *, run_now: bool = False, max_runs: int | Non
         except RunFailed as exc:
             raise RuntimeError(exc.message) from None
 
-    return serve(job, at=config.schedule.at, tz=config.timezone,
-                 extra_times=config.schedule.extra_times, weekdays=config.schedule.weekdays,
-                 run_now=run_now, max_runs=max_runs, every_seconds=every_seconds,
-                 retry_after_minutes=config.schedule.retry_after_minutes,
-                 last_success=lambda: last_success(config),
-                 record_failure=lambda reason: record_failure(config, reason),
-                 log_file=config.schedule.log_file)
+    from sheetsync.run_lock import RunLock
+    from sheetsync.scheduler import ScheduleSettingsError
+
+    try:
+        return serve(job, at=config.schedule.at, tz=config.timezone,
+                     extra_times=config.schedule.extra_times, weekdays=config.schedule.weekdays,
+                     run_now=run_now, max_runs=max_runs, every_seconds=every_seconds,
+                     retry_after_minutes=config.schedule.retry_after_minutes,
+                     last_success=lambda: last_success(config),
+                     record_failure=lambda reason: record_failure(config, reason),
+                     log_file=config.schedule.log_file,
+                     lock_factory=lambda: RunLock(config.output.state_dir,
+                                                  command="sheetsync schedule"))
+    except ScheduleSettingsError as exc:
+        raise RunFailed(f"bad schedule settings: {exc}", "Check the [schedule] section.") from None
 
 
 def summarise_sources(statuses: list[SourceStatus]) -> dict[str, int]:

@@ -33,7 +33,7 @@ TAB_ORDER = ("Dashboard", "Team Progress", "Coach Time", "Relationships", "Coach
 MAX_TEAM_CHARTS = 12
 MAX_COACHES_IN_CHART = 40
 MAX_SOURCES_LISTED = 40
-RUN_LOG_COLUMNS = ["Run at", "As of", "Sources ok", "Sources stale", "Sources failed",
+RUN_LOG_COLUMNS = ["Run at", "As of", "Result", "Sources ok", "Sources stale", "Sources failed",
                    "Rows read", "Errors", "Warnings", "Info", "Duration (s)"]
 
 
@@ -120,7 +120,7 @@ COACH_COLS = [
     Col("Target", "coaching_target", "0%"),
     Col("Minutes outside the role", "outside_role_minutes", "0", 12),
     Col("Teachers reached, last 4 weeks", "teachers_reached", "0", 12),
-    Col("Relationship depth (all four known)", "pct_with_all_four", "0%", 14),
+    Col("Relationship depth (all four known)", "pct_with_all_four_shown", "0%", 14),
     Col("Cycles: Plan", "cycles_plan", "0"), Col("Act", "cycles_act", "0"),
     Col("Reflect", "cycles_reflect", "0"), Col("Complete", "cycles_complete", "0"),
     Col("Stalled cycles", "cycles_stalled", "0"), Col("Open flags", "open_flags", "0"),
@@ -174,7 +174,10 @@ def _dashboard(config: Config, data: ProgramData, analysis: Analysis, as_of: dat
     team_table = _table(teams, TEAM_COLS, title="Teams", row=row, status=["Status"])
     tables.append(team_table)
     row = team_table.last_row + 2
-    coach_table = _table(analysis.coaches.overview, COACH_COLS, title="Coaches", row=row,
+    overview = analysis.coaches.overview.copy()
+    enough = overview["teachers_listed"].fillna(0) >= analysis.thresholds.min_matrix_teachers
+    overview["pct_with_all_four_shown"] = overview["pct_with_all_four"].where(enough)
+    coach_table = _table(overview, COACH_COLS, title="Coaches", row=row,
                          bars=["Coaching share, last 4 weeks"])
     tables.append(coach_table)
     row = coach_table.last_row + 2
@@ -205,14 +208,15 @@ def _team_charts(analysis: Analysis, tables: list[Table], charts: list[Chart], r
     chosen = sorted(teams.to_dict("records"), key=lambda r: (order.get(r["status"], 9),
                                                              r["school"] or "", r["team"] or ""))
     chosen = chosen[:MAX_TEAM_CHARTS]
-    for i, team in enumerate(chosen):
+    for team in chosen:
         w = weeks[weeks["source"] == team["source"]].sort_values("week")
         w = w[w["week"] <= team["weeks"]]
+        unit = team["unit"]
         table = _table(w, [Col("Week", "week", "0"),
-                           Col("Value", lambda r, t=team: _in_unit("value")({**r, **{"unit": t["unit"]}}),
+                           Col("Value", lambda r, u=unit: _in_unit("value")({**r, "unit": u}),
                                "0.##"),
-                           Col("Goal line", lambda r, t=team: _in_unit("aimline")({**r, **{"unit": t["unit"]}}),
-                               "0.##")],
+                           Col("Goal line",
+                               lambda r, u=unit: _in_unit("aimline")({**r, "unit": u}), "0.##")],
                        title=f"{team['school']}: {team['team']} ({team['status']})", row=row)
         tables.append(table)
         charts.append(Chart(kind="line", title=f"{team['team']}, {team['school']}",
@@ -221,7 +225,6 @@ def _team_charts(analysis: Analysis, tables: list[Table], charts: list[Chart], r
                             anchor=f"E{table.row}", width_cm=15, height_cm=6.5,
                             y_title=(team["metric"] or _unit_label(team))[:40]))
         row = max(table.last_row, table.row + 13) + 2
-        del i
     return row
 
 
@@ -303,16 +306,27 @@ def _coach_time(analysis: Analysis) -> Sheet:
     return Sheet("Coach Time", tables=[weekly, summary], freeze_rows=2)
 
 
+def _few(analysis: Analysis, key: str) -> Callable[[dict], Any]:
+    """A relationship percentage, hidden when drawn from fewer than the minimum of teachers:
+    with one or two teachers listed a percentage would reveal individual answers."""
+    least = analysis.thresholds.min_matrix_teachers
+
+    def get(rec: dict) -> Any:
+        listed = _clean(rec.get("teachers_listed")) or 0
+        return _clean(rec.get(key)) if listed >= least else None
+    return get
+
+
 def _relationships(analysis: Analysis) -> Sheet:
     rel = analysis.coaches.relationships
     matrix = [Col(f"Delight {d} x Engagement {e}", f"matrix_d{d}_e{e}", "0")
               for d in (1, 2, 3) for e in (1, 2, 3)]
     cols = [Col("Coach", "coach", width=20), Col("Teachers listed", "teachers_listed", "0"),
-            Col("% known by face", "pct_known_by_face", "0%"),
-            Col("% known by classroom", "pct_known_by_classroom", "0%"),
-            Col("% with a professional fact", "pct_with_professional_fact", "0%"),
-            Col("% with a personal fact", "pct_with_personal_fact", "0%"),
-            Col("% with all four", "pct_with_all_four", "0%"),
+            Col("% known by face", _few(analysis, "pct_known_by_face"), "0%"),
+            Col("% known by classroom", _few(analysis, "pct_known_by_classroom"), "0%"),
+            Col("% with a professional fact", _few(analysis, "pct_with_professional_fact"), "0%"),
+            Col("% with a personal fact", _few(analysis, "pct_with_personal_fact"), "0%"),
+            Col("% with all four", _few(analysis, "pct_with_all_four"), "0%"),
             Col("Stale contacts", "contacts_stale", "0"),
             Col("Teachers rated", "teachers_rated", "0"),
             Col("Distribution", lambda r: "shown" if r.get("matrix_shown") else
@@ -371,24 +385,29 @@ def _flags(findings: Sequence[Finding]) -> Sheet:
     return Sheet("Flags", tables=[table], freeze_rows=1, auto_filter=True)
 
 
-def run_log_row(data: ProgramData, as_of: date, generated_at: datetime,
-                duration_s: float) -> list[Any]:
-    counts = data.findings.by_severity()
-    states = {"ok": 0, "stale": 0, "failed": 0}
-    for s in data.sources:
-        states[s.state] += 1
-    return [generated_at.strftime("%Y-%m-%d %H:%M:%S %Z").strip(), as_of, states["ok"],
-            states["stale"], states["failed"], sum(s.rows for s in data.sources),
-            counts["error"], counts["warning"], counts["info"], round(duration_s, 2)]
+def run_log_sheet(data: ProgramData | None, as_of: date | None, generated_at: datetime,
+                  duration_s: float, result: str = "ok") -> Sheet:
+    """The append-only Run Log with this run's row (a failed run has only its reason)."""
+    stamp = generated_at.strftime("%Y-%m-%d %H:%M:%S %Z").strip()
+    if data is None:
+        row: list[Any] = [stamp, as_of, f"failed: {result}", *([None] * 8)]
+    else:
+        counts = data.findings.by_severity()
+        states = {"ok": 0, "stale": 0, "failed": 0}
+        for s in data.sources:
+            states[s.state] += 1
+        row = [stamp, as_of, result, states["ok"], states["stale"], states["failed"],
+               sum(s.rows for s in data.sources), counts["error"], counts["warning"],
+               counts["info"], round(duration_s, 2)]
+    table = Table(columns=RUN_LOG_COLUMNS, rows=[row],
+                  number_formats={"As of": "yyyy-mm-dd", "Duration (s)": "0.00"},
+                  column_widths={"Run at": 26, "Result": 30})
+    return Sheet("Run Log", tables=[table], freeze_rows=1, append_only=True)
 
 
 def build_sheets(config: Config, data: ProgramData, analysis: Analysis, *, as_of: date,
                  generated_at: datetime, duration_s: float) -> list[Sheet]:
     """Every managed tab, in the order leaders read them."""
-    run_log = Table(columns=RUN_LOG_COLUMNS,
-                    rows=[run_log_row(data, as_of, generated_at, duration_s)],
-                    number_formats={"As of": "yyyy-mm-dd", "Duration (s)": "0.00"},
-                    column_widths={"Run at": 26})
     return [
         _dashboard(config, data, analysis, as_of),
         _team_progress(analysis),
@@ -397,5 +416,5 @@ def build_sheets(config: Config, data: ProgramData, analysis: Analysis, *, as_of
         _cycles(analysis),
         _weekly_update(analysis),
         _flags(list(data.findings)),
-        Sheet("Run Log", tables=[run_log], freeze_rows=1, append_only=True),
+        run_log_sheet(data, as_of, generated_at, duration_s),
     ]
