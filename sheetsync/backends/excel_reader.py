@@ -34,6 +34,8 @@ def _check_package(path: Path, limits: ReadLimits) -> None:
         raise SourceReadError(
             f"{path.name} is {size / 1024 / 1024:.0f} MB, over the {limits.max_file_mb:g} MB limit.",
             code="source-too-large", hint="Split the workbook, or raise [limits] max_file_mb.")
+    if path.suffix.lower() == ".xls":
+        _check_xls_signature(path)
     if path.suffix.lower() not in ZIP_SUFFIXES:
         return
     try:
@@ -46,6 +48,9 @@ def _check_package(path: Path, limits: ReadLimits) -> None:
     except zipfile.BadZipFile:
         with path.open("rb") as fh:
             head = fh.read(8)
+        if not head:
+            raise SourceReadError(f"{path.name} is empty (0 bytes).",
+                                  hint="Check that the file was copied completely.") from None
         if head.startswith(b"\xd0\xcf\x11\xe0"):  # an OLE2 container: encrypted OOXML or old .xls
             raise SourceReadError(
                 f"{path.name} is password-protected (or an old .xls saved as {path.suffix}).",
@@ -60,6 +65,24 @@ def _check_package(path: Path, limits: ReadLimits) -> None:
             f"{limits.max_uncompressed_mb:g} MB limit.",
             code="source-too-large",
             hint="This may be a damaged or malicious file; or raise [limits] max_uncompressed_mb.")
+
+
+def _check_xls_signature(path: Path) -> None:
+    """An old-format .xls is an OLE2 container; say plainly what a file named .xls really is."""
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return
+    if not head:
+        raise SourceReadError(f"{path.name} is empty (0 bytes).",
+                              hint="Check that the file was copied completely.")
+    if head.startswith(b"PK\x03\x04"):
+        raise SourceReadError(f"{path.name} is an .xlsx workbook with an .xls name.",
+                              hint="Rename it to .xlsx (or open it in Excel and save as .xlsx).")
+    # Web apps often export HTML or text tables with an .xls name; Excel opens them, with a warning.
+    raise SourceReadError(f"{path.name} is not an Excel workbook: it holds text or a web page "
+                          "saved with an .xls name.",
+                          hint="Open it in Excel and save it as .xlsx.")
 
 
 _SHEET_RE = re.compile(rb'<sheet\b[^>]*?name="([^"]*)"[^>]*?r:id="([^"]*)"')
@@ -83,15 +106,15 @@ def _error_cells(path: Path) -> dict[str, list[tuple[int, int, str]]]:
             names = set(zf.namelist())
             if "xl/workbook.xml" not in names:
                 return out
-            rels_xml = zf.read("xl/_rels/workbook.xml.rels")
+            rels_xml = _read_part(zf, "xl/_rels/workbook.xml.rels")
             rels = {rid: target for rid, target in _REL_RE.findall(rels_xml)}
             rels.update({rid: target for target, rid in _REL_RE_REV.findall(rels_xml)})
-            for name, rid in _SHEET_RE.findall(zf.read("xl/workbook.xml")):
+            for name, rid in _SHEET_RE.findall(_read_part(zf, "xl/workbook.xml")):
                 target = rels.get(rid, b"").decode()
                 part = target.lstrip("/") if target.startswith("/") else "xl/" + target
                 if part not in names:
                     continue
-                xml = zf.read(part)
+                xml = _read_part(zf, part)
                 if b't="e"' not in xml:
                     continue
                 found = []
@@ -104,6 +127,18 @@ def _error_cells(path: Path) -> dict[str, list[tuple[int, int, str]]]:
     except (zipfile.BadZipFile, KeyError, OSError, ValueError):
         return {}
     return out
+
+
+def _read_part(zf: zipfile.ZipFile, name: str) -> bytes:
+    """One part of a zip package, inflating no more than its declared size (plus one byte).
+
+    ``ZipFile.read`` inflates a member's whole compressed stream before it compares sizes, so a
+    part whose header understates its size (a lying zip bomb) would cost all of its real size
+    in memory. Reading a bounded amount makes the lie fail its CRC check instead, cheaply.
+    """
+    info = zf.getinfo(name)
+    with zf.open(info) as fh:
+        return fh.read(info.file_size + 1)
 
 
 def _put_errors(rows: list[list], errors: list[tuple[int, int, str]]) -> None:

@@ -359,8 +359,9 @@ class _Package:
                 f"{filename} holds {len(infos)} parts, more than the limit of {max_parts}.",
                 hint="This does not look like a normal workbook; check the file.",
             )
-        # Python's zipfile never inflates a member past its declared size (a liar fails its CRC),
-        # so the declared sizes bound what reading can cost.
+        # Each member is read with a bound of its declared size: ZipFile.read would inflate a
+        # liar's whole stream before noticing, while a bounded read fails its CRC check at once.
+        # So the declared sizes bound what reading can cost.
         declared = sum(info.file_size for info in infos)
         if declared > max_bytes:
             raise WorkbookTooLargeError(
@@ -375,7 +376,8 @@ class _Package:
         try:
             for info in infos:
                 if not info.is_dir():
-                    parts[info.filename] = zf.read(info)
+                    with zf.open(info) as member:
+                        parts[info.filename] = member.read(info.file_size + 1)
         except (zipfile.BadZipFile, NotImplementedError, OSError, ValueError,
                 EOFError, RuntimeError) as exc:
             # RuntimeError: a member needs a password.

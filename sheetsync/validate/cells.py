@@ -16,6 +16,10 @@ from typing import Any
 EXCEL_EPOCH = date(1899, 12, 30)  # Excel and Google Sheets both count days from here
 MAX_SERIAL = 2_958_465  # 9999-12-31
 MAX_CELL_CHARS = 32_767
+# Dates outside these are typos or "someday" placeholders: Excel cannot hold dates before 1900,
+# and the rollup's datetime64[ns] frames cannot hold dates after 2262.
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2199, 12, 31)
 
 MISSING_TOKENS = frozenset({"", "na", "n/a", "n.a.", "n/a.", "-", "--", "---", "\u2014", "\u2013",
                             "none", "null", "nil", "."})
@@ -307,8 +311,17 @@ def parse_date(raw: Any, ref: date | None = None) -> date | None:
 
     Accepts date and datetime cells, Excel/Sheets serial numbers, "2026-09-08", "9/8/2026",
     "9/8/26", "9/8", "Sept 8", "September 8th, 2026", "8 Sept", "Tue 9/8". A missing year is taken
-    from ``ref`` (the program's dates), choosing the nearest matching day.
+    from ``ref`` (the program's dates), choosing the nearest matching day. Dates outside
+    :data:`EARLIEST_DATE` .. :data:`LATEST_DATE` are findings.
     """
+    value = _parse_date(raw, ref)
+    if value is not None and not (EARLIEST_DATE <= value <= LATEST_DATE):
+        raise _bad_date(raw, f"is not a date between {EARLIEST_DATE.year} and "
+                             f"{LATEST_DATE.year}")
+    return value
+
+
+def _parse_date(raw: Any, ref: date | None) -> date | None:
     if raw is None:
         return None
     if isinstance(raw, datetime):
