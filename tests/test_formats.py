@@ -1,0 +1,87 @@
+"""Offline districts keep .xlsx, .xlsm and .ods files: all are read the same way."""
+
+from __future__ import annotations
+
+import zipfile
+from datetime import date
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import openpyxl
+
+from sheetsync.backends.excel_reader import read_excel
+from sheetsync.schema import load_schema
+from sheetsync.validate import ValidationContext, build_frames, validate_workbook
+
+GOAL = [["School", "Oak Park"], ["Team", "Grade 2"], ["SMART Goal", "Read"],
+        ["Metric", "% on level"], ["Unit", "percent"], ["Baseline", "60%"], ["Target", "70%"],
+        ["Start Date", "2026-09-07"]]
+WEEKLY = [["Week", "Week Of", "Value"], [1, "9/7", "61%"], [2, "9/14", 0.63]]
+
+
+def write_ods(path: Path, tabs: dict[str, list[list]]) -> None:
+    """A minimal OpenDocument spreadsheet, written by hand (no office suite needed)."""
+    def cell(v) -> str:
+        if isinstance(v, (int, float)):
+            return (f'<table:table-cell office:value-type="float" office:value="{v}">'
+                    f"<text:p>{v}</text:p></table:table-cell>")
+        return (f'<table:table-cell office:value-type="string"><text:p>{escape(str(v))}'
+                "</text:p></table:table-cell>")
+    body = "".join(
+        f'<table:table table:name="{escape(name)}">'
+        + "".join("<table:table-row>" + "".join(cell(v) for v in row) + "</table:table-row>"
+                  for row in rows) + "</table:table>" for name, rows in tabs.items())
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"'
+        ' xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0"'
+        ' xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+        f"<office:body><office:spreadsheet>{body}</office:spreadsheet></office:body>"
+        "</office:document-content>")
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"'
+        ' manifest:version="1.2"><manifest:file-entry manifest:full-path="/"'
+        ' manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+        "</manifest:manifest>")
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+        zf.writestr("META-INF/manifest.xml", manifest)
+        zf.writestr("content.xml", content)
+
+
+def write_xlsx(path: Path, tabs: dict[str, list[list]]) -> None:
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for name, rows in tabs.items():
+        ws = wb.create_sheet(name)
+        for row in rows:
+            ws.append(row)
+    wb.save(path)
+
+
+def weekly_values(path: Path) -> list[float]:
+    raw = read_excel(path)
+    result = validate_workbook(raw, load_schema("team"), source=path.stem,
+                               ctx=ValidationContext(as_of=date(2026, 11, 4)))
+    assert [f for f in result.findings if f.severity.value == "error"] == []
+    return build_frames([result.records])["weekly"]["value"].round(4).tolist()
+
+
+def test_ods_xlsx_and_xlsm_read_alike(tmp_path):
+    tabs = {"Goal": GOAL, "Weekly Progress": WEEKLY}
+    write_ods(tmp_path / "t.ods", tabs)
+    write_xlsx(tmp_path / "t.xlsx", tabs)
+    write_xlsx(tmp_path / "t.xlsm", tabs)
+    expected = [0.61, 0.63]
+    assert weekly_values(tmp_path / "t.ods") == expected
+    assert weekly_values(tmp_path / "t.xlsx") == expected
+    assert weekly_values(tmp_path / "t.xlsm") == expected
+
+
+def test_every_tab_is_read_in_one_pass(tmp_path):
+    write_ods(tmp_path / "t.ods", {"Goal": GOAL, "Weekly Progress": WEEKLY, "Notes": [["x"]]})
+    raw = read_excel(tmp_path / "t.ods")
+    assert list(raw.tabs) == ["Goal", "Weekly Progress", "Notes"]
+    assert raw.tabs["Weekly Progress"].rows[1][2] == "61%"
