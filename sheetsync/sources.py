@@ -281,7 +281,8 @@ def load_sources(config: Config, as_of: date, sources: list[Source], *,
     workers = config.workers or os.cpu_count() or 1
     if len(jobs) >= 8 and workers > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            for item in pool.map(load_excel_source, jobs, chunksize=max(1, len(jobs) // (workers * 8))):
+            chunk = max(1, len(jobs) // (workers * 8))
+            for item in pool.map(load_excel_source, jobs, chunksize=chunk):
                 loaded.append(item)
                 if progress:
                     progress(item)

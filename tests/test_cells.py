@@ -50,7 +50,8 @@ def test_dates_people_type(raw, expected):
     assert cells.parse_date(raw, REF) == expected
 
 
-@pytest.mark.parametrize("raw", [None, "", "  ", "N/A", "n/a", "NA", "-", "--", "\u2014", float("nan")])
+@pytest.mark.parametrize("raw", [None, "", "  ", "N/A", "n/a", "NA", "-", "--", "\u2014",
+                                 float("nan")])
 def test_missing_dates_are_none(raw):
     assert cells.parse_date(raw, REF) is None
 

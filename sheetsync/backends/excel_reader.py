@@ -32,7 +32,8 @@ def _check_package(path: Path, limits: ReadLimits) -> None:
     size = path.stat().st_size
     if size > limits.max_file_mb * 1024 * 1024:
         raise SourceReadError(
-            f"{path.name} is {size / 1024 / 1024:.0f} MB, over the {limits.max_file_mb:g} MB limit.",
+            f"{path.name} is {size / 1024 / 1024:.0f} MB, over the {limits.max_file_mb:g} MB "
+            "limit.",
             code="source-too-large", hint="Split the workbook, or raise [limits] max_file_mb.")
     if path.suffix.lower() == ".xls":
         _check_xls_signature(path)
@@ -88,7 +89,8 @@ def _check_xls_signature(path: Path) -> None:
 _SHEET_RE = re.compile(rb'<sheet\b[^>]*?name="([^"]*)"[^>]*?r:id="([^"]*)"')
 _REL_RE = re.compile(rb'<Relationship\b[^>]*?Id="([^"]*)"[^>]*?Target="([^"]*)"')
 _REL_RE_REV = re.compile(rb'<Relationship\b[^>]*?Target="([^"]*)"[^>]*?Id="([^"]*)"')
-_ERROR_CELL_RE = re.compile(rb'<c\b[^>]*?\br="([A-Z]+)(\d+)"[^>]*?\bt="e"[^>]*>(?:<f\b[^>]*(?:/>|>.*?</f>))?'
+_ERROR_CELL_RE = re.compile(rb'<c\b[^>]*?\br="([A-Z]+)(\d+)"[^>]*?\bt="e"[^>]*>'
+                            rb'(?:<f\b[^>]*(?:/>|>.*?</f>))?'
                             rb'<v>([^<]*)</v>', re.S)
 
 
@@ -179,7 +181,8 @@ def read_excel(path: str | Path, limits: ReadLimits | None = None) -> RawWorkboo
         raise SourceReadError(f"{path} does not exist.", code="unreadable-source",
                               hint="Check the path in the config.")
     if path.suffix.lower() not in EXCEL_SUFFIXES:
-        raise SourceReadError(f"{path.name} is not a spreadsheet file ({', '.join(EXCEL_SUFFIXES)}).",
+        raise SourceReadError(f"{path.name} is not a spreadsheet file "
+                              f"({', '.join(EXCEL_SUFFIXES)}).",
                               hint="Save it as .xlsx.")
     try:
         _check_package(path, limits)
@@ -195,7 +198,8 @@ def read_excel(path: str | Path, limits: ReadLimits | None = None) -> RawWorkboo
             cells += sheet.height * sheet.width
             if cells > limits.max_cells:
                 raise SourceReadError(
-                    f"{path.name} has more than {limits.max_cells:,} cells.", code="source-too-large",
+                    f"{path.name} has more than {limits.max_cells:,} cells.",
+                    code="source-too-large",
                     hint="Remove unused rows/columns, or raise [limits] max_cells.")
             grid = sheet.to_python(skip_empty_area=False)
             if meta.name in errors:

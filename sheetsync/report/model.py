@@ -30,7 +30,9 @@ STATUS_COLOURS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class Formula:
-    """A formula written by sheetsync itself, e.g. ``=SPARKLINE(...)``. Never built from source text."""
+    """A formula written by sheetsync itself, e.g. ``=SPARKLINE(...)``.
+
+    Never built from source text."""
 
     text: str
 

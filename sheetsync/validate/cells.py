@@ -101,7 +101,8 @@ def parse_text(raw: Any) -> str | None:
 _NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _THOUSANDS_RE = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
 _FRACTION_RE = re.compile(r"^([+-]?\d+(?:\.\d+)?)\s*(?:/|of|out of)\s*(\d+(?:\.\d+)?)$", re.I)
-_UNIT_SUFFIX_RE = re.compile(r"^(.*?)\s*(mins?|minutes?|m|hrs?|hours?|h|students?|pts?|points?)\.?$",
+_UNIT_SUFFIX_RE = re.compile(
+    r"^(.*?)\s*(mins?|minutes?|m|hrs?|hours?|h|students?|pts?|points?)\.?$",
                              re.I)
 
 
@@ -263,7 +264,7 @@ def parse_choice(raw: Any, choices: tuple[str, ...], aliases: dict[str, str] | N
         if re.sub(r"[^a-z0-9]+", "", alias.casefold()) == key:
             return target
     raise CellProblem("bad-choice", f"\u201c{show(raw)}\u201d is not one of: {', '.join(choices)}.",
-                      f"Pick one of {', '.join(choices)} (the dropdown in the template lists them).")
+                      f"Pick one of {', '.join(choices)} (the template's dropdown lists them).")
 
 
 # -- dates -----------------------------------------------------------------------------------------

@@ -375,10 +375,9 @@ def _finish_team(result: WorkbookResult, raw: RawWorkbook, schema: WorkbookSchem
                 rec["value"] = num / den if unit == "percent" else num
             elif num is not None and unit != "percent":
                 rec["value"] = num
-        elif frac is not None:
-            if rec.get("numerator") is None or rec.get("denominator") is None:
-                rec["numerator"] = num if num is not None else frac[0]
-                rec["denominator"] = den if den is not None else frac[1]
+        elif frac is not None and (num is None or den is None):
+            rec["numerator"] = num if num is not None else frac[0]
+            rec["denominator"] = den if den is not None else frac[1]
         if rec.get("week") is None and rec.get("week_of") is not None and start is not None:
             rec["week"] = (rec["week_of"] - start).days // 7 + 1
         if rec.get("week") is None:
@@ -401,7 +400,8 @@ def _finish_team(result: WorkbookResult, raw: RawWorkbook, schema: WorkbookSchem
 
 
 def _minutes_between(start: time, end: time) -> float:
-    return (datetime.combine(date.min, end) - datetime.combine(date.min, start)).total_seconds() / 60
+    delta = datetime.combine(date.min, end) - datetime.combine(date.min, start)
+    return delta.total_seconds() / 60
 
 
 def _finish_coach(result: WorkbookResult, collect: _Collector) -> None:
@@ -435,7 +435,8 @@ def _finish_coach(result: WorkbookResult, collect: _Collector) -> None:
             if (rec.get("date") is not None and minutes is None
                     and not time_keys & rec.get("_invalid", set())):
                 collect.add("missing-required", Severity.ERROR,
-                            "No time given: Minutes, Hours and Start/End are all blank or unusable.",
+                            "No time given: Minutes, Hours and Start/End are all blank or "
+                            "unusable.",
                             "Fill in Minutes (or Hours, or Start and End).", tab=rec["_tab"],
                             cell=collect.cell(rec["_tab"], "minutes", rec["row"]))
             continue
