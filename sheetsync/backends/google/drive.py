@@ -1,0 +1,107 @@
+"""Drive listings: the spreadsheets in a folder, and which sources changed since the last run.
+
+Both are a single ``files.list`` call (more only past 1000 files): a folder listing asks for
+``'<folder>' in parents``; the change check lists every spreadsheet the service account can see
+with its ``modifiedTime``, so a nightly run learns in one request which sources need reading.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from gspread.urls import DRIVE_FILES_API_V3_URL
+
+from sheetsync.backends.base import SourceReadError
+from sheetsync.backends.google.auth import CredentialsError
+from sheetsync.backends.google.locations import folder_id, spreadsheet_key
+from sheetsync.backends.google.reader import source_error
+from sheetsync.backends.google.settings import GoogleSettings
+from sheetsync.backends.google.transport import GoogleConnection
+
+SPREADSHEET_MIME = "application/vnd.google-apps.spreadsheet"
+_FIELDS = "nextPageToken,files(id,name,modifiedTime,parents)"
+
+
+@dataclass(frozen=True)
+class DriveFile:
+    """A spreadsheet as Drive lists it."""
+
+    key: str
+    name: str
+    modified: datetime | None
+    parents: tuple[str, ...] = ()
+
+
+def parse_drive_time(text: str | None) -> datetime | None:
+    """Drive's RFC 3339 timestamps (``2026-09-08T10:53:41.910Z``) as aware datetimes."""
+    if not text:
+        return None
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+class DriveIndex:
+    """Folder listings and change detection through the Drive v3 API."""
+
+    def __init__(self, settings: GoogleSettings | None = None, *,
+                 connection: GoogleConnection | None = None) -> None:
+        self.connection = connection or GoogleConnection(settings)
+
+    def _list(self, query: str, what: str) -> list[DriveFile]:
+        try:
+            http = self.connection.http
+        except CredentialsError as exc:
+            raise SourceReadError(exc.message, code="unreadable-source", hint=exc.hint) from exc
+        files: list[DriveFile] = []
+        params: dict[str, Any] = {"q": query, "pageSize": 1000, "fields": _FIELDS,
+                                  "supportsAllDrives": "true",
+                                  "includeItemsFromAllDrives": "true"}
+        while True:
+            try:
+                answer = http.request("get", DRIVE_FILES_API_V3_URL, params=params).json()
+            except Exception as exc:  # every failure becomes a finding, never a crash
+                raise source_error(what, exc, self.connection.account_email) from exc
+            for item in answer.get("files", []):
+                files.append(DriveFile(item["id"], item.get("name", ""),
+                                       parse_drive_time(item.get("modifiedTime")),
+                                       tuple(item.get("parents", []))))
+            token = answer.get("nextPageToken")
+            if not token:
+                return files
+            params["pageToken"] = token
+
+    def list_folder(self, folder: str) -> list[DriveFile]:
+        """Every spreadsheet directly in the Drive folder ``folder`` (a URL or id)."""
+        try:
+            fid = folder_id(folder)
+        except ValueError as exc:
+            raise SourceReadError(str(exc), code="unreadable-source") from exc
+        query = (f"'{fid}' in parents and mimeType = '{SPREADSHEET_MIME}' "
+                 "and trashed = false")
+        files = self._list(query, f"Drive folder {folder}")
+        if not files:
+            # Drive answers an empty list, not an error, for a folder it will not show us.
+            raise SourceReadError(
+                f"No spreadsheets found in Drive folder {folder}: check the folder link and "
+                f"that it is shared with {self.connection.account_email} (Viewer).",
+                code="no-sources", hint="Share the folder (not only the files) with the "
+                "service account, or list the spreadsheets one by one in the config.")
+        return files
+
+    def modified_times(self, locations: Iterable[str] | None = None) -> dict[str, datetime]:
+        """``modifiedTime`` of the given spreadsheets (all visible ones when ``None``), in one
+        call. Keys missing from the answer are not visible to the service account: read them
+        anyway so that the read reports the sharing problem."""
+        wanted = None if locations is None else {spreadsheet_key(x) for x in locations}
+        files = self._list(f"mimeType = '{SPREADSHEET_MIME}' and trashed = false",
+                           "Drive file listing")
+        return {f.key: f.modified for f in files
+                if f.modified is not None and (wanted is None or f.key in wanted)}
+
+    def changed_since(self, last_seen: dict[str, datetime]) -> set[str]:
+        """Keys of the spreadsheets in ``last_seen`` that changed (or cannot be seen) since."""
+        now = self.modified_times(last_seen)
+        return {key for key, seen in last_seen.items()
+                if key not in now or now[key] > seen}
