@@ -135,6 +135,7 @@ class Fault:
     drop: bool = False
     times: int | None = 1
     retry_after: float | None = None
+    applied: bool = False  # with drop: process the request first, then drop the connection
     hits: int = 0
 
     def applies(self, kind: str, spreadsheet_id: str | None) -> bool:
@@ -221,8 +222,9 @@ class FakeGoogle:
         server.daemon_threads = True
         server.block_on_close = False  # idle keep-alive connections must not block stop()
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="fake-google",
-                                        daemon=True)
+        # A short poll interval keeps stop() quick; shutdown waits for the next poll.
+        self._thread = threading.Thread(target=server.serve_forever, args=(0.02,),
+                                        name="fake-google", daemon=True)
         self._thread.start()
         return self
 
@@ -411,16 +413,18 @@ class FakeGoogle:
 
     def inject_faults(self, kind: str | None = None, *, status: int | None = 500,
                       times: int | None = 1, delay: float = 0.0, drop: bool = False,
-                      spreadsheet_id: str | None = None, retry_after: float | None = None
-                      ) -> Fault:
+                      spreadsheet_id: str | None = None, retry_after: float | None = None,
+                      applied: bool = False) -> Fault:
         """Make matching requests fail: an HTTP ``status``, a ``delay`` (seconds of real time,
         then the normal answer when ``status`` is None) or a dropped connection (``drop``).
 
         ``kind`` matches call kinds such as ``"values.batchGet"``, ``"spreadsheets.get"``,
         ``"spreadsheets.batchUpdate"``, ``"drive.files.list"`` or ``"token"`` (a prefix such as
-        ``"values"`` matches all of them); ``None`` matches every call.
+        ``"values"`` matches all of them); ``None`` matches every call. With ``drop=True,
+        applied=True`` the request takes effect before the connection drops, as when an answer
+        is lost on the way back.
         """
-        fault = Fault(kind, spreadsheet_id, status, delay, drop, times, retry_after)
+        fault = Fault(kind, spreadsheet_id, status, delay, drop, times, retry_after, applied)
         with self._lock:
             self._faults.append(fault)
         return fault
@@ -507,6 +511,10 @@ class FakeGoogle:
     def handle(self, method: str, raw_path: str, headers: dict[str, str], body: bytes
                ) -> tuple[str, str | None, str | None, _Response]:
         """Route and answer one request: (kind, email, spreadsheet id, response)."""
+        return self._answer(method, raw_path, headers, body)
+
+    def _answer(self, method: str, raw_path: str, headers: dict[str, str], body: bytes
+                ) -> tuple[str, str | None, str | None, _Response]:
         split = urlsplit(raw_path)
         query = parse_qs(split.query, keep_blank_values=True)
         route = _route(method, split.path)
@@ -520,6 +528,9 @@ class FakeGoogle:
         if fault is not None:
             if fault.delay:
                 time.sleep(fault.delay)  # real latency: clients time out in real time
+            if fault.drop and fault.applied:
+                answer = self._answer_normally(kind, method, target, extra, query, headers, body)
+                return kind, answer[0], spreadsheet_id, _Response(0, drop=True)
             if fault.drop:
                 return kind, None, spreadsheet_id, _Response(0, drop=True)
             if fault.status is not None:
@@ -533,42 +544,50 @@ class FakeGoogle:
                 if fault.retry_after is not None:
                     response.headers["Retry-After"] = f"{fault.retry_after:g}"
                 return kind, None, spreadsheet_id, response
+        email, response = self._answer_normally(kind, method, target, extra, query, headers,
+                                                body)
+        return kind, email, spreadsheet_id, response
+
+    def _answer_normally(self, kind: str, method: str, target: str | None, extra: str,
+                         query: dict[str, list[str]], headers: dict[str, str], body: bytes
+                         ) -> tuple[str | None, _Response]:
+        """Authenticate, authorise, charge the quota and answer: (caller email, response)."""
         if kind == "token":
             form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
             try:
-                return kind, None, None, _Response(200, self.auth.grant(form))
+                return None, _Response(200, self.auth.grant(form))
             except TokenGrantError as exc:
-                return kind, None, None, _Response(exc.status, {
+                return None, _Response(exc.status, {
                     "error": exc.error, "error_description": exc.description})
         if kind == "iam.allowedLocations":
-            return kind, None, None, _Response(200, {"locations": ["us-central1"],
+            return None, _Response(200, {"locations": ["us-central1"],
                                                      "encodedLocations": "0x1"})
         authorization = headers.get("authorization")
         token = self.auth.check_token(authorization)
         if token is None:
             message = _INVALID_CREDENTIALS if authorization else _UNAUTHENTICATED
-            return kind, None, spreadsheet_id, _Response(
+            return None, _Response(
                 401, {"error": {"code": 401, "message": message, "status": "UNAUTHENTICATED"}},
                 {"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/"'})
         try:
             payload = json.loads(body) if body.strip() else {}
         except ValueError:
-            return kind, token.email, spreadsheet_id, _sheets_error(fs.bad_request(
+            return token.email, _sheets_error(fs.bad_request(
                 "Invalid JSON payload received. Unexpected token."))
         if kind.startswith("drive."):
-            return kind, token.email, target, self._drive(kind, token, target, query, payload)
+            return token.email, self._drive(kind, token, target, query, payload)
         write = method != "GET"
         scopes = _SHEETS_WRITE_SCOPES if write else _SHEETS_READ_SCOPES
         if not token.scopes & scopes:
-            return kind, token.email, spreadsheet_id, _insufficient_scopes()
+            return token.email, _insufficient_scopes()
         denied = self._charge_quota(token, write)
         if denied is not None:
-            return kind, token.email, spreadsheet_id, denied
+            return token.email, denied
         try:
             response = self._sheets(kind, token, target or "", extra, query, payload, write)
         except fs.SheetsError as exc:
             response = _sheets_error(exc)
-        return kind, token.email, spreadsheet_id, response
+        return token.email, response
 
     def _sheets(self, kind: str, token: AccessToken, spreadsheet_id: str, extra: str,
                 query: dict[str, list[str]], payload: Any, write: bool) -> _Response:

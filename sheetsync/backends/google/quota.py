@@ -50,8 +50,8 @@ class RateLimiter:
                 self._tokens = min(self.capacity,
                                    self._tokens + (now - self._updated) * self.rate)
                 self._updated = now
-                if self._tokens >= 1.0:
-                    self._tokens -= 1.0
+                if self._tokens >= 1.0 - 1e-9:  # tolerate float rounding after a wait
+                    self._tokens = max(0.0, self._tokens - 1.0)
                     self.waited += waited
                     return waited
                 pause = (1.0 - self._tokens) / self.rate
