@@ -101,7 +101,8 @@ class DriveIndex:
                 if f.modified is not None and (wanted is None or f.key in wanted)}
 
     def changed_since(self, last_seen: dict[str, datetime]) -> set[str]:
-        """Keys of the spreadsheets in ``last_seen`` that changed (or cannot be seen) since."""
+        """The spreadsheets of ``last_seen`` (location -> modifiedTime at the last good read)
+        that changed since, or that Drive no longer shows us; one API call."""
         now = self.modified_times(last_seen)
-        return {key for key, seen in last_seen.items()
-                if key not in now or now[key] > seen}
+        return {location for location, seen in last_seen.items()
+                if spreadsheet_key(location) not in now or now[spreadsheet_key(location)] > seen}

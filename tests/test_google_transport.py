@@ -1,0 +1,143 @@
+"""The seam to Google: routing, credentials, rate limiting, retries and call counting."""
+# Fixtures are imported by name from sheetsync.testing.pytest_plugin and used as arguments.
+# ruff: noqa: F811
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from sheetsync.backends.google.auth import CredentialsError, load_key_file
+from sheetsync.backends.google.quota import ApiStats, RateLimiter, RetryPolicy
+from sheetsync.backends.google.reader import GoogleReader
+from sheetsync.backends.google.settings import API_BASE_ENV, CREDENTIALS_ENV, SCOPES
+from sheetsync.backends.google.transport import call_kind, reroute
+from sheetsync.testing import FakeClock, FakeGoogle
+from sheetsync.testing.pytest_plugin import (  # noqa: F401 - fixtures
+    GoogleAccount,
+    fake_clock,
+    fake_google,
+    google_account,
+)
+
+SHEETS = "https://sheets.googleapis.com/v4/spreadsheets/abc"
+
+
+@pytest.mark.parametrize(("method", "url", "kind"), [
+    ("GET", SHEETS + "?includeGridData=true", "spreadsheets.get"),
+    ("POST", SHEETS + ":batchUpdate", "spreadsheets.batchUpdate"),
+    ("GET", SHEETS + "/values:batchGet?ranges=A", "values.batchGet"),
+    ("GET", SHEETS + "/values/%27My%20tab%27%21A1", "values.get"),
+    ("PUT", SHEETS + "/values/Sheet1%21A1", "values.update"),
+    ("POST", SHEETS + "/values/Sheet1:clear", "values.clear"),
+    ("POST", SHEETS + "/values:batchClear", "values.batchClear"),
+    ("GET", "https://www.googleapis.com/drive/v3/files?q=x", "drive.files.list"),
+    ("GET", "https://www.googleapis.com/drive/v3/files/abc?fields=modifiedTime",
+     "drive.files.get"),
+    ("POST", "https://oauth2.googleapis.com/token", "token"),
+])
+def test_calls_are_named_by_kind(method: str, url: str, kind: str) -> None:
+    assert call_kind(method, url) == kind
+
+
+def test_only_google_hosts_are_rerouted() -> None:
+    base = "http://127.0.0.1:9"
+    assert reroute(SHEETS + "?a=1", base) == base + "/v4/spreadsheets/abc?a=1"
+    assert reroute("https://oauth2.googleapis.com/token", base) == base + "/token"
+    assert reroute("https://example.org/x", base) == "https://example.org/x"
+
+
+def test_the_environment_alone_points_the_real_stack_at_the_fake(
+        fake_google: FakeGoogle, google_account: GoogleAccount,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(API_BASE_ENV, fake_google.base_url)
+    monkeypatch.setenv(CREDENTIALS_ENV, str(google_account.key_file))
+    key = fake_google.add_spreadsheet("T", {"A": [["x"]]}, share_with=google_account.email)
+
+    assert GoogleReader().read(key).tabs["A"].rows == [["x"]]
+    assert [c.kind for c in fake_google.calls()] == ["token", "spreadsheets.get"]
+
+
+def test_tokens_are_granted_only_for_a_correctly_signed_grant(
+        fake_google: FakeGoogle, google_account: GoogleAccount, tmp_path: Path) -> None:
+    # A key file whose private key is not the one the fake issued for that key id.
+    other = tmp_path / "other.json"
+    fake_google.make_service_account_key(other, name="other")
+    forged = json.loads(google_account.key_file.read_text())
+    forged["private_key"] = json.loads(other.read_text())["private_key"]
+    forged_path = tmp_path / "forged.json"
+    forged_path.write_text(json.dumps(forged))
+    from google.auth.exceptions import RefreshError
+    from google.auth.transport.requests import Request
+
+    credentials = load_key_file(forged_path).credentials
+    with pytest.raises(RefreshError, match="Invalid JWT Signature"):
+        credentials.refresh(Request())
+    good = load_key_file(google_account.key_file).credentials
+    good.refresh(Request())
+    assert good.valid
+    assert fake_google.auth.check_token(f"Bearer {good.token}").scopes == frozenset(SCOPES)
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    (lambda info: info.pop("client_email"), "client_email"),
+    (lambda info: info.update(client_email="not an email"), "client_email"),
+    (lambda info: info.update(private_key="-----BEGIN PRIVATE KEY-----\nAAAA\n"), "private_key"),
+    (lambda info: info.update(token_uri="ftp://x"), "token_uri"),
+    (lambda info: info.update(type="external_account"), "type"),
+    (lambda info: info.pop("type"), "type"),
+])
+def test_a_bad_key_file_names_the_bad_field(google_account: GoogleAccount, tmp_path: Path,
+                                            change, field: str) -> None:
+    info = json.loads(google_account.key_file.read_text())
+    change(info)
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(info))
+    with pytest.raises(CredentialsError) as caught:
+        load_key_file(path)
+    assert caught.value.field == field
+    assert f'field "{field}"' in caught.value.message
+
+
+def test_a_key_file_that_is_not_json_says_where(tmp_path: Path) -> None:
+    path = tmp_path / "key.json"
+    path.write_text('{"type": "service_account",\n  "client_email": }')
+    with pytest.raises(CredentialsError, match=r"not valid JSON \(line 2"):
+        load_key_file(path)
+
+
+def test_the_rate_limiter_never_lets_a_window_exceed_the_quota() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(60, 60.0, clock=clock, sleep=clock.sleep)
+    stamps = []
+    for _ in range(300):
+        limiter.acquire()
+        stamps.append(clock())
+    for i, start in enumerate(stamps):
+        in_window = sum(1 for t in stamps[i:] if t < start + 60.0)
+        assert in_window <= 60
+    assert stamps[-1] - stamps[0] < 60 * 300 / 50  # and it still runs near the quota
+
+
+def test_backoff_grows_with_jitter_within_bounds_and_honours_retry_after() -> None:
+    policy = RetryPolicy(max_attempts=6, max_wait=120, base_delay=1, max_delay=32)
+    rng = random.Random(5)
+    delays = [policy.delay(n, rng) for n in range(1, 9)]
+    for n, delay in enumerate(delays, start=1):
+        step = min(32, 2 ** (n - 1))
+        assert step / 2 <= delay <= step
+    assert policy.delay(1, rng, retry_after=30) >= 30
+
+
+def test_stats_summary_lists_calls_by_kind() -> None:
+    stats = ApiStats()
+    for kind in ["token", "spreadsheets.get", "spreadsheets.get", "spreadsheets.batchUpdate"]:
+        stats.record_call(kind)
+    stats.record_retry("spreadsheets.get", 1.5)
+    assert stats.api_calls() == {"spreadsheets.batchUpdate": 1, "spreadsheets.get": 2}
+    summary = stats.summary()
+    assert "spreadsheets.get                 2  (1 retried)" in summary
+    assert "total API calls                  3" in summary
