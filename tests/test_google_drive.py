@@ -72,3 +72,15 @@ def test_one_call_tells_which_sources_changed(
     assert drive.connection.stats.api_calls() == {"drive.files.list": 1}
     times = drive.modified_times(keys)
     assert times[keys[2]] == last_run + timedelta(hours=5)
+
+
+def test_editor_access_is_checked_without_writing(
+        fake_google: FakeGoogle, google_account: GoogleAccount, drive: DriveIndex) -> None:
+    viewer = fake_google.add_spreadsheet("Read only", share_with=google_account.email)
+    editor = fake_google.add_spreadsheet("Dashboard", share_with=google_account.email,
+                                         role="Editor")
+    assert drive.can_edit(fake_google.spreadsheet_url(editor)) is True
+    assert drive.can_edit(viewer) is False
+    assert fake_google.call_counts() == {"token": 1, "drive.files.get": 2}
+    with pytest.raises(SourceReadError, match="not found: check the URL/key"):
+        drive.can_edit("1NotAFile000000000000000000000000000000000")

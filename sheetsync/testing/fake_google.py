@@ -667,7 +667,8 @@ class FakeGoogle:
             self._books[spreadsheet_id] = work
             return _Response(200, result)
 
-    def _drive_item(self, item: fs.FakeSpreadsheet | FakeFolder) -> dict[str, Any]:
+    def _drive_item(self, item: fs.FakeSpreadsheet | FakeFolder, email: str = ""
+                    ) -> dict[str, Any]:
         if isinstance(item, fs.FakeSpreadsheet):
             file_id, name, mime = item.spreadsheet_id, item.title, fs.SPREADSHEET_MIME
         else:
@@ -676,7 +677,9 @@ class FakeGoogle:
                 "parents": list(item.parents), "trashed": False, "starred": False,
                 "createdTime": rfc3339(item.created), "modifiedTime": rfc3339(item.modified),
                 "webViewLink": (fs.spreadsheet_url(file_id) if mime == fs.SPREADSHEET_MIME
-                                else f"https://drive.google.com/drive/folders/{file_id}")}
+                                else f"https://drive.google.com/drive/folders/{file_id}"),
+                "capabilities": {"canEdit": self._role(item, email) >= 2,
+                                 "canComment": self._role(item, email) >= 1}}
 
     def _drive(self, kind: str, token: AccessToken, file_id: str | None,
                query: dict[str, list[str]], payload: Any) -> _Response:
@@ -711,7 +714,7 @@ class FakeGoogle:
                 else:
                     del self._folders[found.folder_id]
                 return _Response(204)
-            full = self._drive_item(found)
+            full = self._drive_item(found, token.email)
             if mask is None:
                 return _Response(200, {k: full[k] for k in ("kind", "id", "name", "mimeType")})
             return _Response(200, apply_field_mask(full, mask))
@@ -731,7 +734,7 @@ class FakeGoogle:
         for item in [*self._books.values(), *self._folders.values()]:
             if self._role(item, token.email) == 0:
                 continue
-            full = self._drive_item(item)
+            full = self._drive_item(item, token.email)
             probe = DriveItem(full["name"], full["mimeType"], full["parents"], item.modified,
                               item.created)
             if matches(node, probe):

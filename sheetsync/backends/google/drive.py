@@ -100,6 +100,20 @@ class DriveIndex:
         return {f.key: f.modified for f in files
                 if f.modified is not None and (wanted is None or f.key in wanted)}
 
+    def can_edit(self, location: str) -> bool:
+        """Whether the service account may write to the spreadsheet (one ``files.get``), so
+        ``doctor`` can check the dashboard target without writing to it."""
+        key = spreadsheet_key(location)
+        try:
+            answer = self.connection.http.request(
+                "get", f"{DRIVE_FILES_API_V3_URL}/{key}",
+                params={"fields": "capabilities(canEdit)", "supportsAllDrives": "true"}).json()
+        except CredentialsError as exc:
+            raise SourceReadError(exc.message, code="unreadable-source", hint=exc.hint) from exc
+        except Exception as exc:  # every failure becomes a finding, never a crash
+            raise source_error(location, exc, self.connection.account_email) from exc
+        return bool(answer.get("capabilities", {}).get("canEdit"))
+
     def changed_since(self, last_seen: dict[str, datetime]) -> set[str]:
         """The spreadsheets of ``last_seen`` (location -> modifiedTime at the last good read)
         that changed since, or that Drive no longer shows us; one API call."""
