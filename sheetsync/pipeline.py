@@ -83,12 +83,12 @@ def _progress_printer(total: int, enabled: bool):
     return progress, tick
 
 
-def _google_loader(config: Config, stats: dict[str, int]):
+def _google_loader(config: Config, stats: dict[str, int], as_of: date):
     """Reads Google sources through the Google backend (imported only when a config uses it)."""
     def load(sources: list[Source]) -> list[LoadedSource]:
         from sheetsync.google_sources import load_google_sources
 
-        return load_google_sources(config, sources, stats)
+        return load_google_sources(config, sources, stats, as_of)
     return load
 
 
@@ -100,7 +100,8 @@ def validate_program(config: Config, as_of: date, *, use_cache: bool = True,
     sources, findings = discover(config)
     bar, tick = _progress_printer(len(sources), progress)
     stats = stats if stats is not None else {}
-    loader = _google_loader(config, stats) if any(s.backend != "excel" for s in sources) else None
+    uses_google = any(s.backend != "excel" for s in sources)
+    loader = _google_loader(config, stats, as_of) if uses_google else None
     if bar:
         bar.start()
     try:

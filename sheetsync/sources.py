@@ -131,6 +131,11 @@ def schemas_for(config: Config) -> dict[str, WorkbookSchema]:
             for kind in ("team", "coach")}
 
 
+def fingerprint_for(schemas: dict[str, WorkbookSchema], ctx: ValidationContext) -> str:
+    """What a cached parse depends on besides the file itself."""
+    return hashlib.sha1(pickle.dumps((__version__, CACHE_MAGIC, schemas, ctx))).hexdigest()
+
+
 def context_for(config: Config, as_of: date) -> ValidationContext:
     return ValidationContext(as_of=as_of, reference_date=as_of,
                              challenge_weeks=config.challenge_weeks, activities=config.activities)
@@ -273,7 +278,7 @@ def load_sources(config: Config, as_of: date, sources: list[Source], *,
     schemas = schemas_for(config)
     ctx = context_for(config, as_of)
     cache_dir = config.output.state_dir / "cache" if use_cache else None
-    fingerprint = hashlib.sha1(pickle.dumps((__version__, schemas, ctx))).hexdigest()
+    fingerprint = fingerprint_for(schemas, ctx)
     excel = [s for s in sources if s.backend == "excel"]
     google = [s for s in sources if s.backend != "excel"]
     jobs = [_Job(s, schemas, ctx, config.limits, cache_dir, fingerprint) for s in excel]

@@ -1,0 +1,150 @@
+"""The example program in Google mode, against the fake Google API, compared with Excel mode.
+
+The real gspread and google-auth stack talks HTTP to :class:`sheetsync.testing.FakeGoogle`; the
+only seam is the API base URL in the config.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from sheetsync.config import load_config
+from sheetsync.pipeline import run_program
+from sheetsync.testing import FakeGoogle
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLES = REPO / "sheet_templates" / "examples"
+AS_OF = date(2026, 11, 4)
+
+
+@pytest.fixture
+def google(tmp_path):
+    with FakeGoogle(seed=3) as fake:
+        fake.set_quota(per_user=10_000, per_project=10_000)
+        key = tmp_path / "key.json"
+        email = fake.make_service_account_key(key)
+        ids = {}
+        for kind in ("teams", "coaches"):
+            for path in sorted((EXAMPLES / kind).glob("*.xlsx")):
+                ids[path.stem] = fake.add_spreadsheet_from_xlsx(path, share_with=email)
+        dash = fake.add_spreadsheet("Leaders dashboard", share_with=email, role="writer")
+        lines = ['[program]', 'name = "Riverside District Breakthrough Results, Fall 2026"',
+                 'timezone = "America/New_York"', 'as_of = "2026-11-04"', "",
+                 "[google]", f'credentials = "{key}"', f'api_base = "{fake.base_url}"',
+                 "max_wait_seconds = 5", "quota_per_minute = 6000", "",
+                 "[output]", f'google = "{dash}"',
+                 f'state_dir = "{tmp_path / "state"}"', ""]
+        for name, sid in ids.items():
+            kind = "team" if (EXAMPLES / "teams" / f"{name}.xlsx").exists() else "coach"
+            lines += ["[[sources]]", f'kind = "{kind}"', f'google = "{sid}"', f'name = "{name}"',
+                      ""]
+        cfg = tmp_path / "google.toml"
+        cfg.write_text("\n".join(lines))
+        yield fake, load_config(cfg), ids, dash, email
+
+
+def excel_dashboard(tmp_path: Path) -> list[list]:
+    config = load_config(REPO / "config" / "example.toml")
+    config = replace(config, output=replace(config.output, path=tmp_path / "x.xlsx",
+                                            state_dir=tmp_path / "xstate"))
+    run_program(config, as_of=AS_OF)
+    ws = openpyxl.load_workbook(tmp_path / "x.xlsx")["Dashboard"]
+    return [list(r) for r in ws.iter_rows(values_only=True)]
+
+
+def table(rows: list[list], first_header: str, last_header: str) -> list[list]:
+    """The rows of the table whose header row starts and ends with the given names."""
+    for i, row in enumerate(rows):
+        cells = [c for c in row if c not in (None, "")]
+        if cells and cells[0] == first_header and last_header in cells:
+            out = []
+            for r in rows[i + 1:]:
+                if not r or all(c in (None, "") for c in r):
+                    break
+                out.append([c for c in r])
+            return out
+    raise AssertionError(f"no table {first_header}..{last_header}")
+
+
+def same(a, b) -> bool:
+    if a in (None, "") and b in (None, ""):
+        return True
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+    return a == b
+
+
+def assert_same_table(x: list[list], g: list[list]) -> None:
+    assert len(x) == len(g)
+    for rx, rg in zip(x, g, strict=True):
+        width = max(len(rx), len(rg))
+        rx = rx + [None] * (width - len(rx))
+        rg = rg + [None] * (width - len(rg))
+        assert all(same(a, b) for a, b in zip(rx, rg, strict=True)), (rx, rg)
+
+
+def test_both_modes_give_the_same_dashboard_figures(google, tmp_path):
+    fake, config, ids, dash, _ = google
+    outcome = run_program(config, as_of=AS_OF)
+    assert [s.state for s in outcome.data.sources] == ["ok"] * 10
+    g_rows = fake.spreadsheet_values(dash, "Dashboard")
+    x_rows = excel_dashboard(tmp_path)
+    assert_same_table(table(x_rows, "School", "Actions overdue"),
+                      table(g_rows, "School", "Actions overdue"))
+    assert_same_table(table(x_rows, "Coach", "Open flags"), table(g_rows, "Coach", "Open flags"))
+    managed = ["Dashboard", "Team Progress", "Coach Time", "Relationships", "Coaching Cycles",
+               "Weekly Update", "Flags", "Run Log"]
+    assert [t for t in fake.tab_titles(dash) if t in managed] == managed
+
+
+def test_call_budgets_full_run_then_nothing_changed(google):
+    fake, config, ids, dash, _ = google
+    fake.reset_calls()
+    run_program(config, as_of=AS_OF)
+    counts = fake.call_counts()
+    # one spreadsheets.get per source, plus one read of the dashboard's tabs
+    assert sum(v for k, v in counts.items() if k.startswith("spreadsheets.get")) == len(ids) + 1
+    assert sum(v for k, v in counts.items() if "batchUpdate" in k) == 1
+    fake.reset_calls()
+    outcome = run_program(config, as_of=AS_OF)
+    api = {k: v for k, v in fake.call_counts().items() if not k.startswith("oauth")}
+    assert sum(api.values()) <= 3, api  # one Drive listing, one read and one write of the target
+    assert all(s.state == "ok" for s in outcome.data.sources)
+    # a changed source is re-read, and only that one
+    fake.touch(ids["marcus-bell"], datetime.now().astimezone() + timedelta(minutes=5))
+    fake.reset_calls()
+    run_program(config, as_of=AS_OF)
+    api = {k: v for k, v in fake.call_counts().items() if not k.startswith("oauth")}
+    assert sum(v for k, v in api.items() if k.startswith("spreadsheets.get")) == 2
+
+
+def test_a_source_losing_its_sharing_is_stale_not_dropped(google):
+    fake, config, ids, dash, email = google
+    run_program(config, as_of=AS_OF)
+    fake.unshare(ids["priya-natarajan"], email)
+    fake.touch(ids["priya-natarajan"], datetime.now().astimezone() + timedelta(minutes=5))
+    outcome = run_program(config, as_of=AS_OF)
+    states = {s.name: s.state for s in outcome.data.sources}
+    assert states["priya-natarajan"] == "stale"
+    messages = [f.message for f in outcome.data.findings if f.source == "priya-natarajan"]
+    assert any("Share" in m and email in m for m in messages), messages
+    rows = fake.spreadsheet_values(dash, "Dashboard")
+    assert any(r and r[0] == "Priya Natarajan" for r in rows)
+
+
+def test_quota_storm_and_server_errors_still_complete(google):
+    fake, config, ids, dash, _ = google
+    fake.set_quota(per_user=8, per_project=1000, window=1.0)
+    fake.inject_faults("spreadsheets.get", status=500, times=3)
+    config = replace(config, google=replace(config.google, max_attempts=8, max_wait_seconds=30))
+    outcome = run_program(config, as_of=AS_OF)
+    assert all(s.state == "ok" for s in outcome.data.sources), [
+        (s.name, s.message) for s in outcome.data.sources]
+    statuses = {c.status for c in fake.calls()}
+    assert 500 in statuses
