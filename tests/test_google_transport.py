@@ -141,3 +141,19 @@ def test_stats_summary_lists_calls_by_kind() -> None:
     summary = stats.summary()
     assert "spreadsheets.get                 2  (1 retried)" in summary
     assert "total API calls                  3" in summary
+
+
+def test_a_plain_gspread_client_shares_the_same_seam_and_counts(
+        fake_google: FakeGoogle, google_account: GoogleAccount) -> None:
+    from sheetsync.backends.google.settings import GoogleSettings
+    from sheetsync.backends.google.transport import GoogleConnection
+
+    connection = GoogleConnection(GoogleSettings(credentials_path=google_account.key_file,
+                                                 api_base=fake_google.base_url))
+    key = fake_google.add_spreadsheet("Team tracker", {"Weekly": [["Week"]]},
+                                      share_with=google_account.email)
+
+    spreadsheet = connection.client().open_by_key(key)
+
+    assert spreadsheet.title == "Team tracker"
+    assert connection.stats.api_calls() == {"spreadsheets.get": 1}
