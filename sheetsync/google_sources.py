@@ -200,10 +200,13 @@ def google_checks(config: Config, sources: list[Source]) -> list[Check]:
         checks.append(Check(raw.title or s.name, True, "reachable and shared"))
         checks.extend(check_workbook_layout(raw, replace(s, name=raw.title or s.name), config))
     if config.output.google:
+        from sheetsync.backends.google import DriveIndex
+
         try:
-            reader.read(config.output.google)
-            checks.append(Check("dashboard spreadsheet", True,
-                                f"reachable; sheetsync needs Editor access for {email}"))
+            editable = DriveIndex(connection=conn).can_edit(config.output.google)
+            checks.append(Check("dashboard spreadsheet", editable,
+                                "writable" if editable else
+                                f"read-only: share it with {email} as Editor"))
         except SourceReadError as exc:
             checks.append(Check("dashboard spreadsheet", False, exc.message))
     return checks

@@ -148,3 +148,17 @@ def test_quota_storm_and_server_errors_still_complete(google):
         (s.name, s.message) for s in outcome.data.sources]
     statuses = {c.status for c in fake.calls()}
     assert 500 in statuses
+
+
+def test_doctor_checks_sharing_and_prints_the_account(google, capsys):
+    from sheetsync.doctor import run_doctor
+
+    fake, config, ids, dash, email = google
+    assert run_doctor(config) == 0
+    out = capsys.readouterr().out
+    assert email in out and "dashboard spreadsheet: writable" in out
+    fake.unshare(ids["marcus-bell"], email)
+    fake.share(dash, email, role="reader")
+    assert run_doctor(config) == 1
+    out = capsys.readouterr().out
+    assert "Share" in out and "read-only: share it with" in out
