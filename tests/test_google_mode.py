@@ -162,3 +162,19 @@ def test_doctor_checks_sharing_and_prints_the_account(google, capsys):
     assert run_doctor(config) == 1
     out = capsys.readouterr().out
     assert "Share" in out and "read-only: share it with" in out
+
+
+def test_flags_written_back_to_an_opted_in_google_source_once(google):
+    fake, config, ids, dash, email = google
+    sid = ids["cedar-grove-grade3-literacy"]
+    fake.share(sid, email, role="writer")
+    config = replace(config, sources=tuple(
+        replace(s, write_back=True) if s.google == sid else s for s in config.sources))
+    run_program(config, as_of=AS_OF)
+    assert "Sheetsync Flags" in fake.tab_titles(sid)
+    flags = fake.spreadsheet_values(sid, "Sheetsync Flags")
+    assert any("bad-date" in row and "B5" in row for row in flags)
+    fake.reset_calls()
+    run_program(config, as_of=AS_OF)
+    writes = [c for c in fake.calls("spreadsheets.batchUpdate") if c.spreadsheet_id == sid]
+    assert writes == []  # unchanged flags are not written again
