@@ -178,3 +178,24 @@ def test_flags_written_back_to_an_opted_in_google_source_once(google):
     run_program(config, as_of=AS_OF)
     writes = [c for c in fake.calls("spreadsheets.batchUpdate") if c.spreadsheet_id == sid]
     assert writes == []  # unchanged flags are not written again
+
+
+def test_a_drive_folder_of_mixed_workbooks_with_kinds_inferred(tmp_path):
+    with FakeGoogle(seed=5) as fake:
+        key = tmp_path / "key.json"
+        email = fake.make_service_account_key(key)
+        folder = fake.add_folder("Fall 2026 trackers", share_with=email)
+        for path in [EXAMPLES / "teams" / "riverside-grade6-math.xlsx",
+                     EXAMPLES / "coaches" / "marcus-bell.xlsx"]:
+            fake.add_spreadsheet_from_xlsx(path, folder=folder, share_with=email)
+        cfg = tmp_path / "folder.toml"
+        cfg.write_text(
+            '[program]\nas_of = "2026-11-04"\n\n'
+            f'[google]\ncredentials = "{key}"\napi_base = "{fake.base_url}"\n'
+            'quota_per_minute = 6000\n\n'
+            f'[[sources]]\nkind = "auto"\nfolder = "https://drive.google.com/drive/folders/{folder}"\n\n'
+            f'[output]\npath = "{tmp_path / "dash.xlsx"}"\n')
+        outcome = run_program(load_config(cfg), as_of=AS_OF)
+        kinds = sorted((s.name, s.kind, s.state) for s in outcome.data.sources)
+        assert kinds == [("marcus-bell", "coach", "ok"), ("riverside-grade6-math", "team", "ok")]
+        assert (tmp_path / "dash.xlsx").exists()  # a Google source, an Excel target
