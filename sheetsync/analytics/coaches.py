@@ -604,12 +604,36 @@ def coach_summary(coaches: pd.DataFrame | None, relationships: pd.DataFrame | No
                         cycles=plain_text(cycles_out), flags=flags)
 
 
+def _lists_by_source(rows: pd.DataFrame, columns: Sequence[str]) -> dict[str, dict[str, list]]:
+    """Each source's values of ``columns`` as plain lists, in row order, split in one pass.
+
+    Filtering the whole frame once per coach is quadratic; a state-wide program has thousands.
+    """
+    out: dict[str, dict[str, list]] = {}
+    values = [rows[c].tolist() for c in columns]
+    for i, source in enumerate(rows["source"].tolist()):
+        if not isinstance(source, str):
+            continue  # a frame filter on source == name never matches a missing source
+        entry = out.get(source)
+        if entry is None:
+            entry = out[source] = {c: [] for c in columns}
+        for c, column in zip(columns, values, strict=True):
+            entry[c].append(column[i])
+    return out
+
+
 def _coach_flags(roster: pd.DataFrame, time: pd.DataFrame, relationships: pd.DataFrame,
                  cycles: pd.DataFrame, outside_rows: pd.DataFrame, stale_rows: pd.DataFrame,
                  stalled_rows: pd.DataFrame, th: Thresholds,
                  column_of: ColumnOf | None) -> list[Finding]:
     flags: list[Finding] = []
     weeks = wording.count(th.recent_weeks, "week")
+    # A stable sort of the whole frame keeps each source's rows in the order a per-source sort
+    # would give, so each source's last row is its latest.
+    outside_of = _lists_by_source(outside_rows.sort_values(["day", "row"]), ["activity", "row"])
+    stale_of = _lists_by_source(stale_rows, ["row"])
+    stalled_of = _lists_by_source(stalled_rows, ["row"])
+    nothing: dict[str, list] = {"activity": [], "row": []}
 
     def cell_for(source: str, tab: str, key: str, row: float | None) -> str:
         if column_of is None or row is None or pd.isna(row):
@@ -621,8 +645,8 @@ def _coach_flags(roster: pd.DataFrame, time: pd.DataFrame, relationships: pd.Dat
         flags.append(Finding(code=code, severity=FLAG_SEVERITY[code], message=message,
                              hint=hint, source=source, tab=tab, cell=cell))
 
-    def rows_text(rows: pd.Series) -> str:
-        listed = sorted(int(r) for r in rows.dropna())
+    def rows_text(rows: list) -> str:
+        listed = sorted(int(r) for r in rows if not pd.isna(r))
         if not listed:
             return ""
         return f" ({'row' if len(listed) == 1 else 'rows'} {wording.numbers_list(listed)})"
@@ -639,9 +663,9 @@ def _coach_flags(roster: pd.DataFrame, time: pd.DataFrame, relationships: pd.Dat
                 "working with teachers, and talk it over with your coaching leader.",
                 TIME_TAB, "")
         if t.outside_role_minutes_recent > 0:
-            mine = outside_rows[outside_rows["source"] == t.source]
+            mine = outside_of.get(t.source, nothing)
             kinds = sorted({a for a in mine["activity"] if a})
-            latest = mine.sort_values(["day", "row"]).tail(1)["row"]
+            latest = mine["row"][-1:]
             kinds_text = f" ({', '.join(kinds)})" if kinds else ""
             add("outside-role-time", t.source,
                 f"{wording.minutes(t.outside_role_minutes_recent)} in the last {weeks} were "
@@ -649,11 +673,11 @@ def _coach_flags(roster: pd.DataFrame, time: pd.DataFrame, relationships: pd.Dat
                 "Consider raising this with your coaching leader: substitute coverage, "
                 "evaluation and assessment scoring fall outside the coaching role.",
                 TIME_TAB, cell_for(t.source, TIME_TAB, "activity",
-                                   latest.iloc[0] if len(latest) else None))
+                                   latest[0] if latest else None))
 
     for r in relationships.itertuples(index=False):
         if r.contacts_stale > 0:
-            mine = stale_rows[stale_rows["source"] == r.source]
+            mine = stale_of.get(r.source, nothing)
             undated = (f"; {wording.count(r.contacts_undated, 'teacher')} "
                        f"{'has' if r.contacts_undated == 1 else 'have'} no last-contact date"
                        if r.contacts_undated else "")
@@ -664,11 +688,11 @@ def _coach_flags(roster: pd.DataFrame, time: pd.DataFrame, relationships: pd.Dat
                 "Consider a short check-in with each of them this week, then update Last "
                 "Contact.",
                 RELATIONSHIPS_TAB, cell_for(r.source, RELATIONSHIPS_TAB, "last_contact",
-                                            mine["row"].iloc[0] if len(mine) else None))
+                                            mine["row"][0] if mine["row"] else None))
 
     for c in cycles.itertuples(index=False):
         if c.cycles_stalled > 0:
-            mine = stalled_rows[stalled_rows["source"] == c.source]
+            mine = stalled_of.get(c.source, nothing)
             one = c.cycles_stalled == 1
             add("stalled-cycles", c.source,
                 f"{wording.count(c.cycles_stalled, 'open coaching cycle')} "
@@ -677,5 +701,5 @@ def _coach_flags(roster: pd.DataFrame, time: pd.DataFrame, relationships: pd.Dat
                 "Consider planning the next step with the teacher, or marking the cycle "
                 "Complete if it has ended; then update Last Update.",
                 CYCLES_TAB, cell_for(c.source, CYCLES_TAB, "last_update",
-                                     mine["row"].iloc[0] if len(mine) else None))
+                                     mine["row"][0] if mine["row"] else None))
     return flags
