@@ -41,7 +41,7 @@ import stat
 import time as clock
 import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path, PurePosixPath
@@ -72,6 +72,8 @@ HEADER_FONT_COLOUR = "FFFFFFFF"
 DATA_BAR_COLOUR = "FF5B9BD5"
 MIN_COLUMN_WIDTH = 8.0
 MAX_COLUMN_WIDTH = 60.0
+BULK_CELLS = 2_000
+"""A managed tab with at least this many data cells is written in bulk (see _BulkRows)."""
 
 MANIFEST_FORMAT = 1
 """Layout version of the manifest tab, so a later sheetsync can read an older one."""
@@ -159,7 +161,7 @@ def write_workbook(path: Path, sheets: list[Sheet], *, now: datetime | None = No
     workbook.properties.modified = written_at
     workbook.properties.lastModifiedBy = "sheetsync"
 
-    _save_atomically(workbook, target, existing.signature if existing else None)
+    _save_atomically(workbook, target, existing.signature if existing else None, stats.bulk)
     preserved = tuple(
         name for name in workbook.sheetnames if name not in managed and name != MANIFEST_TAB
     )
@@ -474,6 +476,7 @@ class _Stats:
     rows_written: int = 0
     rows_appended: int = 0
     truncated_cells: int = 0
+    bulk: dict[str, _BulkRows] = field(default_factory=dict)  # tab name -> cells as XML
 
 
 def _place_managed_tabs(
@@ -568,6 +571,7 @@ def _render_sheet(
     worksheet: Worksheet, sheet: Sheet, kept_rows: list[list[Any]], stats: _Stats
 ) -> None:
     widths: dict[int, float] = {}
+    bulk = _BulkRows(worksheet) if _renders_in_bulk(sheet, kept_rows) else None
     for i, table in enumerate(sheet.tables):
         if i == 0 and kept_rows:
             stats.rows_appended += len(table.rows)
@@ -587,11 +591,16 @@ def _render_sheet(
         elif i == 0 and sheet.append_only:
             stats.rows_appended += len(table.rows)
         stats.rows_written += len(table.rows)
-        _write_table(worksheet, table, widths, stats)
+        if bulk is not None:
+            _write_table_in_bulk(bulk, table, widths, stats)
+        else:
+            _write_table(worksheet, table, widths, stats)
         if i == 0 and sheet.auto_filter:
             worksheet.auto_filter.ref = _range(
                 table.header_row, table.col, max(table.last_row, table.header_row), table.last_col
             )
+    if bulk is not None:
+        stats.bulk[worksheet.title] = bulk
     for column, width in sorted(widths.items()):
         worksheet.column_dimensions[_letter(column)].width = width
     for chart in sheet.charts:
@@ -633,6 +642,58 @@ def _with_table_replaced(sheet: Sheet, old: Table, new: Table) -> Sheet:
         hidden=sheet.hidden,
         append_only=sheet.append_only,
     )
+
+
+def _renders_in_bulk(sheet: Sheet, kept_rows: list[list[Any]]) -> bool:
+    """Large tabs are written straight to sheet XML, not as openpyxl cells.
+
+    openpyxl spends most of a district-scale run creating and serialising cell objects; the
+    bulk route writes the same cells, values and styles at a fraction of the cost. Charts,
+    filters, frozen panes and conditional formats refer to ranges, so openpyxl still draws them.
+    """
+    if kept_rows or sheet.append_only:
+        return False
+    cells = sum(len(t.rows) * len(t.columns) for t in sheet.tables)
+    return cells >= BULK_CELLS
+
+
+def _write_table_in_bulk(
+    bulk: _BulkRows, table: Table, widths: dict[int, float], stats: _Stats
+) -> None:
+    """:func:`_write_table`, with every cell rendered by ``bulk`` instead of openpyxl."""
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    if table.title:
+        text = table.title
+        bulk.text(table.row, table.col, text, stats, ("title",), font=Font(bold=True, size=13))
+    header = {
+        "font": Font(bold=True, color=HEADER_FONT_COLOUR),
+        "fill": PatternFill(fill_type="solid", start_color=HEADER_FILL, end_color=HEADER_FILL),
+        "alignment": Alignment(vertical="center", wrap_text=True),
+    }
+    for offset, name in enumerate(table.columns):
+        bulk.text(table.header_row, table.col + offset, name, stats, ("header",), **header)
+
+    formats = [table.number_formats.get(name) for name in table.columns]
+    measured = [_text_width(name) for name in table.columns]
+    width = len(table.columns)
+    letters = [_letter(table.col + offset) for offset in range(width)]
+    value = bulk.value
+    for r, values in enumerate(table.rows):
+        row = table.first_data_row + r
+        for offset, raw in enumerate(values[:width]):
+            used = value(row, table.col + offset, letters[offset], raw, formats[offset], stats)
+            if used > measured[offset]:
+                measured[offset] = used
+
+    for offset, name in enumerate(table.columns):
+        column = table.col + offset
+        chosen = table.column_widths.get(name)
+        if chosen is None:
+            chosen = min(MAX_COLUMN_WIDTH, max(MIN_COLUMN_WIDTH, measured[offset] + 2))
+        widths[column] = max(widths.get(column, 0.0), chosen)
+
+    _add_conditional_formats(bulk.worksheet, table)
 
 
 def _write_table(
@@ -932,6 +993,176 @@ def _add_chart(worksheet: Worksheet, chart: Chart) -> None:
     worksheet.add_chart(drawing, chart.anchor)
 
 
+# --------------------------------------------------------------------------- bulk rendering
+
+_XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
+
+
+def _xml_escape(text: str) -> str:
+    # What ElementTree escapes in element text, so the XML matches openpyxl's byte for byte.
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    return text
+
+
+def _number_text(value: Any) -> str:
+    return "%.16g" % value  # noqa: UP031 - openpyxl's safe_string, for identical numbers
+
+
+class _BulkRows:
+    """The cells of one large managed tab, rendered as ``<row>`` XML.
+
+    Each cell gets the value, type and style :func:`_write_value` and :func:`_set_text` would
+    give it through openpyxl; styles are registered in the workbook through a detached
+    openpyxl cell, so the saved ``styles.xml`` holds them.
+    """
+
+    def __init__(self, worksheet: Worksheet) -> None:
+        self.worksheet = worksheet
+        self.cells: dict[int, dict[int, str]] = {}
+        self._styles: dict[tuple[Any, ...], str] = {}
+        self.max_row = 0
+        self.max_col = 0
+
+    def _style(self, key: tuple[Any, ...], **attributes: Any) -> str:
+        """The ``s="N"`` attribute for a style, registering it on first use ("" for none)."""
+        found = self._styles.get(key)
+        if found is None:
+            from openpyxl.cell.cell import Cell
+
+            probe = Cell(self.worksheet)  # detached: never written as a cell itself
+            for name, value in attributes.items():
+                setattr(probe, name, value)
+            found = f' s="{probe.style_id}"' if probe.has_style else ""
+            self._styles[key] = found
+        return found
+
+    def _put(self, row: int, column: int, xml: str) -> None:
+        self.cells.setdefault(row, {})[column] = xml
+        if row > self.max_row:
+            self.max_row = row
+        if column > self.max_col:
+            self.max_col = column
+
+    def text(self, row: int, column: int, text: str, stats: _Stats, key: tuple[Any, ...],
+             number_format: str | None = None, letter: str | None = None,
+             **attributes: Any) -> None:
+        """A literal text cell, as :func:`_set_text` writes it."""
+        stored, truncated = _excel_text(text)
+        stats.truncated_cells += truncated
+        quote = text.startswith(_FORMULA_LIKE_STARTS)
+        if quote:
+            attributes["quotePrefix"] = True
+        if number_format:
+            attributes["number_format"] = number_format
+        style = self._style((*key, quote, number_format), **attributes)
+        ref = f"{letter or _letter(column)}{row}"
+        if not stored:
+            self._put(row, column, f'<c r="{ref}"{style} t="inlineStr" />')
+            return
+        stripped = stored.strip()
+        space = ' xml:space="preserve"' if stripped and stripped != stored else ""
+        self._put(row, column, f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>'
+                               f"{_xml_escape(stored)}</t></is></c>")
+
+    def value(self, row: int, column: int, letter: str, raw: Any, number_format: str | None,
+              stats: _Stats) -> float:
+        """One data value, as :func:`_write_value` writes it; returns its display width."""
+        value = _plain_value(raw)
+        if value is None:
+            return 0.0
+        kind = type(value)
+        if kind is str or isinstance(value, str):
+            self.text(row, column, value, stats, ("data",), number_format, letter)
+            return _text_width(value)
+        ref = f"{letter}{row}"
+        if kind is Formula:
+            text = value.text if value.text.startswith("=") else "=" + value.text
+            self._put(row, column, f'<c r="{ref}"><f>{_xml_escape(text[1:])}</f><v /></c>')
+            return 10.0
+        if kind is bool:
+            self._put(row, column, f'<c r="{ref}" t="b"><v>{int(value)}</v></c>')
+            return 5.0
+        if isinstance(value, datetime | date | time | timedelta):
+            if isinstance(value, datetime):
+                fmt, width = _date_like(number_format) or DATETIME_FORMAT, 16.0
+            elif isinstance(value, date):
+                fmt, width = _date_like(number_format) or DATE_FORMAT, 10.0
+            elif isinstance(value, time):
+                fmt, width = _date_like(number_format) or TIME_FORMAT, 5.0
+            else:
+                fmt, width = number_format or DURATION_FORMAT, 9.0
+            from openpyxl.utils.datetime import to_excel
+
+            style = self._style(("data", fmt), number_format=fmt)
+            self._put(row, column,
+                      f'<c r="{ref}"{style} t="n"><v>{_number_text(to_excel(value))}</v></c>')
+            return width
+        style = self._style(("data", number_format), number_format=number_format) \
+            if number_format else ""
+        self._put(row, column, f'<c r="{ref}"{style} t="n"><v>{_number_text(value)}</v></c>')
+        return _number_width(value, number_format)
+
+    def sheet_data(self) -> str:
+        parts = ["<sheetData>"]
+        for row in sorted(self.cells):
+            cells = self.cells[row]
+            parts.append(f'<row r="{row}">')
+            parts.extend(cells[c] for c in sorted(cells))
+            parts.append("</row>")
+        parts.append("</sheetData>")
+        return "".join(parts)
+
+    def dimension(self) -> str:
+        if not self.cells:
+            return "A1:A1"
+        first_row = min(self.cells)
+        first_col = min(min(cells) for cells in self.cells.values())
+        return f"{_letter(first_col)}{first_row}:{_letter(self.max_col)}{self.max_row}"
+
+
+def _bulk_excel_writer(workbook: Workbook, archive: zipfile.ZipFile,
+                       bulk: dict[str, _BulkRows]) -> Any:
+    """openpyxl's package writer, with the bulk-rendered rows spliced into their sheets."""
+    from openpyxl.writer.excel import ExcelWriter
+
+    class BulkExcelWriter(ExcelWriter):
+        def write_worksheet(self, ws: Worksheet) -> None:
+            rows = bulk.get(ws.title)
+            if rows is None:
+                super().write_worksheet(ws)
+                return
+            from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
+            from openpyxl.worksheet._writer import WorksheetWriter
+
+            # openpyxl's own steps (ExcelWriter.write_worksheet), around an empty sheetData
+            ws._drawing = SpreadsheetDrawing()
+            ws._drawing.charts = ws._charts
+            ws._drawing.images = ws._images
+            writer = WorksheetWriter(ws)
+            writer.write()
+            ws._rels = writer._rels
+            with open(writer.out, encoding="utf-8") as handle:
+                xml = handle.read()
+            for empty in ("<sheetData></sheetData>", "<sheetData />", "<sheetData/>"):
+                if empty in xml:
+                    xml = xml.replace(empty, rows.sheet_data(), 1)
+                    break
+            else:  # pragma: no cover - openpyxl always writes an element for sheetData
+                raise RuntimeError("no sheetData element in the rendered sheet")
+            xml = xml.replace('<dimension ref="A1:A1" />',
+                              f'<dimension ref="{rows.dimension()}" />', 1)
+            self._archive.writestr(ws.path[1:], xml.encode("utf-8"))
+            self.manifest.append(ws)
+            writer.cleanup()
+
+    return BulkExcelWriter(workbook, archive)
+
+
 # --------------------------------------------------------------------------- manifest
 
 
@@ -987,7 +1218,8 @@ def _choose_visible_active_tab(workbook: Workbook) -> None:
 
 
 def _save_atomically(
-    workbook: Workbook, target: Path, signature: tuple[int, int] | None
+    workbook: Workbook, target: Path, signature: tuple[int, int] | None,
+    bulk: dict[str, _BulkRows] | None = None,
 ) -> None:
     """Save to a temporary file beside ``target``, then move it over ``target``."""
     from openpyxl.writer.excel import ExcelWriter
@@ -1010,7 +1242,10 @@ def _save_atomically(
         # ExcelWriter directly, not Workbook.save: save() stamps the real clock into the
         # document properties, and the write time should come from the injected ``now``.
         with zipfile.ZipFile(temp, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
-            ExcelWriter(workbook, archive).save()
+            if bulk:
+                _bulk_excel_writer(workbook, archive, bulk).save()
+            else:
+                ExcelWriter(workbook, archive).save()
         with open(temp, "rb") as written:
             os.fsync(written.fileno())
         if signature is not None:
