@@ -49,8 +49,12 @@ class Col:
 
 def _clean(value: Any) -> Any:
     """pandas/numpy scalars to plain Python; NaN/NaT/NA to None."""
-    if value is None:
-        return None
+    kind = type(value)
+    # Fast path for the plain values most cells hold: tens of thousands of cells per tab.
+    if value is None or kind is str or kind is int or kind is bool:
+        return value
+    if kind is float:
+        return None if value != value else value
     try:
         import pandas as pd
 
