@@ -133,6 +133,31 @@ def _resolve(base: Path, text: str) -> str:
     return os.path.normpath(joined) + trailing
 
 
+def _source_entry_covers(entry: str, target: Path) -> bool:
+    """Whether a ``[[sources]]`` path (a folder, a glob or a file) takes in ``target``."""
+    targets = {Path(os.path.normpath(target)), target.resolve()}
+    if any(ch in entry for ch in "*?["):
+        pattern = Path(entry).parts
+        return any(_glob_parts_match(pattern, t.parts) for t in targets)
+    folder = Path(entry)
+    if not (entry.endswith(("/", "\\")) or folder.is_dir()):
+        return False
+    roots = {Path(os.path.normpath(folder)), folder.resolve()}
+    return any(t.is_relative_to(r) for t in targets for r in roots)
+
+
+def _glob_parts_match(pattern: tuple[str, ...], parts: tuple[str, ...]) -> bool:
+    """glob.glob(recursive=True) semantics, path segment by segment ("**": any depth)."""
+    import fnmatch
+
+    if not pattern:
+        return not parts
+    if pattern[0] == "**":
+        return any(_glob_parts_match(pattern[1:], parts[k:]) for k in range(len(parts) + 1))
+    return bool(parts) and fnmatch.fnmatchcase(parts[0], pattern[0]) and _glob_parts_match(
+        pattern[1:], parts[1:])
+
+
 def _parse_date(value: Any, where: str) -> date | None:
     if value is None or value == "":
         return None
@@ -271,6 +296,12 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
             if s.path and Path(s.path).resolve() == resolved_out.resolve():
                 raise ConfigError(f"[output].path is the same file as {s.label}.path: sheetsync "
                                   "never writes its dashboard into a source")
+            if s.path and _source_entry_covers(s.path, resolved_out):
+                # Either the dashboard would overwrite a workbook found there, or the next run
+                # would read the dashboard back as a source.
+                raise ConfigError(f"[output].path {resolved_out} is among the files of "
+                                  f"{s.label}.path ({s.path}): sheetsync never writes its "
+                                  "dashboard where it reads sources; choose another folder")
 
     aliases = data.get("aliases", {})
     _check_keys(aliases, {"tabs", "columns"}, "[aliases]")
