@@ -316,7 +316,7 @@ def programs(draw) -> list[Workbook]:
 # -- the pipeline ----------------------------------------------------------------------------------
 
 CONFIG = parse_config({"program": {"name": "Random program", "as_of": AS_OF.isoformat()},
-                       "sources": [{"kind": "auto", "path": "."}],
+                       "sources": [{"kind": "auto", "path": "sources/program.xlsx"}],
                        "output": {"path": "dashboard.xlsx"}}, Path("/tmp/sheetsync.toml"))
 
 
