@@ -35,6 +35,7 @@ CODES: dict[str, str] = {
     "duplicate-column": "Two columns map to the same field",
     "source-too-large": "The file is larger than the configured limit",
     "stale-source": "A source failed; its last good data is shown",
+    "key-file-permissions": "The credentials key file is readable by other users",
     # cells
     "missing-required": "A required value is blank",
     "bad-date": "Not a date",

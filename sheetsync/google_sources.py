@@ -19,7 +19,9 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from sheetsync.backends.base import SourceReadError
+from sheetsync.credentials import check_key_file_permissions, redact
 from sheetsync.dataset import SourceStatus
+from sheetsync.findings import Finding, Severity
 from sheetsync.sources import (
     LoadedSource,
     Source,
@@ -83,7 +85,7 @@ def _expand_folders(config: Config, sources: list[Source]
             files = drive.list_folder(folder)
         except SourceReadError as exc:
             failed.append(failed_or_stale(replace(s, name=s.name or folder), None, exc.code,
-                                          exc.message, exc.hint))
+                                          redact(exc.message), exc.hint))
             continue
         for f in files:
             out.append(Source(f.name, s.kind, f.key, "google", s.write_back, s.entry))
@@ -101,6 +103,7 @@ def load_google_sources(config: Config, sources: list[Source], stats: dict[str, 
     day = as_of or resolve_as_of(config, None)
     conn = connection_for(config)
     sources, loaded, modified = _expand_folders(config, sources)
+    key_warnings = key_file_warnings(config)
     schemas = schemas_for(config)
     ctx = context_for(config, day)
     fingerprint = fingerprint_for(schemas, ctx)
@@ -133,7 +136,7 @@ def load_google_sources(config: Config, sources: list[Source], stats: dict[str, 
     for s in to_read:
         raw = answers[s.location]
         if isinstance(raw, SourceReadError):
-            loaded.append(failed_or_stale(s, cached[s.location], raw.code, raw.message,
+            loaded.append(failed_or_stale(s, cached[s.location], raw.code, redact(raw.message),
                                           raw.hint))
             continue
         if s.name == s.location and raw.title:
@@ -152,7 +155,18 @@ def load_google_sources(config: Config, sources: list[Source], stats: dict[str, 
                               data_as_of=now)
         loaded.append(LoadedSource(s, status, result, findings))
     _publish(config, stats)
+    if key_warnings and loaded:
+        first = loaded[0]
+        first.findings.extend(Finding("key-file-permissions", Severity.WARNING, w,
+                                      "Run: chmod 600 <key file>", source="(program)")
+                              for w in key_warnings)
     return loaded
+
+
+def key_file_warnings(config: Config) -> list[str]:
+    """Warnings about a service-account key file that other users can read."""
+    path = settings_for(config).resolved_credentials_path()
+    return check_key_file_permissions(path) if path is not None and path.exists() else []
 
 
 def write_google_dashboard(config: Config, target: str, sheets: list, stats: dict[str, int]
@@ -184,7 +198,8 @@ def google_checks(config: Config, sources: list[Source]) -> list[Check]:
         email = conn.credentials.email
     except CredentialsError as exc:
         return [Check("Google credentials", False, f"{exc.message} {exc.hint}".strip())]
-    checks = [Check("Google credentials", True,
+    checks = [Check("Google key file", False, w) for w in key_file_warnings(config)]
+    checks += [Check("Google credentials", True,
                     f"service account {email}: share sources with it as Viewer, the dashboard "
                     "(and sources with write_back) as Editor")]
     reader = GoogleReader(connection=conn)

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sheetsync.credentials import redact
 from sheetsync.findings import Finding, Severity
 
 if TYPE_CHECKING:
@@ -58,7 +59,7 @@ def write_back_flags(config: Config, sources: list[Source], findings: Iterable[F
                 state[source.location] = digest
             except Exception as exc:  # noqa: BLE001 - reported as a finding
                 out.append(Finding("writeback-failed", Severity.WARNING,
-                                   f"Flags could not be written back: {exc}",
+                                   f"Flags could not be written back: {redact(str(exc))}",
                                    "Give the service account Editor access to this spreadsheet.",
                                    source=source.name, file=source.location))
             continue

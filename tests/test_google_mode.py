@@ -199,3 +199,15 @@ def test_a_drive_folder_of_mixed_workbooks_with_kinds_inferred(tmp_path):
         kinds = sorted((s.name, s.kind, s.state) for s in outcome.data.sources)
         assert kinds == [("marcus-bell", "coach", "ok"), ("riverside-grade6-math", "team", "ok")]
         assert (tmp_path / "dash.xlsx").exists()  # a Google source, an Excel target
+
+
+def test_a_world_readable_key_file_is_warned_about(google):
+    fake, config, ids, dash, email = google
+    config.google.credentials.chmod(0o644)
+    outcome = run_program(config, as_of=AS_OF)
+    warned = [f for f in outcome.data.findings if f.code == "key-file-permissions"]
+    assert warned and "chmod 600" in warned[0].message
+    key_text = config.google.credentials.read_text()
+    private = key_text.split('"private_key": "')[1][:60]
+    flags = fake.spreadsheet_values(dash, "Flags")
+    assert not any(private in str(cell) for row in flags for cell in row)

@@ -90,6 +90,7 @@ class AuthRegistry:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(info, indent=2), encoding="utf-8")
+        path.chmod(0o600)  # a key file is a secret, even a fake one
         with self.lock:
             self.accounts[key_id] = ServiceAccount(email, project, key_id,
                                                    private_key.public_key())
