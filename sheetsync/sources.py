@@ -25,10 +25,11 @@ from sheetsync.config import Config, SourceConfig
 from sheetsync.dataset import SourceStatus
 from sheetsync.findings import Finding, Severity
 from sheetsync.schema import WorkbookSchema, load_schema, with_overrides
+from sheetsync.validate.frames import compact
 from sheetsync.validate.layout import match_tabs
 from sheetsync.validate.workbook import ValidationContext, WorkbookResult, validate_workbook
 
-CACHE_MAGIC = b"sheetsync-cache-2\n"  # bump when WorkbookResult changes shape
+CACHE_MAGIC = b"sheetsync-cache-3\n"  # bump when WorkbookResult changes shape
 
 
 @dataclass(frozen=True)
@@ -218,6 +219,35 @@ def cache_store(cache_dir: Path | None, entry: dict) -> None:
         pass  # a cache that cannot be written only costs speed next time
 
 
+def _is_current(cached: dict | None, digest: str, fingerprint: str) -> bool:
+    return bool(cached and digest and cached["hash"] == digest
+                and cached["fingerprint"] == fingerprint)
+
+
+def _from_cache(source: Source, cached: dict) -> LoadedSource:
+    result: WorkbookResult = cached["result"]
+    status = SourceStatus(source.name, result.kind, source.location, "ok",  # type: ignore
+                          rows=result.rows, data_as_of=cached["read_at"])
+    return LoadedSource(source, status, result, list(result.findings))
+
+
+def cached_if_unchanged(job: _Job) -> LoadedSource | None:
+    """The cached parse of a file whose content is unchanged, or None.
+
+    Checked in the main process before any worker starts: hashing a file and unpickling its
+    compact entry costs far less than sending the job to a worker and the result back.
+    """
+    cached = cache_load(job.cache_dir, job.source.location)
+    if cached is None:
+        return None
+    try:
+        digest = _file_hash(job.source.location)
+    except OSError:
+        return None  # the worker reports it (or falls back to the cached data as stale)
+    return _from_cache(job.source, cached) if _is_current(cached, digest, job.fingerprint) \
+        else None
+
+
 def load_excel_source(job: _Job) -> LoadedSource:
     """Read, validate and cache one local file; fall back to the last good data when it fails."""
     source = job.source
@@ -225,18 +255,16 @@ def load_excel_source(job: _Job) -> LoadedSource:
     cached = cache_load(job.cache_dir, source.location)
     try:
         digest = _file_hash(source.location) if Path(source.location).is_file() else ""
-        if (cached and cached["hash"] == digest and cached["fingerprint"] == job.fingerprint
-                and digest):
-            result: WorkbookResult = cached["result"]
-            status = SourceStatus(source.name, result.kind, source.location, "ok",  # type: ignore
-                                  rows=result.rows, data_as_of=cached["read_at"])
-            return LoadedSource(source, status, result, list(result.findings))
+        if _is_current(cached, digest, job.fingerprint):
+            return _from_cache(source, cached)  # type: ignore[arg-type]
         raw = read_excel(source.location, job.limits)
         result, findings = validate_raw(source, raw, job.schemas, job.ctx)
+        del raw  # the grid is not kept: only the validated columns travel and are cached
         if result is None:
             status = SourceStatus(source.name, "unknown", source.location, "failed",
                                   message=findings[0].message)
             return LoadedSource(source, status, None, findings)
+        result.records = compact(result.records)
         cache_store(job.cache_dir, {"location": source.location, "hash": digest,
                                     "fingerprint": job.fingerprint, "read_at": now,
                                     "result": result})
@@ -282,21 +310,27 @@ def load_sources(config: Config, as_of: date, sources: list[Source], *,
     excel = [s for s in sources if s.backend == "excel"]
     google = [s for s in sources if s.backend != "excel"]
     jobs = [_Job(s, schemas, ctx, config.limits, cache_dir, fingerprint) for s in excel]
-    loaded: list[LoadedSource] = []
+    done: list[LoadedSource | None] = [None] * len(jobs)
+    for i, job in enumerate(jobs):
+        done[i] = cached_if_unchanged(job)
+        if done[i] is not None and progress:
+            progress(done[i])  # type: ignore[arg-type]
+    todo = [i for i, item in enumerate(done) if item is None]
     workers = config.workers or os.cpu_count() or 1
-    if len(jobs) >= 8 and workers > 1:
+    if len(todo) >= 8 and workers > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            chunk = max(1, len(jobs) // (workers * 8))
-            for item in pool.map(load_excel_source, jobs, chunksize=chunk):
-                loaded.append(item)
+            chunk = max(1, len(todo) // (workers * 8))
+            results = pool.map(load_excel_source, [jobs[i] for i in todo], chunksize=chunk)
+            for i, item in zip(todo, results, strict=True):
+                done[i] = item
                 if progress:
                     progress(item)
     else:
-        for job in jobs:
-            item = load_excel_source(job)
-            loaded.append(item)
+        for i in todo:
+            done[i] = load_excel_source(jobs[i])
             if progress:
-                progress(item)
+                progress(done[i])  # type: ignore[arg-type]
+    loaded: list[LoadedSource] = [item for item in done if item is not None]
     if google:
         if google_loader is None:
             for s in google:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from sheetsync.dataset import FRAME_NAMES
@@ -45,38 +47,164 @@ def _columns(frame: str) -> dict[str, str]:
 
 
 def _typed(records: list[dict[str, Any]], columns: dict[str, str]) -> pd.DataFrame:
+    """The frame of ``records`` with pandas' own conversions, column by column (reference path)."""
     import pandas as pd
 
     data = {}
     for col, dtype in columns.items():
         values = [r.get(col) for r in records]
-        if dtype == "datetime64[ns]":
-            data[col] = pd.to_datetime(pd.Series(values, dtype="object"), errors="coerce"
-                                       ).astype("datetime64[ns]")
-        elif dtype == "object":
-            data[col] = pd.Series(values, dtype="object")
-        else:
-            data[col] = pd.Series(values, dtype="object").astype(dtype)
+        data[col] = _pandas_series(values, dtype)
     return pd.DataFrame(data)
+
+
+def _pandas_series(values: list[Any], dtype: str) -> pd.Series:
+    import pandas as pd
+
+    if dtype == "datetime64[ns]":
+        return pd.to_datetime(pd.Series(values, dtype="object"), errors="coerce"
+                              ).astype("datetime64[ns]")
+    if dtype == "object":
+        return pd.Series(values, dtype="object")
+    return pd.Series(values, dtype="object").astype(dtype)
 
 
 def empty_frames() -> dict[str, pd.DataFrame]:
     return {name: _typed([], _columns(name)) for name in FRAME_NAMES}
 
 
-def build_frames(records_by_frame: Iterable[dict[str, list[dict[str, Any]]]],
+# -- compact column blocks ---------------------------------------------------------------------
+
+_DERIVED = {"time_log": ("activity_group", "outside_role")}  # filled in by build_frames
+_UNIX_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_NS_PER_DAY = 86_400 * 10**9
+# The whole days datetime64[ns] can hold, as date ordinals.
+_FIRST_NS_DAY, _LAST_NS_DAY = date(1677, 9, 22).toordinal(), date(2262, 4, 11).toordinal()
+
+
+@dataclass
+class FrameColumns:
+    """One workbook's rows of one frame, as typed column arrays.
+
+    Worker processes hand these back instead of one dict per row, and the parse cache stores
+    them: they pickle several times smaller and faster, and :func:`build_frames` only has to
+    concatenate them. Each array holds exactly what the frame's column will hold (see
+    :mod:`sheetsync.dataset`); nullable integer and yes/no columns are (values, mask) pairs.
+    """
+
+    length: int
+    arrays: dict[str, Any]
+
+    def __len__(self) -> int:
+        return self.length
+
+
+def compact(records: dict[str, list[dict[str, Any]]]) -> dict[str, FrameColumns]:
+    """One workbook's validated records (frame -> rows) as :class:`FrameColumns` blocks."""
+    return {name: _block(name, rows) for name, rows in records.items()}
+
+
+def _block(name: str, rows: list[dict[str, Any]]) -> FrameColumns:
+    derived = _DERIVED.get(name, ())
+    return FrameColumns(len(rows), {
+        col: _array([r.get(col) for r in rows], dtype)
+        for col, dtype in _columns(name).items() if col not in derived})
+
+
+def _array(values: list[Any], dtype: str) -> Any:
+    """``values`` converted as :func:`_pandas_series` would, without a pandas round trip when
+    every value already has the expected type (nearly always: validation typed them)."""
+    import numpy as np
+
+    n = len(values)
+    if dtype == "object":
+        return np.fromiter(values, dtype=object, count=n)
+    if dtype == "float64":
+        if all(v is None or type(v) is float or type(v) is int for v in values):
+            return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+    elif dtype in ("Int64", "boolean"):
+        kind = int if dtype == "Int64" else bool
+        if all(v is None or type(v) is kind for v in values):
+            mask = np.fromiter((v is None for v in values), dtype=bool, count=n)
+            data = np.fromiter((0 if v is None else v for v in values),
+                               dtype=np.int64 if kind is int else bool, count=n)
+            return data, mask
+    elif dtype == "datetime64[ns]" and all(v is None or _plain_day(v) for v in values):
+        days = np.fromiter((0 if v is None else v.toordinal() - _UNIX_EPOCH_ORDINAL
+                            for v in values), dtype=np.int64, count=n)
+        out = (days * _NS_PER_DAY).view("datetime64[ns]")
+        out[np.fromiter((v is None for v in values), dtype=bool, count=n)] = np.datetime64("NaT")
+        return out
+    series = _pandas_series(values, dtype)
+    if dtype in ("Int64", "boolean"):
+        return series.array._data, series.array._mask
+    return series.to_numpy()
+
+
+def _plain_day(value: Any) -> bool:
+    """A date (not a datetime) that datetime64[ns] can hold."""
+    return type(value) is date and _FIRST_NS_DAY <= value.toordinal() <= _LAST_NS_DAY
+
+
+def _series(name: str, col: str, dtype: str, parts: list[Any]) -> pd.Series:
+    import numpy as np
+    import pandas as pd
+
+    if dtype in ("Int64", "boolean"):
+        kind = np.int64 if dtype == "Int64" else bool
+        data = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, dtype=kind)
+        mask = np.concatenate([p[1] for p in parts]) if parts else np.empty(0, dtype=bool)
+        array = (pd.arrays.IntegerArray(data.astype(np.int64, copy=False), mask)
+                 if dtype == "Int64" else pd.arrays.BooleanArray(data, mask))
+        return pd.Series(array)
+    empty = {"object": object, "float64": np.float64, "datetime64[ns]": "datetime64[ns]"}
+    joined = np.concatenate(parts) if parts else np.empty(0, dtype=empty[dtype])
+    return pd.Series(joined, dtype=dtype)
+
+
+def _frame(name: str, blocks: list[FrameColumns],
+           groups: dict[str, tuple[str, bool]]) -> pd.DataFrame:
+    import numpy as np
+    import pandas as pd
+
+    columns = _columns(name)
+    derived = _DERIVED.get(name, ())
+    data = {col: None if col in derived else
+            _series(name, col, dtype, [b.arrays[col] for b in blocks])
+            for col, dtype in columns.items()}
+    if name == "time_log":
+        # each entry's activity group, looked up once per distinct activity
+        codes, uniques = pd.factorize(data["activity"].to_numpy(dtype=object))
+        found = [groups.get(u or "", ("Unknown", False)) for u in uniques]
+        group = np.array([g for g, _ in found] + ["Unknown"], dtype=object)[codes]
+        outside = np.array([o for _, o in found] + [False], dtype=bool)[codes]
+        data["activity_group"] = pd.Series(group, dtype="object")
+        data["outside_role"] = pd.Series(
+            pd.arrays.BooleanArray(outside, np.zeros(len(outside), dtype=bool)))
+    return pd.DataFrame(data)
+
+
+def build_frames(records_by_frame: Iterable[dict[str, Any]],
                  activity_groups: dict[str, tuple[str, bool]] | None = None,
                  ) -> dict[str, pd.DataFrame]:
     """Concatenate per-workbook records into one typed frame per tab kind.
 
+    Each workbook's rows of a frame are either a list of records (dicts) or a
+    :class:`FrameColumns` block; rows keep the order of the workbooks given.
     ``activity_groups`` maps an activity's canonical name to (group, outside_role).
     """
-    merged: dict[str, list[dict[str, Any]]] = {name: [] for name in FRAME_NAMES}
+    blocks: dict[str, list[FrameColumns]] = {name: [] for name in FRAME_NAMES}
+    pending: dict[str, list[dict[str, Any]]] = {name: [] for name in FRAME_NAMES}
     for records in records_by_frame:
         for name, rows in records.items():
-            merged[name].extend(rows)
+            if isinstance(rows, FrameColumns):
+                if pending[name]:  # keep the workbooks' order across both forms
+                    blocks[name].append(_block(name, pending[name]))
+                    pending[name] = []
+                blocks[name].append(rows)
+            else:
+                pending[name].extend(rows)
+    for name, rows in pending.items():
+        if rows:
+            blocks[name].append(_block(name, rows))
     groups = activity_groups or {}
-    for rec in merged["time_log"]:
-        group, outside = groups.get(rec.get("activity") or "", ("Unknown", False))
-        rec["activity_group"], rec["outside_role"] = group, outside
-    return {name: _typed(rows, _columns(name)) for name, rows in merged.items()}
+    return {name: _frame(name, parts, groups) for name, parts in blocks.items()}
