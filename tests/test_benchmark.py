@@ -139,10 +139,10 @@ def _model() -> list[Sheet]:
          timedelta(hours=2), True, None, "=SUM(A1)", "  padded ", "a & b < c > d",
          "_x0041_ literal", "line\r\nbreak", Decimal("1.25"), np.float64(0.5),
          pd.Timestamp("2026-09-08"), pd.NA, float("nan"), "", "-3", "@x", 10**17,
-         Formula("=1+1")],
+         Formula("=1+1"), -123_456.5, 12],
         ["Second", -4, 1e-9, None, None, None, None, False, "x", "+1", "\ttab", "\u00e9", "",
          "", Decimal("3"), np.int64(7), pd.NaT, None, float("inf"), "N/A", "#N/A", "text", 3.0,
-         None],
+         None, 7.25, -1_234_567],
     ]
     columns = [f"C{i}" for i in range(len(rows[0]))]
     table = Table(columns=columns, rows=rows, title="=Title", row=2, col=2,

@@ -676,17 +676,54 @@ def _write_table_in_bulk(
 
     formats = [table.number_formats.get(name) for name in table.columns]
     measured = [_text_width(name) for name in table.columns]
+    # A width is only measured where the model does not fix it.
+    measure = [table.column_widths.get(name) is None for name in table.columns]
     width = len(table.columns)
     letters = [_letter(table.col + offset) for offset in range(width)]
-    value = bulk.value
+    memos: list[dict[Any, tuple[str, float, int]]] = [{} for _ in range(width)]
+    number_tails = [bulk.number_body(0, fmt).partition("><v>")[0] + "><v>" for fmt in formats]
+    # Plain numbers are rendered inline (most cells); their widths come from each column's
+    # extremes, since a number's display width grows with its magnitude.
+    numbers: list[dict[type, list]] = [{float: [], int: []} for _ in range(width)]
+    last_col = table.col + width - 1
     for r, values in enumerate(table.rows):
         row = table.first_data_row + r
+        cells = bulk.row(row, table.col, last_col)
         for offset, raw in enumerate(values[:width]):
-            used = value(row, table.col + offset, letters[offset], raw, formats[offset], stats)
+            kind = type(raw)
+            if kind is float or kind is int:
+                if kind is float and not math.isfinite(raw):
+                    continue
+                cells.append((table.col + offset, f'<c r="{letters[offset]}{row}"'
+                              f"{number_tails[offset]}{_number_text(raw)}</v></c>"))
+                numbers[offset][kind].append(raw)
+                continue
+            # Floats are not memoised: -0.0 and 0.0 are equal keys but distinct values.
+            key = None if isinstance(raw, float) else (kind, raw)
+            try:
+                found = memos[offset].get(key) if key is not None else None
+            except TypeError:  # unhashable: render it every time
+                found = key = None
+            if found is None:
+                value = _plain_value(raw)
+                if value is None:
+                    continue
+                found = bulk.body(value, formats[offset])
+                if key is not None:
+                    memos[offset][key] = found
+            body, used, truncated = found
+            stats.truncated_cells += truncated
+            cells.append((table.col + offset, f'<c r="{letters[offset]}{row}"{body}'))
             if used > measured[offset]:
                 measured[offset] = used
 
     for offset, name in enumerate(table.columns):
+        if measure[offset]:
+            for found in numbers[offset].values():
+                if found:
+                    measured[offset] = max(measured[offset],
+                                           _number_width(min(found), formats[offset]),
+                                           _number_width(max(found), formats[offset]))
         column = table.col + offset
         chosen = table.column_widths.get(name)
         if chosen is None:
@@ -1018,15 +1055,16 @@ class _BulkRows:
 
     Each cell gets the value, type and style :func:`_write_value` and :func:`_set_text` would
     give it through openpyxl; styles are registered in the workbook through a detached
-    openpyxl cell, so the saved ``styles.xml`` holds them.
+    openpyxl cell, so the saved ``styles.xml`` holds them. A cell's XML after its reference
+    (its "body") depends only on its value and column, so repeated values are rendered once.
     """
 
     def __init__(self, worksheet: Worksheet) -> None:
         self.worksheet = worksheet
-        self.cells: dict[int, dict[int, str]] = {}
+        self.rows: dict[int, list[tuple[int, str]]] = {}
         self._styles: dict[tuple[Any, ...], str] = {}
-        self.max_row = 0
-        self.max_col = 0
+        self.min_row = self.min_col = 1 << 30
+        self.max_row = self.max_col = 0
 
     def _style(self, key: tuple[Any, ...], **attributes: Any) -> str:
         """The ``s="N"`` attribute for a style, registering it on first use ("" for none)."""
@@ -1041,53 +1079,47 @@ class _BulkRows:
             self._styles[key] = found
         return found
 
-    def _put(self, row: int, column: int, xml: str) -> None:
-        self.cells.setdefault(row, {})[column] = xml
-        if row > self.max_row:
-            self.max_row = row
-        if column > self.max_col:
-            self.max_col = column
+    def row(self, row: int, first_col: int, last_col: int) -> list[tuple[int, str]]:
+        """The cell list of sheet row ``row``, noting the columns a table spans."""
+        self.min_row, self.max_row = min(self.min_row, row), max(self.max_row, row)
+        self.min_col, self.max_col = min(self.min_col, first_col), max(self.max_col, last_col)
+        return self.rows.setdefault(row, [])
 
     def text(self, row: int, column: int, text: str, stats: _Stats, key: tuple[Any, ...],
-             number_format: str | None = None, letter: str | None = None,
              **attributes: Any) -> None:
-        """A literal text cell, as :func:`_set_text` writes it."""
-        stored, truncated = _excel_text(text)
+        """A title or header cell, as :func:`_set_text` writes it."""
+        body, _, truncated = self.text_body(text, None, key, **attributes)
         stats.truncated_cells += truncated
+        self.row(row, column, column).append((column, f'<c r="{_letter(column)}{row}"{body}'))
+
+    def text_body(self, text: str, number_format: str | None, key: tuple[Any, ...],
+                  **attributes: Any) -> tuple[str, float, int]:
+        stored, truncated = _excel_text(text)
         quote = text.startswith(_FORMULA_LIKE_STARTS)
         if quote:
             attributes["quotePrefix"] = True
         if number_format:
             attributes["number_format"] = number_format
         style = self._style((*key, quote, number_format), **attributes)
-        ref = f"{letter or _letter(column)}{row}"
         if not stored:
-            self._put(row, column, f'<c r="{ref}"{style} t="inlineStr" />')
-            return
+            return f'{style} t="inlineStr" />', _text_width(text), truncated
         stripped = stored.strip()
         space = ' xml:space="preserve"' if stripped and stripped != stored else ""
-        self._put(row, column, f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>'
-                               f"{_xml_escape(stored)}</t></is></c>")
+        return (f'{style} t="inlineStr"><is><t{space}>{_xml_escape(stored)}</t></is></c>',
+                _text_width(text), truncated)
 
-    def value(self, row: int, column: int, letter: str, raw: Any, number_format: str | None,
-              stats: _Stats) -> float:
-        """One data value, as :func:`_write_value` writes it; returns its display width."""
-        value = _plain_value(raw)
-        if value is None:
-            return 0.0
-        kind = type(value)
-        if kind is str or isinstance(value, str):
-            self.text(row, column, value, stats, ("data",), number_format, letter)
-            return _text_width(value)
-        ref = f"{letter}{row}"
-        if kind is Formula:
+    def body(self, value: Any, number_format: str | None) -> tuple[str, float, int]:
+        """The body and display width of a data value that :func:`_plain_value` kept."""
+        if isinstance(value, str):
+            return self.text_body(value, number_format, ("data",))
+        if type(value) is Formula:
             text = value.text if value.text.startswith("=") else "=" + value.text
-            self._put(row, column, f'<c r="{ref}"><f>{_xml_escape(text[1:])}</f><v /></c>')
-            return 10.0
-        if kind is bool:
-            self._put(row, column, f'<c r="{ref}" t="b"><v>{int(value)}</v></c>')
-            return 5.0
+            return f"><f>{_xml_escape(text[1:])}</f><v /></c>", 10.0, 0
+        if type(value) is bool:
+            return f' t="b"><v>{int(value)}</v></c>', 5.0, 0
         if isinstance(value, datetime | date | time | timedelta):
+            from openpyxl.utils.datetime import to_excel
+
             if isinstance(value, datetime):
                 fmt, width = _date_like(number_format) or DATETIME_FORMAT, 16.0
             elif isinstance(value, date):
@@ -1096,33 +1128,32 @@ class _BulkRows:
                 fmt, width = _date_like(number_format) or TIME_FORMAT, 5.0
             else:
                 fmt, width = number_format or DURATION_FORMAT, 9.0
-            from openpyxl.utils.datetime import to_excel
-
             style = self._style(("data", fmt), number_format=fmt)
-            self._put(row, column,
-                      f'<c r="{ref}"{style} t="n"><v>{_number_text(to_excel(value))}</v></c>')
-            return width
+            return f'{style} t="n"><v>{_number_text(to_excel(value))}</v></c>', width, 0
+        return self.number_body(value, number_format), _number_width(value, number_format), 0
+
+    def number_body(self, value: Any, number_format: str | None) -> str:
         style = self._style(("data", number_format), number_format=number_format) \
             if number_format else ""
-        self._put(row, column, f'<c r="{ref}"{style} t="n"><v>{_number_text(value)}</v></c>')
-        return _number_width(value, number_format)
+        return f'{style} t="n"><v>{_number_text(value)}</v></c>'
 
     def sheet_data(self) -> str:
         parts = ["<sheetData>"]
-        for row in sorted(self.cells):
-            cells = self.cells[row]
+        for row in sorted(self.rows):
+            cells = self.rows[row]
+            if len(cells) > 1 and any(cells[i][0] > cells[i + 1][0]
+                                      for i in range(len(cells) - 1)):
+                cells.sort(key=lambda cell: cell[0])  # tables side by side share rows
             parts.append(f'<row r="{row}">')
-            parts.extend(cells[c] for c in sorted(cells))
+            parts.extend(xml for _, xml in cells)
             parts.append("</row>")
         parts.append("</sheetData>")
         return "".join(parts)
 
     def dimension(self) -> str:
-        if not self.cells:
+        if not self.rows:
             return "A1:A1"
-        first_row = min(self.cells)
-        first_col = min(min(cells) for cells in self.cells.values())
-        return f"{_letter(first_col)}{first_row}:{_letter(self.max_col)}{self.max_row}"
+        return f"{_letter(self.min_col)}{self.min_row}:{_letter(self.max_col)}{self.max_row}"
 
 
 def _bulk_excel_writer(workbook: Workbook, archive: zipfile.ZipFile,
