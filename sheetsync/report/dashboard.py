@@ -73,6 +73,12 @@ def _clean(value: Any) -> Any:
 
 
 def _rows(frame: pd.DataFrame, cols: Sequence[Col]) -> list[list[Any]]:
+    if not any(callable(c.source) for c in cols):
+        # Column by column: the per-coach-week tabs hold tens of thousands of rows.
+        present = set(frame.columns)
+        values = [[_clean(v) for v in frame[c.source].tolist()] if c.source in present
+                  else [None] * len(frame) for c in cols]
+        return [list(row) for row in zip(*values, strict=True)]
     out = []
     for rec in frame.to_dict("records"):
         out.append([_clean(c.source(rec) if callable(c.source) else rec.get(c.source))
