@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from sheetsync.config import Config
-from sheetsync.dataset import ProgramData, SourceStatus
-from sheetsync.findings import Finding, Findings, Severity
+from sheetsync.dataset import ProgramData
+from sheetsync.findings import Findings
 from sheetsync.sources import LoadedSource, Source, discover, load_sources
 
 
@@ -302,18 +302,3 @@ def serve_schedule(config: Config, *, run_now: bool = False, max_runs: int | Non
                                                   command="sheetsync schedule"))
     except ScheduleSettingsError as exc:
         raise RunFailed(f"bad schedule settings: {exc}", "Check the [schedule] section.") from None
-
-
-def summarise_sources(statuses: list[SourceStatus]) -> dict[str, int]:
-    out = {"ok": 0, "stale": 0, "failed": 0}
-    for s in statuses:
-        out[s.state] += 1
-    return out
-
-
-def source_findings(findings: Findings, source: str) -> list[Finding]:
-    return [f for f in findings if f.source == source]
-
-
-def severity_order(f: Finding) -> int:
-    return {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}[f.severity]
