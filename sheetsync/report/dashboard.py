@@ -72,11 +72,32 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def _clean_column(series: pd.Series) -> list[Any]:
+    """``_clean`` of every value of a column, with numpy's own conversion where it is exact."""
+    import numpy as np
+
+    kind = series.dtype.kind if isinstance(series.dtype, np.dtype) else ""
+    if kind == "f":
+        return [None if v != v else v for v in series.to_numpy().tolist()]  # NaN -> None
+    if kind in ("i", "u", "b"):
+        return series.to_numpy().tolist()
+    if kind == "M":  # midnight -> date, else datetime, NaT -> None, as _clean does
+        stamps = series.to_numpy()
+        days = stamps.astype("datetime64[D]")
+        dates = days.astype(object).tolist()
+        if bool((stamps == days).all()):
+            return dates
+        times = stamps.astype("datetime64[us]").astype(object).tolist()
+        return [d if m else t for d, m, t in zip(dates, (stamps == days).tolist(), times,
+                                                 strict=True)]
+    return [_clean(v) for v in series.tolist()]
+
+
 def _rows(frame: pd.DataFrame, cols: Sequence[Col]) -> list[list[Any]]:
     if not any(callable(c.source) for c in cols):
         # Column by column: the per-coach-week tabs hold tens of thousands of rows.
         present = set(frame.columns)
-        values = [[_clean(v) for v in frame[c.source].tolist()] if c.source in present
+        values = [_clean_column(frame[c.source]) if c.source in present
                   else [None] * len(frame) for c in cols]
         return [list(row) for row in zip(*values, strict=True)]
     out = []
