@@ -685,16 +685,23 @@ def _write_table_in_bulk(
     # Plain numbers are rendered inline (most cells); their widths come from each column's
     # extremes, since a number's display width grows with its magnitude.
     numbers: list[dict[type, list]] = [{float: [], int: []} for _ in range(width)]
-    last_col = table.col + width - 1
+    first_row, first_col = table.first_data_row, table.col
+    if table.rows:
+        bulk.span(first_row, first_row + len(table.rows) - 1, first_col, first_col + width - 1)
+    sheet_rows, shared = bulk.rows, bulk.shared
     for r, values in enumerate(table.rows):
-        row = table.first_data_row + r
-        cells = bulk.row(row, table.col, last_col)
+        row = first_row + r
+        cells = sheet_rows.get(row)
+        if cells is None:
+            cells = sheet_rows[row] = []
+        elif cells:
+            shared.add(row)  # another table's cells are on this row: sort when writing
         for offset, raw in enumerate(values[:width]):
             kind = type(raw)
             if kind is float or kind is int:
                 if kind is float and not math.isfinite(raw):
                     continue
-                cells.append((table.col + offset, f'<c r="{letters[offset]}{row}"'
+                cells.append((first_col + offset, f'<c r="{letters[offset]}{row}"'
                               f"{number_tails[offset]}{_number_text(raw)}</v></c>"))
                 numbers[offset][kind].append(raw)
                 continue
@@ -713,7 +720,7 @@ def _write_table_in_bulk(
                     memos[offset][key] = found
             body, used, truncated = found
             stats.truncated_cells += truncated
-            cells.append((table.col + offset, f'<c r="{letters[offset]}{row}"{body}'))
+            cells.append((first_col + offset, f'<c r="{letters[offset]}{row}"{body}'))
             if used > measured[offset]:
                 measured[offset] = used
 
@@ -1062,6 +1069,7 @@ class _BulkRows:
     def __init__(self, worksheet: Worksheet) -> None:
         self.worksheet = worksheet
         self.rows: dict[int, list[tuple[int, str]]] = {}
+        self.shared: set[int] = set()  # rows holding cells of more than one table
         self._styles: dict[tuple[Any, ...], str] = {}
         self.min_row = self.min_col = 1 << 30
         self.max_row = self.max_col = 0
@@ -1079,11 +1087,18 @@ class _BulkRows:
             self._styles[key] = found
         return found
 
+    def span(self, first_row: int, last_row: int, first_col: int, last_col: int) -> None:
+        """Note the cells a table covers (for the sheet's dimension)."""
+        self.min_row, self.max_row = min(self.min_row, first_row), max(self.max_row, last_row)
+        self.min_col, self.max_col = min(self.min_col, first_col), max(self.max_col, last_col)
+
     def row(self, row: int, first_col: int, last_col: int) -> list[tuple[int, str]]:
         """The cell list of sheet row ``row``, noting the columns a table spans."""
-        self.min_row, self.max_row = min(self.min_row, row), max(self.max_row, row)
-        self.min_col, self.max_col = min(self.min_col, first_col), max(self.max_col, last_col)
-        return self.rows.setdefault(row, [])
+        self.span(row, row, first_col, last_col)
+        cells = self.rows.setdefault(row, [])
+        if cells:
+            self.shared.add(row)
+        return cells
 
     def text(self, row: int, column: int, text: str, stats: _Stats, key: tuple[Any, ...],
              **attributes: Any) -> None:
@@ -1141,8 +1156,7 @@ class _BulkRows:
         parts = ["<sheetData>"]
         for row in sorted(self.rows):
             cells = self.rows[row]
-            if len(cells) > 1 and any(cells[i][0] > cells[i + 1][0]
-                                      for i in range(len(cells) - 1)):
+            if row in self.shared:
                 cells.sort(key=lambda cell: cell[0])  # tables side by side share rows
             parts.append(f'<row r="{row}">')
             parts.extend(xml for _, xml in cells)
@@ -1272,7 +1286,10 @@ def _save_atomically(
     try:
         # ExcelWriter directly, not Workbook.save: save() stamps the real clock into the
         # document properties, and the write time should come from the injected ``now``.
-        with zipfile.ZipFile(temp, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        # Light compression: the dashboard is rewritten every night, and deflating a large
+        # one at the default level costs more than writing the few extra bytes.
+        with zipfile.ZipFile(temp, "w", zipfile.ZIP_DEFLATED, allowZip64=True,
+                             compresslevel=1) as archive:
             if bulk:
                 _bulk_excel_writer(workbook, archive, bulk).save()
             else:
