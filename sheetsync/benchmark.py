@@ -34,6 +34,7 @@ import tempfile
 import threading
 import time
 import zipfile
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -800,6 +801,22 @@ class BenchReport:
             Check(f"Pure rollup, {self.rollup.rows:,} time-log rows",
                   f"{self.rollup.seconds:.2f} s", f"<= {t.rollup_s:g} s",
                   self.rollup.seconds <= t.rollup_s),
+            *self._google_checks(),
+        ]
+
+    def _google_checks(self) -> list[Check]:
+        found = (self.google or {}).get("_checks")
+        if not found:
+            return []
+        return [
+            Check("Google: reads per source (full run)", str(found["reads"]), "<= 1",
+                  found["reads"] <= 1),
+            Check("Google: writes to the dashboard", str(found["writes"]), "== 1",
+                  found["writes"] == 1),
+            Check("Google: calls when nothing changed", str(found["unchanged_calls"]),
+                  "<= 3 (listing, target read, write)", found["unchanged_calls"] <= 3),
+            Check("Google: 429 failures or failed sources", str(found["bad"]), "== 0",
+                  found["bad"] == 0),
         ]
 
     @property
@@ -853,7 +870,7 @@ def format_report(report: BenchReport) -> str:
             "", f"Baseline / full run: {report.baseline_ratio:.1f}x", ""]
     if report.google is not None:
         out += ["Google mode (fake API):"]
-        out += [f"  {k}: {v}" for k, v in report.google.items()]
+        out += [f"  {k}: {v}" for k, v in report.google.items() if not k.startswith("_")]
         out.append("")
     out += _table(["Target", "Measured", "Target", "Result"],
                   [[c.name, c.measured, c.target, "PASS" if c.passed else "FAIL"]
@@ -910,10 +927,92 @@ def measure(*, coaches: int, teams: int, weeks: int, seed: int, workdir: Path,
                        rollup=rollup, scaling=steps, google=google_figures)
 
 
+GOOGLE_COACHES = 20
+GOOGLE_TEAMS = 5
+GOOGLE_LATENCY_S = 0.1
+GOOGLE_QUOTA_PER_MINUTE = 60
+
+
 def measure_google(program: GeneratedProgram, workdir: Path,
                    say: Callable[[str], None]) -> dict[str, Any]:
-    """Google-mode API calls against the bundled fake API (when the Google backend is there)."""
-    return {"status": "not measured: the Google mode benchmark needs the Google backend"}
+    """Google-mode API calls against the bundled fake API, with 100 ms of latency per call and
+    the real per-user quota (60 a minute): a full run, then a run in which nothing changed.
+
+    Uses the first :data:`GOOGLE_COACHES` coach workbooks and :data:`GOOGLE_TEAMS` team trackers
+    of the program, uploaded to the fake as spreadsheets.
+    """
+    from sheetsync.config import load_config
+    from sheetsync.pipeline import run_program
+    from sheetsync.testing import FakeGoogle
+
+    files = [("coach", p) for p in program.coach_files[:GOOGLE_COACHES]] + \
+        [("team", p) for p in program.team_files[:GOOGLE_TEAMS]]
+    folder = workdir / "google"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    say(f"Google mode: {len(files)} sources on the fake API")
+    with FakeGoogle(seed=program.seed) as fake:
+        fake.set_quota(per_user=GOOGLE_QUOTA_PER_MINUTE, per_project=300, window=60.0)
+        email = fake.make_service_account_key(folder / "key.json")
+        ids = {p.stem: (kind, fake.add_spreadsheet_from_xlsx(p, share_with=email))
+               for kind, p in files}
+        dashboard = fake.add_spreadsheet("Leaders dashboard", share_with=email, role="writer")
+        lines = ["[program]", 'name = "Synthetic program, Google mode"',
+                 'timezone = "America/New_York"', f"challenge_weeks = {program.weeks}",
+                 f'as_of = "{as_of_for(program.weeks).isoformat()}"', "", "[google]",
+                 f"credentials = {json.dumps(str(folder / 'key.json'))}",
+                 f'api_base = "{fake.base_url}"',
+                 f"quota_per_minute = {GOOGLE_QUOTA_PER_MINUTE}", "", "[output]",
+                 f'google = "{dashboard}"', f"state_dir = {json.dumps(str(folder / 'state'))}",
+                 ""]
+        for name, (kind, key) in ids.items():
+            lines += ["[[sources]]", f'kind = "{kind}"', f'google = "{key}"',
+                      f'name = "{name}"', ""]
+        (folder / "google.toml").write_text("\n".join(lines), encoding="utf-8")
+        config = load_config(folder / "google.toml")
+        fake.inject_faults(None, status=None, times=None, delay=GOOGLE_LATENCY_S)
+
+        def counted_run() -> tuple[float, dict[str, int], int, int]:
+            fake.reset_calls()
+            started = time.perf_counter()
+            outcome = run_program(config)
+            seconds = time.perf_counter() - started
+            calls = [c for c in fake.calls() if not c.kind.startswith(("oauth", "token"))]
+            kinds = dict(Counter(c.kind for c in calls))
+            reads = Counter(c.spreadsheet_id for c in calls
+                            if c.kind.startswith(("spreadsheets.get", "values"))
+                            and c.spreadsheet_id != dashboard)
+            throttled = sum(1 for c in calls if c.status == 429)
+            failed = outcome.sources_failed
+            return seconds, kinds, max(reads.values(), default=0), throttled + 1000 * failed
+
+        full_s, full_calls, full_reads, full_bad = counted_run()
+        same_s, same_calls, _, same_bad = counted_run()
+    total = sum(full_calls.values())
+    # Two readings of "60 a minute": calls spread evenly (one a second), or any 60 calls in a
+    # minute (a burst, then a wait for the next window). Latency alone bounds it from below too.
+    latency = total * GOOGLE_LATENCY_S / max(1, config.google.workers)
+    paced = max(latency, (total - 1) * 60 / GOOGLE_QUOTA_PER_MINUTE)
+    windows = max(latency, ((total - 1) // GOOGLE_QUOTA_PER_MINUTE) * 60.0)
+    return {
+        "sources": len(files),
+        "full run": f"{full_s:.1f} s, {total} API calls ({_kinds(full_calls)})",
+        "full run, reads of any one source": full_reads,
+        "nothing changed": f"{same_s:.1f} s, {sum(same_calls.values())} API calls "
+                           f"({_kinds(same_calls)})",
+        "429s or failed sources": "none" if not (full_bad or same_bad) else
+                                  f"{full_bad + same_bad}",
+        "quota lower bound for the full run": f"{paced:.1f} s paced one call a second "
+                                              f"({full_s / paced:.2f}x of it); {windows:.1f} s "
+                                              "as 60-call minute windows",
+        "_checks": {"reads": full_reads, "writes": sum(v for k, v in full_calls.items()
+                                                        if "batchUpdate" in k),
+                    "unchanged_calls": sum(same_calls.values()), "bad": full_bad + same_bad},
+    }
+
+
+def _kinds(calls: dict[str, int]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in sorted(calls.items()))
 
 
 def run_benchmark(coaches: int = 1000, teams: int = 200, weeks: int = 10, seed: int = 7,

@@ -193,3 +193,23 @@ def test_bulk_rendered_tabs_hold_exactly_what_openpyxl_cells_would(
     again = excel_writer.write_workbook(tmp_path / "bulk.xlsx", _model(), now=now)
     assert again.managed_tabs == ("Big", "Small")
     assert _cells(tmp_path / "bulk.xlsx") == _cells(tmp_path / "cells.xlsx")
+
+
+def test_google_mode_call_counts_against_the_fake_api(monkeypatch: pytest.MonkeyPatch,
+                                                      tiny: benchmark.GeneratedProgram,
+                                                      tmp_path: Path):
+    monkeypatch.setattr(benchmark, "GOOGLE_COACHES", 2)
+    monkeypatch.setattr(benchmark, "GOOGLE_TEAMS", 1)
+    monkeypatch.setattr(benchmark, "GOOGLE_LATENCY_S", 0.0)
+    figures = benchmark.measure_google(tiny, tmp_path, lambda _msg: None)
+
+    assert figures["sources"] == 3
+    # one read per source, one write of the dashboard; then only the change listing,
+    # the dashboard's read and its write
+    assert figures["_checks"] == {"reads": 1, "writes": 1, "unchanged_calls": 3, "bad": 0}
+    assert "drive.files.list 1" in figures["nothing changed"]
+    report = _report(full_seconds=5.0)
+    report.google = figures
+    text = benchmark.format_report(report)
+    assert "Google: calls when nothing changed" in text and "_checks" not in text
+    assert len(report.checks()) == 9
