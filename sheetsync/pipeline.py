@@ -212,13 +212,13 @@ def _write_target(config: Config, target: str | None, output: Path | None, sheet
 
 def _write_back_flags(config: Config, data: ProgramData, dry_run: bool) -> None:
     """Opt-in: write each source's own findings into a managed tab of that source."""
+    if dry_run or not any(entry.write_back for entry in config.sources):
+        return
     wanted = {s.name: s for s in data.sources}
-    from sheetsync.sources import discover as _discover
-
-    sources, _ = _discover(config)
+    sources, _ = discover(config)
     targets = [s for s in sources if s.write_back and s.name in wanted
                and wanted[s.name].state == "ok"]
-    if not targets or dry_run:
+    if not targets:
         return
     from sheetsync.writeback import write_back_flags
 

@@ -29,7 +29,8 @@ from sheetsync.validate.frames import compact
 from sheetsync.validate.layout import match_tabs
 from sheetsync.validate.workbook import ValidationContext, WorkbookResult, validate_workbook
 
-CACHE_MAGIC = b"sheetsync-cache-3\n"  # bump when WorkbookResult changes shape
+POOL_MIN_FILES = 48
+CACHE_MAGIC = b"sheetsync-cache-4\n"  # bump when WorkbookResult changes shape
 
 
 @dataclass(frozen=True)
@@ -317,7 +318,9 @@ def load_sources(config: Config, as_of: date, sources: list[Source], *,
             progress(done[i])  # type: ignore[arg-type]
     todo = [i for i, item in enumerate(done) if item is None]
     workers = config.workers or os.cpu_count() or 1
-    if len(todo) >= 8 and workers > 1:
+    # Starting worker processes costs about half a second; below this many files to parse,
+    # one process is faster (a nightly re-run usually parses only the few files that changed).
+    if len(todo) >= POOL_MIN_FILES and workers > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             chunk = max(1, len(todo) // (workers * 8))
             results = pool.map(load_excel_source, [jobs[i] for i in todo], chunksize=chunk)

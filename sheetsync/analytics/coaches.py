@@ -346,14 +346,17 @@ def _teachers_reached(cells: pd.Series, source_codes: np.ndarray, source_names: 
     reached = np.zeros(len(source_names), dtype=int)
     if picked.empty:
         return reached
-    # Cells repeat a lot ("Lee, Park" every week): split each distinct cell once.
+    # Cells repeat a lot ("Lee, Park" every week): split each distinct cell text once, then
+    # map the split names back onto the (coach, cell) pairs with vectorised joins.
     picked = picked.drop_duplicates()
-    names = (picked["cell"].astype("string").str.split(TEACHER_SEPARATORS)
-             .explode().str.strip().str.casefold().str.replace(r"\s+", " ", regex=True))
-    names = pd.DataFrame({"code": picked["code"].reindex(names.index).to_numpy(),
-                          "name": names.to_numpy(dtype=object)})
-    names = names[names["name"].notna() & ~names["name"].isin(NOT_A_NAME)]
-    counts = names.drop_duplicates().groupby("code").size()
+    texts_ = pd.unique(picked["cell"].to_numpy(dtype=object))
+    split = pd.DataFrame(
+        [(text, " ".join(part.split()).casefold())
+         for text in texts_ for part in TEACHER_SEPARATORS.split(str(text))],
+        columns=["cell", "name"])
+    split = split[~split["name"].isin(NOT_A_NAME)]
+    names = picked.merge(split, on="cell")[["code", "name"]].drop_duplicates()
+    counts = names.groupby("code").size()
     reached[counts.index.to_numpy(dtype=int)] = counts.to_numpy()
     return reached
 

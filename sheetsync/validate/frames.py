@@ -97,6 +97,37 @@ class FrameColumns:
     def __len__(self) -> int:
         return self.length
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Text columns repeat heavily (coach, activity, school...): pickle each distinct value
+        # once plus integer codes, which makes the parse cache several times faster to load.
+        import numpy as np
+        import pandas as pd
+
+        packed: dict[str, Any] = {}
+        for col, arr in self.arrays.items():
+            if isinstance(arr, np.ndarray) and arr.dtype == object and len(arr):
+                codes, uniques = pd.factorize(arr, use_na_sentinel=True)
+                packed[col] = ("factorized", codes.astype(np.int32), list(uniques))
+            else:
+                packed[col] = arr
+        return {"length": self.length, "arrays": packed}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        import numpy as np
+
+        arrays: dict[str, Any] = {}
+        for col, value in state["arrays"].items():
+            if isinstance(value, tuple) and len(value) == 3 and value[0] == "factorized":
+                _, codes, uniques = value
+                table = np.empty(len(uniques) + 1, dtype=object)  # the last slot is None
+                for i, unique in enumerate(uniques):
+                    table[i] = unique
+                arrays[col] = table[codes]  # code -1 (missing) picks the trailing None
+            else:
+                arrays[col] = value
+        self.length = state["length"]
+        self.arrays = arrays
+
 
 def compact(records: dict[str, list[dict[str, Any]]]) -> dict[str, FrameColumns]:
     """One workbook's validated records (frame -> rows) as :class:`FrameColumns` blocks."""
