@@ -56,6 +56,7 @@ class GoogleConfig:
     credentials: Path | None = None
     api_base: str | None = None  # only for tests and the bundled fake API
     quota_per_minute: int = 60
+    quota_window_seconds: float = 60.0  # Google's is a minute; shorter only for trials
     max_attempts: int = 6
     max_wait_seconds: float = 120.0
     workers: int = 4
@@ -314,13 +315,15 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
             raise ConfigError(f"[aliases.columns].{key} must be a list of header texts")
 
     google = data.get("google", {})
-    _check_keys(google, {"credentials", "api_base", "quota_per_minute", "max_attempts",
-                         "max_wait_seconds", "workers"}, "[google]")
+    _check_keys(google, {"credentials", "api_base", "quota_per_minute", "quota_window_seconds",
+                         "max_attempts", "max_wait_seconds", "workers"}, "[google]")
     cred = _get(google, "credentials", str, "[google]")
     google_cfg = GoogleConfig(
         credentials=Path(_resolve(base, cred)) if cred else None,
         api_base=_get(google, "api_base", str, "[google]"),
         quota_per_minute=_get(google, "quota_per_minute", int, "[google]", default=60),
+        quota_window_seconds=float(_get(google, "quota_window_seconds", (int, float), "[google]",
+                                        default=60.0)),
         max_attempts=_get(google, "max_attempts", int, "[google]", default=6),
         max_wait_seconds=float(_get(google, "max_wait_seconds", (int, float), "[google]",
                                     default=120.0)),

@@ -47,7 +47,8 @@ def settings_for(config: Config) -> GoogleSettings:
 
     g = config.google
     return GoogleSettings(credentials_path=g.credentials, api_base=g.api_base,
-                          quota_per_minute=g.quota_per_minute, max_attempts=g.max_attempts,
+                          quota_per_minute=g.quota_per_minute,
+                          quota_window=g.quota_window_seconds, max_attempts=g.max_attempts,
                           max_wait=g.max_wait_seconds, read_workers=g.workers)
 
 

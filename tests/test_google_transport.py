@@ -122,6 +122,19 @@ def test_the_rate_limiter_never_lets_a_window_exceed_the_quota() -> None:
     assert stamps[-1] - stamps[0] < 60 * 300 / 50  # and it still runs near the quota
 
 
+def test_the_rate_limiter_lets_a_small_run_through_at_once_then_waits_the_window() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(60, 60.0, clock=clock, sleep=clock.sleep)
+    start = clock()
+    for _ in range(60):
+        limiter.acquire()
+    assert clock() == start  # 60 calls fit the quota: no waiting at all
+    assert limiter.acquire() == pytest.approx(60.0)  # the 61st waits for the first to age out
+    for _ in range(59):
+        limiter.acquire()
+    assert clock() - start == pytest.approx(60.0)  # 120 calls: exactly one window of waiting
+
+
 def test_backoff_grows_with_jitter_within_bounds_and_honours_retry_after() -> None:
     policy = RetryPolicy(max_attempts=6, max_wait=120, base_delay=1, max_delay=32)
     rng = random.Random(5)

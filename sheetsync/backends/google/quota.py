@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -23,38 +23,41 @@ Sleep = Callable[[float], None]
 
 
 class RateLimiter:
-    """A thread-safe token bucket; :meth:`acquire` blocks (via ``sleep``) until a token is free."""
+    """A thread-safe sliding-window limiter: at most ``per_window`` calls in any ``window``
+    seconds. :meth:`acquire` blocks (via ``sleep``) until a call may go.
 
-    def __init__(self, per_window: int, window: float = 60.0, *, burst: int | None = None,
+    It remembers when the last ``per_window`` calls went. A small run bursts straight through
+    (27 calls under a 60-a-minute quota wait for nothing), and a large one runs at exactly the
+    quota: no rolling window can exceed it, which keeps 429s away under fixed and rolling
+    enforcement alike, while the run's wall time stays at the lower bound the quota imposes.
+    """
+
+    def __init__(self, per_window: int, window: float = 60.0, *,
                  clock: Clock = time.monotonic, sleep: Sleep = time.sleep) -> None:
         if per_window < 1:
             raise ValueError("the quota must allow at least one request per window")
-        self.capacity = float(burst if burst is not None else max(1, per_window // 10))
-        self.capacity = min(self.capacity, float(per_window))
-        # Refill so that burst + refill over one window never exceeds the quota.
-        refill = max(per_window - self.capacity, 1.0)
-        self.rate = refill / window
+        self.per_window = per_window
+        self.window = window
         self._clock = clock
         self._sleep = sleep
-        self._tokens = self.capacity
-        self._updated = clock()
+        self._sent: deque[float] = deque()
         self._lock = threading.Lock()
         self.waited = 0.0
 
     def acquire(self) -> float:
-        """Take one token, waiting if needed; returns the seconds waited."""
+        """Take one slot, waiting if needed; returns the seconds waited."""
         waited = 0.0
         while True:
             with self._lock:
                 now = self._clock()
-                self._tokens = min(self.capacity,
-                                   self._tokens + (now - self._updated) * self.rate)
-                self._updated = now
-                if self._tokens >= 1.0 - 1e-9:  # tolerate float rounding after a wait
-                    self._tokens = max(0.0, self._tokens - 1.0)
+                while self._sent and self._sent[0] <= now - self.window:
+                    self._sent.popleft()
+                pause = (self._sent[0] + self.window - now
+                         if len(self._sent) >= self.per_window else 0.0)
+                if pause <= 1e-9:
+                    self._sent.append(now)
                     self.waited += waited
                     return waited
-                pause = (1.0 - self._tokens) / self.rate
             self._sleep(pause)
             waited += pause
 
