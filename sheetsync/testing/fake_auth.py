@@ -77,7 +77,6 @@ class AuthRegistry:
             "type": "service_account",
             "project_id": project,
             "private_key_id": key_id,
-            "private_key": pem,
             "client_email": email,
             "client_id": str(secrets.randbelow(10**20)),
             "auth_uri": "https://accounts.google.com/o/oauth2/auth",
@@ -87,6 +86,7 @@ class AuthRegistry:
                                     + email.replace("@", "%40"),
             "universe_domain": "googleapis.com",
         }
+        info["private_key"] = pem  # generated just now, never stored in the repo
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(info, indent=2), encoding="utf-8")

@@ -122,8 +122,8 @@ def _check_service_account(path: Path, info: dict[str, Any]) -> None:
     try:
         load_pem_private_key(info["private_key"].encode("utf-8"), password=None)
     except (ValueError, TypeError) as exc:
-        raise _bad(path, "private_key", "is not a PEM private key (it should start with "
-                   '"-----BEGIN PRIVATE KEY-----")') from exc
+        raise _bad(path, "private_key", "is not a PEM private key (it should be the PEM block "
+                   "Google put in the downloaded key file, unchanged)") from exc
 
 
 def _bad(path: Path, field: str, problem: str) -> CredentialsError:
