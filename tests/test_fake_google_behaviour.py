@@ -6,8 +6,8 @@ render options, quoted tab names, field masks, Drive queries, faults and the sta
 from __future__ import annotations
 
 import json
+import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -183,12 +183,6 @@ def test_latency_faults_and_the_request_log(fake_google: FakeGoogle, token: str)
     assert fake_google.calls("values")[0].spreadsheet_id == key
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_the_standalone_server_seeds_xlsx_files_and_prints_how_to_use_them(tmp_path: Path
                                                                            ) -> None:
     from openpyxl import Workbook
@@ -199,9 +193,9 @@ def test_the_standalone_server_seeds_xlsx_files_and_prints_how_to_use_them(tmp_p
     book.active.title = "Weekly"
     book.active.append(["Week", "Value"])
     book.save(seed / "team.xlsx")
-    port = _free_port()
+    # port 0: the server picks a free port itself and prints it (no race for a port chosen here)
     server = subprocess.Popen(
-        [sys.executable, "-m", "sheetsync.testing.fake_google", "--port", str(port), "--seed",
+        [sys.executable, "-m", "sheetsync.testing.fake_google", "--port", "0", "--seed",
          str(seed), "--key-file", str(tmp_path / "key.json")],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -212,7 +206,8 @@ def test_the_standalone_server_seeds_xlsx_files_and_prints_how_to_use_them(tmp_p
             if line.startswith("serving"):
                 break
         output = "\n".join(lines)
-        assert f"http://127.0.0.1:{port}" in output
+        port = int(re.search(r"listening on http://127\.0\.0\.1:(\d+)", output).group(1))
+        assert port > 0
         assert str(tmp_path / "key.json") in output
         seeded = next(line for line in lines if line.endswith("team.xlsx"))
         key, url = seeded.split()[:2]
