@@ -120,8 +120,9 @@ class FrameColumns:
             if isinstance(value, tuple) and len(value) == 3 and value[0] == "factorized":
                 _, codes, uniques = value
                 table = np.empty(len(uniques) + 1, dtype=object)  # the last slot is None
-                for i, unique in enumerate(uniques):
-                    table[i] = unique
+                # slice assignment copies the (scalar) values one per slot; fromiter keeps
+                # numpy from reading any value as a sequence
+                table[:-1] = np.fromiter(uniques, dtype=object, count=len(uniques))
                 arrays[col] = table[codes]  # code -1 (missing) picks the trailing None
             else:
                 arrays[col] = value
