@@ -66,7 +66,32 @@ def _parse_as_of(value: str | None) -> date | None:
     return None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """Turns an unexpected exception into one clear line and exit code 2, not a traceback.
+
+    Bad input is already reported as findings; this only catches sheetsync's own bugs and
+    environment failures. ``SHEETSYNC_DEBUG=1`` shows the traceback for a bug report.
+    """
+
+    def invoke(self, ctx: click.Context):  # type: ignore[override]
+        import os
+
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException,
+                SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the last line of defence
+            if os.environ.get("SHEETSYNC_DEBUG"):
+                raise
+            from sheetsync.credentials import redact
+
+            _fail(f"unexpected error: {type(exc).__name__}: {redact(str(exc))[:300]}",
+                  "This is a bug in sheetsync. Run again with SHEETSYNC_DEBUG=1 to see the "
+                  "details, and report them.")
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="sheetsync")
 def main() -> None:
     """Validate coaches' and breakthrough teams' spreadsheets and roll them up into one

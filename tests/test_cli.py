@@ -51,3 +51,17 @@ def test_bad_as_of_is_a_clear_error():
     result = CliRunner().invoke(main, ["run", "--as-of", "yesterday"])
     assert result.exit_code == 2
     assert "--as-of must be a date" in result.output
+
+
+def test_an_unexpected_error_is_one_clear_line_and_exit_2(monkeypatch):
+    import sheetsync.pipeline
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(sheetsync.pipeline, "validate_program", broken)
+    result = CliRunner().invoke(main, ["validate"])
+    assert result.exit_code == 2
+    assert "unexpected error: RuntimeError: disk on fire" in result.output
+    assert "SHEETSYNC_DEBUG=1" in result.output
+    assert "Traceback" not in result.output
