@@ -188,3 +188,14 @@ def test_real_xlsx_with_a_formula_error_and_merged_title(tmp_path):
     result, frames = run_team(raw)
     assert ("formula-error", "Weekly Progress", "B3") in codes_at(result)
     assert frames["weekly"]["week"].tolist() == [1, 2]
+
+
+def test_a_blank_unit_is_inferred_from_how_the_values_are_typed():
+    goal = [row for row in GOAL if row[0] != "Unit"]
+    result, frames = run_team(team([["Week", "Value"], [1, "72%"]], goal=goal))
+    assert frames["goals"].loc[0, "unit"] == "percent"
+    assert frames["goals"].loc[0, "baseline"] == pytest.approx(0.70)
+    assert frames["weekly"]["value"].tolist() == [pytest.approx(0.72)]
+    # Unit is required, so its absence is reported; the values are still read as meant
+    assert [(f.code, f.message) for f in result.findings if f.tab == "Goal"] == [
+        ("missing-required", "The Unit label is missing.")]

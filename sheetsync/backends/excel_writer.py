@@ -41,7 +41,7 @@ import stat
 import time as clock
 import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path, PurePosixPath
@@ -575,17 +575,7 @@ def _render_sheet(
     for i, table in enumerate(sheet.tables):
         if i == 0 and kept_rows:
             stats.rows_appended += len(table.rows)
-            table = Table(
-                columns=table.columns,
-                rows=[*kept_rows, *table.rows],
-                title=table.title,
-                row=table.row,
-                col=table.col,
-                number_formats=table.number_formats,
-                status_columns=table.status_columns,
-                data_bar_columns=table.data_bar_columns,
-                column_widths=table.column_widths,
-            )
+            table = replace(table, rows=[*kept_rows, *table.rows])
             # Charts must point at the table as written, not the model's shorter one.
             sheet = _with_table_replaced(sheet, sheet.tables[0], table)
         elif i == 0 and sheet.append_only:
@@ -617,31 +607,9 @@ def _render_sheet(
 
 
 def _with_table_replaced(sheet: Sheet, old: Table, new: Table) -> Sheet:
-    charts = [
-        Chart(
-            kind=c.kind,
-            title=c.title,
-            table=new if c.table is old else c.table,
-            category_column=c.category_column,
-            series_columns=c.series_columns,
-            anchor=c.anchor,
-            data_rows=c.data_rows,
-            stacked=c.stacked,
-            width_cm=c.width_cm,
-            height_cm=c.height_cm,
-            y_title=c.y_title,
-        )
-        for c in sheet.charts
-    ]
-    return Sheet(
-        name=sheet.name,
-        tables=[new if t is old else t for t in sheet.tables],
-        charts=charts,
-        freeze_rows=sheet.freeze_rows,
-        auto_filter=sheet.auto_filter,
-        hidden=sheet.hidden,
-        append_only=sheet.append_only,
-    )
+    """``sheet`` with table ``old`` swapped for ``new``, charts drawn from it included."""
+    charts = [replace(c, table=new) if c.table is old else c for c in sheet.charts]
+    return replace(sheet, tables=[new if t is old else t for t in sheet.tables], charts=charts)
 
 
 def _renders_in_bulk(sheet: Sheet, kept_rows: list[list[Any]]) -> bool:

@@ -19,6 +19,7 @@ from sheetsync.schema import (
     TabSpec,
     WorkbookSchema,
     default_activities,
+    normalise_label,
 )
 from sheetsync.validate import cells
 from sheetsync.validate.cells import CellProblem, show
@@ -113,8 +114,6 @@ def _parse_activity(raw: Any, table: dict) -> str | None:
     text = cells.parse_text(raw)
     if text is None:
         return None
-    from sheetsync.schema import normalise_label
-
     act = table.get(normalise_label(text))
     if act is None:
         raise CellProblem("unknown-activity",
@@ -175,12 +174,30 @@ def _parse_cell(col: ColumnSpec, parse: Callable[[Any], Any], raw: Any, ctx: Val
         return None
 
 
+def _form_unit(fields: dict[str, Any]) -> str:
+    """The goal's unit decides how its Baseline and Target (and the weekly values) read: the
+    Unit field when it is valid, else percent when either value is typed with a % sign."""
+    f = fields.get("unit")
+    if f is not None and not cells.is_missing(f.value):
+        try:
+            unit = cells.parse_choice(f.value, ("percent", "count", "score"))
+            if unit:
+                return unit
+        except CellProblem:
+            pass  # reported when the Unit cell itself is parsed
+    texts = [str(fields[k].value) for k in ("baseline", "target") if k in fields]
+    return "percent" if any("%" in t for t in texts) else "count"
+
+
 def _validate_form(tab: RawTab, spec: TabSpec, ctx: ValidationContext, collect: _Collector,
                    unit: str | None, activity_table: dict) -> dict[str, Any]:
     fields = read_form(tab, spec)
     record: dict[str, Any] = {}
     # A form with labels but no values yet is a fresh template: nothing to report until filled in.
     untouched = all(cells.is_missing(f.value) for f in fields.values())
+    if unit is None and any(col.type == "metric" for col in spec.columns):
+        unit = _form_unit(fields)
+        record["_unit"] = unit
     for col in spec.columns:
         f = fields.get(col.key)
         if f is None or cells.is_missing(f.value):
@@ -196,6 +213,8 @@ def _validate_form(tab: RawTab, spec: TabSpec, ctx: ValidationContext, collect: 
         parse = _parser_for(col, ctx, unit, activity_table)
         record[col.key] = _parse_cell(col, parse, f.value, ctx, unit, collect, tab.name,
                                       a1(f.row + 1, f.col + 1))
+    if "_unit" in record and record.get("unit") is None:
+        record["unit"] = unit  # blank Unit: the one inferred from how the values are typed
     return record
 
 
@@ -287,8 +306,7 @@ def validate_workbook(raw: RawWorkbook, schema: WorkbookSchema, *, source: str,
             if spec.layout == "form":
                 record = _validate_form(tab, spec, ctx, collect, unit, activity_table)
                 records = [record]
-                if spec.name == "Goal":
-                    unit = _goal_unit(tab, spec, record, ctx, collect)
+                unit = record.pop("_unit", unit)  # the Goal's unit reads the weekly values
             else:
                 records.extend(_validate_table(tab, spec, ctx, collect, unit, activity_table))
         result.records[frame] = records
@@ -306,34 +324,12 @@ def validate_workbook(raw: RawWorkbook, schema: WorkbookSchema, *, source: str,
     return result
 
 
-def _goal_unit(tab: RawTab, spec: TabSpec, record: dict[str, Any], ctx: ValidationContext,
-               collect: _Collector) -> str | None:
-    """The goal's unit decides how Baseline, Target and weekly values read; re-parse them by it."""
-    fields = read_form(tab, spec)
-    unit = record.get("unit")
-    if unit is None:
-        texts = [str(fields[k].value) for k in ("baseline", "target") if k in fields]
-        unit = "percent" if any("%" in t for t in texts) else "count"
-    for key in ("baseline", "target"):
-        f = fields.get(key)
-        if f is None or cells.is_missing(f.value):
-            continue
-        col = spec.column(key)
-        parse = _parser_for(col, ctx, unit, {})
-        # drop findings from the unit-less first pass for this cell, then parse again
-        cell = a1(f.row + 1, f.col + 1)
-        collect.items = [x for x in collect.items if not (x.tab == tab.name and x.cell == cell)]
-        record[key] = _parse_cell(col, parse, f.value, ctx, unit, collect, tab.name, cell)
-    return unit
-
-
 def _finish_team(result: WorkbookResult, raw: RawWorkbook, schema: WorkbookSchema,
                  ctx: ValidationContext, collect: _Collector) -> None:
     goals = result.records.get("goals") or [{c.key: None for c in schema.tab("Goal").columns}]
     goal = goals[0]
     goal["source"] = result.source
-    if not goal.get("unit"):
-        goal["unit"] = "count"
+    goal["unit"] = goal.get("unit") or "count"  # no Goal tab at all
     baseline, target = goal.get("baseline"), goal.get("target")
     inferred = None
     if baseline is not None and target is not None:
