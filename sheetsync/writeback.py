@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING
 
 from sheetsync.credentials import redact
 from sheetsync.findings import Finding, Severity
+from sheetsync.report.model import FLAGS_TAB
 
 if TYPE_CHECKING:
     from sheetsync.config import Config
     from sheetsync.sources import Source
 
-FLAGS_TAB = "Sheetsync Flags"
 HEADER = ["Severity", "Code", "Tab", "Cell", "Value", "Message", "Hint"]
 
 

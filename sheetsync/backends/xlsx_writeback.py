@@ -55,6 +55,7 @@ from xml.etree import ElementTree as ET
 
 from sheetsync.backends.base import TargetWriteError
 from sheetsync.findings import Finding, Severity, column_letter
+from sheetsync.report.model import FLAGS_TAB
 
 __all__ = [
     "DEFAULT_MAX_PARTS",
@@ -75,7 +76,7 @@ __all__ = [
     "write_flags_tab",
 ]
 
-DEFAULT_TAB_NAME = "Sheetsync Flags"
+DEFAULT_TAB_NAME = FLAGS_TAB
 MANAGED_MARKER = "_sheetsync_managed"
 """Hidden sheet-scoped defined name that marks a tab as written by sheetsync."""
 

@@ -14,6 +14,9 @@ from typing import Any, Literal
 MANIFEST_TAB = "_sheetsync"
 """Hidden tab that records which tabs sheetsync manages in a target workbook."""
 
+FLAGS_TAB = "Sheetsync Flags"
+"""The managed tab, written into a source on opt-in, that lists that source's own findings."""
+
 STATUS_COLOURS: dict[str, str] = {
     "Met": "C6EFCE",
     "On track": "E2F0D9",

@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sheetsync.backends.base import RawTab
+from sheetsync.report.model import FLAGS_TAB
 from sheetsync.schema import TabSpec, normalise_label
 from sheetsync.validate.cells import MONTHS
 
 HEADER_SCAN_ROWS = 20
-MANAGED_SOURCE_TABS = {normalise_label("Sheetsync Flags")}
+MANAGED_SOURCE_TABS = {normalise_label(FLAGS_TAB)}
 _MONTH_WORDS = sorted(MONTHS, key=len, reverse=True)
 
 

@@ -20,9 +20,8 @@ from sheetsync.backends.google.auth import CredentialsError
 from sheetsync.backends.google.locations import spreadsheet_key
 from sheetsync.backends.google.settings import GoogleSettings
 from sheetsync.backends.google.transport import GoogleConnection, classify_failure
-from sheetsync.report.model import MANIFEST_TAB
+from sheetsync.report.model import FLAGS_TAB, MANIFEST_TAB
 
-FLAGS_TAB = "Sheetsync Flags"
 """The managed tab that opt-in write-back adds to a source; never read back as source data."""
 
 READ_FIELDS = (
