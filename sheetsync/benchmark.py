@@ -173,15 +173,18 @@ def write_xlsx(path: Path, tabs: dict[str, Sequence[Sequence[Any]]]) -> None:
                       for i in range(1, len(names) + 1))
             + f'<Relationship Id="rId{len(names) + 1}" Type="http://schemas.openxmlformats.org/'
               'officeDocument/2006/relationships/styles" Target="styles.xml"/></Relationships>')
+    parts = {"[Content_Types].xml": content_types, "_rels/.rels": _ROOT_RELS,
+             "xl/workbook.xml": workbook, "xl/_rels/workbook.xml.rels": rels,
+             "xl/styles.xml": _STYLES}
+    parts.update({f"xl/worksheets/sheet{i}.xml": _sheet_xml(tabs[name])
+                  for i, name in enumerate(names, start=1)})
     tmp = path.with_name(path.name + ".tmp")
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
-        zf.writestr("[Content_Types].xml", content_types)
-        zf.writestr("_rels/.rels", _ROOT_RELS)
-        zf.writestr("xl/workbook.xml", workbook)
-        zf.writestr("xl/_rels/workbook.xml.rels", rels)
-        zf.writestr("xl/styles.xml", _STYLES)
-        for i, name in enumerate(names, start=1):
-            zf.writestr(f"xl/worksheets/sheet{i}.xml", _sheet_xml(tabs[name]))
+        for part, text in parts.items():
+            # a fixed timestamp: the same program gives the same bytes, whenever it is generated
+            info = zipfile.ZipInfo(part, date_time=(2026, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, text)
     os.replace(tmp, path)
 
 
