@@ -33,6 +33,7 @@ from sheetsync.sources import (
     schemas_for,
     validate_raw,
 )
+from sheetsync.sources import reusable as cache_reusable
 
 if TYPE_CHECKING:
     from sheetsync.backends.google import GoogleConnection, GoogleSettings
@@ -112,8 +113,10 @@ def load_google_sources(config: Config, sources: list[Source], stats: dict[str, 
     cached = {s.location: cache_load(cache_dir, f"google:{s.location}") for s in sources}
 
     # One Drive call tells which cached sources changed (skipped when nothing is cached).
+    named = {s.location: s.name for s in sources}
     reusable = {loc for loc, entry in cached.items()
-                if entry and entry.get("fingerprint") == fingerprint and entry.get("modified")}
+                if entry and entry.get("modified")
+                and cache_reusable(entry, fingerprint, _cached_name(named[loc], loc, entry), day)}
     unknown = reusable - set(modified)
     if unknown:
         # if the listing fails, nothing is known to be unchanged: everything is read
@@ -125,6 +128,7 @@ def load_google_sources(config: Config, sources: list[Source], stats: dict[str, 
         if (s.location in reusable and s.location in modified
                 and modified[s.location] <= entry["modified"]):
             result = entry["result"]
+            s = replace(s, name=_cached_name(s.name, s.location, entry))
             status = SourceStatus(s.name, result.kind, s.location, "ok", rows=result.rows,
                                   data_as_of=entry["read_at"])
             loaded.append(LoadedSource(s, status, result, list(result.findings)))
@@ -162,6 +166,11 @@ def load_google_sources(config: Config, sources: list[Source], stats: dict[str, 
                                       "Run: chmod 600 <key file>", source="(program)")
                               for w in key_warnings)
     return loaded
+
+
+def _cached_name(name: str, location: str, entry: dict) -> str:
+    """A source named after its spreadsheet id takes the title it had when it was read."""
+    return entry["result"].source if name == location else name
 
 
 def key_file_warnings(config: Config) -> list[str]:

@@ -18,7 +18,16 @@ from typing import Any
 from sheetsync.config import Config
 from sheetsync.dataset import ProgramData
 from sheetsync.findings import Findings
-from sheetsync.sources import LoadedSource, Source, discover, load_sources
+from sheetsync.snapshot import load_snapshot, needs_rewrite, snapshot_path, write_snapshot
+from sheetsync.sources import (
+    LoadedSource,
+    Source,
+    context_for,
+    discover,
+    fingerprint_for,
+    load_sources,
+    schemas_for,
+)
 
 
 class RunFailed(Exception):
@@ -102,11 +111,15 @@ def validate_program(config: Config, as_of: date, *, use_cache: bool = True,
     stats = stats if stats is not None else {}
     uses_google = any(s.backend != "excel" for s in sources)
     loader = _google_loader(config, stats, as_of) if uses_google else None
+    # Unchanged local files come from the program snapshot (see sheetsync.snapshot).
+    fingerprint = fingerprint_for(schemas_for(config), context_for(config, as_of))
+    snapshot_file = snapshot_path(config.output.state_dir) if use_cache else None
+    snapshot = load_snapshot(snapshot_file, fingerprint) if snapshot_file else None
     if bar:
         bar.start()
     try:
         loaded = load_sources(config, as_of, sources, use_cache=use_cache, progress=tick,
-                              google_loader=loader)
+                              google_loader=loader, snapshot=snapshot)
     finally:
         if bar:
             bar.stop()
@@ -116,6 +129,8 @@ def validate_program(config: Config, as_of: date, *, use_cache: bool = True,
     groups = {a.name: (a.group, a.outside_role) for a in config.activities.activities}
     frames = build_frames((item.result.records for item in loaded if item.result is not None),
                           activity_groups=groups)
+    if snapshot_file is not None and needs_rewrite(snapshot, loaded):
+        write_snapshot(snapshot_file, fingerprint, loaded, frames)
     statuses = [item.status for item in loaded]
     columns = {item.source.name: item.result.columns for item in loaded
                if item.result is not None}

@@ -25,12 +25,14 @@ from sheetsync.config import Config, SourceConfig
 from sheetsync.dataset import SourceStatus
 from sheetsync.findings import Finding, Severity
 from sheetsync.schema import WorkbookSchema, load_schema, with_overrides
+from sheetsync.sealed import discard, read_sealed, write_sealed
+from sheetsync.snapshot import Snapshot
 from sheetsync.validate.frames import compact
 from sheetsync.validate.layout import match_tabs
 from sheetsync.validate.workbook import ValidationContext, WorkbookResult, validate_workbook
 
 POOL_MIN_FILES = 48
-CACHE_MAGIC = b"sheetsync-cache-4\n"  # bump when WorkbookResult changes shape
+CACHE_MAGIC = b"sheetsync-cache-5\n"  # bump when WorkbookResult changes shape
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,8 @@ class LoadedSource:
     status: SourceStatus
     result: WorkbookResult | None
     findings: list[Finding]
+    digest: str = ""  # the content hash of the file read (local files)
+    from_snapshot: bool = False  # served from the program snapshot (see sheetsync.snapshot)
 
 
 def discover(config: Config) -> tuple[list[Source], list[Finding]]:
@@ -134,8 +138,27 @@ def schemas_for(config: Config) -> dict[str, WorkbookSchema]:
 
 
 def fingerprint_for(schemas: dict[str, WorkbookSchema], ctx: ValidationContext) -> str:
-    """What a cached parse depends on besides the file itself."""
+    """What a cached parse depends on besides the file itself.
+
+    The as-of date is left out: each result carries the window of as-of dates it holds for
+    (see :class:`sheetsync.validate.cells.AsOfWindow`), so tomorrow's run reuses today's parse.
+    A reference date fixed apart from the as-of date stays in.
+    """
+    if ctx.reference_date in (None, ctx.as_of):
+        ctx = replace(ctx, as_of=date.min, reference_date=None)
     return hashlib.sha1(pickle.dumps((__version__, CACHE_MAGIC, schemas, ctx))).hexdigest()
+
+
+def reusable(entry: dict | None, fingerprint: str, name: str, as_of: date) -> bool:
+    """Whether a cached entry was made with these settings, for a source of this name, and holds
+    for this as-of date (the file's own content is checked by the caller)."""
+    if not entry or entry.get("fingerprint") != fingerprint:
+        return False
+    result = entry.get("result")
+    if not isinstance(result, WorkbookResult) or result.source != name:
+        return False
+    first, last = result.as_of_window
+    return first <= as_of <= last
 
 
 def context_for(config: Config, as_of: date) -> ValidationContext:
@@ -153,6 +176,10 @@ class _Job:
     limits: ReadLimits
     cache_dir: Path | None
     fingerprint: str
+
+    def is_current(self, cached: dict | None, digest: str) -> bool:
+        return bool(digest and cached and cached.get("hash") == digest
+                    and reusable(cached, self.fingerprint, self.source.name, self.ctx.as_of))
 
 
 def validate_raw(source: Source, raw: RawWorkbook, schemas: dict[str, WorkbookSchema],
@@ -187,66 +214,52 @@ def cache_load(cache_dir: Path | None, location: str) -> dict | None:
     if cache_dir is None:
         return None
     path = _cache_path(cache_dir, location)
-    try:
-        blob = path.read_bytes()
-    except OSError:
+    entry = read_sealed(path, CACHE_MAGIC)
+    if entry is None:
         return None
-    try:
-        if not blob.startswith(CACHE_MAGIC):
-            raise ValueError("bad magic")
-        digest, payload = blob[len(CACHE_MAGIC):len(CACHE_MAGIC) + 32], blob[len(CACHE_MAGIC) + 32:]
-        if hashlib.sha256(payload).digest() != digest:
-            raise ValueError("checksum mismatch")
-        entry = pickle.loads(payload)  # noqa: S301 - our own file, checksummed
-        if not isinstance(entry, dict) or entry.get("location") != location:
-            raise ValueError("wrong entry")
-        return entry
-    except Exception:  # noqa: BLE001 - any damage means: discard
-        path.unlink(missing_ok=True)
+    if not isinstance(entry, dict) or entry.get("location") != location:
+        discard(path)
         return None
+    return entry
 
 
 def cache_store(cache_dir: Path | None, entry: dict) -> None:
-    if cache_dir is None:
-        return
-    try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        payload = pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL)
-        path = _cache_path(cache_dir, entry["location"])
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(CACHE_MAGIC + hashlib.sha256(payload).digest() + payload)
-        os.replace(tmp, path)
-    except OSError:
-        pass  # a cache that cannot be written only costs speed next time
+    if cache_dir is not None:
+        write_sealed(_cache_path(cache_dir, entry["location"]), CACHE_MAGIC, entry)
 
 
-def _is_current(cached: dict | None, digest: str, fingerprint: str) -> bool:
-    return bool(cached and digest and cached["hash"] == digest
-                and cached["fingerprint"] == fingerprint)
-
-
-def _from_cache(source: Source, cached: dict) -> LoadedSource:
-    result: WorkbookResult = cached["result"]
+def _from_cache(source: Source, result: WorkbookResult, read_at: datetime, digest: str,
+                from_snapshot: bool = False) -> LoadedSource:
     status = SourceStatus(source.name, result.kind, source.location, "ok",  # type: ignore
-                          rows=result.rows, data_as_of=cached["read_at"])
-    return LoadedSource(source, status, result, list(result.findings))
+                          rows=result.rows, data_as_of=read_at)
+    return LoadedSource(source, status, result, list(result.findings), digest, from_snapshot)
 
 
-def cached_if_unchanged(job: _Job) -> LoadedSource | None:
+def cached_if_unchanged(job: _Job, snapshot: Snapshot | None = None) -> LoadedSource | None:
     """The cached parse of a file whose content is unchanged, or None.
 
-    Checked in the main process before any worker starts: hashing a file and unpickling its
-    compact entry costs far less than sending the job to a worker and the result back.
+    Checked in the main process before any worker starts: hashing a file and viewing its rows in
+    the snapshot (or unpickling its compact entry) costs far less than sending the job to a
+    worker and the result back.
     """
-    cached = cache_load(job.cache_dir, job.source.location)
-    if cached is None:
-        return None
+    cached = None
+    if snapshot is None:
+        cached = cache_load(job.cache_dir, job.source.location)
+        if cached is None:
+            return None  # never read (or no cache): no need to hash it twice
     try:
         digest = _file_hash(job.source.location)
     except OSError:
         return None  # the worker reports it (or falls back to the cached data as stale)
-    return _from_cache(job.source, cached) if _is_current(cached, digest, job.fingerprint) \
-        else None
+    if snapshot is not None:
+        found = snapshot.result_for(job.source.location, digest, job.source.name,
+                                    job.ctx.as_of)
+        if found is not None:
+            return _from_cache(job.source, *found, digest, from_snapshot=True)
+        cached = cache_load(job.cache_dir, job.source.location)
+    if not job.is_current(cached, digest):
+        return None
+    return _from_cache(job.source, cached["result"], cached["read_at"], digest)  # type: ignore
 
 
 def load_excel_source(job: _Job) -> LoadedSource:
@@ -256,8 +269,8 @@ def load_excel_source(job: _Job) -> LoadedSource:
     cached = cache_load(job.cache_dir, source.location)
     try:
         digest = _file_hash(source.location) if Path(source.location).is_file() else ""
-        if _is_current(cached, digest, job.fingerprint):
-            return _from_cache(source, cached)  # type: ignore[arg-type]
+        if job.is_current(cached, digest):
+            return _from_cache(source, cached["result"], cached["read_at"], digest)  # type: ignore
         raw = read_excel(source.location, job.limits)
         result, findings = validate_raw(source, raw, job.schemas, job.ctx)
         del raw  # the grid is not kept: only the validated columns travel and are cached
@@ -271,7 +284,7 @@ def load_excel_source(job: _Job) -> LoadedSource:
                                     "result": result})
         status = SourceStatus(source.name, result.kind, source.location, "ok",  # type: ignore
                               rows=result.rows, data_as_of=now)
-        return LoadedSource(source, status, result, findings)
+        return LoadedSource(source, status, result, findings, digest)
     except (SourceReadError, OSError) as exc:
         message = exc.message if isinstance(exc, SourceReadError) else str(exc)
         hint = exc.hint if isinstance(exc, SourceReadError) else "Check the file."
@@ -302,8 +315,12 @@ def load_sources(config: Config, as_of: date, sources: list[Source], *,
                  use_cache: bool = True,
                  progress: Callable[[LoadedSource], None] | None = None,
                  google_loader: Callable[[list[Source]], list[LoadedSource]] | None = None,
+                 snapshot: Snapshot | None = None,
                  ) -> list[LoadedSource]:
-    """Read and validate every source; local files in parallel processes when there are many."""
+    """Read and validate every source; local files in parallel processes when there are many.
+
+    Unchanged files come from ``snapshot`` when it holds them, else from the per-file cache.
+    """
     schemas = schemas_for(config)
     ctx = context_for(config, as_of)
     cache_dir = config.output.state_dir / "cache" if use_cache else None
@@ -313,7 +330,7 @@ def load_sources(config: Config, as_of: date, sources: list[Source], *,
     jobs = [_Job(s, schemas, ctx, config.limits, cache_dir, fingerprint) for s in excel]
     done: list[LoadedSource | None] = [None] * len(jobs)
     for i, job in enumerate(jobs):
-        done[i] = cached_if_unchanged(job)
+        done[i] = cached_if_unchanged(job, snapshot)
         if done[i] is not None and progress:
             progress(done[i])  # type: ignore[arg-type]
     todo = [i for i, item in enumerate(done) if item is None]

@@ -281,7 +281,39 @@ def date_from_serial(serial: float) -> date:
     return EXCEL_EPOCH + timedelta(days=int(serial))
 
 
-def _infer_year(month: int, day: int, ref: date | None) -> date:
+class AsOfWindow:
+    """The span of as-of dates over which one workbook validates exactly the same.
+
+    Validation reads the run's as-of date in two places: a date typed without a year takes the
+    year that puts it nearest the as-of date, and a date that must not be in the future is checked
+    against it. Each such reading narrows the window to the as-of dates that give the same answer.
+    The parse cache keeps a workbook's result for any later run whose as-of date falls inside the
+    window, so a nightly run (a new as-of date every night) re-reads only the files that changed.
+    """
+
+    __slots__ = ("as_of", "first", "last")
+
+    def __init__(self, as_of: date) -> None:
+        self.as_of = as_of
+        self.first, self.last = date.min, date.max
+
+    def narrow(self, first: date | None = None, last: date | None = None) -> None:
+        if first is not None and first > self.first:
+            self.first = first
+        if last is not None and last < self.last:
+            self.last = last
+
+    def pin(self) -> None:
+        """The result holds for this as-of date only (a finding quotes it, say)."""
+        self.narrow(self.as_of, self.as_of)
+
+    @property
+    def span(self) -> tuple[date, date]:
+        return self.first, self.last
+
+
+def _infer_year(month: int, day: int, ref: date | None,
+                window: AsOfWindow | None = None) -> date:
     """Pick the year that puts month/day closest to the program's reference date."""
     ref = ref or date.today()
     best: date | None = None
@@ -293,8 +325,25 @@ def _infer_year(month: int, day: int, ref: date | None) -> date:
         if best is None or abs((candidate - ref).days) < abs((best - ref).days):
             best = candidate
     if best is None:
+        if window is not None and (month, day) == (2, 29):
+            window.pin()  # no leap year near this as-of date; another may have one
         raise ValueError((month, day))
+    if window is not None:
+        _narrow_to_nearest(window, best)
     return best
+
+
+def _narrow_to_nearest(window: AsOfWindow, chosen: date) -> None:
+    """Keep the as-of dates for which ``chosen`` is still strictly the nearest of its month/day
+    in the neighbouring years (ties are left out: the window may be narrower, never wider)."""
+    try:
+        before = chosen.replace(year=chosen.year - 1)
+        after = chosen.replace(year=chosen.year + 1)
+    except ValueError:  # 29 February: its neighbours are years away; hold for this date only
+        window.pin()
+        return
+    window.narrow(before + timedelta(days=(chosen - before).days // 2 + 1),
+                  chosen + timedelta(days=((after - chosen).days - 1) // 2))
 
 
 def _two_digit_year(y: int) -> int:
@@ -307,22 +356,24 @@ _MONTH_FIRST_RE = re.compile(r"^([a-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?(?:,?\s+(
 _DAY_FIRST_RE = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]+)\.?,?(?:\s+(\d{4}))?$")
 
 
-def parse_date(raw: Any, ref: date | None = None) -> date | None:
+def parse_date(raw: Any, ref: date | None = None,
+               window: AsOfWindow | None = None) -> date | None:
     """Dates as people type them.
 
     Accepts date and datetime cells, Excel/Sheets serial numbers, "2026-09-08", "9/8/2026",
     "9/8/26", "9/8", "Sept 8", "September 8th, 2026", "8 Sept", "Tue 9/8". A missing year is taken
     from ``ref`` (the program's dates), choosing the nearest matching day. Dates outside
-    :data:`EARLIEST_DATE` .. :data:`LATEST_DATE` are findings.
+    :data:`EARLIEST_DATE` .. :data:`LATEST_DATE` are findings. When ``ref`` is the run's as-of
+    date, ``window`` notes the as-of dates that would infer the same year.
     """
-    value = _parse_date(raw, ref)
+    value = _parse_date(raw, ref, window)
     if value is not None and not (EARLIEST_DATE <= value <= LATEST_DATE):
         raise _bad_date(raw, f"is not a date between {EARLIEST_DATE.year} and "
                              f"{LATEST_DATE.year}")
     return value
 
 
-def _parse_date(raw: Any, ref: date | None) -> date | None:
+def _parse_date(raw: Any, ref: date | None, window: AsOfWindow | None = None) -> date | None:
     if raw is None:
         return None
     if isinstance(raw, datetime):
@@ -357,15 +408,19 @@ def _parse_date(raw: Any, ref: date | None) -> date | None:
             month, day = int(m.group(1)), int(m.group(2))
             if m.group(3):
                 return date(_two_digit_year(int(m.group(3))), month, day)
-            return _infer_year(month, day, ref)
+            return _infer_year(month, day, ref, window)
         m = _MONTH_FIRST_RE.match(text)
         if m and m.group(1) in MONTHS:
             month, day = MONTHS[m.group(1)], int(m.group(2))
-            return date(int(m.group(3)), month, day) if m.group(3) else _infer_year(month, day, ref)
+            if m.group(3):
+                return date(int(m.group(3)), month, day)
+            return _infer_year(month, day, ref, window)
         m = _DAY_FIRST_RE.match(text)
         if m and m.group(2) in MONTHS:
             month, day = MONTHS[m.group(2)], int(m.group(1))
-            return date(int(m.group(3)), month, day) if m.group(3) else _infer_year(month, day, ref)
+            if m.group(3):
+                return date(int(m.group(3)), month, day)
+            return _infer_year(month, day, ref, window)
         if re.fullmatch(r"\d+(\.\d+)?", text):
             return date_from_serial(float(text))
     except (ValueError, OverflowError):

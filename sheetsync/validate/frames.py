@@ -130,6 +130,33 @@ class FrameColumns:
         self.arrays = arrays
 
 
+@dataclass(frozen=True)
+class FrameSlice:
+    """Rows ``start:stop`` of a program-wide block: one workbook's rows in the program snapshot,
+    viewed in place rather than copied."""
+
+    base: FrameColumns
+    start: int
+    stop: int
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+    @property
+    def length(self) -> int:
+        return self.stop - self.start
+
+    @property
+    def arrays(self) -> dict[str, Any]:
+        start, stop = self.start, self.stop
+        return {col: (arr[0][start:stop], arr[1][start:stop]) if isinstance(arr, tuple)
+                else arr[start:stop] for col, arr in self.base.arrays.items()}
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # pickled on its own (a worker's answer, a cache entry) it is a plain block
+        return FrameColumns, (self.length, self.arrays)
+
+
 def compact(records: dict[str, list[dict[str, Any]]]) -> dict[str, FrameColumns]:
     """One workbook's validated records (frame -> rows) as :class:`FrameColumns` blocks."""
     return {name: _block(name, rows) for name, rows in records.items()}
@@ -193,7 +220,7 @@ def _series(name: str, col: str, dtype: str, parts: list[Any]) -> pd.Series:
     return pd.Series(joined, dtype=dtype)
 
 
-def _frame(name: str, blocks: list[FrameColumns],
+def _frame(name: str, blocks: list[FrameColumns | FrameSlice],
            groups: dict[str, tuple[str, bool]]) -> pd.DataFrame:
     import numpy as np
     import pandas as pd
@@ -220,23 +247,46 @@ def build_frames(records_by_frame: Iterable[dict[str, Any]],
                  ) -> dict[str, pd.DataFrame]:
     """Concatenate per-workbook records into one typed frame per tab kind.
 
-    Each workbook's rows of a frame are either a list of records (dicts) or a
-    :class:`FrameColumns` block; rows keep the order of the workbooks given.
+    Each workbook's rows of a frame are a list of records (dicts), a :class:`FrameColumns`
+    block or a :class:`FrameSlice` of the program snapshot; rows keep the order of the workbooks
+    given. Neighbouring slices of one snapshot block are joined first, so a program read mostly
+    from the snapshot costs a few large copies rather than one per workbook.
     ``activity_groups`` maps an activity's canonical name to (group, outside_role).
     """
-    blocks: dict[str, list[FrameColumns]] = {name: [] for name in FRAME_NAMES}
+    blocks: dict[str, list[FrameColumns | FrameSlice]] = {name: [] for name in FRAME_NAMES}
     pending: dict[str, list[dict[str, Any]]] = {name: [] for name in FRAME_NAMES}
     for records in records_by_frame:
         for name, rows in records.items():
-            if isinstance(rows, FrameColumns):
-                if pending[name]:  # keep the workbooks' order across both forms
-                    blocks[name].append(_block(name, pending[name]))
-                    pending[name] = []
-                blocks[name].append(rows)
-            else:
+            if not isinstance(rows, FrameColumns | FrameSlice):
                 pending[name].extend(rows)
+                continue
+            if pending[name]:  # keep the workbooks' order across the forms
+                blocks[name].append(_block(name, pending[name]))
+                pending[name] = []
+            last = blocks[name][-1] if blocks[name] else None
+            if (isinstance(rows, FrameSlice) and isinstance(last, FrameSlice)
+                    and last.base is rows.base and last.stop == rows.start):
+                blocks[name][-1] = FrameSlice(rows.base, last.start, rows.stop)
+            else:
+                blocks[name].append(rows)
     for name, rows in pending.items():
         if rows:
             blocks[name].append(_block(name, rows))
     groups = activity_groups or {}
     return {name: _frame(name, parts, groups) for name, parts in blocks.items()}
+
+
+def frame_columns(name: str, frame: pd.DataFrame) -> FrameColumns:
+    """The columns of a frame :func:`build_frames` made, as one block (its stored columns only:
+    derived ones are filled in again when the block is built into a frame)."""
+    derived = _DERIVED.get(name, ())
+    arrays: dict[str, Any] = {}
+    for col, dtype in _columns(name).items():
+        if col in derived:
+            continue
+        series = frame[col]
+        if dtype in ("Int64", "boolean"):
+            arrays[col] = (series.array._data, series.array._mask)
+        else:
+            arrays[col] = series.to_numpy()
+    return FrameColumns(len(frame), arrays)

@@ -53,6 +53,9 @@ class WorkbookResult:
     records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     columns: dict[str, dict[str, str]] = field(default_factory=dict)  # tab -> key -> letter
+    as_of_window: tuple[date, date] = (date.min, date.max)
+    """The as-of dates for which validation gives this same result (see
+    :class:`sheetsync.validate.cells.AsOfWindow`)."""
 
     @property
     def rows(self) -> int:
@@ -62,8 +65,9 @@ class WorkbookResult:
 class _Collector:
     """Builds findings that all share the same source and file."""
 
-    def __init__(self, source: str, file: str) -> None:
+    def __init__(self, source: str, file: str, window: cells.AsOfWindow) -> None:
         self.source, self.file = source, file
+        self.window = window
         self.items: list[Finding] = []
         self.headers: dict[str, HeaderMatch] = {}
 
@@ -82,8 +86,9 @@ class _Collector:
 
 
 def _parser_for(col: ColumnSpec, ctx: ValidationContext, unit: str | None,
-                activity_table: dict) -> Callable[[Any], Any]:
+                activity_table: dict, window: cells.AsOfWindow) -> Callable[[Any], Any]:
     ref = ctx.reference_date or ctx.as_of
+    tracked = window if ref == ctx.as_of else None  # a fixed reference date is not the as-of
     match col.type:
         case "text":
             return cells.parse_text
@@ -98,7 +103,7 @@ def _parser_for(col: ColumnSpec, ctx: ValidationContext, unit: str | None,
         case "metric":
             return lambda raw: cells.parse_metric(raw, unit)
         case "date":
-            return lambda raw: cells.parse_date(raw, ref)
+            return lambda raw: cells.parse_date(raw, ref, tracked)
         case "time":
             return cells.parse_time
         case "yesno":
@@ -123,7 +128,8 @@ def _parse_activity(raw: Any, table: dict) -> str | None:
     return act.name
 
 
-def _check_value(col: ColumnSpec, value: Any, ctx: ValidationContext, unit: str | None) -> None:
+def _check_value(col: ColumnSpec, value: Any, ctx: ValidationContext, unit: str | None,
+                 window: cells.AsOfWindow) -> None:
     """Range and plausibility checks after parsing."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if col.min is not None and value < col.min:
@@ -139,7 +145,11 @@ def _check_value(col: ColumnSpec, value: Any, ctx: ValidationContext, unit: str 
         if col.type == "metric" and unit == "percent" and not (0 <= value <= 1):
             raise CellProblem("out-of-range", f"{value:.0%} is not a percentage between 0% and "
                               "100%.", "Check the value; percentages run from 0% to 100%.")
-    if isinstance(value, date) and col.no_future and value > ctx.as_of:
+    if isinstance(value, date) and col.no_future:
+        if value <= ctx.as_of:
+            window.narrow(first=value)  # still in the past for any later as-of date
+            return
+        window.pin()  # the finding quotes the as-of date
         raise CellProblem("future-date", f"{value.isoformat()} is after today "
                           f"({ctx.as_of.isoformat()}).",
                           "Check the year and month; this should be a date that has passed.")
@@ -156,7 +166,7 @@ def _parse_cell(col: ColumnSpec, parse: Callable[[Any], Any], raw: Any, ctx: Val
     try:
         value = parse(raw)
         if value is not None:
-            _check_value(col, value, ctx, unit)
+            _check_value(col, value, ctx, unit, collect.window)
         if isinstance(raw, str) and len(raw) > cells.MAX_CELL_CHARS:
             collect.add("cell-too-long", Severity.WARNING,
                         f"{col.name} holds {len(raw):,} characters; only the first "
@@ -210,7 +220,7 @@ def _validate_form(tab: RawTab, spec: TabSpec, ctx: ValidationContext, collect: 
                             if f is None else f"Fill in {col.name} next to its label.",
                             tab=tab.name, cell=where)
             continue
-        parse = _parser_for(col, ctx, unit, activity_table)
+        parse = _parser_for(col, ctx, unit, activity_table, collect.window)
         record[col.key] = _parse_cell(col, parse, f.value, ctx, unit, collect, tab.name,
                                       a1(f.row + 1, f.col + 1))
     if "_unit" in record and record.get("unit") is None:
@@ -247,7 +257,8 @@ def _validate_table(tab: RawTab, spec: TabSpec, ctx: ValidationContext, collect:
                         f"The {col.name!r} column is missing from {tab.name!r}.",
                         f"Add a {col.name!r} column to the header row (row {hdr_row}).",
                         tab=tab.name, cell=a1(hdr_row, 1))
-    parsers = {key: (spec.column(key), _parser_for(spec.column(key), ctx, unit, activity_table))
+    parsers = {key: (spec.column(key),
+                     _parser_for(spec.column(key), ctx, unit, activity_table, collect.window))
                for key in header.columns}
     extra_cols = {j: f"extra:{text}" for j, text in header.unknown.items()}
     records: list[dict[str, Any]] = []
@@ -286,7 +297,7 @@ def _validate_table(tab: RawTab, spec: TabSpec, ctx: ValidationContext, collect:
 def validate_workbook(raw: RawWorkbook, schema: WorkbookSchema, *, source: str,
                       ctx: ValidationContext) -> WorkbookResult:
     """Validate every tab of ``raw`` against ``schema``; never raises on bad data."""
-    collect = _Collector(source, raw.location)
+    collect = _Collector(source, raw.location, cells.AsOfWindow(ctx.as_of))
     result = WorkbookResult(source=source, kind=schema.kind)
     activity_table = ctx.activities.lookup()
     unit: str | None = None
@@ -321,6 +332,7 @@ def validate_workbook(raw: RawWorkbook, schema: WorkbookSchema, *, source: str,
                 result.columns[spec.name] = {k: column_letter(j + 1)
                                              for k, j in header.columns.items()}
     result.findings = collect.items
+    result.as_of_window = collect.window.span
     return result
 
 

@@ -1,0 +1,248 @@
+"""The parse cache and the program snapshot: re-runs read only what changed, and get the same
+frames and findings as a run that reads everything; damaged cache files are never trusted."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import sheetsync.sources as sources_module
+from sheetsync import benchmark
+from sheetsync.config import load_config
+from sheetsync.dataset import SourceStatus
+from sheetsync.pipeline import validate_program
+from sheetsync.snapshot import Snapshot, load_snapshot, needs_rewrite, snapshot_path
+from sheetsync.sources import LoadedSource, Source, context_for, fingerprint_for, schemas_for
+from sheetsync.validate.cells import AsOfWindow, parse_date
+from sheetsync.validate.workbook import WorkbookResult
+
+
+@pytest.fixture
+def program(tmp_path: Path) -> benchmark.GeneratedProgram:
+    return benchmark.generate_program(tmp_path, coaches=6, teams=3, weeks=10, seed=5)
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The files actually opened and parsed (not served from a cache)."""
+    opened: list[str] = []
+    real = sources_module.read_excel
+
+    def counting(location, *args, **kwargs):
+        opened.append(Path(location).name)
+        return real(location, *args, **kwargs)
+
+    monkeypatch.setattr(sources_module, "read_excel", counting)
+    return opened
+
+
+def _fresh(config, as_of: date):
+    return validate_program(config, as_of, use_cache=False)
+
+
+def _assert_same(data, expected) -> None:
+    for name, frame in expected.frames.items():
+        pd.testing.assert_frame_equal(data.frames[name], frame, check_exact=True, obj=name)
+    assert list(data.findings) == list(expected.findings)
+    assert [(s.name, s.state, s.rows) for s in data.sources] == \
+        [(s.name, s.state, s.rows) for s in expected.sources]
+    assert data.columns == expected.columns
+
+
+def _snapshot_of(config, as_of: date) -> Snapshot | None:
+    fingerprint = fingerprint_for(schemas_for(config), context_for(config, as_of))
+    return load_snapshot(snapshot_path(config.output.state_dir), fingerprint)
+
+
+def test_an_unchanged_rerun_opens_no_file_and_matches_a_full_read(program, reads):
+    config = load_config(program.config)
+    first = validate_program(config, config.as_of)
+    assert len(reads) == program.files
+    assert _snapshot_of(config, config.as_of) is not None
+
+    reads.clear()
+    again = validate_program(config, config.as_of)
+    assert reads == []
+    _assert_same(again, first)
+    _assert_same(again, _fresh(config, config.as_of))
+
+
+def test_a_changed_file_is_the_only_one_read_again(program, reads):
+    config = load_config(program.config)
+    validate_program(config, config.as_of)
+    changed = benchmark.change_files(program)
+    reads.clear()
+
+    data = validate_program(config, config.as_of)
+    assert reads == [p.name for p in changed]
+    expected = _fresh(config, config.as_of)
+    _assert_same(data, expected)
+    # the changed value itself arrived (the generator's edit: 76 minutes, or 1.25 h + 1 min)
+    assert data.frames["time_log"]["minutes"].isin([76.0, 76.0 / 60 * 60]).any()
+
+
+def test_the_next_nights_run_reuses_every_parse(program, reads):
+    """The as-of date moves every night; a parse holds for every as-of date in its window."""
+    config = load_config(program.config)
+    validate_program(config, config.as_of)
+    reads.clear()
+
+    next_day = config.as_of + timedelta(days=1)
+    data = validate_program(config, next_day)
+    assert reads == []
+    _assert_same(data, _fresh(config, next_day))
+
+
+def test_a_file_with_a_future_date_is_read_again_as_the_date_moves(program, reads):
+    """A future-date finding quotes the as-of date, so that parse holds for one day only."""
+    config = load_config(program.config)
+    early = config.as_of - timedelta(days=3)  # the last days' entries are in the future
+    first = validate_program(config, early)
+    assert any(f.code == "future-date" for f in first.findings)
+    reads.clear()
+
+    data = validate_program(config, early + timedelta(days=1))
+    future = {Path(f.file).name for f in first.findings if f.code == "future-date"}
+    assert sorted(reads) == sorted(future)
+    _assert_same(data, _fresh(config, early + timedelta(days=1)))
+    quoted = {f.message for f in data.findings if f.code == "future-date"}
+    assert quoted and all((early + timedelta(days=1)).isoformat() in m for m in quoted)
+
+
+def test_a_removed_file_disappears_and_a_new_one_is_read(program, reads):
+    config = load_config(program.config)
+    validate_program(config, config.as_of)
+    gone = program.coach_files[2]
+    gone.unlink()
+    copy = gone.with_name("coach-9999.xlsx")
+    copy.write_bytes(program.coach_files[3].read_bytes())
+    reads.clear()
+
+    data = validate_program(config, config.as_of)
+    assert reads == ["coach-9999.xlsx"]
+    assert "coach-0002" not in set(data.frames["time_log"]["source"])
+    assert "coach-9999" in set(data.frames["time_log"]["source"])
+    _assert_same(data, _fresh(config, config.as_of))
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "magic", "empty"])
+def test_a_damaged_snapshot_is_discarded_never_trusted(program, reads, damage):
+    config = load_config(program.config)
+    expected = validate_program(config, config.as_of)
+    path = snapshot_path(config.output.state_dir)
+    blob = bytearray(path.read_bytes())
+    if damage == "flip":
+        blob[len(blob) // 2] ^= 0xFF
+    elif damage == "truncate":
+        del blob[len(blob) // 3:]
+    elif damage == "magic":
+        blob[:8] = b"garbage!"
+    else:
+        blob.clear()
+    path.write_bytes(bytes(blob))
+    reads.clear()
+
+    data = validate_program(config, config.as_of)
+    assert reads == []  # the per-file cache still serves every source
+    _assert_same(data, expected)
+    assert _snapshot_of(config, config.as_of) is not None  # written again, whole
+
+
+def test_a_damaged_cache_entry_means_that_file_is_read_again(program, reads):
+    config = load_config(program.config)
+    expected = validate_program(config, config.as_of)
+    snapshot_path(config.output.state_dir).unlink()
+    entries = sorted((config.output.state_dir / "cache").glob("*.pkl"))
+    assert len(entries) == program.files
+    victim = entries[0]
+    blob = bytearray(victim.read_bytes())
+    blob[-10] ^= 0xFF
+    victim.write_bytes(bytes(blob))
+    reads.clear()
+
+    data = validate_program(config, config.as_of)
+    assert len(reads) == 1
+    _assert_same(data, expected)
+
+
+def test_settings_that_change_validation_retire_the_snapshot(program, reads, tmp_path):
+    config = load_config(program.config)
+    validate_program(config, config.as_of)
+    text = program.config.read_text().replace("challenge_weeks = 10", "challenge_weeks = 9")
+    program.config.write_text(text)
+    reads.clear()
+
+    data = validate_program(load_config(program.config), config.as_of)
+    assert len(reads) == program.files
+    assert set(data.frames["goals"]["weeks"]) == {9}
+
+
+def test_the_snapshot_is_rewritten_only_once_it_drifts(program):
+    config = load_config(program.config)
+    validate_program(config, config.as_of)
+    path = snapshot_path(config.output.state_dir)
+    os.utime(path, ns=(0, 0))
+    validate_program(config, config.as_of)
+    assert path.stat().st_mtime_ns == 0  # nothing changed: not rewritten
+
+    benchmark.change_files(program)  # 1 of 9 sources: a small program rewrites at once
+    validate_program(config, config.as_of)
+    assert path.stat().st_mtime_ns != 0
+
+
+def _loaded(i: int, from_snapshot: bool) -> LoadedSource:
+    source = Source(f"coach-{i}", "coach", f"/data/coach-{i}.xlsx", "excel")
+    status = SourceStatus(source.name, "coach", source.location, "ok", rows=1,
+                          data_as_of=datetime(2026, 11, 4, tzinfo=UTC))
+    return LoadedSource(source, status, WorkbookResult(source.name, "coach"), [], "digest",
+                        from_snapshot)
+
+
+def test_drift_threshold_on_a_large_program():
+    snapshot = Snapshot("fingerprint", dict.fromkeys(map(str, range(1000))), {})  # type: ignore
+    ten_changed = [_loaded(i, i >= 10) for i in range(1000)]
+    assert not needs_rewrite(snapshot, ten_changed)
+    hundred_changed = [_loaded(i, i >= 100) for i in range(1000)]
+    assert needs_rewrite(snapshot, hundred_changed)
+    assert needs_rewrite(None, ten_changed)
+    assert not needs_rewrite(None, [])
+
+
+# -- the as-of window of a parse ------------------------------------------------------------------
+
+def test_a_date_without_a_year_holds_until_another_year_is_nearer():
+    window = AsOfWindow(date(2026, 11, 4))
+    assert parse_date("Sept 8", date(2026, 11, 4), window) == date(2026, 9, 8)
+    assert window.span == (date(2026, 3, 10), date(2027, 3, 9))
+    assert parse_date("Sept 8", date(2027, 3, 9)) == date(2026, 9, 8)
+    assert parse_date("Sept 8", date(2027, 3, 11)) == date(2027, 9, 8)
+    assert parse_date("Sept 8", date(2026, 3, 9)) == date(2025, 9, 8)
+
+
+def test_a_leap_day_without_a_year_holds_for_one_day_only():
+    window = AsOfWindow(date(2027, 11, 4))
+    assert parse_date("2/29", date(2027, 11, 4), window) == date(2028, 2, 29)
+    assert window.span == (date(2027, 11, 4), date(2027, 11, 4))
+
+
+@settings(max_examples=300, deadline=None)
+@given(as_of=st.dates(date(1950, 1, 1), date(2150, 12, 31)),
+       month=st.integers(1, 12), day=st.integers(1, 31), shift=st.integers(-400, 400))
+def test_every_as_of_date_inside_the_window_infers_the_same_year(as_of, month, day, shift):
+    text = f"{month}/{day}"
+    window = AsOfWindow(as_of)
+    try:
+        chosen = parse_date(text, as_of, window)
+    except Exception:  # noqa: BLE001 - not a calendar day: no window to check
+        return
+    first, last = window.span
+    assert first <= as_of <= last
+    other = as_of + timedelta(days=shift)
+    if first <= other <= last:
+        assert parse_date(text, other) == chosen
