@@ -77,16 +77,18 @@ def test_the_benchmark_reports_every_figure_and_target(tiny: benchmark.Generated
     assert report.changed.rows == report.full.rows
     assert report.baseline.rows > report.full.rows
     assert report.changed_files == 1 and report.rollup.rows == 20_000
+    assert report.next_night is not None and report.next_night.rows == report.full.rows
     assert report.full.peak_rss_mb > 0 and report.baseline.seconds > 0
     assert report.baseline_ratio == pytest.approx(report.baseline.seconds / report.full.seconds)
 
     assert f"Baseline / full run: {report.baseline_ratio:.1f}x" in text
     assert f"{report.full.rows:,}" in text and f"{report.rows_per_second:,.0f}" in text
     for label in ("Full run", "Naive baseline", "Re-run, nothing changed",
-                  "Re-run, 1 of 6 coach workbooks changed", "Pure rollup", "Machine:"):
+                  "Re-run, 1 of 6 coach workbooks changed", "Pure rollup", "Machine:",
+                  "Next night: as-of date one day later, 1 more changed"):
         assert label in text
     verdicts = re.findall(r"\b(PASS|FAIL)\b", text)
-    assert len(verdicts) == len(report.checks()) == 5
+    assert len(verdicts) == len(report.checks()) == 6
     assert text.strip().endswith("All targets met." if report.passed else
                                  "Some targets were missed.")
 
