@@ -40,12 +40,16 @@ import secrets
 import stat
 import time as clock
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from itertools import chain, compress, pairwise, repeat
+from operator import itemgetter, not_
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from types import NoneType
+from typing import TYPE_CHECKING, Any, NamedTuple
 from xml.etree import ElementTree as ET
 
 from sheetsync import __version__
@@ -317,11 +321,15 @@ def _load_without(target: Path, package: zipfile.ZipFile, blanked: list[_Package
 
     source: Path | BytesIO = target
     parts = {tab.part for tab in blanked if tab.kind == "worksheet"}
+    # Their relationships go too, so the charts of a tab about to be rebuilt are not parsed.
+    left_out = {_rels_part(part) for part in parts}
     if parts:
         source = BytesIO()
         # Stored, not deflated: the copy lives only for the load, so skip recompressing it.
         with zipfile.ZipFile(source, "w", zipfile.ZIP_STORED, allowZip64=True) as copy:
             for item in package.infolist():
+                if item.filename in left_out:
+                    continue
                 data = _EMPTY_WORKSHEET if item.filename in parts else package.read(item)
                 copy.writestr(item.filename, data)
         source.seek(0)
@@ -362,9 +370,15 @@ def _package_tabs(package: zipfile.ZipFile) -> list[_PackageTab]:
     return tabs
 
 
-def _relationship_targets(package: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
+def _rels_part(part: str) -> str:
+    """The part holding ``part``'s relationships."""
     folder, _, name = part.rpartition("/")
-    rels_part = f"{folder}/_rels/{name}.rels" if folder else f"_rels/{name}.rels"
+    return f"{folder}/_rels/{name}.rels" if folder else f"_rels/{name}.rels"
+
+
+def _relationship_targets(package: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
+    folder = part.rpartition("/")[0]
+    rels_part = _rels_part(part)
     if rels_part not in package.namelist():
         return {}
     found = {}
@@ -571,7 +585,9 @@ def _render_sheet(
     worksheet: Worksheet, sheet: Sheet, kept_rows: list[list[Any]], stats: _Stats
 ) -> None:
     widths: dict[int, float] = {}
-    bulk = _BulkRows(worksheet) if _renders_in_bulk(sheet, kept_rows) else None
+    bulk = None
+    if _renders_in_bulk(sheet, kept_rows):
+        bulk = _BulkRows(worksheet, cell_by_cell=_tables_overlap(sheet.tables))
     for i, table in enumerate(sheet.tables):
         if i == 0 and kept_rows:
             stats.rows_appended += len(table.rows)
@@ -625,10 +641,29 @@ def _renders_in_bulk(sheet: Sheet, kept_rows: list[list[Any]]) -> bool:
     return cells >= BULK_CELLS
 
 
+def _tables_overlap(tables: Sequence[Table]) -> bool:
+    """Whether any two tables share a cell (a model error, but one that must not scramble rows).
+
+    The bulk writer joins each table row's cells into one run, and orders runs by column; that
+    orders the cells too only when no table reaches into another.
+    """
+    boxes = [(t.row, max(t.last_row, t.header_row), t.col, max(t.last_col, t.col))
+             for t in tables]
+    return any(
+        a[0] <= b[1] and b[0] <= a[1] and a[2] <= b[3] and b[2] <= a[3]
+        for i, a in enumerate(boxes) for b in boxes[i + 1:]
+    )
+
+
 def _write_table_in_bulk(
     bulk: _BulkRows, table: Table, widths: dict[int, float], stats: _Stats
 ) -> None:
-    """:func:`_write_table`, with every cell rendered by ``bulk`` instead of openpyxl."""
+    """:func:`_write_table`, with every cell rendered by ``bulk`` instead of openpyxl.
+
+    The data goes column by column (see :func:`_render_column`): a column usually holds values
+    of one type, so it is looked over once and rendered in bulk, where a loop over the cells
+    would spend most of a district-scale write deciding each value's type.
+    """
     from openpyxl.styles import Alignment, Font, PatternFill
 
     if table.title:
@@ -642,63 +677,31 @@ def _write_table_in_bulk(
     for offset, name in enumerate(table.columns):
         bulk.text(table.header_row, table.col + offset, name, stats, ("header",), **header)
 
-    formats = [table.number_formats.get(name) for name in table.columns]
-    measured = [_text_width(name) for name in table.columns]
-    # A width is only measured where the model does not fix it.
-    measure = [table.column_widths.get(name) is None for name in table.columns]
     width = len(table.columns)
-    letters = [_letter(table.col + offset) for offset in range(width)]
-    memos: list[dict[Any, tuple[str, float, int]]] = [{} for _ in range(width)]
-    number_tails = [bulk.number_body(0, fmt).partition("><v>")[0] + "><v>" for fmt in formats]
-    # Plain numbers are rendered inline (most cells); their widths come from each column's
-    # extremes, since a number's display width grows with its magnitude.
-    numbers: list[dict[type, list]] = [{float: [], int: []} for _ in range(width)]
+    formats = [table.number_formats.get(name) for name in table.columns]
+    for number_format in formats:
+        bulk.number_tail(number_format)  # each column's number style, registered first
+    measured = [_text_width(name) for name in table.columns]
     first_row, first_col = table.first_data_row, table.col
     if table.rows:
-        bulk.span(first_row, first_row + len(table.rows) - 1, first_col, first_col + width - 1)
-    sheet_rows, shared = bulk.rows, bulk.shared
-    for r, values in enumerate(table.rows):
-        row = first_row + r
-        cells = sheet_rows.get(row)
-        if cells is None:
-            cells = sheet_rows[row] = []
-        elif cells:
-            shared.add(row)  # another table's cells are on this row: sort when writing
-        for offset, raw in enumerate(values[:width]):
-            kind = type(raw)
-            if kind is float or kind is int:
-                if kind is float and not math.isfinite(raw):
-                    continue
-                cells.append((first_col + offset, f'<c r="{letters[offset]}{row}"'
-                              f"{number_tails[offset]}{_number_text(raw)}</v></c>"))
-                numbers[offset][kind].append(raw)
-                continue
-            # Floats are not memoised: -0.0 and 0.0 are equal keys but distinct values.
-            key = None if isinstance(raw, float) else (kind, raw)
-            try:
-                found = memos[offset].get(key) if key is not None else None
-            except TypeError:  # unhashable: render it every time
-                found = key = None
-            if found is None:
-                value = _plain_value(raw)
-                if value is None:
-                    continue
-                found = bulk.body(value, formats[offset])
-                if key is not None:
-                    memos[offset][key] = found
-            body, used, truncated = found
+        count = len(table.rows)
+        bulk.span(first_row, first_row + count - 1, first_col, first_col + width - 1)
+        refs = [f'{row}"' for row in range(first_row, first_row + count)]  # ends r="A7"
+        columns = [_Column.of(values) for values in _columns(table.rows, width)]
+        _register_styles_row_by_row(bulk, columns, formats)
+        pieces: list[list[Iterable[str]]] = []
+        for offset, name in enumerate(table.columns):
+            found, used, truncated = _render_column(
+                bulk, _letter(first_col + offset), refs, columns[offset], formats[offset],
+                # A width is only measured where the model does not fix it.
+                measure=table.column_widths.get(name) is None,
+            )
+            pieces.append(found)
             stats.truncated_cells += truncated
-            cells.append((first_col + offset, f'<c r="{letters[offset]}{row}"{body}'))
-            if used > measured[offset]:
-                measured[offset] = used
+            measured[offset] = max(measured[offset], used)
+        bulk.block(first_row, first_col, refs, pieces)
 
     for offset, name in enumerate(table.columns):
-        if measure[offset]:
-            for found in numbers[offset].values():
-                if found:
-                    measured[offset] = max(measured[offset],
-                                           _number_width(min(found), formats[offset]),
-                                           _number_width(max(found), formats[offset]))
         column = table.col + offset
         chosen = table.column_widths.get(name)
         if chosen is None:
@@ -706,6 +709,244 @@ def _write_table_in_bulk(
         widths[column] = max(widths.get(column, 0.0), chosen)
 
     _add_conditional_formats(bulk.worksheet, table)
+
+
+def _columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
+    """The first ``width`` values of every row, column by column; None where a row is short.
+
+    Not ``zip(*rows)``: that holds an iterator per row, tens of thousands of objects that
+    wake the garbage collector for nothing.
+    """
+    if min(map(len, rows), default=width) >= width:
+        return [list(map(itemgetter(offset), rows)) for offset in range(width)]
+    return [[row[offset] if len(row) > offset else None for row in rows]
+            for offset in range(width)]
+
+
+class _Column(NamedTuple):
+    """A column of table data, looked over once for the ways it can be rendered."""
+
+    values: Sequence[Any]
+    kinds: set[type]  # the types of its values, None aside
+    blanks: bool  # it holds None
+    # Its distinct values, in order of first appearance, when they all have one hashable
+    # type, so that equal values render alike (True == 1 across types would not). Floats are
+    # left out: -0.0 and 0.0 are equal but render differently. Plain numbers need none.
+    distinct: dict[Any, None] | None
+
+    @staticmethod
+    def of(values: Sequence[Any]) -> _Column:
+        kinds = set(map(type, values))
+        blanks = NoneType in kinds
+        kinds.discard(NoneType)
+        distinct = None
+        kind = next(iter(kinds)) if len(kinds) == 1 else float
+        if kind is not int and not issubclass(kind, float):
+            with suppress(TypeError):  # unhashable values: none
+                distinct = dict.fromkeys(values)
+        return _Column(values, kinds, blanks, distinct)
+
+    @property
+    def numbers(self) -> bool:
+        """Only ints, floats and blanks (NaN and infinities render empty, like None)."""
+        return self.kinds <= {int, float}
+
+
+def _register_styles_row_by_row(
+    bulk: _BulkRows, columns: list[_Column], formats: list[str | None]
+) -> None:
+    """Register the styles of a table's data cells in the order a row-by-row write would.
+
+    The workbook numbers styles in the order they are first used. Rendering column by column
+    would number a table's styles differently from a write row by row: the same look, but
+    another ``styles.xml``. Registered up front, they keep the numbers they always had.
+    """
+    first_uses = [
+        (row, offset, key, attributes)
+        for offset, column in enumerate(columns)
+        for row, key, attributes in _first_uses(column, formats[offset])
+    ]
+    first_uses.sort(key=lambda use: use[:2])
+    for _, _, key, attributes in first_uses:
+        bulk._style(key, **attributes)
+
+
+def _first_uses(column: _Column, number_format: str | None
+                ) -> list[tuple[int, tuple[Any, ...], dict[str, Any]]]:
+    """Each style a column's cells use (see :func:`_data_style`), with the first row using it.
+
+    Plain numbers use the column's number style, registered before any data: they are left
+    out. Distinct values are styled once each, as :func:`_render_column` renders them.
+    """
+    if column.numbers:
+        return []
+    if column.distinct is None:
+        found: dict[tuple[Any, ...], tuple[int, tuple[Any, ...], dict[str, Any]]] = {}
+        for row, raw in enumerate(column.values):
+            if type(raw) in (int, float) or (value := _plain_value(raw)) is None:
+                continue  # a number (the column's number style) or an empty cell
+            key, attributes = _data_style(value, number_format)
+            if attributes and key not in found:
+                found[key] = (row, key, attributes)
+        return list(found.values())
+    style_of: dict[Any, tuple[tuple[Any, ...], dict[str, Any]]] = {}
+    for raw in column.distinct:
+        value = _plain_value(raw)
+        if value is not None and (style := _data_style(value, number_format))[1]:
+            style_of[raw] = style
+    wanted = {key for key, _ in style_of.values()}
+    uses: list[tuple[int, tuple[Any, ...], dict[str, Any]]] = []
+    for row, raw in enumerate(column.values):  # usually over at the first row
+        if not wanted:
+            break
+        style = style_of.get(raw)
+        if style is not None and style[0] in wanted:
+            wanted.discard(style[0])
+            uses.append((row, *style))
+    return uses
+
+
+def _render_column(
+    bulk: _BulkRows, letter: str, refs: list[str], column: _Column,
+    number_format: str | None, *, measure: bool = True,
+) -> tuple[list[Iterable[str]], float, int]:
+    """One column of a table: its cells' XML, its display width and its truncated cells.
+
+    ``refs`` ends each row's cell reference (``'7"'`` for row 7). The XML comes as "pieces":
+    iterables that each yield one string per row, a row's cell being the strings they yield
+    for it joined (an empty cell is ""). Most pieces are shared constants, so a row is
+    assembled by one ``str.join`` rather than a string built per cell.
+
+    Gives the cells :func:`_render_cells` gives, faster for the usual kinds of column: plain
+    numbers, and values of one hashable type such as names or dates, each distinct value
+    being rendered once. Anything else goes cell by cell.
+    """
+    if column.numbers:
+        return _render_numbers(bulk, letter, refs, column, number_format, measure)
+    if column.distinct is not None:
+        return _render_distinct(bulk, letter, refs, column.values, column.distinct, number_format)
+    return _render_cells(bulk, letter, refs, column.values, number_format)
+
+
+def _render_numbers(
+    bulk: _BulkRows, letter: str, refs: list[str], column: _Column, number_format: str | None,
+    measure: bool,
+) -> tuple[list[Iterable[str]], float, int]:
+    """A column of ints, floats and blanks; NaN and infinities are left empty, like None."""
+    values, kinds = column.values, column.kinds
+    start, tail = f'<c r="{letter}', bulk.number_tail(number_format)
+    signed_zeros = float in kinds
+    dense = not column.blanks and len(kinds) == 1 and (
+        kinds == {int} or all(map(math.isfinite, values))
+    )
+    pieces: list[Iterable[str]]
+    if dense:
+        kept = values
+        bodies = _number_texts(values, signed_zeros=signed_zeros, before=tail, after="</v></c>")
+        pieces = [repeat(start), refs, map(bodies, values)]
+    else:
+        kept = [v if v is not None and (type(v) is int or math.isfinite(v)) else None
+                for v in values]
+        text_of = _number_texts([v for v in kept if v is not None], signed_zeros=signed_zeros)
+        pieces = [[f"{start}{ref}{tail}{text_of(v)}</v></c>" if v is not None else ""
+                   for ref, v in zip(refs, kept, strict=True)]]
+    used = 0.0
+    if measure:
+        # A number's display width grows with its magnitude: the extremes are the widest.
+        for kind in kinds:
+            found = kept if dense else [v for v in kept if type(v) is kind]
+            if found:
+                used = max(used, _number_width(min(found), number_format),
+                           _number_width(max(found), number_format))
+    return pieces, used, 0
+
+
+def _number_texts(numbers: Sequence[int | float], *, signed_zeros: bool, before: str = "",
+                  after: str = "") -> Callable[[int | float], str]:
+    """The text of each of ``numbers`` (between ``before`` and ``after``), formatting every
+    distinct number once.
+
+    Formatting a float is slow next to a dict lookup, and a column repeats its numbers often.
+    Equal numbers format alike (1 and 1.0 both as "1"), except 0.0 and -0.0: when the numbers
+    may hold both (``signed_zeros``, some are floats), a -0.0 has every number formatted.
+    """
+    distinct = set(numbers)
+    if signed_zeros and 0 in distinct:
+        zeros = compress(numbers, map(not_, numbers))
+        if -1.0 in map(math.copysign, repeat(1.0), zeros):  # a -0.0
+            return lambda number: f"{before}{_number_text(number)}{after}"
+    return {number: f"{before}{_number_text(number)}{after}" for number in distinct}.__getitem__
+
+
+def _render_distinct(
+    bulk: _BulkRows, letter: str, refs: list[str], values: Sequence[Any],
+    distinct: Iterable[Any], number_format: str | None,
+) -> tuple[list[Iterable[str]], float, int]:
+    """A column of one hashable type: each distinct value's body is rendered once."""
+    found_of: dict[Any, tuple[str, float, int] | None] = {}
+    used, truncations = 0.0, False
+    for raw in distinct:
+        value = _plain_value(raw)  # None, NaT, pd.NA, ... make an empty cell
+        found = found_of[raw] = bulk.body(value, number_format) if value is not None else None
+        if found is not None:
+            used = max(used, found[1])
+            truncations = truncations or found[2] > 0
+    truncated = 0
+    if truncations:
+        truncated = sum(found[2] for v in values if (found := found_of[v]) is not None)
+    start = f'<c r="{letter}'
+    pieces: list[Iterable[str]]
+    if None not in found_of.values():  # no empty cells
+        bodies = {raw: found[0] for raw, found in found_of.items() if found is not None}
+        pieces = [repeat(start), refs, map(bodies.__getitem__, values)]
+    else:
+        pieces = [[f"{start}{ref}{found[0]}" if (found := found_of[v]) is not None else ""
+                   for ref, v in zip(refs, values, strict=True)]]
+    return pieces, used, truncated
+
+
+def _render_cells(
+    bulk: _BulkRows, letter: str, refs: list[str], values: Sequence[Any],
+    number_format: str | None,
+) -> tuple[list[Iterable[str]], float, int]:
+    """:func:`_render_column`, one cell at a time: for columns of mixed or unusual types."""
+    start, tail = f'<c r="{letter}', bulk.number_tail(number_format)
+    cells: list[str] = []
+    used, truncations = 0.0, 0
+    numbers: dict[type, list[Any]] = {float: [], int: []}
+    memo: dict[Any, tuple[str, float, int]] = {}
+    for ref, raw in zip(refs, values, strict=True):
+        kind = type(raw)
+        if kind is float or kind is int:
+            if kind is float and not math.isfinite(raw):
+                cells.append("")
+                continue
+            cells.append(f"{start}{ref}{tail}{_number_text(raw)}</v></c>")
+            numbers[kind].append(raw)
+            continue
+        # Floats are not memoised: -0.0 and 0.0 are equal keys but distinct values.
+        key = None if isinstance(raw, float) else (kind, raw)
+        try:
+            found = memo.get(key) if key is not None else None
+        except TypeError:  # unhashable: render it every time
+            found = key = None
+        if found is None:
+            value = _plain_value(raw)
+            if value is None:
+                cells.append("")
+                continue
+            found = bulk.body(value, number_format)
+            if key is not None:
+                memo[key] = found
+        body, width, truncated = found
+        truncations += truncated
+        cells.append(f"{start}{ref}{body}")
+        used = max(used, width)
+    for found_numbers in numbers.values():
+        if found_numbers:
+            used = max(used, _number_width(min(found_numbers), number_format),
+                       _number_width(max(found_numbers), number_format))
+    return [cells], used, truncations
 
 
 def _write_table(
@@ -800,6 +1041,10 @@ def _set_text(cell: Any, text: str, stats: _Stats) -> None:
 
 def _excel_text(text: str) -> tuple[str, int]:
     """Text as stored in the sheet XML: XML-safe, capped, and with Excel's escapes applied."""
+    if text.isprintable() and "_x" not in text and len(text) <= MAX_CELL_CHARS // 2:
+        # The usual text: printable means no control characters (CR included), surrogates
+        # or non-characters, so nothing to remove, escape or cut; skip the regexes.
+        return text, 0
     text = _ILLEGAL_XML_CHARS.sub("", text)
     truncated = 0
     if len(text) > MAX_CELL_CHARS // 2 and len(text.encode("utf-16-le")) > 2 * MAX_CELL_CHARS:
@@ -890,7 +1135,9 @@ def _date_like(number_format: str | None) -> str | None:
 
 
 def _text_width(text: str) -> float:
-    return float(max((len(line) for line in text.split("\n")), default=0))
+    if "\n" not in text:
+        return float(len(text))
+    return float(max(len(line) for line in text.split("\n")))
 
 
 def _number_width(value: Any, number_format: str | None) -> float:
@@ -1021,12 +1268,52 @@ def _xml_escape(text: str) -> str:
     return text
 
 
-def _number_text(value: Any) -> str:
-    return "%.16g" % value  # noqa: UP031 - openpyxl's safe_string, for identical numbers
+# openpyxl's safe_string, for identical numbers; a bound method, so map() runs it at C speed
+_number_text: Callable[[Any], str] = "%.16g".__mod__
+
+
+def _temporal_format(value: date | time | timedelta, number_format: str | None
+                     ) -> tuple[str, float]:
+    """The number format and display width of a date, datetime, time or duration cell."""
+    if isinstance(value, datetime):
+        return _date_like(number_format) or DATETIME_FORMAT, 16.0
+    if isinstance(value, date):
+        return _date_like(number_format) or DATE_FORMAT, 10.0
+    if isinstance(value, time):
+        return _date_like(number_format) or TIME_FORMAT, 5.0
+    return number_format or DURATION_FORMAT, 9.0
+
+
+def _data_style(value: Any, number_format: str | None) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """The style :meth:`_BulkRows.body` gives a value: its key and openpyxl attributes.
+
+    No attributes means no style at all (nothing is registered).
+    """
+    if isinstance(value, str):  # as text_body builds it
+        quote = value.startswith(_FORMULA_LIKE_STARTS)
+        attributes: dict[str, Any] = {"quotePrefix": True} if quote else {}
+        if number_format:
+            attributes["number_format"] = number_format
+        return ("data", quote, number_format), attributes
+    if type(value) is Formula or type(value) is bool:
+        return ("data",), {}
+    if isinstance(value, datetime | date | time | timedelta):
+        fmt = _temporal_format(value, number_format)[0]
+        return ("data", fmt), {"number_format": fmt}
+    return ("data", number_format), {"number_format": number_format} if number_format else {}
+
+
+class _Run(NamedTuple):
+    """Rows of cells in one sheet's XML: a table's data rows, or a title or header cell."""
+
+    row: int  # the first row
+    col: int  # the first column
+    refs: list[str]  # each row's number and a closing quote, as in r="A7"
+    pieces: list[Iterable[str]]  # joined row by row, they give the cells (see _render_column)
 
 
 class _BulkRows:
-    """The cells of one large managed tab, rendered as ``<row>`` XML.
+    """The cells of one large managed tab, rendered as ``<sheetData>`` XML.
 
     Each cell gets the value, type and style :func:`_write_value` and :func:`_set_text` would
     give it through openpyxl; styles are registered in the workbook through a detached
@@ -1034,11 +1321,14 @@ class _BulkRows:
     (its "body") depends only on its value and column, so repeated values are rendered once.
     """
 
-    def __init__(self, worksheet: Worksheet) -> None:
+    def __init__(self, worksheet: Worksheet, *, cell_by_cell: bool = False) -> None:
         self.worksheet = worksheet
-        self.rows: dict[int, list[tuple[int, str]]] = {}
-        self.shared: set[int] = set()  # rows holding cells of more than one table
+        self.runs: list[_Run] = []  # in the order written
+        # Tables that overlap are kept a column at a time, so cells still come out by column.
+        self.cell_by_cell = cell_by_cell
         self._styles: dict[tuple[Any, ...], str] = {}
+        # Data text bodies by (text, number format): tables on a tab repeat names.
+        self._texts: dict[tuple[str, str | None], tuple[str, float, int]] = {}
         self.min_row = self.min_col = 1 << 30
         self.max_row = self.max_col = 0
 
@@ -1060,20 +1350,25 @@ class _BulkRows:
         self.min_row, self.max_row = min(self.min_row, first_row), max(self.max_row, last_row)
         self.min_col, self.max_col = min(self.min_col, first_col), max(self.max_col, last_col)
 
-    def row(self, row: int, first_col: int, last_col: int) -> list[tuple[int, str]]:
-        """The cell list of sheet row ``row``, noting the columns a table spans."""
-        self.span(row, row, first_col, last_col)
-        cells = self.rows.setdefault(row, [])
-        if cells:
-            self.shared.add(row)
-        return cells
+    def block(self, first_row: int, first_col: int, refs: list[str],
+              columns: list[list[Iterable[str]]]) -> None:
+        """A table's data rows, from ``first_row``, given as each column's pieces."""
+        if not columns:
+            self.runs.append(_Run(first_row, first_col, refs, [[""] * len(refs)]))  # no cells
+        elif self.cell_by_cell:
+            self.runs.extend(_Run(first_row, first_col + offset, refs, pieces)
+                             for offset, pieces in enumerate(columns))
+        else:
+            self.runs.append(_Run(first_row, first_col, refs,
+                                  [piece for pieces in columns for piece in pieces]))
 
     def text(self, row: int, column: int, text: str, stats: _Stats, key: tuple[Any, ...],
              **attributes: Any) -> None:
         """A title or header cell, as :func:`_set_text` writes it."""
         body, _, truncated = self.text_body(text, None, key, **attributes)
         stats.truncated_cells += truncated
-        self.row(row, column, column).append((column, f'<c r="{_letter(column)}{row}"{body}'))
+        self.span(row, row, column, column)
+        self.runs.append(_Run(row, column, [f'{row}"'], [[f'<c r="{_letter(column)}{row}"{body}']]))
 
     def text_body(self, text: str, number_format: str | None, key: tuple[Any, ...],
                   **attributes: Any) -> tuple[str, float, int]:
@@ -1094,7 +1389,11 @@ class _BulkRows:
     def body(self, value: Any, number_format: str | None) -> tuple[str, float, int]:
         """The body and display width of a data value that :func:`_plain_value` kept."""
         if isinstance(value, str):
-            return self.text_body(value, number_format, ("data",))
+            found = self._texts.get((value, number_format))
+            if found is None:
+                found = self._texts[value, number_format] = self.text_body(
+                    value, number_format, ("data",))
+            return found
         if type(value) is Formula:
             text = value.text if value.text.startswith("=") else "=" + value.text
             return f"><f>{_xml_escape(text[1:])}</f><v /></c>", 10.0, 0
@@ -1103,37 +1402,46 @@ class _BulkRows:
         if isinstance(value, datetime | date | time | timedelta):
             from openpyxl.utils.datetime import to_excel
 
-            if isinstance(value, datetime):
-                fmt, width = _date_like(number_format) or DATETIME_FORMAT, 16.0
-            elif isinstance(value, date):
-                fmt, width = _date_like(number_format) or DATE_FORMAT, 10.0
-            elif isinstance(value, time):
-                fmt, width = _date_like(number_format) or TIME_FORMAT, 5.0
-            else:
-                fmt, width = number_format or DURATION_FORMAT, 9.0
+            fmt, width = _temporal_format(value, number_format)
             style = self._style(("data", fmt), number_format=fmt)
             return f'{style} t="n"><v>{_number_text(to_excel(value))}</v></c>', width, 0
         return self.number_body(value, number_format), _number_width(value, number_format), 0
 
     def number_body(self, value: Any, number_format: str | None) -> str:
+        return f"{self.number_tail(number_format)}{_number_text(value)}</v></c>"
+
+    def number_tail(self, number_format: str | None) -> str:
+        """A number cell's body up to its value: the same for every number of a column."""
         style = self._style(("data", number_format), number_format=number_format) \
             if number_format else ""
-        return f'{style} t="n"><v>{_number_text(value)}</v></c>'
+        return f'{style} t="n"><v>'
 
     def sheet_data(self) -> str:
+        """The ``<sheetData>`` element: every row, its cells in column order. Call it once.
+
+        Rows go in segments over which the same runs cover every row; there, the runs are
+        taken by column (a stable sort, so overlapping cells keep the order they were written
+        in) and each row is joined from their pieces, with no Python code per cell.
+        """
+        runs = sorted(self.runs, key=lambda run: run.col)
+        cursors = [(run, [iter(piece) for piece in run.pieces]) for run in runs]
+        edges = sorted({edge for run in runs for edge in (run.row, run.row + len(run.refs))})
         parts = ["<sheetData>"]
-        for row in sorted(self.rows):
-            cells = self.rows[row]
-            if row in self.shared:
-                cells.sort(key=lambda cell: cell[0])  # tables side by side share rows
-            parts.append(f'<row r="{row}">')
-            parts.extend(xml for _, xml in cells)
-            parts.append("</row>")
+        for start, stop in pairwise(edges):
+            covering = [(run, pieces) for run, pieces in cursors
+                        if run.row <= start and stop <= run.row + len(run.refs)]
+            if not covering:
+                continue
+            first = covering[0][0]
+            rows = zip(repeat('<row r="', stop - start),
+                       first.refs[start - first.row:stop - first.row], repeat(">"),
+                       *[piece for _, pieces in covering for piece in pieces], repeat("</row>"))
+            parts.append("".join(chain.from_iterable(rows)))
         parts.append("</sheetData>")
         return "".join(parts)
 
     def dimension(self) -> str:
-        if not self.rows:
+        if not self.runs:
             return "A1:A1"
         return f"{_letter(self.min_col)}{self.min_row}:{_letter(self.max_col)}{self.max_row}"
 

@@ -39,10 +39,14 @@ RUN_LOG_COLUMNS = ["Run at", "As of", "Result", "Sources ok", "Sources stale", "
 
 @dataclass(frozen=True)
 class Col:
-    """One output column: its header, where its value comes from, and its number format."""
+    """One output column: its header, where its values come from, and its number format.
+
+    ``source`` names a column of the frame, or computes the whole column from the frame (one
+    value per row): whole columns, since the per-coach-week tabs hold tens of thousands of rows.
+    """
 
     header: str
-    source: str | Callable[[Any], Any]
+    source: str | Callable[[pd.DataFrame], Sequence[Any] | pd.Series]
     fmt: str | None = None
     width: float | None = None
 
@@ -72,6 +76,9 @@ def _clean(value: Any) -> Any:
     return value
 
 
+_PLAIN = frozenset({str, int, bool, type(None)})  # what _clean returns as it is
+
+
 def _clean_column(series: pd.Series) -> list[Any]:
     """``_clean`` of every value of a column, with numpy's own conversion where it is exact."""
     import numpy as np
@@ -90,21 +97,33 @@ def _clean_column(series: pd.Series) -> list[Any]:
         times = stamps.astype("datetime64[us]").astype(object).tolist()
         return [d if m else t for d, m, t in zip(dates, (stamps == days).tolist(), times,
                                                  strict=True)]
-    return [_clean(v) for v in series.tolist()]
+    return [v if type(v) in _PLAIN else _clean(v) for v in series.tolist()]
+
+
+def _values(frame: pd.DataFrame, key: str) -> list[Any]:
+    """A column's values made plain by ``_clean`` (all None when the frame lacks it)."""
+    return _clean_column(frame[key]) if key in frame.columns else [None] * len(frame)
+
+
+def _raw(frame: pd.DataFrame, key: str) -> list[Any]:
+    """A column's values as they are, NaN included (all None when the frame lacks it)."""
+    return frame[key].tolist() if key in frame.columns else [None] * len(frame)
 
 
 def _rows(frame: pd.DataFrame, cols: Sequence[Col]) -> list[list[Any]]:
-    if not any(callable(c.source) for c in cols):
-        # Column by column: the per-coach-week tabs hold tens of thousands of rows.
-        present = set(frame.columns)
-        values = [_clean_column(frame[c.source]) if c.source in present
-                  else [None] * len(frame) for c in cols]
-        return [list(row) for row in zip(*values, strict=True)]
-    out = []
-    for rec in frame.to_dict("records"):
-        out.append([_clean(c.source(rec) if callable(c.source) else rec.get(c.source))
-                    for c in cols])
-    return out
+    import pandas as pd
+
+    if not len(frame):
+        return []  # and computed columns need not cope with frames that lack columns
+    values = []
+    for c in cols:
+        if not callable(c.source):
+            values.append(_values(frame, c.source))
+            continue
+        found = c.source(frame)
+        values.append(_clean_column(found) if isinstance(found, pd.Series)
+                      else [_clean(v) for v in found])
+    return list(map(list, zip(*values, strict=True)))
 
 
 def _table(frame: pd.DataFrame, cols: Sequence[Col], *, title: str | None = None, row: int = 1,
@@ -115,32 +134,60 @@ def _table(frame: pd.DataFrame, cols: Sequence[Col], *, title: str | None = None
                  column_widths={c.header: c.width for c in cols if c.width})
 
 
-def _in_unit(key: str) -> Callable[[dict], Any]:
-    """Team values in the unit people think in: percentage points for percent goals."""
-    def get(rec: dict) -> Any:
-        value = _clean(rec.get(key))
-        if value is None:
-            return None
-        return round(value * 100, 1) if rec.get("unit") == "percent" else round(value, 2)
+def _in_unit(key: str, units: Callable[[pd.DataFrame], list[Any]] | None = None
+             ) -> Callable[[pd.DataFrame], list[Any]]:
+    """Team values in the unit people think in: percentage points for percent goals.
+
+    ``units`` gives each row's unit; by default it is read from the frame's "unit" column.
+    """
+    def get(frame: pd.DataFrame) -> list[Any]:
+        unit_of = units(frame) if units is not None else _raw(frame, "unit")
+        return [None if value is None
+                else round(value * 100, 1) if unit == "percent" else round(value, 2)
+                for value, unit in zip(_values(frame, key), unit_of, strict=True)]
     return get
 
 
+def _units_by_source(units: dict[Any, Any]) -> Callable[[pd.DataFrame], list[Any]]:
+    """Each row's unit, looked up by its "source" (for frames that do not carry the unit)."""
+    return lambda frame: [units.get(source) for source in frame["source"].tolist()]
+
+
+UNIT_LABELS = {"percent": "%", "count": "count", "score": "score"}
+
+
 def _unit_label(rec: dict) -> str:
-    return {"percent": "%", "count": "count", "score": "score"}.get(rec.get("unit") or "", "")
+    return UNIT_LABELS.get(rec.get("unit") or "", "")
+
+
+def _unit_labels(units: Callable[[pd.DataFrame], list[Any]] | None = None
+                 ) -> Callable[[pd.DataFrame], list[str]]:
+    """The unit of each row as a short label (see ``_in_unit`` for ``units``)."""
+    def get(frame: pd.DataFrame) -> list[str]:
+        unit_of = units(frame) if units is not None else _raw(frame, "unit")
+        return [UNIT_LABELS.get(unit or "", "") for unit in unit_of]
+    return get
+
+
+def _actions_done(frame: pd.DataFrame) -> list[str]:
+    totals = _raw(frame, "actions_total")
+    if not any(totals):
+        return [""] * len(frame)
+    return [f"{done} of {total}" if total else ""
+            for done, total in zip(frame["actions_done"].tolist(), totals, strict=True)]
 
 
 # -- Dashboard -------------------------------------------------------------------------------------
 
 TEAM_COLS = [
     Col("School", "school", width=20), Col("Team", "team", width=18),
-    Col("Metric", "metric", width=28), Col("Unit", _unit_label, width=7),
+    Col("Metric", "metric", width=28), Col("Unit", _unit_labels(), width=7),
     Col("Baseline", _in_unit("baseline"), "0.##"), Col("Latest", _in_unit("latest_value"), "0.##"),
     Col("Target", _in_unit("target"), "0.##"), Col("Week", "week_label", width=14),
     Col("% of gap closed", "gap_closed", "0%"),
     Col("Projected at end", _in_unit("projected_value"), "0.#"),
     Col("Status", "status", width=11), Col("Reason", "reason", width=60),
-    Col("Actions done", lambda r: f"{r['actions_done']} of {r['actions_total']}"
-        if r.get("actions_total") else ""),
+    Col("Actions done", _actions_done),
     Col("Actions overdue", "actions_overdue", "0"),
 ]
 
@@ -236,18 +283,18 @@ def _team_charts(analysis: Analysis, tables: list[Table], charts: list[Chart], r
     if not len(teams):
         return row
     order = {"Off track": 0, "At risk": 1, "Stale": 2, "No data": 3, "On track": 4, "Met": 5}
-    chosen = sorted(teams.to_dict("records"), key=lambda r: (order.get(r["status"], 9),
-                                                             r["school"] or "", r["team"] or ""))
-    chosen = chosen[:MAX_TEAM_CHARTS]
+    status, school, name = (teams[key].tolist() for key in ("status", "school", "team"))
+    first = sorted(range(len(teams)), key=lambda i: (order.get(status[i], 9), school[i] or "",
+                                                     name[i] or ""))[:MAX_TEAM_CHARTS]
+    chosen = teams.iloc[first].to_dict("records")
+    rows_of = weeks.groupby("source", sort=False).indices  # a team's weekly rows, in order
     for team in chosen:
-        w = weeks[weeks["source"] == team["source"]].sort_values("week")
+        w = weeks.take(rows_of.get(team["source"], [])).sort_values("week")
         w = w[w["week"] <= team["weeks"]]
-        unit = team["unit"]
+        unit = _units_by_source({team["source"]: team["unit"]})  # w is this team's rows
         table = _table(w, [Col("Week", "week", "0"),
-                           Col("Value", lambda r, u=unit: _in_unit("value")({**r, "unit": u}),
-                               "0.##"),
-                           Col("Goal line",
-                               lambda r, u=unit: _in_unit("aimline")({**r, "unit": u}), "0.##")],
+                           Col("Value", _in_unit("value", unit), "0.##"),
+                           Col("Goal line", _in_unit("aimline", unit), "0.##")],
                        title=f"{team['school']}: {team['team']} ({team['status']})", row=row)
         tables.append(table)
         charts.append(Chart(kind="line", title=f"{team['team']}, {team['school']}",
@@ -301,16 +348,13 @@ def _letter(n: int) -> str:
 
 def _team_progress(analysis: Analysis) -> Sheet:
     weeks = analysis.teams.weeks
-    units = dict(zip(analysis.teams.teams["source"], analysis.teams.teams["unit"], strict=False))
-
-    def unit_of(rec: dict) -> dict:
-        return {**rec, "unit": units.get(rec["source"])}
-
+    units = _units_by_source(dict(zip(analysis.teams.teams["source"],
+                                      analysis.teams.teams["unit"], strict=False)))
     cols = [Col("School", "school", width=20), Col("Team", "team", width=18),
             Col("Week", "week", "0"), Col("Week of", "week_of", "yyyy-mm-dd"),
-            Col("Value", lambda r: _in_unit("value")(unit_of(r)), "0.##"),
-            Col("Goal line", lambda r: _in_unit("aimline")(unit_of(r)), "0.##"),
-            Col("Unit", lambda r: _unit_label(unit_of(r))),
+            Col("Value", _in_unit("value", units), "0.##"),
+            Col("Goal line", _in_unit("aimline", units), "0.##"),
+            Col("Unit", _unit_labels(units)),
             Col("Position", "position", width=24)]
     return Sheet("Team Progress", tables=[_table(weeks, cols)], freeze_rows=1, auto_filter=True)
 
@@ -337,14 +381,15 @@ def _coach_time(analysis: Analysis) -> Sheet:
     return Sheet("Coach Time", tables=[weekly, summary], freeze_rows=2)
 
 
-def _few(analysis: Analysis, key: str) -> Callable[[dict], Any]:
+def _few(analysis: Analysis, key: str) -> Callable[[pd.DataFrame], list[Any]]:
     """A relationship percentage, hidden when drawn from fewer than the minimum of teachers:
     with one or two teachers listed a percentage would reveal individual answers."""
     least = analysis.thresholds.min_matrix_teachers
 
-    def get(rec: dict) -> Any:
-        listed = _clean(rec.get("teachers_listed")) or 0
-        return _clean(rec.get(key)) if listed >= least else None
+    def get(frame: pd.DataFrame) -> list[Any]:
+        return [value if (listed or 0) >= least else None
+                for value, listed in zip(_values(frame, key), _values(frame, "teachers_listed"),
+                                         strict=True)]
     return get
 
 
@@ -360,8 +405,10 @@ def _relationships(analysis: Analysis) -> Sheet:
             Col("% with all four", _few(analysis, "pct_with_all_four"), "0%"),
             Col("Stale contacts", "contacts_stale", "0"),
             Col("Teachers rated", "teachers_rated", "0"),
-            Col("Distribution", lambda r: "shown" if r.get("matrix_shown") else
-                f"hidden: fewer than {analysis.thresholds.min_matrix_teachers} rated", width=26),
+            Col("Distribution", lambda frame: [
+                "shown" if shown else
+                f"hidden: fewer than {analysis.thresholds.min_matrix_teachers} rated"
+                for shown in _raw(frame, "matrix_shown")], width=26),
             *matrix]
     note = Table(columns=["Note"], rows=[[
         "Counts and percentages per coach only. Teacher names, facts, notes and individual "
@@ -386,14 +433,13 @@ def _weekly_update(analysis: Analysis) -> Sheet:
     support = analysis.teams.needs_support
     teams = analysis.teams.teams
     week = int(teams["current_week"].max()) if len(teams) else 0
-    units = dict(zip(teams["source"], teams["unit"], strict=False))
+    units = _units_by_source(dict(zip(teams["source"], teams["unit"], strict=False)))
     intro = Table(columns=["Weekly update"], rows=[[
         f"Week {week} of the challenge, as of {analysis.as_of.isoformat()}. Share what worked; "
         "offer support where a team is behind."]], row=1, column_widths={"Weekly update": 100})
     mover_cols = [Col("School", "school", width=20), Col("Team", "team", width=18),
                   Col("Week", "week", "0"),
-                  Col("Change", lambda r: _in_unit("change")({**r, "unit": units.get(r["source"])}),
-                      "+0.##;-0.##;0"),
+                  Col("Change", _in_unit("change", units), "+0.##;-0.##;0"),
                   Col("Share of the gap moved", "gap_moved", "0%"),
                   Col("What we tried", "what_we_tried", width=60), Col("Status", "status")]
     t1 = _table(movers, mover_cols, title="Moved most toward their goal this week", row=3,
