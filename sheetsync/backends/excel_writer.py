@@ -36,7 +36,6 @@ from __future__ import annotations
 import math
 import os
 import re
-import secrets
 import stat
 import time as clock
 import zipfile
@@ -53,6 +52,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from xml.etree import ElementTree as ET
 
 from sheetsync import __version__
+from sheetsync.backends.atomic import TargetChanged, move_into_place, new_temp_beside
 from sheetsync.backends.base import TargetWriteError
 from sheetsync.report.model import MANIFEST_TAB, STATUS_COLOURS, Chart, Formula, Sheet, Table
 
@@ -1545,12 +1545,8 @@ def _save_atomically(
     """Save to a temporary file beside ``target``, then move it over ``target``."""
     from openpyxl.writer.excel import ExcelWriter
 
-    folder = target.parent
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        temp = folder / f".~sheetsync-{secrets.token_hex(6)}.xlsx.tmp"
-        # Created with the default mode under the umask, like any new file; O_EXCL avoids races.
-        os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        temp = new_temp_beside(target)
     except PermissionError as exc:
         raise _locked(target, "its folder is not writable") from exc
     except OSError as exc:
@@ -1570,51 +1566,25 @@ def _save_atomically(
                 _bulk_excel_writer(workbook, archive, bulk).save()
             else:
                 ExcelWriter(workbook, archive).save()
-        with open(temp, "rb") as written:
-            os.fsync(written.fileno())
-        if signature is not None:
-            current = target.stat()
-            os.chmod(temp, stat.S_IMODE(current.st_mode))
-            if (current.st_mtime_ns, current.st_size) != signature:
-                raise TargetWriteError(
-                    f"{target} changed while sheetsync was writing it, so sheetsync did not "
-                    "replace it. The file was left unchanged.",
-                    hint="Run sheetsync again once nobody is editing the workbook.",
-                    transient=True,
-                )
-        os.replace(temp, target)
-    except TargetWriteError:
-        temp.unlink(missing_ok=True)
-        raise
+        move_into_place(temp, target, signature)
+    except TargetChanged:
+        raise TargetWriteError(
+            f"{target} changed while sheetsync was writing it, so sheetsync did not "
+            "replace it. The file was left unchanged.",
+            hint="Run sheetsync again once nobody is editing the workbook.",
+            transient=True,
+        ) from None
     except PermissionError as exc:
-        temp.unlink(missing_ok=True)
         raise _locked(target, "it is open in another program or not writable") from exc
     except OSError as exc:
-        temp.unlink(missing_ok=True)
         raise TargetWriteError(
             f"sheetsync could not save {target}: {exc.strerror or exc}. The file was left "
             "unchanged.",
             hint="Check free disk space and that the output folder is reachable.",
             transient=True,
         ) from exc
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    _sync_folder(folder)
-
-
-def _sync_folder(folder: Path) -> None:
-    # Makes the rename itself durable on POSIX; not possible (nor needed) on Windows.
-    try:
-        descriptor = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
     finally:
-        os.close(descriptor)
+        temp.unlink(missing_ok=True)  # already gone once it was moved into place
 
 
 # --------------------------------------------------------------------------- small pieces

@@ -43,7 +43,6 @@ import os
 import posixpath
 import re
 import stat
-import tempfile
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -53,6 +52,7 @@ from numbers import Integral, Real
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+from sheetsync.backends.atomic import TargetChanged, move_into_place, new_temp_beside, signature
 from sheetsync.backends.base import TargetWriteError
 from sheetsync.findings import Finding, Severity, column_letter
 from sheetsync.report.model import FLAGS_TAB
@@ -836,57 +836,31 @@ def _plain_text(text: str) -> tuple[str, int]:
 
 def _replace_atomically(target: Path, data: bytes, before: os.stat_result) -> None:
     try:
-        fd, temp_name = tempfile.mkstemp(
-            prefix=".~sheetsync-", suffix=target.suffix, dir=target.parent
-        )
+        temp = new_temp_beside(target)
     except PermissionError as exc:
         raise _locked(target, "its folder is read-only") from exc
     except OSError as exc:
         raise WritebackError(
             f"Could not prepare the new {target.name}: {exc.strerror or exc}."
         ) from exc
-    temp = Path(temp_name)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(temp, stat.S_IMODE(before.st_mode))
-        now = target.stat()
-        if (now.st_mtime_ns, now.st_size) != (before.st_mtime_ns, before.st_size):
-            raise WorkbookLockedError(
-                f"{target.name} changed while sheetsync was writing its flags, so the flags were "
-                "not written.",
-                hint="Run sheetsync again once nobody is editing the workbook.",
-            )
-        os.replace(temp, target)
-        _sync_directory(target.parent)
-    except WritebackError:
-        temp.unlink(missing_ok=True)
-        raise
+        temp.write_bytes(data)
+        move_into_place(temp, target, signature(before))
+    except TargetChanged:
+        raise WorkbookLockedError(
+            f"{target.name} changed while sheetsync was writing its flags, so the flags were "
+            "not written.",
+            hint="Run sheetsync again once nobody is editing the workbook.",
+        ) from None
     except PermissionError as exc:
-        temp.unlink(missing_ok=True)
         raise _locked(target, "it is open in another program or not writable") from exc
     except OSError as exc:
-        temp.unlink(missing_ok=True)
         raise WritebackError(
             f"Could not save {target.name}: {exc.strerror or exc}. The file was left unchanged.",
             hint="Check free disk space and that the shared drive is reachable.",
         ) from exc
-
-
-def _sync_directory(directory: Path) -> None:
-    """Make the rename durable where the platform allows it (POSIX); best effort elsewhere."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
     finally:
-        os.close(fd)
+        temp.unlink(missing_ok=True)  # already gone once it was moved into place
 
 
 # --------------------------------------------------------------------------- small XML pieces
