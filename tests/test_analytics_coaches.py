@@ -11,14 +11,21 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sheetsync.analytics.coaches import (
     CYCLE_COLUMNS,
+    NOT_A_NAME,
     OVERVIEW_COLUMNS,
     RELATIONSHIP_COLUMNS,
+    TEACHER_SEPARATORS,
     TIME_COLUMNS,
     TIME_GROUP_COLUMNS,
     TIME_WEEKLY_COLUMNS,
+    _cell_parts,
+    _factorized_text,
+    coach_roster,
     coach_summary,
     cycle_summary,
     delight_engagement_matrix,
@@ -151,6 +158,59 @@ def test_teachers_reached_splits_multi_name_cells(cells, reached):
     log = [("2026-09-20", 30, COACHING, False, cell) for cell in cells]
     row = time_rollup(time_frame("ana", log), AS_OF).summary.iloc[0]
     assert row["teachers_reached"] == reached
+
+
+def test_teachers_reached_are_counted_per_coach():
+    ana = [("2026-09-20", 30, COACHING, False, "Lee, Park"),
+           ("2026-09-21", 30, COACHING, False, "Lee, Park"),  # the same cell again
+           ("2026-09-22", 30, COACHING, False, "park and Diaz")]
+    ben = [("2026-09-20", 30, COACHING, False, "Lee, Park"),  # a cell Ana also wrote
+           ("2026-09-23", 30, COACHING, False, None)]
+    log = pd.concat([time_frame("ana", ana), time_frame("ben", ben, coach="Ben")])
+    log = log.sort_values("date", kind="stable")  # the two workbooks' rows interleaved
+    reached = time_rollup(log, AS_OF).summary.set_index("source")["teachers_reached"]
+    assert reached.to_dict() == {"ana": 3, "ben": 2}
+
+
+# Cells are built from these pieces: separators, "and" as a word or inside one, spacing of
+# every kind and characters on either side of a word boundary.
+CELL_PIECES = ["Lee", "Park", "Anderson", "sandy", "and", "AND", "And", "aNd", "ánd", "_and",
+               "and9", "ß", "a", "n", "d", " ", "  ", "\t", "\n", "\r", "\u00a0", "\u2003",
+               "\u3000", "\x1c", "\x85", ",", ";", "&", "+", "-", "n/a", "None"]
+
+
+def names_of(parts: list[str]) -> list[str]:
+    cleaned = [" ".join(part.split()).casefold() for part in parts]
+    return [name for name in cleaned if name not in NOT_A_NAME]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(CELL_PIECES), max_size=10).map("".join), max_size=6))
+def test_cells_split_into_the_names_the_separator_pattern_gives(cells):
+    parts, n_parts = _cell_parts(cells)
+    assert len(n_parts) == len(cells) and n_parts.sum() == len(parts)
+    ends = np.cumsum(n_parts)
+    for cell, end, n in zip(cells, ends, n_parts, strict=True):
+        assert names_of(parts[end - n:end]) == names_of(TEACHER_SEPARATORS.split(cell))
+
+
+def test_cells_holding_the_marker_characters_are_still_split():
+    parts, n_parts = _cell_parts(["Lee\x01Park, Diaz", "Moss\x00 and Kim"])
+    assert list(n_parts) == [2, 2]
+    assert names_of(parts[:2]) == ["lee\x01park", "diaz"]
+    assert names_of(parts[2:]) == ["moss\x00", "kim"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["ana", "ana ", " ANA", "ben", "", "  ", None,
+                                          float("nan"), pd.NA, 1, 1.0, True, "1"]),
+                          st.integers(1, 12)), max_size=8))
+def test_sources_factorized_by_runs_match_hashing_every_value(runs):
+    # A workbook's rows come together, so sources are factorized one run at a time.
+    series = pd.Series([value for value, n in runs for _ in range(n)], dtype=object)
+    codes, names = _factorized_text(series)
+    run_codes, run_names = _factorized_text(series, in_runs=True)
+    assert run_codes.tolist() == codes.tolist() and run_names.tolist() == names.tolist()
 
 
 def test_minutes_by_week_and_group_list_every_group_with_shares():
@@ -289,6 +349,14 @@ def test_cycles_by_phase_next_steps_and_stalled():
     assert (out["cycles_stalled"], out["cycles_undated"]) == (2, 1)
 
 
+def test_roster_names_a_workbook_from_its_first_row_that_names_a_coach():
+    entries = [("2026-09-20", 30, COACHING, False, "Lee")] * 3
+    log = pd.concat([time_frame("cy", entries), time_frame("dee", entries)], ignore_index=True)
+    log["coach"] = pd.Series([None, "Cy", "Other", None, None, None], dtype=object)
+    roster = coach_roster(None, log)
+    assert roster[["source", "coach"]].values.tolist() == [["cy", "Cy"], ["dee", "dee"]]
+
+
 # --- all together ------------------------------------------------------------------------------
 
 def test_every_coach_appears_in_every_frame_even_without_rows():
@@ -348,6 +416,34 @@ def test_coach_flags():
     overview = result.overview.set_index("source")
     assert overview.loc["ben", "open_flags"] == 4  # low share, outside role, stale, stalled
     assert overview.loc["ana", "open_flags"] == 1
+
+
+def test_coach_flags_list_rows_in_order_and_point_at_the_oldest_or_latest():
+    # Ben: 10 stale contacts; the one at row 5 has no row number; row 7 is the oldest.
+    contacts = [{"contact": "2026-09-01"} for _ in range(10)]
+    contacts[5] = {"contact": "2026-08-01"}
+    relationships = relationships_frame("ben", contacts, coach="Ben")
+    relationships.loc[3, "row"] = pd.NA
+    # Outside-role entries of both coaches interleaved: Ben's latest is the later of his two
+    # entries on 09-25 (sheet row 4), whatever order the rows come in.
+    ben_log = [("2026-09-25", 30, OTHER, True, None, "Evaluation-related"),
+               ("2026-09-10", 30, OTHER, True, None, "Substitute coverage"),
+               ("2026-09-25", 30, OTHER, True, None, "Evaluation-related"),
+               ("2026-09-12", 30, OTHER, True, None, "Substitute coverage")]
+    log = pd.concat([time_frame("ana", ANA_LOG), time_frame("ben", ben_log, coach="Ben")])
+    result = coach_summary(
+        coaches_frame(("ana", "Ana"), ("ben", "Ben")), relationships,
+        log.sort_values("date", kind="stable"), None, AS_OF,
+        column_of=lambda source, tab, key: {"last_contact": "L", "activity": "G"}.get(key))
+    by_code = {(f.source, f.code): f for f in result.flags}
+    stale = by_code[("ben", "stale-contacts")]
+    assert "10 of 10 teachers were" in stale.message
+    assert "(rows 2, 3, 4, 6, 7, 8, 9, 10 and 1 more)" in stale.message
+    assert stale.cell == "L7"
+    outside = by_code[("ben", "outside-role-time")]
+    assert "(Evaluation-related, Substitute coverage)" in outside.message
+    assert outside.cell == "G4"
+    assert by_code[("ana", "outside-role-time")].cell == "G4"
 
 
 def test_thresholds_change_the_windows():

@@ -26,6 +26,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import chain
 
 import numpy as np
 import pandas as pd
@@ -39,6 +40,7 @@ from sheetsync.analytics.frames import (
     has_text,
     numbers,
     plain_text,
+    text_out,
     texts,
     with_columns,
     yes,
@@ -59,6 +61,13 @@ TEACHER_SEPARATORS = re.compile(r"\s*(?:[,;&+\n]|\band\b)\s*", re.IGNORECASE)
 """What separates several teachers in one Teacher(s) cell: "Lee, Park & Diaz and Moss"."""
 
 NOT_A_NAME = ("", "-", "--", "n/a", "na", "none")
+
+_AND = re.compile(r"[Aa](?<=\b[Aa])[Nn][Dd]\b")
+"""The word "and" in any case, as ``\\band\\b`` with ``re.IGNORECASE`` matches it; starting with a
+character set lets the regex engine skip quickly to the candidates, about twice as fast."""
+_SEPARATOR_CHARS = str.maketrans(dict.fromkeys(",;&+\n", "\x01"))
+"""With :data:`_AND`, what :data:`TEACHER_SEPARATORS` splits on, marked ``\\x01`` (see
+:func:`_cell_parts`)."""
 
 ROSTER_COLUMNS = ("source", "coach", "schools", "role")
 TIME_COLUMNS = (
@@ -138,35 +147,58 @@ def coach_roster(coaches: pd.DataFrame | None, *frames: pd.DataFrame | None) -> 
     failed) still gets a row, named from its rows' ``coach`` column or, failing that, its source.
     Sorted by coach name, then source.
     """
+    return _roster(coaches, [_first_coach_by_source(frame) for frame in frames])
+
+
+def _roster(coaches: pd.DataFrame | None, named: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """:func:`coach_roster` from the About tabs and each other frame's workbooks (``named``,
+    from :func:`_first_coach_by_source`)."""
     c = with_columns(coaches, ROSTER_COLUMNS)
     parts = [pd.DataFrame({"source": texts(c["source"]), "coach": texts(c["coach"]),
                            "schools": texts(c["schools"]), "role": texts(c["role"])})]
-    for frame in frames:
-        f = with_columns(frame, ("source", "coach"))
-        f = f[f["source"].notna()]
-        if f.empty:
-            continue
-        # One row per workbook first (cheap on big time logs), then clean the few left.
-        named = f.dropna(subset=["coach"]).drop_duplicates("source")
-        ids = pd.DataFrame({"source": texts(f.drop_duplicates("source")["source"])})
-        first = pd.Series(texts(named["coach"]).to_numpy(),
-                          index=texts(named["source"]).to_numpy())
-        first = first[~first.index.duplicated()]
-        ids["coach"] = ids["source"].map(first)
-        parts.append(ids)
+    parts += [ids for ids in named if len(ids)]
     roster = pd.concat(parts, ignore_index=True)
     roster = roster[roster["source"].notna() & roster["source"].ne("")]
     # The About tab comes first, so its name wins; a blank name is filled from the other rows.
-    named = roster.dropna(subset=["coach"]).drop_duplicates("source").set_index("source")
+    named_first = roster.dropna(subset=["coach"]).drop_duplicates("source").set_index("source")
     roster = roster.drop_duplicates("source").set_index("source")
-    roster["coach"] = roster["coach"].fillna(named["coach"].reindex(roster.index))
+    roster["coach"] = roster["coach"].fillna(named_first["coach"].reindex(roster.index))
     roster["coach"] = roster["coach"].fillna(pd.Series(roster.index, index=roster.index))
     roster = roster.reset_index()
     for col in ROSTER_COLUMNS:
-        roster[col] = _text_out(roster[col])
+        roster[col] = text_out(roster[col])
     roster["_key"] = roster["coach"].str.casefold()
     roster = roster.sort_values(["_key", "source"], kind="stable")
     return roster[list(ROSTER_COLUMNS)].reset_index(drop=True)
+
+
+Factorized = tuple[np.ndarray, np.ndarray]
+"""Integer codes (-1 for blank) and distinct cleaned values of a text column."""
+
+
+def _first_coach_by_source(frame: pd.DataFrame | None,
+                           sources: Factorized | None = None) -> pd.DataFrame:
+    """Each workbook (cleaned ``source``, in order of first appearance) with the coach named on
+    its first row that names one (NA when none does).
+
+    ``sources`` may pass the source column already factorized. Works on integer codes and
+    looks at each workbook's first row only (further rows only when that one names nobody), so
+    a large time log stays cheap.
+    """
+    f = with_columns(frame, ("source", "coach"))
+    codes, names = _factorized_text(f["source"], in_runs=True) if sources is None else sources
+    coach = f["coach"].to_numpy(dtype=object)
+    # pd.factorize numbers values in order of first appearance, so a code first appears where
+    # the running maximum of the codes goes up.
+    first = coach[np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1) > 0)]
+    unnamed = pd.isna(first)
+    if unnamed.any():
+        rows = np.flatnonzero(np.isin(codes, np.flatnonzero(unnamed)))
+        rows = rows[pd.notna(coach[rows])]
+        rows = rows[~pd.Series(codes[rows]).duplicated().to_numpy()]  # first per workbook
+        first[codes[rows]] = coach[rows]
+    return pd.DataFrame({"source": pd.Series(names, dtype="string"),
+                         "coach": texts(pd.Series(first, dtype=object))})
 
 
 def _objects(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
@@ -174,24 +206,18 @@ def _objects(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     return frame.astype({c: object for c in columns})
 
 
-def _text_out(series: pd.Series) -> pd.Series:
-    cleaned = texts(series)
-    return cleaned.astype(object).where(cleaned.notna() & cleaned.ne(""), None)
-
-
 def _on_roster(roster: pd.DataFrame, figures: pd.DataFrame, columns: Sequence[str],
                fill: dict[str, object]) -> pd.DataFrame:
     """``figures`` (indexed by source) laid onto the roster, so every coach has a row."""
-    out = roster[["source", "coach"]].copy()
-    aligned = figures.reindex(out["source"])
+    aligned = figures.reindex(roster["source"])
+    data = {"source": roster["source"], "coach": roster["coach"]}
     for col in columns:
-        if col in ("source", "coach"):
+        if col in data:
             continue
-        values = aligned[col].to_numpy() if col in aligned.columns else np.nan
-        out[col] = values
-        if col in fill:
-            out[col] = out[col].fillna(fill[col])
-    return out[list(columns)]
+        values = pd.Series(aligned[col].to_numpy() if col in aligned.columns else np.nan,
+                           index=roster.index)
+        data[col] = values.fillna(fill[col]) if col in fill else values
+    return pd.DataFrame(data)[list(columns)]  # one frame at once, not a column at a time
 
 
 # --- time log ----------------------------------------------------------------------------------
@@ -216,13 +242,21 @@ def _default_groups() -> tuple[str, ...]:
     return default_activities().groups
 
 
-def _factorized_text(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def _factorized_text(series: pd.Series, *, in_runs: bool = False) -> Factorized:
     """Integer codes (-1 for blank) and cleaned distinct values of a text column.
 
     Only the distinct values are cleaned, which keeps a million-row column cheap; two spellings
-    that clean to the same text ("A " and "A") share one code.
+    that clean to the same text ("A " and "A") share one code. ``in_runs`` says the column
+    mostly repeats one value for many rows in a row, as ``source`` does (a workbook's rows come
+    together): then only the first value of each run is hashed.
     """
-    raw_codes, raw_names = pd.factorize(series, use_na_sentinel=True)
+    starts = _run_starts(series) if in_runs else None
+    if starts is None:
+        raw_codes, raw_names = pd.factorize(series, use_na_sentinel=True)
+    else:
+        head_codes, raw_names = pd.factorize(series.to_numpy(dtype=object)[starts],
+                                             use_na_sentinel=True)
+        raw_codes = np.repeat(head_codes, np.diff(np.append(starts, len(series))))
     cleaned = texts(pd.Series(np.asarray(raw_names, dtype=object), dtype=object))
     cleaned = cleaned.where(cleaned.ne(""))
     merged, names = pd.factorize(cleaned, use_na_sentinel=True)
@@ -230,16 +264,33 @@ def _factorized_text(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return codes, np.asarray(names, dtype=object)
 
 
+def _run_starts(series: pd.Series) -> np.ndarray | None:
+    """Where each run of equal values starts, or None when the runs are short (or the values
+    cannot be compared, such as ``pd.NA``) and hashing every value is as quick."""
+    values = series.to_numpy(dtype=object)
+    if len(values) < 2:
+        return None
+    try:
+        changes = np.asarray(values[1:] != values[:-1], dtype=bool)
+    except (TypeError, ValueError):
+        return None
+    starts = np.flatnonzero(np.append(True, changes))
+    return starts if len(starts) * 4 <= len(values) else None
+
+
 def _time_figures(time_log: pd.DataFrame | None, as_of: date, th: Thresholds,
                   roster: pd.DataFrame | None, groups: Sequence[str] | None,
-                  program_start: date | None) -> tuple[TimeResults, pd.DataFrame]:
+                  program_start: date | None,
+                  sources: Factorized | None = None) -> tuple[TimeResults, pd.DataFrame]:
     groups = tuple(groups) if groups else _default_groups()
     t = with_columns(time_log, ("source", "coach", "row", "date", "minutes", "activity",
                                 "activity_group", "outside_role", "teachers"))
+    if sources is None:
+        sources = _factorized_text(t["source"], in_runs=True)
     if roster is None:
-        roster = coach_roster(None, t)
+        roster = _roster(None, [_first_coach_by_source(t, sources)])
 
-    source_codes, source_names = _factorized_text(t["source"])
+    source_codes, source_names = sources
     group_codes, group_seen = _factorized_text(t["activity_group"])
     unknown_seen = [UNKNOWN_GROUP] if (group_codes < 0).any() else []
     order = _group_order(groups, [*group_seen, *unknown_seen])
@@ -283,7 +334,7 @@ def _time_figures(time_log: pd.DataFrame | None, as_of: date, th: Thresholds,
     has_entries = sums["entries"].to_numpy() > 0
     sums["first_entry"] = _day_dates(np.where(has_entries, first, 0), has_entries)
     sums["last_entry"] = _day_dates(np.where(has_entries, last, 0), has_entries)
-    sums["teachers_reached"] = _teachers_reached(t["teachers"], source_codes, source_names,
+    sums["teachers_reached"] = _teachers_reached(t["teachers"], source_codes, n_sources,
                                                  recent & coaching)
     sums["coaching_share"] = sums["minutes_coaching"] / sums["minutes_total"].where(
         sums["minutes_total"] > 0)
@@ -313,8 +364,8 @@ def _time_figures(time_log: pd.DataFrame | None, as_of: date, th: Thresholds,
     chosen = np.flatnonzero(recent & outside)
     outside_rows = pd.DataFrame({
         "source": source_names[source_codes[chosen]],
-        "row": numbers(t["row"]).to_numpy()[chosen], "day": days[chosen],
-        "activity": _text_out(t["activity"].iloc[chosen]).to_numpy(),
+        "row": numbers(t["row"].iloc[chosen]).to_numpy(), "day": days[chosen],
+        "activity": text_out(t["activity"].iloc[chosen]).to_numpy(),
     })
     return TimeResults(summary, weekly, totals), outside_rows
 
@@ -338,27 +389,65 @@ class _KeptEntries:
     order: list[str]
 
 
-def _teachers_reached(cells: pd.Series, source_codes: np.ndarray, source_names: np.ndarray,
+def _teachers_reached(cells: pd.Series, source_codes: np.ndarray, n_sources: int,
                       mask: np.ndarray) -> np.ndarray:
-    """Distinct teacher names per source among the masked Teacher(s) cells."""
-    picked = pd.DataFrame({"code": source_codes[mask],
-                           "cell": cells.to_numpy(dtype=object)[mask]}).dropna()
-    reached = np.zeros(len(source_names), dtype=int)
-    if picked.empty:
+    """Distinct teacher names per source among the masked Teacher(s) cells.
+
+    Cells repeat a lot ("Lee, Park" every week), so everything here works on integer codes:
+    each distinct cell text is split (and each distinct part cleaned) once, then the coach x
+    cell pairs are expanded into coach x name pairs with array indexing.
+    """
+    reached = np.zeros(n_sources, dtype=int)
+    cell_codes, cell_texts = pd.factorize(cells.to_numpy(dtype=object)[mask])
+    sources = source_codes[mask]
+    present = (cell_codes >= 0) & (sources >= 0)  # a blank cell (None/NaN) names nobody
+    if not present.any():
         return reached
-    # Cells repeat a lot ("Lee, Park" every week): split each distinct cell text once, then
-    # map the split names back onto the (coach, cell) pairs with vectorised joins.
-    picked = picked.drop_duplicates()
-    texts_ = pd.unique(picked["cell"].to_numpy(dtype=object))
-    split = pd.DataFrame(
-        [(text, " ".join(part.split()).casefold())
-         for text in texts_ for part in TEACHER_SEPARATORS.split(str(text))],
-        columns=["cell", "name"])
-    split = split[~split["name"].isin(NOT_A_NAME)]
-    names = picked.merge(split, on="cell")[["code", "name"]].drop_duplicates()
-    counts = names.groupby("code").size()
-    reached[counts.index.to_numpy(dtype=int)] = counts.to_numpy()
-    return reached
+    n_cells = len(cell_texts)
+    pairs = pd.unique(sources[present] * n_cells + cell_codes[present])
+    pair_source, pair_cell = np.divmod(pairs, n_cells)
+
+    # Every part of every distinct cell, in order, then one code per distinct cleaned name.
+    parts, n_parts = _cell_parts([str(text) for text in cell_texts])
+    part_cell = np.repeat(np.arange(n_cells), n_parts)
+    part_codes, part_texts = pd.factorize(np.array(parts, dtype=object))
+    cleaned = pd.Series([" ".join(p.split()).casefold() for p in part_texts], dtype=object)
+    name_of_part, _names = pd.factorize(cleaned.where(~cleaned.isin(NOT_A_NAME)))
+    name = name_of_part[part_codes]  # -1 for parts that are not a name
+    part_cell, name = part_cell[name >= 0], name[name >= 0]
+    n_names = int(name.max()) + 1 if name.size else 0
+    if n_names == 0:
+        return reached
+
+    # The names of cell c are name[start[c]:start[c] + size[c]]: gather them for every pair.
+    size = np.bincount(part_cell, minlength=n_cells)
+    start = np.cumsum(size) - size
+    count = size[pair_cell]
+    offset = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+    pair_names = name[np.repeat(start[pair_cell], count) + offset]
+    coach_names = pd.unique(np.repeat(pair_source, count) * n_names + pair_names)
+    return np.bincount(coach_names // n_names, minlength=n_sources).astype(int)
+
+
+def _cell_parts(cells: list[str]) -> tuple[list[str], np.ndarray]:
+    """Every part of every Teacher(s) cell, in order, split where :data:`TEACHER_SEPARATORS`
+    splits them, and how many parts each cell has.
+
+    The parts may keep the spaces around a separator, and a line break next to another
+    separator may add a blank part; neither changes the names, which are compared ignoring
+    spacing, with blanks dropped. Splitting cell by cell with the regular expression was the
+    slowest step of a large program's rollup, so the cells are joined into one text, the
+    separators marked in two passes over it (one regular expression for the word "and", one
+    character translation) and the text cut with plain ``str.split``, which also creates no
+    list per cell. Cells that hold the marker characters themselves are split one by one.
+    """
+    joined = "\x00".join(cells)
+    if "\x01" in joined or joined.count("\x00") != len(cells) - 1:
+        split = [TEACHER_SEPARATORS.split(cell) for cell in cells]
+        return list(chain.from_iterable(split)), np.array([len(p) for p in split], dtype=int)
+    marked = _AND.sub("\x01", joined).translate(_SEPARATOR_CHARS)
+    n_parts = np.array([cell.count("\x01") + 1 for cell in marked.split("\x00")], dtype=int)
+    return marked.replace("\x00", "\x01").split("\x01"), n_parts
 
 
 def _group_order(groups: Sequence[str], seen: Sequence[str]) -> list[str]:
@@ -470,33 +559,40 @@ def _relationship_figures(relationships: pd.DataFrame | None, as_of: date, th: T
                                      "delight", "engagement", "last_contact"))
     if roster is None:
         roster = coach_roster(None, r)
-    r = r[has_text(r["teacher"]) & has_text(r["source"])]
-    source = texts(r["source"]).to_numpy(dtype=object)
-    face = yes(r["knows_face"])
-    classroom = yes(r["knows_classroom"])
-    professional = has_text(r["professional_fact"])
-    personal = has_text(r["personal_fact"])
+    codes, names = _factorized_text(r["source"], in_runs=True)
+    listed = (codes >= 0) & has_text(r["teacher"]).to_numpy()
+    r, codes = r[listed], codes[listed]
+    source = names[codes]
+    face = yes(r["knows_face"]).to_numpy()
+    classroom = yes(r["knows_classroom"]).to_numpy()
+    professional = has_text(r["professional_fact"]).to_numpy()
+    personal = has_text(r["personal_fact"]).to_numpy()
     contact = dates(r["last_contact"])
-    age = days_before(as_timestamp(as_of), contact)
-    stale = (age > th.stale_contact_days).fillna(False)
-    delight = numbers(r["delight"]).round()
-    engagement = numbers(r["engagement"]).round()
-    rated = delight.isin([1, 2, 3]) & engagement.isin([1, 2, 3])
+    stale = (days_before(as_timestamp(as_of), contact) > th.stale_contact_days).to_numpy()
+    delight = numbers(r["delight"]).round().to_numpy()
+    engagement = numbers(r["engagement"]).round().to_numpy()
+    rated = np.isin(delight, [1, 2, 3]) & np.isin(engagement, [1, 2, 3])
 
-    flags = pd.DataFrame({
-        "source": source, "listed": 1, "known_by_face": face.to_numpy(),
-        "known_by_classroom": classroom.to_numpy(),
-        "with_professional_fact": professional.to_numpy(),
-        "with_personal_fact": personal.to_numpy(),
-        "with_all_four": (face & classroom & professional & personal).to_numpy(),
-        "contacts_stale": stale.to_numpy(), "contacts_undated": contact.isna().to_numpy(),
-        "teachers_rated": rated.to_numpy(),
-    })
-    for d in (1, 2, 3):
-        for e in (1, 2, 3):
-            flags[f"matrix_d{d}_e{e}"] = (rated & delight.eq(d) & engagement.eq(e)).to_numpy()
-    sums = flags.groupby("source").sum(numeric_only=True)
-    sums = sums.rename(columns={"listed": "teachers_listed"})
+    # Per coach: one bincount per figure over integer source codes (no groupby).
+    n_sources = len(names)
+
+    def per_source(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(codes[mask], minlength=n_sources)
+
+    cell = np.where(rated, (delight - 1) * 3 + (engagement - 1), 0).astype(np.int64)
+    matrix = np.bincount(codes[rated] * 9 + cell[rated],
+                         minlength=9 * n_sources).reshape(n_sources, 9)  # MATRIX_COLUMNS order
+    sums = pd.DataFrame({
+        "teachers_listed": np.bincount(codes, minlength=n_sources),
+        "known_by_face": per_source(face), "known_by_classroom": per_source(classroom),
+        "with_professional_fact": per_source(professional),
+        "with_personal_fact": per_source(personal),
+        "with_all_four": per_source(face & classroom & professional & personal),
+        "contacts_stale": per_source(stale),
+        "contacts_undated": per_source(contact.isna().to_numpy()),
+        "teachers_rated": per_source(rated),
+        **{col: matrix[:, i] for i, col in enumerate(MATRIX_COLUMNS)},
+    }, index=pd.Index(names, name="source"))
     for col in ("known_by_face", "known_by_classroom", "with_professional_fact",
                 "with_personal_fact", "with_all_four"):
         sums[f"pct_{col}"] = sums[col] / sums["teachers_listed"].where(
@@ -514,7 +610,7 @@ def _relationship_figures(relationships: pd.DataFrame | None, as_of: date, th: T
         out[col] = pd.array(out[col].where(shown), dtype="Int64")
 
     stale_rows = pd.DataFrame({"source": source, "row": numbers(r["row"]).to_numpy(),
-                               "when": contact.to_numpy()})[stale.to_numpy()]
+                               "when": contact.to_numpy()})[stale]
     return out, stale_rows.sort_values(["source", "when", "row"]).reset_index(drop=True)
 
 
@@ -542,24 +638,38 @@ def _cycle_figures(cycles: pd.DataFrame | None, as_of: date, th: Thresholds,
                               "next_steps_total", "next_steps_done", "last_update"))
     if roster is None:
         roster = coach_roster(None, c)
-    c = c[has_text(c["source"])]
-    source = texts(c["source"]).to_numpy(dtype=object)
-    phase = texts(c["phase"]).str.casefold().map({p.casefold(): p for p in PHASES})
-    complete = phase.eq("Complete").fillna(False).astype(bool)
+    codes, names = _factorized_text(c["source"], in_runs=True)
+    c, codes = c[codes >= 0], codes[codes >= 0]
+    source = names[codes]
+    # Phases are few: match each distinct spelling once ("act " -> "Act"), then work on codes.
+    phase_codes, phase_seen = _factorized_text(c["phase"])
+    canonical = {p.casefold(): i for i, p in enumerate(PHASES)}
+    phase = np.array([canonical.get(p.casefold(), -1) for p in phase_seen] + [-1],
+                     dtype=np.int64)[phase_codes]  # index into PHASES, -1 for none
+    complete = phase == PHASES.index("Complete")
     updated = dates(c["last_update"]).fillna(dates(c["start_date"]))
-    age = days_before(as_timestamp(as_of), updated)
-    stalled = ~complete & (age > th.stalled_cycle_days).fillna(False)
+    age = days_before(as_timestamp(as_of), updated).to_numpy()
+    stalled = ~complete & (age > th.stalled_cycle_days)
 
-    counts = pd.DataFrame({
-        "source": source, "cycles_total": 1,
-        **{f"cycles_{p.casefold()}": phase.eq(p).fillna(False).to_numpy() for p in PHASES},
-        "cycles_open": (~complete).to_numpy(),
+    n_sources = len(names)
+
+    def per_source(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(codes[mask], minlength=n_sources)
+
+    # Next steps are summed the way pandas sums them (compensated), as the figures always were.
+    steps = pd.DataFrame({
         "next_steps_done": numbers(c["next_steps_done"]).fillna(0).to_numpy(),
         "next_steps_total": numbers(c["next_steps_total"]).fillna(0).to_numpy(),
-        "cycles_stalled": stalled.to_numpy(),
-        "cycles_undated": (~complete & updated.isna()).to_numpy(),
-    })
-    sums = counts.groupby("source").sum(numeric_only=True)
+    }).groupby(codes).sum().reindex(range(n_sources), fill_value=0.0)
+    sums = pd.DataFrame({
+        "cycles_total": np.bincount(codes, minlength=n_sources),
+        **{f"cycles_{p.casefold()}": per_source(phase == i) for i, p in enumerate(PHASES)},
+        "cycles_open": per_source(~complete),
+        "next_steps_done": steps["next_steps_done"].to_numpy(),
+        "next_steps_total": steps["next_steps_total"].to_numpy(),
+        "cycles_stalled": per_source(stalled),
+        "cycles_undated": per_source(~complete & updated.isna().to_numpy()),
+    }, index=pd.Index(names, name="source"))
     sums["next_steps_share"] = sums["next_steps_done"] / sums["next_steps_total"].where(
         sums["next_steps_total"] > 0)
     whole = [c for c in CYCLE_COLUMNS if c not in ("source", "coach", "next_steps_share")]
@@ -567,7 +677,7 @@ def _cycle_figures(cycles: pd.DataFrame | None, as_of: date, th: Thresholds,
     for col in whole:
         out[col] = out[col].astype(int)
     stalled_rows = pd.DataFrame({"source": source, "row": numbers(c["row"]).to_numpy(),
-                                 "when": updated.to_numpy()})[stalled.to_numpy()]
+                                 "when": updated.to_numpy()})[stalled]
     return out, stalled_rows.sort_values(["source", "when", "row"]).reset_index(drop=True)
 
 
@@ -583,8 +693,13 @@ def coach_summary(coaches: pd.DataFrame | None, relationships: pd.DataFrame | No
     Every coach in ``coaches`` (and any workbook seen only in the other frames) gets a row in
     every per-coach frame.
     """
-    roster = coach_roster(coaches, relationships, time_log, cycles)
-    time, outside_rows = _time_figures(time_log, as_of, th, roster, groups, program_start)
+    # The time log is by far the largest frame: factorize its sources once, for both.
+    time_sources = _factorized_text(with_columns(time_log, ("source",))["source"], in_runs=True)
+    roster = _roster(coaches, [_first_coach_by_source(relationships),
+                               _first_coach_by_source(time_log, time_sources),
+                               _first_coach_by_source(cycles)])
+    time, outside_rows = _time_figures(time_log, as_of, th, roster, groups, program_start,
+                                       time_sources)
     relationships_out, stale_rows = _relationship_figures(relationships, as_of, th, roster)
     cycles_out, stalled_rows = _cycle_figures(cycles, as_of, th, roster)
 
@@ -607,22 +722,43 @@ def coach_summary(coaches: pd.DataFrame | None, relationships: pd.DataFrame | No
                         cycles=plain_text(cycles_out), flags=flags)
 
 
-def _lists_by_source(rows: pd.DataFrame, columns: Sequence[str]) -> dict[str, dict[str, list]]:
-    """Each source's values of ``columns`` as plain lists, in row order, split in one pass.
+def _grouped(source: pd.Series, *keys: np.ndarray) -> tuple[np.ndarray, dict[str, slice]]:
+    """An order of the rows that groups them by source, sorted by ``keys`` within each source
+    (stable; NaN last), and where each source's rows are in it: ``(order, {source: slice})``.
 
-    Filtering the whole frame once per coach is quadratic; a state-wide program has thousands.
+    One sort over integer codes instead of filtering the frame once per coach (quadratic: a
+    state-wide program has thousands). A missing source gets no entry, as a frame filter on
+    ``source == name`` would never match it.
     """
-    out: dict[str, dict[str, list]] = {}
-    values = [rows[c].tolist() for c in columns]
-    for i, source in enumerate(rows["source"].tolist()):
-        if not isinstance(source, str):
-            continue  # a frame filter on source == name never matches a missing source
-        entry = out.get(source)
-        if entry is None:
-            entry = out[source] = {c: [] for c in columns}
-        for c, column in zip(columns, values, strict=True):
-            entry[c].append(column[i])
-    return out
+    codes, names = pd.factorize(source)
+    order = np.lexsort((*reversed(keys), codes))  # np.lexsort sorts by its last key first
+    grouped = codes[order]
+    if not len(grouped):
+        return order, {}
+    starts = np.flatnonzero(np.diff(grouped, prepend=-2))
+    stops = np.append(starts[1:], len(order))
+    labels = [*names.tolist(), None]  # code -1 (missing) picks the None
+    return order, {labels[code]: slice(start, stop)
+                   for code, start, stop in zip(grouped[starts].tolist(), starts.tolist(),
+                                                stops.tolist(), strict=True)
+                   if isinstance(labels[code], str)}
+
+
+def _row_lists(rows: pd.DataFrame) -> dict[str, tuple[float, list[int]]]:
+    """Per source: its first row (``rows`` are sorted by source, date and row), where the flag
+    points, and all its rows in ascending order, for the flag's "(rows 3, 5 and 9)"."""
+    row = rows["row"].to_numpy(dtype=float)
+    order, at = _grouped(rows["source"])  # each source's rows in the frame's order
+    in_order = row[order].tolist()
+    order, ascending_at = _grouped(rows["source"], row)
+    ascending = row[order]
+    # Missing rows sort last within each source: count the numbered ones to cut them off.
+    numbered = ~np.isnan(ascending)
+    numbered_before = np.append(0, np.cumsum(numbered))
+    listed = np.where(numbered, ascending, 0).astype(np.int64).tolist()
+    return {s: (in_order[at[s].start],
+                listed[sl.start:sl.start + numbered_before[sl.stop] - numbered_before[sl.start]])
+            for s, sl in ascending_at.items()}
 
 
 def _coach_flags(roster: pd.DataFrame, time: pd.DataFrame, relationships: pd.DataFrame,
@@ -631,12 +767,14 @@ def _coach_flags(roster: pd.DataFrame, time: pd.DataFrame, relationships: pd.Dat
                  column_of: ColumnOf | None) -> list[Finding]:
     flags: list[Finding] = []
     weeks = wording.count(th.recent_weeks, "week")
-    # A stable sort of the whole frame keeps each source's rows in the order a per-source sort
-    # would give, so each source's last row is its latest.
-    outside_of = _lists_by_source(outside_rows.sort_values(["day", "row"]), ["activity", "row"])
-    stale_of = _lists_by_source(stale_rows, ["row"])
-    stalled_of = _lists_by_source(stalled_rows, ["row"])
-    nothing: dict[str, list] = {"activity": [], "row": []}
+    # Each source's outside-role rows by day and row, so its last one is its latest.
+    order, outside_of = _grouped(outside_rows["source"], outside_rows["day"].to_numpy(),
+                                 outside_rows["row"].to_numpy(dtype=float))
+    activities = outside_rows["activity"].to_numpy(dtype=object)[order].tolist()
+    outside_row = outside_rows["row"].to_numpy(dtype=float)[order].tolist()
+    stale_of = _row_lists(stale_rows)
+    stalled_of = _row_lists(stalled_rows)
+    nothing: tuple[float | None, list[int]] = (None, [])
 
     def cell_for(source: str, tab: str, key: str, row: float | None) -> str:
         if column_of is None or row is None or pd.isna(row):
@@ -648,61 +786,67 @@ def _coach_flags(roster: pd.DataFrame, time: pd.DataFrame, relationships: pd.Dat
         flags.append(Finding(code=code, severity=FLAG_SEVERITY[code], message=message,
                              hint=hint, source=source, tab=tab, cell=cell))
 
-    def rows_text(rows: list) -> str:
-        listed = sorted(int(r) for r in rows if not pd.isna(r))
+    def rows_text(listed: list[int]) -> str:
         if not listed:
             return ""
         return f" ({'row' if len(listed) == 1 else 'rows'} {wording.numbers_list(listed)})"
 
-    for t in time.itertuples(index=False):
-        if t.minutes_recent > 0 and not pd.isna(t.meets_target_recent) \
-                and not t.meets_target_recent:
-            add("low-coaching-share", t.source,
-                f"Coaching with teachers was {wording.share(t.coaching_share_recent)} of the "
+    def chosen(frame: pd.DataFrame, columns: Sequence[str]) -> zip:
+        """Rows of ``frame`` (already filtered) as tuples of plain Python values."""
+        return zip(*(frame[c].tolist() for c in columns), strict=True)
+
+    meets = time["meets_target_recent"]
+    t = time.assign(_low=(time["minutes_recent"] > 0) & meets.notna() & ~meets.fillna(True),
+                    _outside=time["outside_role_minutes_recent"] > 0)
+    t = t[(t["_low"] | t["_outside"]).to_numpy(dtype=bool)]
+    for source, low, outside_role, share_recent, share, minutes_outside in chosen(
+            t, ("source", "_low", "_outside", "coaching_share_recent", "coaching_share",
+                "outside_role_minutes_recent")):
+        if low:
+            add("low-coaching-share", source,
+                f"Coaching with teachers was {wording.share(share_recent)} of the "
                 f"time logged in the last {weeks}, below the "
                 f"{wording.share(th.coaching_share_target)} target (whole program: "
-                f"{wording.share(t.coaching_share)}).",
+                f"{wording.share(share)}).",
                 "Consider which other duties could move so that more of the week goes to "
                 "working with teachers, and talk it over with your coaching leader.",
                 TIME_TAB, "")
-        if t.outside_role_minutes_recent > 0:
-            mine = outside_of.get(t.source, nothing)
-            kinds = sorted({a for a in mine["activity"] if a})
-            latest = mine["row"][-1:]
+        if outside_role:
+            at = outside_of.get(source, slice(0, 0))
+            kinds = sorted(a for a in set(activities[at]) if a)
+            latest = outside_row[at][-1:]
             kinds_text = f" ({', '.join(kinds)})" if kinds else ""
-            add("outside-role-time", t.source,
-                f"{wording.minutes(t.outside_role_minutes_recent)} in the last {weeks} were "
+            add("outside-role-time", source,
+                f"{wording.minutes(minutes_outside)} in the last {weeks} were "
                 f"logged as work outside the coaching role{kinds_text}.",
                 "Consider raising this with your coaching leader: substitute coverage, "
                 "evaluation and assessment scoring fall outside the coaching role.",
-                TIME_TAB, cell_for(t.source, TIME_TAB, "activity",
-                                   latest[0] if latest else None))
+                TIME_TAB, cell_for(source, TIME_TAB, "activity", latest[0] if latest else None))
 
-    for r in relationships.itertuples(index=False):
-        if r.contacts_stale > 0:
-            mine = stale_of.get(r.source, nothing)
-            undated = (f"; {wording.count(r.contacts_undated, 'teacher')} "
-                       f"{'has' if r.contacts_undated == 1 else 'have'} no last-contact date"
-                       if r.contacts_undated else "")
-            verb = "was" if r.contacts_stale == 1 else "were"
-            add("stale-contacts", r.source,
-                f"{r.contacts_stale} of {r.teachers_listed} teachers {verb} last contacted more "
-                f"than {th.stale_contact_days} days ago{rows_text(mine['row'])}{undated}.",
-                "Consider a short check-in with each of them this week, then update Last "
-                "Contact.",
-                RELATIONSHIPS_TAB, cell_for(r.source, RELATIONSHIPS_TAB, "last_contact",
-                                            mine["row"][0] if mine["row"] else None))
+    r = relationships[relationships["contacts_stale"].to_numpy() > 0]
+    for source, stale, listed_total, undated_total in chosen(
+            r, ("source", "contacts_stale", "teachers_listed", "contacts_undated")):
+        first, listed = stale_of.get(source, nothing)
+        undated = (f"; {wording.count(undated_total, 'teacher')} "
+                   f"{'has' if undated_total == 1 else 'have'} no last-contact date"
+                   if undated_total else "")
+        verb = "was" if stale == 1 else "were"
+        add("stale-contacts", source,
+            f"{stale} of {listed_total} teachers {verb} last contacted more "
+            f"than {th.stale_contact_days} days ago{rows_text(listed)}{undated}.",
+            "Consider a short check-in with each of them this week, then update Last "
+            "Contact.",
+            RELATIONSHIPS_TAB, cell_for(source, RELATIONSHIPS_TAB, "last_contact", first))
 
-    for c in cycles.itertuples(index=False):
-        if c.cycles_stalled > 0:
-            mine = stalled_of.get(c.source, nothing)
-            one = c.cycles_stalled == 1
-            add("stalled-cycles", c.source,
-                f"{wording.count(c.cycles_stalled, 'open coaching cycle')} "
-                f"{'has' if one else 'have'} had no update for more than "
-                f"{th.stalled_cycle_days} days{rows_text(mine['row'])}.",
-                "Consider planning the next step with the teacher, or marking the cycle "
-                "Complete if it has ended; then update Last Update.",
-                CYCLES_TAB, cell_for(c.source, CYCLES_TAB, "last_update",
-                                     mine["row"][0] if mine["row"] else None))
+    c = cycles[cycles["cycles_stalled"].to_numpy() > 0]
+    for source, stalled in chosen(c, ("source", "cycles_stalled")):
+        first, listed = stalled_of.get(source, nothing)
+        one = stalled == 1
+        add("stalled-cycles", source,
+            f"{wording.count(stalled, 'open coaching cycle')} "
+            f"{'has' if one else 'have'} had no update for more than "
+            f"{th.stalled_cycle_days} days{rows_text(listed)}.",
+            "Consider planning the next step with the teacher, or marking the cycle "
+            "Complete if it has ended; then update Last Update.",
+            CYCLES_TAB, cell_for(source, CYCLES_TAB, "last_update", first))
     return flags

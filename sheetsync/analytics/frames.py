@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 
+import numpy as np
 import pandas as pd
 
 ColumnOf = Callable[[str, str, str], "str | None"]
@@ -21,19 +22,18 @@ names the tab and row instead.
 
 
 def with_columns(frame: pd.DataFrame | None, columns: Iterable[str]) -> pd.DataFrame:
-    """Just ``columns`` of ``frame``, copied; a missing column (or frame) is filled with NA.
+    """Just ``columns`` of ``frame``; a missing column (or frame) is filled with NA.
 
     A missing frame becomes an empty one, so a program without, say, coaching cycles still runs.
-    Selecting only the needed columns keeps large time logs cheap to copy.
+    The columns are taken without copying (copy-on-write keeps ``frame`` safe from changes to
+    the result), which keeps large time logs cheap.
     """
     columns = list(columns)
     if frame is None:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
-    out = frame.reindex(columns=columns)
-    for col in columns:
-        if col not in frame.columns:
-            out[col] = out[col].astype("object")
-    return out
+    return pd.DataFrame({c: frame[c] if c in frame.columns
+                         else pd.Series(np.nan, index=frame.index, dtype=object)
+                         for c in columns}, copy=False)
 
 
 def as_timestamp(day: date | datetime | str) -> pd.Timestamp:
@@ -56,12 +56,49 @@ def numbers(series: pd.Series) -> pd.Series:
 
 def texts(series: pd.Series) -> pd.Series:
     """A text column as pandas ``string`` with surrounding spaces removed (NA when missing)."""
-    return series.astype("string").str.strip()
+    found = _distinct_strings(series)
+    if found is None:
+        return series.astype("string").str.strip()
+    codes, distinct = found
+    cleaned = pd.Series(distinct, dtype=object).astype("string").str.strip().array
+    return pd.Series(cleaned.take(codes, allow_fill=True), index=series.index,
+                     name=series.name)
 
 
 def has_text(series: pd.Series) -> pd.Series:
     """True where a text cell holds something other than blanks."""
-    return texts(series).str.len().gt(0).fillna(False).astype(bool)
+    found = _distinct_strings(series)
+    if found is None:
+        return texts(series).str.len().gt(0).fillna(False).astype(bool)
+    codes, distinct = found
+    filled = pd.Series(distinct, dtype=object).str.strip().str.len().gt(0).to_numpy(dtype=bool)
+    return pd.Series(np.append(filled, False)[codes], index=series.index, name=series.name)
+
+
+def text_out(series: pd.Series) -> pd.Series:
+    """Text for the result frames: ``object`` holding the cleaned ``str``, or ``None`` where
+    the cell is missing or blank."""
+    found = _distinct_strings(series)
+    if found is None:
+        cleaned = texts(series)
+        return cleaned.astype(object).where(cleaned.notna() & cleaned.ne(""), None)
+    codes, distinct = found
+    cleaned = [text.strip() or None for text in distinct]  # once per distinct value
+    return pd.Series(np.array([*cleaned, None], dtype=object)[codes], index=series.index,
+                     name=series.name, dtype=object)
+
+
+def _distinct_strings(series: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """Codes (-1 for missing) and distinct values of a column of ``str``, or None otherwise.
+
+    Text columns repeat a lot (sources, names, phases), so cleaning only the distinct values
+    is much cheaper. Other values take the plain path: hashing would merge ``1`` and ``1.0``,
+    which read differently as text.
+    """
+    codes, distinct = pd.factorize(series, use_na_sentinel=True)
+    if pd.api.types.infer_dtype(distinct, skipna=False) != "string":
+        return None
+    return codes, np.asarray(distinct, dtype=object)
 
 
 def yes(series: pd.Series) -> pd.Series:
@@ -88,6 +125,7 @@ def plain_text(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for col in out.columns:
         if isinstance(out[col].dtype, pd.StringDtype) or out[col].dtype == object:
-            values = out[col].astype(object)
-            out[col] = values.where(values.notna(), None)
+            values = out[col].to_numpy(dtype=object, copy=True)
+            values[pd.isna(values)] = None
+            out[col] = pd.Series(values, index=out.index, dtype=object)
     return out

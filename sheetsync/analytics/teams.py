@@ -47,6 +47,7 @@ from sheetsync.analytics.frames import (
     dates,
     numbers,
     plain_text,
+    text_out,
     texts,
     with_columns,
 )
@@ -145,7 +146,7 @@ def team_progress(goals: pd.DataFrame | None, weekly: pd.DataFrame | None,
         weeks=plain_text(_week_table(teams, records)),
         movers=plain_text(_movers(teams, points, th)),
         needs_support=plain_text(_needs_support(teams)),
-        flags=_team_flags(teams, records, actions, as_of_ts, th, column_of),
+        flags=_team_flags(teams, records, th, column_of),
     )
 
 
@@ -176,11 +177,11 @@ def _teams(goals: pd.DataFrame | None, as_of: pd.Timestamp) -> pd.DataFrame:
 
     out = pd.DataFrame({
         "source": g["source"].astype(object),
-        "school": _text_out(g["school"]),
-        "team": _text_out(g["team"]),
-        "coach": _text_out(g["coach"]),
-        "metric": _text_out(g["metric"]),
-        "unit": _text_out(texts(g["unit"]).str.casefold()),
+        "school": text_out(g["school"]),
+        "team": text_out(g["team"]),
+        "coach": text_out(g["coach"]),
+        "metric": text_out(g["metric"]),
+        "unit": text_out(texts(g["unit"]).str.casefold()),
         "direction": np.where(sign < 0, "decrease", "increase"),
         "baseline": baseline,
         "target": target,
@@ -197,12 +198,6 @@ def _teams(goals: pd.DataFrame | None, as_of: pd.Timestamp) -> pd.DataFrame:
     # A tolerance for "on the line" and "reached", so float noise never flips a status.
     out["tol"] = 1e-9 * (1.0 + out["gap"].abs().fillna(0.0))
     return out.reset_index(drop=True)
-
-
-def _text_out(series: pd.Series) -> pd.Series:
-    """Text for the result frames: ``object`` holding ``str`` or ``None``."""
-    cleaned = texts(series)
-    return cleaned.astype(object).where(cleaned.notna() & cleaned.ne(""), None)
 
 
 def _aimline(week: pd.Series, baseline: pd.Series, gap: pd.Series,
@@ -222,7 +217,7 @@ def _weekly_records(weekly: pd.DataFrame | None, teams: pd.DataFrame) -> pd.Data
         "week": numbers(w["week"]).round(),
         "week_of": dates(w["week_of"]),
         "value": numbers(w["value"]),
-        "what_we_tried": _text_out(w["what_we_tried"]),
+        "what_we_tried": text_out(w["what_we_tried"]),
     })
     w = w[w["source"].isin(teams["source"]) & w["week"].notna()].copy()
     w["source"] = w["source"].astype(object)
@@ -248,10 +243,11 @@ def _points(records: pd.DataFrame) -> pd.DataFrame:
     return p
 
 
-def _last_all(points: pd.DataFrame, column: str, k: int) -> pd.Series:
-    """Per team: whether its last ``k`` values all have ``column`` true (False when fewer)."""
+def _last_all(points: pd.DataFrame, k: int) -> pd.DataFrame:
+    """Per team: whether its last ``k`` values are all on the wrong side (``wrong_side``) and
+    all on the better side (``better_side``); False when it has fewer."""
     last = points[points["from_end"] < k]
-    return last.groupby("source")[column].sum().eq(k)
+    return last.groupby("source")[["wrong_side", "better_side"]].sum().eq(k)
 
 
 def _with_point_figures(teams: pd.DataFrame, points: pd.DataFrame,
@@ -259,9 +255,9 @@ def _with_point_figures(teams: pd.DataFrame, points: pd.DataFrame,
     by_team = points.groupby("source")
     x = points["week"].astype(float)
     y = points["value"]
-    sums = pd.DataFrame({"source": points["source"], "x": x, "y": y, "xx": x * x, "xy": x * y})
-    sums = sums.groupby("source").agg(n=("x", "size"), sx=("x", "sum"), sy=("y", "sum"),
-                                      sxx=("xx", "sum"), sxy=("xy", "sum"))
+    sums = pd.DataFrame({"source": points["source"], "sx": x, "sy": y, "sxx": x * x,
+                         "sxy": x * y}).groupby("source").sum()
+    sums["n"] = by_team.size()
     latest = points[points["from_end"] == 0].set_index("source")
 
     out = teams.set_index("source")
@@ -285,12 +281,11 @@ def _with_point_figures(teams: pd.DataFrame, points: pd.DataFrame,
 
     k_risk, k_four = th.at_risk_points, th.four_point_rule_points
     enough_for_four = out["weeks_reported"] >= th.four_point_min_points
-    out["last_risk_wrong"] = _last_all(points, "wrong_side", k_risk).reindex(out.index,
-                                                                              fill_value=False)
-    out["last_four_wrong"] = (_last_all(points, "wrong_side", k_four)
-                              .reindex(out.index, fill_value=False) & enough_for_four)
-    out["raise_goal"] = (_last_all(points, "better_side", k_four)
-                         .reindex(out.index, fill_value=False) & enough_for_four)
+    last_risk = _last_all(points, k_risk).reindex(out.index, fill_value=False)
+    last_four = _last_all(points, k_four).reindex(out.index, fill_value=False)
+    out["last_risk_wrong"] = last_risk["wrong_side"]
+    out["last_four_wrong"] = last_four["wrong_side"] & enough_for_four
+    out["raise_goal"] = last_four["better_side"] & enough_for_four
     return out.reset_index()
 
 
@@ -322,14 +317,21 @@ def _with_actions(teams: pd.DataFrame, actions: pd.DataFrame | None,
     a = with_columns(actions, ("source", "row", "due", "status"))
     source = texts(a["source"])
     done = texts(a["status"]).str.casefold().eq("done").fillna(False).astype(bool)
-    overdue = (dates(a["due"]) < as_of).fillna(False).astype(bool) & ~done
+    due = dates(a["due"])
+    overdue = (due < as_of).fillna(False).astype(bool) & ~done
     counts = pd.DataFrame({"source": source, "done": done, "overdue": overdue})
-    counts = counts.groupby("source").agg(actions_total=("done", "size"),
-                                          actions_done=("done", "sum"),
-                                          actions_overdue=("overdue", "sum"))
+    by_team = counts.groupby("source")
+    counts = by_team[["done", "overdue"]].sum().rename(
+        columns={"done": "actions_done", "overdue": "actions_overdue"})
+    counts["actions_total"] = by_team.size()
+    # The overdue-actions flag points at the overdue step with the earliest due date.
+    first_overdue = (pd.DataFrame({"source": source, "row": numbers(a["row"]), "due": due})
+                     [overdue.to_numpy()].sort_values(["source", "due", "row"])
+                     .groupby("source")["row"].first())
     out = teams.set_index("source")
     for col in ("actions_done", "actions_total", "actions_overdue"):
         out[col] = counts[col].reindex(out.index).fillna(0).astype(int)
+    out["first_overdue_row"] = first_overdue.reindex(out.index)
     return out.reset_index()
 
 
@@ -353,7 +355,7 @@ def _with_status(teams: pd.DataFrame, th: Thresholds) -> pd.DataFrame:
         default="On track",
     ).astype(object)
     t["raise_goal"] = t["raise_goal"] & ~no_data
-    said = [_reason(row, th) for row in t.itertuples(index=False)]
+    said = [_reason(row, th) for row in t[list(_REASON_FIELDS)].itertuples(index=False)]
     t["observation"] = pd.Series([s[0] for s in said], index=t.index, dtype=object)
     t["advice"] = pd.Series([s[1] for s in said], index=t.index, dtype=object)
     t["reason"] = (t["observation"] + ": " + t["advice"]).astype(object)
@@ -363,6 +365,12 @@ def _with_status(teams: pd.DataFrame, th: Thresholds) -> pd.DataFrame:
 def _side_words(sign: float) -> tuple[str, str]:
     """(wrong side, better side) of the goal line in chart words, for the goal's direction."""
     return ("below", "above") if sign > 0 else ("above", "below")
+
+
+_REASON_FIELDS = ("unit", "sign", "status", "baseline", "target", "current_week", "start_date",
+                  "weeks", "latest_value", "latest_week", "last_four_wrong", "projection_short",
+                  "projected_value", "weeks_reported")
+"""The columns :func:`_reason` reads: iterating over just these is much cheaper."""
 
 
 def _reason(t, th: Thresholds) -> tuple[str, str]:
@@ -458,7 +466,7 @@ def _movers(teams: pd.DataFrame, points: pd.DataFrame, th: Thresholds) -> pd.Dat
     """
     current = points[points["week"] == points["current_week"]].set_index("source")
     earlier = points[points["week"] < points["current_week"]]
-    previous = earlier.groupby("source").last()  # points are sorted by week
+    previous = earlier.groupby("source")[["week", "value"]].last()  # points are sorted by week
     t = teams.set_index("source")
     t = t[t.index.isin(current.index)]
     out = pd.DataFrame({
@@ -517,11 +525,15 @@ def _sentence(text: str) -> str:
     return text[0].upper() + text[1:] + "."
 
 
-def _team_flags(teams: pd.DataFrame, records: pd.DataFrame, actions: pd.DataFrame | None,
-                as_of: pd.Timestamp, th: Thresholds,
+_FLAG_FIELDS = ("source", "school", "team", "sign", "status", "observation", "advice",
+                "latest_row", "stale", "current_week", "weeks_reported", "raise_goal",
+                "earlier_missing", "actions_overdue", "first_overdue_row")
+"""The columns :func:`_team_flags` (and :func:`_label`) read."""
+
+
+def _team_flags(teams: pd.DataFrame, records: pd.DataFrame, th: Thresholds,
                 column_of: ColumnOf | None) -> list[Finding]:
     row_of = records.set_index(["source", "week"])["row"].to_dict()
-    overdue_rows = _first_overdue_rows(actions, as_of)
     flags: list[Finding] = []
 
     def add(code: str, t, message: str, hint: str, tab: str, key: str,
@@ -532,7 +544,7 @@ def _team_flags(teams: pd.DataFrame, records: pd.DataFrame, actions: pd.DataFram
                              message=f"{_label(t)}: {message}{where}.",
                              hint=_sentence(hint), source=t.source, tab=tab, cell=cell))
 
-    for t in teams.itertuples(index=False):
+    for t in teams[list(_FLAG_FIELDS)].itertuples(index=False):
         wrong, better = _side_words(t.sign)
         if t.status in ("Off track", "At risk"):
             code = "team-off-track" if t.status == "Off track" else "team-at-risk"
@@ -568,16 +580,5 @@ def _team_flags(teams: pd.DataFrame, records: pd.DataFrame, actions: pd.DataFram
                 f"{steps} {'is' if one else 'are'} past the due date and not marked Done",
                 f"consider updating {'its' if one else 'their'} status, or agreeing "
                 f"{'a new date' if one else 'new dates'} with the team",
-                ACTIONS_TAB, "due", overdue_rows.get(t.source), t.actions_overdue > 1)
+                ACTIONS_TAB, "due", t.first_overdue_row, t.actions_overdue > 1)
     return flags
-
-
-def _first_overdue_rows(actions: pd.DataFrame | None, as_of: pd.Timestamp) -> dict[str, float]:
-    """Per team source, the sheet row of the overdue action step with the earliest due date."""
-    a = with_columns(actions, ("source", "row", "due", "status"))
-    frame = pd.DataFrame({"source": texts(a["source"]), "row": numbers(a["row"]),
-                          "due": dates(a["due"]),
-                          "done": texts(a["status"]).str.casefold().eq("done").fillna(False)})
-    frame = frame[(frame["due"] < as_of).fillna(False) & ~frame["done"].astype(bool)]
-    frame = frame.sort_values(["source", "due", "row"])
-    return frame.groupby("source")["row"].first().to_dict()
