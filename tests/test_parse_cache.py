@@ -231,7 +231,7 @@ def test_a_leap_day_without_a_year_holds_for_one_day_only():
     assert window.span == (date(2027, 11, 4), date(2027, 11, 4))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(as_of=st.dates(date(1950, 1, 1), date(2150, 12, 31)),
        month=st.integers(1, 12), day=st.integers(1, 31), shift=st.integers(-400, 400))
 def test_every_as_of_date_inside_the_window_infers_the_same_year(as_of, month, day, shift):
@@ -246,3 +246,12 @@ def test_every_as_of_date_inside_the_window_infers_the_same_year(as_of, month, d
     other = as_of + timedelta(days=shift)
     if first <= other <= last:
         assert parse_date(text, other) == chosen
+
+
+def test_a_tie_between_two_years_goes_to_the_earlier_and_the_window_keeps_it():
+    # 1 Oct 1999 is 183 days after 1 Apr 1999 and 183 days before 1 Apr 2000
+    window = AsOfWindow(date(1999, 10, 1))
+    assert parse_date("4/1", date(1999, 10, 1), window) == date(1999, 4, 1)
+    assert window.span == (date(1998, 10, 1), date(1999, 10, 1))
+    assert parse_date("4/1", date(1999, 10, 2)) == date(2000, 4, 1)
+    assert parse_date("4/1", date(1998, 9, 30)) == date(1998, 4, 1)

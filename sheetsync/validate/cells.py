@@ -334,8 +334,8 @@ def _infer_year(month: int, day: int, ref: date | None,
 
 
 def _narrow_to_nearest(window: AsOfWindow, chosen: date) -> None:
-    """Keep the as-of dates for which ``chosen`` is still strictly the nearest of its month/day
-    in the neighbouring years (ties are left out: the window may be narrower, never wider)."""
+    """Keep the as-of dates for which ``chosen`` is still the nearest of its month/day in the
+    neighbouring years. A tie goes to the earlier year, as in :func:`_infer_year`."""
     try:
         before = chosen.replace(year=chosen.year - 1)
         after = chosen.replace(year=chosen.year + 1)
@@ -343,7 +343,7 @@ def _narrow_to_nearest(window: AsOfWindow, chosen: date) -> None:
         window.pin()
         return
     window.narrow(before + timedelta(days=(chosen - before).days // 2 + 1),
-                  chosen + timedelta(days=((after - chosen).days - 1) // 2))
+                  chosen + timedelta(days=(after - chosen).days // 2))
 
 
 def _two_digit_year(y: int) -> int:
