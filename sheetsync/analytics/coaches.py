@@ -813,7 +813,7 @@ def _coach_flags(roster: pd.DataFrame, time: pd.DataFrame, relationships: pd.Dat
                 TIME_TAB, "")
         if outside_role:
             at = outside_of.get(source, slice(0, 0))
-            kinds = sorted(a for a in set(activities[at]) if a)
+            kinds = sorted(a for a in set(activities[at]) if isinstance(a, str) and a)
             latest = outside_row[at][-1:]
             kinds_text = f" ({', '.join(kinds)})" if kinds else ""
             add("outside-role-time", source,
