@@ -14,6 +14,29 @@ import stat
 from pathlib import Path
 
 
+def open_lock_file(target: Path) -> Path | None:
+    """The lock file that says ``target`` is open in Excel (``~$name``) or LibreOffice."""
+    for lock in (target.with_name("~$" + target.name),
+                 target.with_name(".~lock." + target.name + "#")):
+        if lock.exists():
+            return lock
+    return None
+
+
+def why_unwritable(target: Path) -> str | None:
+    """Why ``target`` (when it exists) or its folder cannot be replaced, or None."""
+    if target.exists():
+        mode = target.stat().st_mode
+        # os.replace would happily swap out a read-only file, so honour the flag ourselves.
+        # Checking the mode bits as well as os.access keeps this meaningful when run as root.
+        if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(
+                target, os.W_OK):
+            return "it is read-only"
+    if target.parent.exists() and not os.access(target.parent, os.W_OK):
+        return "its folder is read-only"
+    return None
+
+
 class TargetChanged(Exception):
     """The target was modified between reading it and replacing it; it was left alone."""
 

@@ -34,9 +34,7 @@ included (Excel and calamine decode them; openpyxl reads them back literally).
 from __future__ import annotations
 
 import math
-import os
 import re
-import stat
 import time as clock
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
@@ -52,7 +50,13 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from xml.etree import ElementTree as ET
 
 from sheetsync import __version__
-from sheetsync.backends.atomic import TargetChanged, move_into_place, new_temp_beside
+from sheetsync.backends.atomic import (
+    TargetChanged,
+    move_into_place,
+    new_temp_beside,
+    open_lock_file,
+    why_unwritable,
+)
 from sheetsync.backends.base import TargetWriteError
 from sheetsync.report.model import MANIFEST_TAB, STATUS_COLOURS, Chart, Formula, Sheet, Table
 
@@ -219,29 +223,18 @@ def _check_writable(target: Path) -> None:
             f"sheetsync writes its dashboard as an .xlsx workbook, not {target.name}.",
             hint="Choose an output path ending in .xlsx with --output.",
         )
-    for lock in (
-        target.with_name("~$" + target.name),  # Excel's owner file
-        target.with_name(".~lock." + target.name + "#"),  # LibreOffice's lock file
-    ):
-        if lock.exists():
-            raise TargetWriteError(
-                f"{target.name} is open in a spreadsheet program (lock file {lock.name}), so "
-                "sheetsync did not write it. The file was left unchanged.",
-                hint="Close the workbook and run sheetsync again. If it is already closed, "
-                f"delete the leftover lock file {lock.name}.",
-                transient=True,
-            )
-    if target.exists():
-        mode = target.stat().st_mode
-        # os.replace would happily swap out a read-only file, so honour the flag ourselves.
-        # Checking the mode bits as well as os.access keeps this meaningful when run as root.
-        if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(
-            target, os.W_OK
-        ):
-            raise _locked(target, "it is read-only")
-    folder = target.parent
-    if folder.exists() and not os.access(folder, os.W_OK):
-        raise _locked(target, "its folder is read-only")
+    lock = open_lock_file(target)
+    if lock is not None:
+        raise TargetWriteError(
+            f"{target.name} is open in a spreadsheet program (lock file {lock.name}), so "
+            "sheetsync did not write it. The file was left unchanged.",
+            hint="Close the workbook and run sheetsync again. If it is already closed, "
+            f"delete the leftover lock file {lock.name}.",
+            transient=True,
+        )
+    why = why_unwritable(target)
+    if why is not None:
+        raise _locked(target, why)
 
 
 def _locked(target: Path, why: str) -> TargetWriteError:

@@ -42,7 +42,6 @@ import math
 import os
 import posixpath
 import re
-import stat
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -52,7 +51,14 @@ from numbers import Integral, Real
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from sheetsync.backends.atomic import TargetChanged, move_into_place, new_temp_beside, signature
+from sheetsync.backends.atomic import (
+    TargetChanged,
+    move_into_place,
+    new_temp_beside,
+    open_lock_file,
+    signature,
+    why_unwritable,
+)
 from sheetsync.backends.base import TargetWriteError
 from sheetsync.findings import Finding, Severity, column_letter
 from sheetsync.report.model import FLAGS_TAB
@@ -298,21 +304,17 @@ def _resolve_target(path: Path) -> Path:
 
 
 def _check_not_locked(path: Path) -> None:
-    excel_owner = path.with_name("~$" + path.name)
-    libreoffice_lock = path.with_name(".~lock." + path.name + "#")
-    for lock in (excel_owner, libreoffice_lock):
-        if lock.exists():
-            raise WorkbookLockedError(
-                f"{path.name} is open in a spreadsheet program (lock file {lock.name}), so "
-                "sheetsync did not write its flags into it.",
-                hint="Close the workbook and run sheetsync again. If it is already closed, "
-                f"delete the leftover lock file {lock.name}.",
-            )
-    mode = path.stat().st_mode
-    if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(path, os.W_OK):
-        raise _locked(path, "it is read-only")
-    if not os.access(path.parent, os.W_OK):
-        raise _locked(path, "its folder is read-only")
+    lock = open_lock_file(path)
+    if lock is not None:
+        raise WorkbookLockedError(
+            f"{path.name} is open in a spreadsheet program (lock file {lock.name}), so "
+            "sheetsync did not write its flags into it.",
+            hint="Close the workbook and run sheetsync again. If it is already closed, "
+            f"delete the leftover lock file {lock.name}.",
+        )
+    why = why_unwritable(path)
+    if why is not None:
+        raise _locked(path, why)
 
 
 def _locked(path: Path, why: str) -> WorkbookLockedError:
