@@ -8,8 +8,9 @@ unchanged source (same content hash, same settings, an as-of date inside its val
 same name) straight from the snapshot as a view of those rows; only the sources that changed
 come from their own cache entry or are read again.
 
-The snapshot is rewritten when it has drifted: when more than one source in
-:data:`REWRITE_SHARE` is served some other way, or when it is missing. A damaged snapshot is
+The snapshot is rewritten when it is missing or has drifted: when the sources not served from it
+plus its entries this run did not use (a changed file counts once for each) come to more than
+one in :data:`REWRITE_SHARE` of the sources. A damaged snapshot is
 deleted and the run goes on from the per-file cache; it is never trusted.
 """
 
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 SNAPSHOT_MAGIC = b"sheetsync-snapshot-1\n"  # bump when the stored shape changes
 SNAPSHOT_FILE = "snapshot.pkl"
 REWRITE_SHARE = 20
-"""Rewrite once more than 1 source in this many is not served from the snapshot."""
+"""Rewrite once the drift (see the module note) passes 1 in this many sources."""
 
 
 @dataclass
