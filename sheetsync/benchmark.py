@@ -596,7 +596,7 @@ def warm_imports() -> float:
     import python_calamine  # noqa: F401
 
     import sheetsync.analytics.program  # noqa: F401
-    import sheetsync.backends.excel_writer  # noqa: F401
+    import sheetsync.backends.excel.writer  # noqa: F401
     import sheetsync.pipeline  # noqa: F401
     import sheetsync.report.dashboard  # noqa: F401
     import sheetsync.validate  # noqa: F401
@@ -646,7 +646,7 @@ def naive_baseline(files: Iterable[tuple[str, Path]]) -> tuple[int, dict[str, pd
 
 def _program_files(config_path: str) -> list[tuple[str, Path]]:
     from sheetsync.config import load_config
-    from sheetsync.sources import discover
+    from sheetsync.sources.load import discover
 
     config = load_config(config_path)
     sources, _ = discover(config)

@@ -151,7 +151,7 @@ def run(config_path: Path | None, as_of: str | None, output: Path | None, dry_ru
               show_default=True, help="Folder to write the blank workbooks into.")
 def templates(out_dir: Path) -> None:
     """Write blank team_tracker.xlsx and coach_workbook.xlsx, generated from the schemas."""
-    from sheetsync.templates import write_templates
+    from sheetsync.backends.excel.templates import write_templates
 
     try:
         paths = write_templates(out_dir)

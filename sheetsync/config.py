@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sheetsync.backends.excel_reader import ReadLimits
+from sheetsync.backends.excel.reader import ReadLimits
 from sheetsync.schema import ActivityCatalog, default_activities, parse_activities
 
 GOOGLE_ID_RE = re.compile(r"/spreadsheets/d/([a-zA-Z0-9_-]{20,})|^([a-zA-Z0-9_-]{25,})$")

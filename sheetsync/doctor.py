@@ -10,7 +10,7 @@ from pathlib import Path
 from sheetsync.backends.base import SourceReadError
 from sheetsync.config import Config
 from sheetsync.schema import load_schema
-from sheetsync.sources import Source, discover, infer_kind, schemas_for
+from sheetsync.sources.load import Source, discover, infer_kind, schemas_for
 from sheetsync.validate.layout import find_header, match_tabs, read_form
 
 
@@ -69,7 +69,7 @@ def _check_target(config: Config) -> list[Check]:
 
 
 def collect_checks(config: Config) -> list[Check]:
-    from sheetsync.backends.excel_reader import read_excel
+    from sheetsync.backends.excel.reader import read_excel
 
     checks = [Check(f"config {config.path}", True, "valid")]
     for s in ("team", "coach"):

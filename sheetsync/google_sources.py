@@ -22,7 +22,7 @@ from sheetsync.backends.base import SourceReadError
 from sheetsync.credentials import check_key_file_permissions, redact
 from sheetsync.dataset import SourceStatus
 from sheetsync.findings import Finding, Severity
-from sheetsync.sources import (
+from sheetsync.sources.load import (
     LoadedSource,
     Source,
     cache_load,
@@ -33,7 +33,7 @@ from sheetsync.sources import (
     schemas_for,
     validate_raw,
 )
-from sheetsync.sources import reusable as cache_reusable
+from sheetsync.sources.load import reusable as cache_reusable
 
 if TYPE_CHECKING:
     from sheetsync.backends.google import GoogleConnection, GoogleSettings

@@ -18,8 +18,7 @@ from typing import Any
 from sheetsync.config import Config
 from sheetsync.dataset import ProgramData
 from sheetsync.findings import Findings
-from sheetsync.snapshot import load_snapshot, needs_rewrite, snapshot_path, write_snapshot
-from sheetsync.sources import (
+from sheetsync.sources.load import (
     LoadedSource,
     Source,
     context_for,
@@ -28,6 +27,7 @@ from sheetsync.sources import (
     load_sources,
     schemas_for,
 )
+from sheetsync.sources.snapshot import load_snapshot, needs_rewrite, snapshot_path, write_snapshot
 
 
 class RunFailed(Exception):
@@ -111,7 +111,7 @@ def validate_program(config: Config, as_of: date, *, use_cache: bool = True,
     stats = stats if stats is not None else {}
     uses_google = any(s.backend != "excel" for s in sources)
     loader = _google_loader(config, stats, as_of) if uses_google else None
-    # Unchanged local files come from the program snapshot (see sheetsync.snapshot).
+    # Unchanged local files come from the program snapshot (see sheetsync.sources.snapshot).
     fingerprint = fingerprint_for(schemas_for(config), context_for(config, as_of))
     snapshot_file = snapshot_path(config.output.state_dir) if use_cache else None
     snapshot = load_snapshot(snapshot_file, fingerprint) if snapshot_file else None
@@ -148,7 +148,7 @@ def run_program(config: Config, *, as_of: date | None = None, output: Path | Non
                 dry_run: bool = False, use_cache: bool = True, progress: bool = False,
                 now: datetime | None = None, take_lock: bool = True) -> RunOutcome:
     """The nightly job: read, validate, analyse, write. Raises :class:`RunFailed`."""
-    from sheetsync.run_lock import LockHeld, RunLock
+    from sheetsync.nightly.run_lock import LockHeld, RunLock
 
     started = time.perf_counter()
     day = resolve_as_of(config, as_of)
@@ -207,7 +207,7 @@ def _write_target(config: Config, target: str | None, output: Path | None, sheet
 
     try:
         if output is not None or config.output.path is not None:
-            from sheetsync.backends.excel_writer import write_workbook
+            from sheetsync.backends.excel.writer import write_workbook
 
             path = Path(output) if output else config.output.path
             assert path is not None
@@ -282,7 +282,7 @@ def record_failure(config: Config, reason: str, now: datetime | None = None) -> 
     if config.output.path is None:
         return
     from sheetsync.backends.base import TargetWriteError
-    from sheetsync.backends.excel_writer import write_workbook
+    from sheetsync.backends.excel.writer import write_workbook
     from sheetsync.report.dashboard import run_log_sheet
 
     # if the Run Log cannot be written, the failures.log line above still records the failure
@@ -294,7 +294,7 @@ def record_failure(config: Config, reason: str, now: datetime | None = None) -> 
 def serve_schedule(config: Config, *, run_now: bool = False, max_runs: int | None = None,
                    every_seconds: float | None = None) -> int:
     """``sheetsync schedule``: the nightly loop around :func:`run_program`."""
-    from sheetsync.scheduler import serve
+    from sheetsync.nightly.scheduler import serve
 
     def job(as_of_dt: datetime) -> RunOutcome:
         try:
@@ -302,8 +302,8 @@ def serve_schedule(config: Config, *, run_now: bool = False, max_runs: int | Non
         except RunFailed as exc:
             raise RuntimeError(exc.message) from None
 
-    from sheetsync.run_lock import RunLock
-    from sheetsync.scheduler import ScheduleSettingsError
+    from sheetsync.nightly.run_lock import RunLock
+    from sheetsync.nightly.scheduler import ScheduleSettingsError
 
     try:
         return serve(job, at=config.schedule.at, tz=config.timezone,

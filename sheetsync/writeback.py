@@ -1,7 +1,7 @@
 """Opt-in flag write-back: each source's own findings, in a managed tab of that source.
 
 This tab is for the coach, so it may name their own cells and values. Excel sources get the tab
-by a lossless package edit (:mod:`sheetsync.backends.xlsx_writeback`); Google sources by one
+by a lossless package edit (:mod:`sheetsync.backends.excel.writeback`); Google sources by one
 batchUpdate. A source whose findings did not change since the last write is not rewritten.
 """
 
@@ -19,7 +19,7 @@ from sheetsync.report.model import FLAGS_TAB
 
 if TYPE_CHECKING:
     from sheetsync.config import Config
-    from sheetsync.sources import Source
+    from sheetsync.sources.load import Source
 
 HEADER = ["Severity", "Code", "Tab", "Cell", "Value", "Message", "Hint"]
 
@@ -36,7 +36,7 @@ def _digest(rows: list[list[object]]) -> str:
 def write_back_flags(config: Config, sources: list[Source], findings: Iterable[Finding]
                      ) -> list[Finding]:
     """Write each opted-in source's findings into it; returns findings about the write-back."""
-    from sheetsync.backends.xlsx_writeback import WritebackError, write_flags_tab
+    from sheetsync.backends.excel.writeback import WritebackError, write_flags_tab
 
     all_findings = list(findings)
     state_path = config.output.state_dir / "writeback.json"

@@ -22,8 +22,8 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from sheetsync.analytics.program import analyse
-from sheetsync.backends.excel_reader import ReadLimits, read_excel
-from sheetsync.backends.xlsx_writeback import write_flags_tab
+from sheetsync.backends.excel.reader import ReadLimits, read_excel
+from sheetsync.backends.excel.writeback import write_flags_tab
 from sheetsync.config import Config, load_config
 from sheetsync.dataset import ProgramData
 from sheetsync.findings import CODES, Severity

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from sheetsync import benchmark
-from sheetsync.backends import excel_writer
+from sheetsync.backends.excel import writer as excel_writer
 from sheetsync.config import load_config
 from sheetsync.pipeline import validate_program
 from sheetsync.report.model import Chart, Formula, Sheet, Table

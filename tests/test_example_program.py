@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from sheetsync.backends.excel_reader import read_excel
+from sheetsync.backends.excel.reader import read_excel
+from sheetsync.backends.excel.templates import write_templates
 from sheetsync.config import load_config
 from sheetsync.pipeline import resolve_as_of, validate_program
 from sheetsync.schema import load_schema
-from sheetsync.templates import write_templates
 from sheetsync.validate import ValidationContext, validate_workbook
 
 REPO = Path(__file__).resolve().parent.parent

@@ -20,8 +20,8 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
-from sheetsync.backends import excel_writer
-from sheetsync.backends.excel_writer import MAX_CELL_CHARS
+from sheetsync.backends.excel import writer as excel_writer
+from sheetsync.backends.excel.writer import MAX_CELL_CHARS
 from sheetsync.report.model import Formula, Sheet, Table
 
 NOW = datetime(2026, 11, 4, 2, 0)

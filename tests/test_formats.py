@@ -9,7 +9,7 @@ from xml.sax.saxutils import escape
 
 import openpyxl
 
-from sheetsync.backends.excel_reader import read_excel
+from sheetsync.backends.excel.reader import read_excel
 from sheetsync.schema import load_schema
 from sheetsync.validate import ValidationContext, build_frames, validate_workbook
 

@@ -12,13 +12,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import sheetsync.sources as sources_module
+import sheetsync.sources.load as sources_module
 from sheetsync import benchmark
 from sheetsync.config import load_config
 from sheetsync.dataset import SourceStatus
 from sheetsync.pipeline import validate_program
-from sheetsync.snapshot import Snapshot, load_snapshot, needs_rewrite, snapshot_path
-from sheetsync.sources import LoadedSource, Source, context_for, fingerprint_for, schemas_for
+from sheetsync.sources.load import LoadedSource, Source, context_for, fingerprint_for, schemas_for
+from sheetsync.sources.snapshot import Snapshot, load_snapshot, needs_rewrite, snapshot_path
 from sheetsync.validate.cells import AsOfWindow, parse_date
 from sheetsync.validate.workbook import WorkbookResult
 

@@ -29,7 +29,7 @@ from python_calamine import CalamineWorkbook
 from sheetsync.analytics.program import analyse
 from sheetsync.analytics.thresholds import Thresholds
 from sheetsync.backends.base import RawTab, RawWorkbook
-from sheetsync.backends.excel_writer import write_workbook
+from sheetsync.backends.excel.writer import write_workbook
 from sheetsync.config import parse_config
 from sheetsync.dataset import ProgramData, SourceStatus
 from sheetsync.findings import Findings

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from sheetsync.run_lock import LockHeld, LockOwner, RunLock, process_alive, read_owner
+from sheetsync.nightly.run_lock import LockHeld, LockOwner, RunLock, process_alive, read_owner
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LIVE_PID = 4242
@@ -198,7 +198,7 @@ def test_lock_owner_round_trips_and_rejects_garbage() -> None:
 
 HOLDER_SCRIPT = """
 import sys
-from sheetsync.run_lock import RunLock
+from sheetsync.nightly.run_lock import RunLock
 with RunLock(sys.argv[1], command="sheetsync run"):
     print("held", flush=True)
     sys.stdin.readline()

@@ -54,7 +54,7 @@ def test_run_refuses_while_another_process_holds_the_lock(tmp_path):
     holder = subprocess.Popen(
         [sys.executable, "-c",
          "import sys, time\n"
-         "from sheetsync.run_lock import RunLock\n"
+         "from sheetsync.nightly.run_lock import RunLock\n"
          f"lock = RunLock({str(config.output.state_dir)!r}, command='sheetsync schedule')\n"
          "lock.acquire(); print('held', flush=True); time.sleep(60)"],
         stdout=subprocess.PIPE, text=True)

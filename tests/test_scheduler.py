@@ -19,8 +19,8 @@ import pytest
 import schedule
 
 from sheetsync.backends.base import SourceReadError
-from sheetsync.run_lock import LockHeld, RunLock
-from sheetsync.scheduler import (
+from sheetsync.nightly.run_lock import LockHeld, RunLock
+from sheetsync.nightly.scheduler import (
     EXIT_LAST_RUN_FAILED,
     EXIT_OK,
     FakeClock,

@@ -36,7 +36,7 @@ from hypothesis import strategies as st
 from sheetsync.analytics.program import analyse
 from sheetsync.analytics.thresholds import Thresholds
 from sheetsync.backends.base import RawTab, RawWorkbook
-from sheetsync.backends.excel_reader import read_excel
+from sheetsync.backends.excel.reader import read_excel
 from sheetsync.config import ConfigError, load_config, parse_config
 from sheetsync.credentials import REDACTED, check_key_file_permissions, redact
 from sheetsync.dataset import ProgramData, SourceStatus

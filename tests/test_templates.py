@@ -8,8 +8,8 @@ from typing import Any
 import openpyxl
 import pytest
 
+from sheetsync.backends.excel.templates import INSTRUCTIONS_TAB, LISTS_TAB, write_templates
 from sheetsync.schema import default_activities, load_schema, templates_dir
-from sheetsync.templates import INSTRUCTIONS_TAB, LISTS_TAB, write_templates
 
 KINDS = ("team", "coach")
 

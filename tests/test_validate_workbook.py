@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 
 from sheetsync.backends.base import RawTab, RawWorkbook
-from sheetsync.backends.excel_reader import read_excel
+from sheetsync.backends.excel.reader import read_excel
 from sheetsync.schema import load_schema, with_overrides
 from sheetsync.validate import ValidationContext, build_frames, validate_workbook
 

@@ -19,9 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
-import sheetsync.backends.xlsx_writeback as writeback
+import sheetsync.backends.excel.writeback as writeback
 from sheetsync.backends.base import TargetWriteError
-from sheetsync.backends.xlsx_writeback import (
+from sheetsync.backends.excel.writeback import (
     DEFAULT_TAB_NAME,
     MANAGED_MARKER,
     MAX_CELL_CHARS,

@@ -64,8 +64,8 @@ from typing import Any
 EXAMPLES_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(EXAMPLES_DIR.parents[1]))  # run from a checkout without installing
 
+from sheetsync.backends.excel.templates import FIXED_TIMESTAMP, save_workbook_deterministic  # noqa: E402
 from sheetsync.schema import default_activities  # noqa: E402
-from sheetsync.templates import FIXED_TIMESTAMP, save_workbook_deterministic  # noqa: E402
 
 SEED = 20260907
 START = date(2026, 9, 7)

@@ -20,13 +20,13 @@ from pathlib import Path
 
 from sheetsync import __version__
 from sheetsync.backends.base import RawWorkbook, SourceReadError
-from sheetsync.backends.excel_reader import EXCEL_SUFFIXES, ReadLimits, read_excel
+from sheetsync.backends.excel.reader import EXCEL_SUFFIXES, ReadLimits, read_excel
 from sheetsync.config import Config, SourceConfig
 from sheetsync.dataset import SourceStatus
 from sheetsync.findings import Finding, Severity
 from sheetsync.schema import WorkbookSchema, load_schema, with_overrides
-from sheetsync.sealed import discard, read_sealed, write_sealed
-from sheetsync.snapshot import Snapshot
+from sheetsync.sources.sealed import discard, read_sealed, write_sealed
+from sheetsync.sources.snapshot import Snapshot
 from sheetsync.validate.frames import compact
 from sheetsync.validate.layout import match_tabs
 from sheetsync.validate.workbook import ValidationContext, WorkbookResult, validate_workbook
@@ -56,7 +56,7 @@ class LoadedSource:
     result: WorkbookResult | None
     findings: list[Finding]
     digest: str = ""  # the content hash of the file read (local files)
-    from_snapshot: bool = False  # served from the program snapshot (see sheetsync.snapshot)
+    from_snapshot: bool = False  # served from the program snapshot (see sheetsync.sources.snapshot)
 
 
 def discover(config: Config) -> tuple[list[Source], list[Finding]]:

@@ -50,14 +50,14 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from xml.etree import ElementTree as ET
 
 from sheetsync import __version__
-from sheetsync.backends.atomic import (
+from sheetsync.backends.base import TargetWriteError
+from sheetsync.backends.excel.atomic import (
     TargetChanged,
     move_into_place,
     new_temp_beside,
     open_lock_file,
     why_unwritable,
 )
-from sheetsync.backends.base import TargetWriteError
 from sheetsync.report.model import MANIFEST_TAB, STATUS_COLOURS, Chart, Formula, Sheet, Table
 
 if TYPE_CHECKING:

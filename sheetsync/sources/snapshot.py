@@ -1,6 +1,6 @@
 """The program snapshot: every cached source's validated rows in one file, for fast re-runs.
 
-The per-file parse cache (:mod:`sheetsync.sources`) keeps one entry per workbook, and stays the
+The per-file parse cache (:mod:`sheetsync.sources.load`) keeps one entry per workbook, and stays the
 record of each source's last good read. Loading a thousand of those entries and concatenating
 their rows costs more than the rest of a re-run put together, so after a run the built frames
 are also saved whole, with each source's span of rows in them. The next run takes every
@@ -22,14 +22,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sheetsync.dataset import FRAME_NAMES
-from sheetsync.sealed import discard, read_sealed, write_sealed
+from sheetsync.sources.sealed import discard, read_sealed, write_sealed
 from sheetsync.validate.frames import FrameColumns, FrameSlice, frame_columns
 from sheetsync.validate.workbook import WorkbookResult
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from sheetsync.sources import LoadedSource
+    from sheetsync.sources.load import LoadedSource
 
 SNAPSHOT_MAGIC = b"sheetsync-snapshot-1\n"  # bump when the stored shape changes
 SNAPSHOT_FILE = "snapshot.pkl"

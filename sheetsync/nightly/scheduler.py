@@ -47,7 +47,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import schedule
 
-from sheetsync.run_lock import LockHeld
+from sheetsync.nightly.run_lock import LockHeld
 
 __all__ = [
     "EXIT_LAST_RUN_FAILED",

@@ -51,7 +51,8 @@ from numbers import Integral, Real
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from sheetsync.backends.atomic import (
+from sheetsync.backends.base import TargetWriteError
+from sheetsync.backends.excel.atomic import (
     TargetChanged,
     move_into_place,
     new_temp_beside,
@@ -59,7 +60,6 @@ from sheetsync.backends.atomic import (
     signature,
     why_unwritable,
 )
-from sheetsync.backends.base import TargetWriteError
 from sheetsync.findings import Finding, Severity, column_letter
 from sheetsync.report.model import FLAGS_TAB
 

@@ -1,0 +1,1 @@
+"""Excel mode: .xlsx, .xlsm, .xls and .ods files on a disk or a shared drive."""

@@ -1,0 +1,1 @@
+"""Sources: find the configured workbooks, read them through their backend, validate, cache."""
