@@ -84,7 +84,7 @@ class _Group(click.Group):
         except Exception as exc:  # noqa: BLE001 - the last line of defence
             if os.environ.get("SHEETSYNC_DEBUG"):
                 raise
-            from sheetsync.credentials import redact
+            from sheetsync.errors import redact
 
             _fail(f"unexpected error: {type(exc).__name__}: {redact(str(exc))[:300]}",
                   "This is a bug in sheetsync. Run again with SHEETSYNC_DEBUG=1 to see the "

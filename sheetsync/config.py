@@ -17,14 +17,11 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sheetsync.backends.excel.reader import ReadLimits
+from sheetsync.errors import ConfigError
 from sheetsync.schema import ActivityCatalog, default_activities, parse_activities
 
 GOOGLE_ID_RE = re.compile(r"/spreadsheets/d/([a-zA-Z0-9_-]{20,})|^([a-zA-Z0-9_-]{25,})$")
 GOOGLE_FOLDER_RE = re.compile(r"/folders/([a-zA-Z0-9_-]{10,})")
-
-
-class ConfigError(Exception):
-    """The config cannot be used. The message names the key and the problem."""
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from sheetsync.backends.base import SourceReadError
 from sheetsync.config import Config
+from sheetsync.errors import SourceReadError
 from sheetsync.schema import load_schema
 from sheetsync.sources.load import Source, discover, infer_kind, schemas_for
 from sheetsync.validate.layout import find_header, match_tabs, read_form

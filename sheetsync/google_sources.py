@@ -18,9 +18,9 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sheetsync.backends.base import SourceReadError
-from sheetsync.credentials import check_key_file_permissions, redact
+from sheetsync.backends.google.auth import check_key_file_permissions
 from sheetsync.dataset import SourceStatus
+from sheetsync.errors import SourceReadError, redact
 from sheetsync.findings import Finding, Severity
 from sheetsync.sources.load import (
     LoadedSource,

@@ -17,6 +17,7 @@ from typing import Any
 
 from sheetsync.config import Config
 from sheetsync.dataset import ProgramData
+from sheetsync.errors import RunFailed
 from sheetsync.findings import Findings
 from sheetsync.sources.load import (
     LoadedSource,
@@ -28,15 +29,6 @@ from sheetsync.sources.load import (
     schemas_for,
 )
 from sheetsync.sources.snapshot import load_snapshot, needs_rewrite, snapshot_path, write_snapshot
-
-
-class RunFailed(Exception):
-    """The run could not happen or could not write its output; nothing was changed."""
-
-    def __init__(self, message: str, hint: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
 
 
 @dataclass
@@ -158,10 +150,10 @@ def run_program(config: Config, *, as_of: date | None = None, output: Path | Non
             lock = RunLock(config.output.state_dir, command="sheetsync run")
             lock.acquire()
         except LockHeld as exc:
-            raise RunFailed(str(exc), "Wait for the other run to finish.") from None
+            raise RunFailed(str(exc), hint="Wait for the other run to finish.") from None
         except OSError as exc:
             raise RunFailed(f"cannot create the state folder {config.output.state_dir}: {exc}",
-                            "Check [output].state_dir and its permissions.") from None
+                            hint="Check [output].state_dir and its permissions.") from None
     else:
         lock = None
     try:
@@ -203,7 +195,7 @@ def _run_locked(config: Config, day: date, output: Path | None, dry_run: bool, u
 
 def _write_target(config: Config, target: str | None, output: Path | None, sheets: list,
                   stats: dict[str, int], now: datetime) -> None:
-    from sheetsync.backends.base import TargetWriteError
+    from sheetsync.errors import TargetWriteError
 
     try:
         if output is not None or config.output.path is not None:
@@ -219,10 +211,10 @@ def _write_target(config: Config, target: str | None, output: Path | None, sheet
 
             write_google_dashboard(config, target or "", sheets, stats)
     except TargetWriteError as exc:
-        raise RunFailed(f"could not write the dashboard: {exc.message}", exc.hint) from None
+        raise RunFailed(f"could not write the dashboard: {exc.message}", hint=exc.hint) from None
     except PermissionError as exc:
-        raise RunFailed(f"could not write the dashboard: {exc}",
-                        "Close the file if it is open in Excel, and check permissions.") from None
+        raise RunFailed(f"could not write the dashboard: {exc}", hint="Close the file if it is "
+                        "open in Excel, and check permissions.") from None
 
 
 def _write_back_flags(config: Config, data: ProgramData, dry_run: bool) -> None:
@@ -281,8 +273,8 @@ def record_failure(config: Config, reason: str, now: datetime | None = None) -> 
         pass
     if config.output.path is None:
         return
-    from sheetsync.backends.base import TargetWriteError
     from sheetsync.backends.excel.writer import write_workbook
+    from sheetsync.errors import TargetWriteError
     from sheetsync.report.dashboard import run_log_sheet
 
     # if the Run Log cannot be written, the failures.log line above still records the failure
@@ -316,4 +308,5 @@ def serve_schedule(config: Config, *, run_now: bool = False, max_runs: int | Non
                      lock_factory=lambda: RunLock(config.output.state_dir,
                                                   command="sheetsync schedule"))
     except ScheduleSettingsError as exc:
-        raise RunFailed(f"bad schedule settings: {exc}", "Check the [schedule] section.") from None
+        raise RunFailed(f"bad schedule settings: {exc}",
+                        hint="Check the [schedule] section.") from None

@@ -14,6 +14,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
+from sheetsync.errors import SchemaError
+
 COLUMN_TYPES = ("text", "int", "number", "percent", "metric", "date", "time", "yesno", "choice",
                 "activity")
 WorkbookKind = Literal["team", "coach"]
@@ -92,10 +94,6 @@ class WorkbookSchema:
             if tab.name == name:
                 return tab
         raise KeyError(name)
-
-
-class SchemaError(ValueError):
-    """A schema file is malformed (a bug in sheet_templates/, not in users' data)."""
 
 
 def _column(raw: dict[str, Any], where: str) -> ColumnSpec:

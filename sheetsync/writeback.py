@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sheetsync.credentials import redact
+from sheetsync.errors import redact
 from sheetsync.findings import Finding, Severity
 from sheetsync.report.model import FLAGS_TAB
 

@@ -26,9 +26,9 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.writer.excel import ExcelWriter
 from python_calamine import CalamineWorkbook
 
-from sheetsync.backends.base import TargetWriteError
 from sheetsync.backends.excel import writer as excel_writer
 from sheetsync.backends.excel.writer import MAX_CELL_CHARS, write_workbook
+from sheetsync.errors import TargetWriteError
 from sheetsync.report.model import MANIFEST_TAB, STATUS_COLOURS, Chart, Formula, Sheet, Table
 
 NOW = datetime(2025, 3, 14, 16, 30, tzinfo=UTC)

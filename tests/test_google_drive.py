@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sheetsync.backends.base import SourceReadError
 from sheetsync.backends.google.drive import DriveIndex
 from sheetsync.backends.google.transport import GoogleConnection
+from sheetsync.errors import SourceReadError
 from sheetsync.testing import FakeGoogle
 from sheetsync.testing.pytest_plugin import (  # noqa: F401 - fixtures
     GoogleAccount,

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from sheetsync.backends.base import RawWorkbook, SourceReadError
+from sheetsync.backends.base import RawWorkbook
 from sheetsync.backends.google.reader import GoogleReader
 from sheetsync.backends.google.transport import GoogleConnection
+from sheetsync.errors import SourceReadError
 from sheetsync.testing import FakeClock, FakeGoogle
 from sheetsync.testing.pytest_plugin import (  # noqa: F401 - fixtures
     GoogleAccount,

@@ -8,10 +8,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from sheetsync.backends.base import TargetWriteError
 from sheetsync.backends.google.reader import FLAGS_TAB, GoogleReader
 from sheetsync.backends.google.transport import GoogleConnection
 from sheetsync.backends.google.writer import GoogleWriter, flags_fingerprint
+from sheetsync.errors import TargetWriteError
 from sheetsync.report.model import MANIFEST_TAB, STATUS_COLOURS, Chart, Formula, Sheet, Table
 from sheetsync.testing import FakeGoogle
 from sheetsync.testing.pytest_plugin import (  # noqa: F401 - fixtures

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import schedule
 
-from sheetsync.backends.base import SourceReadError
+from sheetsync.errors import SourceReadError
 from sheetsync.nightly.run_lock import LockHeld, RunLock
 from sheetsync.nightly.scheduler import (
     EXIT_LAST_RUN_FAILED,

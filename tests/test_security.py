@@ -10,7 +10,7 @@ secret, and sheetsync writes only where it is told to.
   ratings) reach no leader-facing cell, nor any byte of the dashboard package; distributions
   from too few teachers are withheld.
 * Credentials: key material never reaches outputs, state or messages; a key file others can
-  read gets a warning; error text is redacted (:mod:`sheetsync.credentials`).
+  read gets a warning; error text is redacted (:func:`sheetsync.errors.redact`).
 * Paths: a run writes the dashboard and the state folder and nothing else; sources stay
   byte-identical unless write-back is on, and then only the allowed package parts change.
 """
@@ -37,9 +37,10 @@ from sheetsync.analytics.program import analyse
 from sheetsync.analytics.thresholds import Thresholds
 from sheetsync.backends.base import RawTab, RawWorkbook
 from sheetsync.backends.excel.reader import read_excel
+from sheetsync.backends.google.auth import check_key_file_permissions
 from sheetsync.config import ConfigError, load_config, parse_config
-from sheetsync.credentials import REDACTED, check_key_file_permissions, redact
 from sheetsync.dataset import ProgramData, SourceStatus
+from sheetsync.errors import REDACTED, redact
 from sheetsync.findings import Findings
 from sheetsync.pipeline import run_program
 from sheetsync.report.dashboard import build_sheets

@@ -20,7 +20,6 @@ from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
 import sheetsync.backends.excel.writeback as writeback
-from sheetsync.backends.base import TargetWriteError
 from sheetsync.backends.excel.writeback import (
     DEFAULT_TAB_NAME,
     MANAGED_MARKER,
@@ -35,6 +34,7 @@ from sheetsync.backends.excel.writeback import (
     supports_write_back,
     write_flags_tab,
 )
+from sheetsync.errors import TargetWriteError
 from sheetsync.findings import CODES
 
 try:  # pytest puts either the repo root or tests/ on sys.path, depending on the layout

@@ -40,32 +40,6 @@ class RawWorkbook:
     title: str | None = None
 
 
-class SourceReadError(Exception):
-    """A source could not be read at all.
-
-    ``transient`` says whether trying again later can help (timeouts, quota, 5xx) or not
-    (not found, not shared, not a spreadsheet).
-    """
-
-    def __init__(self, message: str, *, code: str = "unreadable-source", hint: str = "",
-                 transient: bool = False) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.hint = hint
-        self.transient = transient
-
-
-class TargetWriteError(Exception):
-    """The target could not be written; nothing was changed."""
-
-    def __init__(self, message: str, *, hint: str = "", transient: bool = False) -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
-        self.transient = transient
-
-
 class Reader(Protocol):
     def read(self, location: str) -> RawWorkbook:  # pragma: no cover - protocol
         """Read every tab of the workbook at ``location`` (raise SourceReadError on failure)."""

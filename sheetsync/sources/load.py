@@ -19,10 +19,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from sheetsync import __version__
-from sheetsync.backends.base import RawWorkbook, SourceReadError
+from sheetsync.backends.base import RawWorkbook
 from sheetsync.backends.excel.reader import EXCEL_SUFFIXES, ReadLimits, read_excel
 from sheetsync.config import Config, SourceConfig
 from sheetsync.dataset import SourceStatus
+from sheetsync.errors import SourceReadError
 from sheetsync.findings import Finding, Severity
 from sheetsync.schema import WorkbookSchema, load_schema, with_overrides
 from sheetsync.sources.sealed import discard, read_sealed, write_sealed

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sheetsync.backends.base import RawTab, RawWorkbook, SourceReadError
+from sheetsync.backends.base import RawTab, RawWorkbook
+from sheetsync.errors import SourceReadError
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 ZIP_SUFFIXES = (".xlsx", ".xlsm", ".ods")

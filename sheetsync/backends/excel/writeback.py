@@ -19,7 +19,7 @@ tabs are moved or renamed and deletes them with the sheet, and the marker lives 
 index, which may change anyway. A same-named tab without the marker is the user's: sheetsync
 refuses to touch it.
 
-Exceptions (all subclasses of :class:`~sheetsync.backends.base.TargetWriteError`). Each has a
+Exceptions (all subclasses of :class:`sheetsync.errors.WritebackError`). Each has a
 finding ``code`` (see :mod:`sheetsync.findings`), a finer stable ``reason``, a coach-facing
 ``message`` and a ``hint``; :meth:`WritebackError.as_finding` turns one into a single finding::
 
@@ -51,7 +51,7 @@ from numbers import Integral, Real
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from sheetsync.backends.base import TargetWriteError
+from sheetsync import errors
 from sheetsync.backends.excel.atomic import (
     TargetChanged,
     move_into_place,
@@ -60,7 +60,7 @@ from sheetsync.backends.excel.atomic import (
     signature,
     why_unwritable,
 )
-from sheetsync.findings import Finding, Severity, column_letter
+from sheetsync.findings import column_letter
 from sheetsync.report.model import FLAGS_TAB
 
 __all__ = [
@@ -133,26 +133,17 @@ _INVALID_TAB_CHARS = re.compile(r"[\[\]:*?/\\]")
 _ATTRS = r"""(?P<attrs>(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*"""
 
 
-class WritebackError(TargetWriteError):
+class WritebackError(errors.WritebackError):
     """The flags tab could not be written back; the workbook was left exactly as it was."""
 
-    code = "writeback-failed"
     reason = "writeback-failed"
-
-    def __init__(self, message: str, *, hint: str = "", transient: bool = False) -> None:
-        super().__init__(message, hint=hint, transient=transient)
-
-    def as_finding(self, *, source: str = "", file: str = "",
-                   tab: str = DEFAULT_TAB_NAME) -> Finding:
-        """This failure as the one finding a run reports for the source."""
-        return Finding(code=self.code, severity=Severity.WARNING, message=self.message,
-                       hint=self.hint, source=source, file=file, tab=tab)
 
 
 class UnsupportedFormatError(WritebackError):
     """The file's format cannot take a write-back (.xls, .ods, .xlsb, ...)."""
 
     code = "writeback-unsupported"
+    severity = "info"
     reason = "unsupported-format"
 
 

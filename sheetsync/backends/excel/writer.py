@@ -50,7 +50,6 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from xml.etree import ElementTree as ET
 
 from sheetsync import __version__
-from sheetsync.backends.base import TargetWriteError
 from sheetsync.backends.excel.atomic import (
     TargetChanged,
     move_into_place,
@@ -58,6 +57,7 @@ from sheetsync.backends.excel.atomic import (
     open_lock_file,
     why_unwritable,
 )
+from sheetsync.errors import TargetWriteError
 from sheetsync.report.model import MANIFEST_TAB, STATUS_COLOURS, Chart, Formula, Sheet, Table
 
 if TYPE_CHECKING:

@@ -8,21 +8,14 @@ before any network call.
 from __future__ import annotations
 
 import json
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sheetsync.backends.google.settings import CREDENTIALS_ENV, SCOPES, GoogleSettings
-
-
-class CredentialsError(Exception):
-    """The credentials cannot be used; ``field`` names the key-file field at fault, if any."""
-
-    def __init__(self, message: str, *, field: str | None = None, hint: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-        self.hint = hint
+from sheetsync.errors import CredentialsError
 
 
 @dataclass
@@ -131,3 +124,38 @@ def _bad(path: Path, field: str, problem: str) -> CredentialsError:
         f'The credentials file {path} is not usable: field "{field}" {problem}.',
         field=field,
         hint="Download a new JSON key for the service account from the Google Cloud console.")
+
+
+def check_key_file_permissions(path: str | os.PathLike[str]) -> list[str]:
+    """Warnings about who besides its owner may read or change the key file at ``path``.
+
+    Returns an empty list when the file is private (for example ``chmod 600``), when it does
+    not exist (the credentials loader reports that), or on Windows, where access is governed
+    by ACLs that the mode bits do not show.
+    """
+    if os.name == "nt":
+        return []
+    key = Path(path)
+    try:
+        mode = key.stat().st_mode
+    except OSError:
+        return []
+    warnings: list[str] = []
+    mode_text = stat.filemode(mode)
+    if mode & (stat.S_IRGRP | stat.S_IROTH):
+        who = "every user of this computer" if mode & stat.S_IROTH else "its group"
+        warnings.append(f"The Google key file {key} can be read by {who} ({mode_text}); anyone "
+                        "who reads it can act as the service account. Run: chmod 600 "
+                        f"{key}")
+    if mode & (stat.S_IWGRP | stat.S_IWOTH):
+        warnings.append(f"The Google key file {key} can be changed by other users "
+                        f"({mode_text}). Run: chmod 600 {key}")
+    try:
+        folder_mode = key.parent.stat().st_mode
+    except OSError:
+        return warnings
+    if folder_mode & stat.S_IWOTH and not folder_mode & stat.S_ISVTX:
+        warnings.append(f"The folder {key.parent} that holds the Google key file can be changed "
+                        "by every user, so the key could be swapped. Keep the key in a private "
+                        "folder.")
+    return warnings

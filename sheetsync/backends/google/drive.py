@@ -14,12 +14,12 @@ from typing import Any
 
 from gspread.urls import DRIVE_FILES_API_V3_URL
 
-from sheetsync.backends.base import SourceReadError
 from sheetsync.backends.google.auth import CredentialsError
 from sheetsync.backends.google.locations import folder_id, spreadsheet_key
 from sheetsync.backends.google.reader import source_error
 from sheetsync.backends.google.settings import GoogleSettings
 from sheetsync.backends.google.transport import GoogleConnection
+from sheetsync.errors import SourceReadError
 
 SPREADSHEET_MIME = "application/vnd.google-apps.spreadsheet"
 _FIELDS = "nextPageToken,files(id,name,modifiedTime,parents)"

@@ -15,11 +15,12 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sheetsync.backends.base import RawTab, RawWorkbook, SourceReadError
+from sheetsync.backends.base import RawTab, RawWorkbook
 from sheetsync.backends.google.auth import CredentialsError
 from sheetsync.backends.google.locations import spreadsheet_key
 from sheetsync.backends.google.settings import GoogleSettings
 from sheetsync.backends.google.transport import GoogleConnection, classify_failure
+from sheetsync.errors import SourceReadError
 from sheetsync.report.model import FLAGS_TAB, MANIFEST_TAB
 
 """The managed tab that opt-in write-back adds to a source; never read back as source data."""

@@ -31,7 +31,6 @@ from decimal import Decimal
 from typing import Any
 
 from sheetsync import __version__
-from sheetsync.backends.base import TargetWriteError
 from sheetsync.backends.google.auth import CredentialsError
 from sheetsync.backends.google.locations import spreadsheet_key
 from sheetsync.backends.google.reader import FLAGS_TAB, SHARE_ADVICE, cell_value
@@ -41,6 +40,7 @@ from sheetsync.backends.google.transport import (
     UncertainWrite,
     classify_failure,
 )
+from sheetsync.errors import TargetWriteError
 from sheetsync.report.model import MANIFEST_TAB, STATUS_COLOURS, Chart, Formula, Sheet, Table
 
 MANIFEST_FORMAT = 1
