@@ -12,7 +12,7 @@ what is measured, and it should take seconds, not minutes.
 
 What is measured, each in a fresh Python process so peak memory is the run's own:
 
-* the full run (:func:`sheetsync.pipeline.run_program`: read, validate, roll up, write) with an
+* the full run (:func:`sheetsync.pipeline.run`: read, validate, roll up, write) with an
   empty cache: wall time, rows per second and peak memory;
 * the naive baseline the issue defines: pandas ``read_excel`` with openpyxl, once per tab, the
   results concatenated (reading only);
@@ -604,11 +604,11 @@ def warm_imports() -> float:
 
 
 def _child_run(config_path: str, fresh: bool, next_day: bool = False) -> dict[str, Any]:
-    """Child step: one full :func:`run_program` (with an empty cache and output when fresh; with
+    """Child step: one full :func:`run` (with an empty cache and output when fresh; with
     the as-of date one day after the config's when ``next_day``, as the next nightly run)."""
     imports = warm_imports()
     from sheetsync.config import load_config
-    from sheetsync.pipeline import run_program
+    from sheetsync.pipeline import run
 
     config = load_config(config_path)
     if fresh:
@@ -617,7 +617,7 @@ def _child_run(config_path: str, fresh: bool, next_day: bool = False) -> dict[st
             config.output.path.unlink(missing_ok=True)
     as_of = config.as_of + timedelta(days=1) if next_day and config.as_of else None
     started = time.perf_counter()
-    outcome = run_program(config, as_of=as_of)
+    outcome = run(config, as_of=as_of)
     seconds = time.perf_counter() - started
     data = outcome.data
     return {"seconds": seconds, "rows": sum(s.rows for s in data.sources),
@@ -646,11 +646,12 @@ def naive_baseline(files: Iterable[tuple[str, Path]]) -> tuple[int, dict[str, pd
 
 def _program_files(config_path: str) -> list[tuple[str, Path]]:
     from sheetsync.config import load_config
-    from sheetsync.sources.load import discover
+    from sheetsync.pipeline import backends_for
+    from sheetsync.sources.discover import discover
 
     config = load_config(config_path)
-    sources, _ = discover(config)
-    return [(s.kind, Path(s.location)) for s in sources if s.backend == "excel"]
+    found = discover(config.sources, backends_for(config))
+    return [(s.kind, Path(s.location)) for s in found.sources if s.backend == "excel"]
 
 
 def _child_baseline(config_path: str) -> dict[str, Any]:
@@ -966,7 +967,7 @@ def measure_google(program: GeneratedProgram, workdir: Path,
     of the program, uploaded to the fake as spreadsheets.
     """
     from sheetsync.config import load_config
-    from sheetsync.pipeline import run_program
+    from sheetsync.pipeline import run
     from sheetsync.testing import FakeGoogle
 
     files = [("coach", p) for p in program.coach_files[:GOOGLE_COACHES]] + \
@@ -999,7 +1000,7 @@ def measure_google(program: GeneratedProgram, workdir: Path,
         def counted_run() -> tuple[float, dict[str, int], int, int]:
             fake.reset_calls()
             started = time.perf_counter()
-            outcome = run_program(config)
+            outcome = run(config)
             seconds = time.perf_counter() - started
             calls = [c for c in fake.calls() if not c.kind.startswith(("oauth", "token"))]
             kinds = dict(Counter(c.kind for c in calls))
@@ -1016,7 +1017,7 @@ def measure_google(program: GeneratedProgram, workdir: Path,
     total = sum(full_calls.values())
     # "60 a minute": any 60 calls in a minute, then a wait for the next window. Latency alone
     # bounds it from below too.
-    latency = total * GOOGLE_LATENCY_S / max(1, config.google.workers)
+    latency = total * GOOGLE_LATENCY_S / max(1, config.google.read_workers)
     windows = max(latency, ((total - 1) // GOOGLE_QUOTA_PER_MINUTE) * 60.0)
     return {
         "sources": len(files),
@@ -1048,7 +1049,7 @@ def _quota_bound_run(program: GeneratedProgram, folder: Path,
     stay near the lower bound the quota imposes (whole windows for every 60 calls after the
     first 60)."""
     from sheetsync.config import load_config
-    from sheetsync.pipeline import run_program
+    from sheetsync.pipeline import run
     from sheetsync.testing import FakeGoogle
 
     files = program.coach_files[:QUOTA_BOUND_SOURCES]
@@ -1074,7 +1075,7 @@ def _quota_bound_run(program: GeneratedProgram, folder: Path,
         config = load_config(folder / "bound.toml")
         fake.reset_calls()
         started = time.perf_counter()
-        outcome = run_program(config)
+        outcome = run(config)
         seconds = time.perf_counter() - started
         calls = [c for c in fake.calls() if not c.kind.startswith(("oauth", "token"))]
     total = len(calls)

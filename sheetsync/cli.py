@@ -104,12 +104,12 @@ def main() -> None:
 @click.option("--as-of", "as_of", default=None, help="Treat this date (YYYY-MM-DD) as today.")
 def validate(config_path: Path | None, as_json: bool, as_of: str | None) -> None:
     """Check every source and print its findings (nothing is written)."""
-    from sheetsync.pipeline import resolve_as_of, validate_program
-    from sheetsync.terminal import print_findings, print_findings_json
+    from sheetsync.pipeline import validate as validate_program
+    from sheetsync.terminal import ProgressBar, print_findings, print_findings_json
 
     config = _load(config_path)
-    day = resolve_as_of(config, _parse_as_of(as_of))
-    data = validate_program(config, day, progress=not as_json)
+    data = validate_program(config, _parse_as_of(as_of),
+                            progress=None if as_json else ProgressBar())
     if as_json:
         print_findings_json(data)
     else:
@@ -132,13 +132,14 @@ def validate(config_path: Path | None, as_json: bool, as_of: str | None) -> None
 def run(config_path: Path | None, as_of: str | None, output: Path | None, dry_run: bool,
         stats: bool, no_cache: bool) -> None:
     """Read, validate and roll up every source, then write the dashboard workbook."""
-    from sheetsync.pipeline import RunFailed, run_program
-    from sheetsync.terminal import print_run_summary
+    from sheetsync.errors import RunFailed
+    from sheetsync.pipeline import run as run_program
+    from sheetsync.terminal import ProgressBar, print_run_summary
 
     config = _load(config_path)
     try:
         outcome = run_program(config, as_of=_parse_as_of(as_of), output=output, dry_run=dry_run,
-                              use_cache=not no_cache, progress=True)
+                              use_cache=not no_cache, progress=ProgressBar())
     except RunFailed as exc:
         _fail(exc.message, exc.hint)
         return

@@ -1,44 +1,43 @@
-"""The TOML config: program, sources, output, thresholds, activities, aliases, limits, schedule.
+"""The TOML config: program, sources, output, thresholds, activities, aliases, schedule, run,
+and each backend's own section (``[google]``, ``[limits]``).
 
-Every problem is a :class:`ConfigError` whose message names the key and says what is wrong, so a
-coordinator can fix the file without reading a traceback. Relative paths are resolved against the
-folder that holds the config file, so scheduled runs work from any working directory.
+Every problem is a :class:`~sheetsync.errors.ConfigError` whose message names the key and says
+what is wrong, so a coordinator can fix the file without reading a traceback. Relative paths are
+resolved against the folder that holds the config file, so scheduled runs work from any working
+directory.
+
+A section with plain settings is declared once, as a frozen dataclass whose fields carry their
+config key, type and range (:func:`settings_from_table` reads any such dataclass). Backends
+declare their own sections this way, in their ``settings`` modules, and the registry in
+:mod:`sheetsync.backends` names them, so this module never holds a second copy of a backend's
+defaults.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field
+import types
+import typing
+from dataclasses import dataclass, field, fields
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sheetsync.backends.excel.reader import ReadLimits
+from sheetsync.backends import settings_class
+from sheetsync.backends.base import SourceEntry, Target
 from sheetsync.errors import ConfigError
 from sheetsync.schema import ActivityCatalog, default_activities, parse_activities
 
+if TYPE_CHECKING:
+    from sheetsync.backends.excel.settings import ReadLimits
+    from sheetsync.backends.google.settings import GoogleSettings
+
 GOOGLE_ID_RE = re.compile(r"/spreadsheets/d/([a-zA-Z0-9_-]{20,})|^([a-zA-Z0-9_-]{25,})$")
 GOOGLE_FOLDER_RE = re.compile(r"/folders/([a-zA-Z0-9_-]{10,})")
-
-
-@dataclass(frozen=True)
-class SourceConfig:
-    """One entry of ``[[sources]]``: a file, glob or folder, or a Google spreadsheet or folder."""
-
-    kind: Literal["team", "coach", "auto"]
-    path: str | None = None  # local file, glob or folder (absolute after loading)
-    google: str | None = None  # spreadsheet URL or key
-    folder: str | None = None  # Google Drive folder URL or id
-    name: str | None = None
-    write_back: bool = False
-    index: int = 0  # position in the config, for messages
-
-    @property
-    def label(self) -> str:
-        return f"sources[{self.index}]"
 
 
 @dataclass(frozen=True)
@@ -47,16 +46,12 @@ class OutputConfig:
     google: str | None = None  # spreadsheet URL or key
     state_dir: Path = Path(".sheetsync-state")
 
-
-@dataclass(frozen=True)
-class GoogleConfig:
-    credentials: Path | None = None
-    api_base: str | None = None  # only for tests and the bundled fake API
-    quota_per_minute: int = 60
-    quota_window_seconds: float = 60.0  # Google's is a minute; shorter only for trials
-    max_attempts: int = 6
-    max_wait_seconds: float = 120.0
-    workers: int = 4
+    @property
+    def target(self) -> Target:
+        """Where the dashboard goes, as a backend and a location."""
+        if self.path is not None:
+            return Target("excel", str(self.path))
+        return Target("google", _google_key(self.google or ""))
 
 
 @dataclass(frozen=True)
@@ -75,14 +70,14 @@ class Config:
     timezone: str
     challenge_weeks: int
     as_of: date | None
-    sources: tuple[SourceConfig, ...]
+    sources: tuple[SourceEntry, ...]
     output: OutputConfig
+    google: GoogleSettings
+    limits: ReadLimits
     thresholds: dict[str, float] = field(default_factory=dict)
     activities: ActivityCatalog = field(default_factory=default_activities)
     tab_names: dict[str, str] = field(default_factory=dict)
     column_aliases: dict[str, list[str]] = field(default_factory=dict)
-    google: GoogleConfig = field(default_factory=GoogleConfig)
-    limits: ReadLimits = field(default_factory=ReadLimits)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     workers: int = 0  # 0 = one per core
 
@@ -90,16 +85,10 @@ class Config:
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
-    @property
-    def base_dir(self) -> Path:
-        return self.path.parent
 
-    def uses_google(self) -> bool:
-        return bool(self.output.google) or any(s.google or s.folder for s in self.sources)
-
-
-_SECTIONS = {"program", "sources", "output", "thresholds", "activities", "aliases", "google",
-             "limits", "schedule", "run"}
+_CORE_SECTIONS = {"program", "sources", "output", "thresholds", "activities", "aliases",
+                  "schedule", "run"}
+_BACKEND_SECTIONS = ("google", "limits")
 
 
 def _check_keys(table: dict[str, Any], allowed: set[str], where: str) -> None:
@@ -124,6 +113,63 @@ def _get(table: dict[str, Any], key: str, kind: type | tuple[type, ...], where: 
     return value
 
 
+def _table(data: dict[str, Any], key: str, where: str) -> dict[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where} must be a table")
+    return value
+
+
+def settings_from_table(cls: type, table: dict[str, Any], where: str, base: Path) -> Any:
+    """Build the settings dataclass ``cls`` from a config table.
+
+    Each field is read from the key its metadata names (``"key"``; the field name when absent;
+    ``None`` keeps it out of the config), checked against its annotated type (``int``,
+    ``float``, ``str``, ``bool``, ``Path``, or ``X | None``) and its ``min``/``max``, and a
+    ``Path`` is resolved against the config's folder. Keys the dataclass does not declare are
+    errors that name them.
+    """
+    hints = typing.get_type_hints(cls)
+    keyed = {(f.metadata.get("key", f.name)): f for f in fields(cls)
+             if f.metadata.get("key", f.name) is not None}
+    _check_keys(table, set(keyed), where)
+    values: dict[str, Any] = {}
+    for key, f in keyed.items():
+        if key in table:
+            values[f.name] = _setting(table[key], hints[f.name], f.metadata, f"{where}.{key}",
+                                      base)
+    return cls(**values)
+
+
+def _setting(value: Any, hint: Any, meta: typing.Mapping[str, Any], where: str,
+             base: Path) -> Any:
+    kinds = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+    kinds = tuple(k for k in kinds if k is not type(None))
+    kind = kinds[0]
+    if kind is Path:
+        if not isinstance(value, str):
+            raise ConfigError(f"{where} must be a path (text), not {type(value).__name__} "
+                              f"{value!r}")
+        return Path(_resolve(base, value))
+    if kind in (int, float):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{where} must be a number, not {value!r}")
+        if kind is int and not (isinstance(value, int) or float(value).is_integer()):
+            raise ConfigError(f"{where} must be a whole number, not {value!r}")
+        if not math.isfinite(value):
+            raise ConfigError(f"{where} must be a finite number, not {value!r}")
+        low, high = meta.get("min"), meta.get("max")
+        if (low is not None and value < low) or (high is not None and value > high):
+            span = (f"between {low} and {high}" if low is not None and high is not None
+                    else f"at least {low}" if low is not None else f"at most {high}")
+            raise ConfigError(f"{where} must be {span}, not {value!r}")
+        return kind(value)
+    if not isinstance(value, kind):
+        raise ConfigError(f"{where} must be {kind.__name__}, not {type(value).__name__} "
+                          f"{value!r}")
+    return value
+
+
 def _resolve(base: Path, text: str) -> str:
     expanded = os.path.expandvars(os.path.expanduser(text))
     joined = Path(expanded) if Path(expanded).is_absolute() else (base / expanded)
@@ -131,8 +177,13 @@ def _resolve(base: Path, text: str) -> str:
     return os.path.normpath(joined) + trailing
 
 
-def _source_entry_covers(entry: str, target: Path) -> bool:
-    """Whether a ``[[sources]]`` path (a folder, a glob or a file) takes in ``target``."""
+def _google_key(text: str) -> str:
+    m = GOOGLE_ID_RE.search(text)
+    return (m.group(1) or m.group(2)) if m else text
+
+
+def source_entry_covers(entry: str, target: Path) -> bool:
+    """Whether a local ``[[sources]]`` path (a folder, a glob or a file) takes in ``target``."""
     targets = {Path(os.path.normpath(target)), target.resolve()}
     if any(ch in entry for ch in "*?["):
         pattern = Path(entry).parts
@@ -175,7 +226,7 @@ def _parse_hhmm(value: str, where: str) -> str:
     return value
 
 
-def _sources(raw: Any, base: Path) -> tuple[SourceConfig, ...]:
+def _sources(raw: Any, base: Path) -> tuple[SourceEntry, ...]:
     if not isinstance(raw, list) or not raw:
         raise ConfigError("[[sources]] must list at least one source "
                           "(kind = \"team\" or \"coach\", and path = ... or google = ...)")
@@ -198,9 +249,14 @@ def _sources(raw: Any, base: Path) -> tuple[SourceConfig, ...]:
         if folder is not None and not (GOOGLE_FOLDER_RE.search(folder)
                                        or re.fullmatch(r"[a-zA-Z0-9_-]{10,}", folder)):
             raise ConfigError(f"{where}.folder is not a Drive folder URL or id: {folder!r}")
-        out.append(SourceConfig(
-            kind=kind, path=_resolve(base, path) if path else None, google=google, folder=folder,
-            name=_get(entry, "name", str, where),
+        if path is not None:
+            backend, location = "excel", _resolve(base, path)
+        elif google is not None:
+            backend, location = "google", _google_key(google)
+        else:
+            backend, location = "google", f"folder:{folder}"
+        out.append(SourceEntry(
+            kind=kind, backend=backend, location=location, name=_get(entry, "name", str, where),
             write_back=_get(entry, "write_back", bool, where, default=False), index=i))
     return tuple(out)
 
@@ -255,24 +311,7 @@ def load_config(path: str | Path) -> Config:
     return parse_config(data, path)
 
 
-def parse_config(data: dict[str, Any], path: Path) -> Config:
-    base = path.parent
-    _check_keys(data, _SECTIONS, path.name)
-    program = data.get("program", {})
-    if not isinstance(program, dict):
-        raise ConfigError("[program] must be a table")
-    _check_keys(program, {"name", "timezone", "challenge_weeks", "as_of"}, "[program]")
-    tzname = _get(program, "timezone", str, "[program]", default="UTC")
-    try:
-        ZoneInfo(tzname)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"[program].timezone {tzname!r} is not a time zone name "
-                          "(for example America/New_York)") from None
-    weeks = _get(program, "challenge_weeks", int, "[program]", default=10)
-    if not 1 <= weeks <= 52:
-        raise ConfigError(f"[program].challenge_weeks must be between 1 and 52, not {weeks}")
-
-    output = data.get("output", {})
+def _output(output: dict[str, Any], base: Path) -> OutputConfig:
     _check_keys(output, {"path", "google", "state_dir"}, "[output]")
     out_path = _get(output, "path", str, "[output]")
     out_google = _get(output, "google", str, "[output]")
@@ -287,21 +326,70 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
     state_default = (resolved_out.parent if resolved_out else base) / ".sheetsync-state"
     state = _get(output, "state_dir", str, "[output]")
     state_dir = Path(_resolve(base, state)) if state else state_default
+    return OutputConfig(path=resolved_out, google=out_google, state_dir=state_dir)
 
-    sources = _sources(data.get("sources"), base)
-    if resolved_out is not None:
+
+def check_target(target: Target, sources: tuple[SourceEntry, ...], where: str) -> None:
+    """Refuse a dashboard target that is a source, or among a source entry's files.
+
+    Either the dashboard would overwrite a workbook someone typed into, or the next run would
+    read the dashboard back as a source. Applied to the resolved target, whatever set it."""
+    if target.backend != "excel":
         for s in sources:
-            if s.path and Path(s.path).resolve() == resolved_out.resolve():
-                raise ConfigError(f"[output].path is the same file as {s.label}.path: sheetsync "
+            if s.backend == target.backend and s.location == target.location:
+                raise ConfigError(f"{where} is the same spreadsheet as {s.label}: sheetsync "
                                   "never writes its dashboard into a source")
-            if s.path and _source_entry_covers(s.path, resolved_out):
-                # Either the dashboard would overwrite a workbook found there, or the next run
-                # would read the dashboard back as a source.
-                raise ConfigError(f"[output].path {resolved_out} is among the files of "
-                                  f"{s.label}.path ({s.path}): sheetsync never writes its "
-                                  "dashboard where it reads sources; choose another folder")
+        return
+    resolved = Path(target.location).resolve()
+    for s in sources:
+        if s.backend != "excel":
+            continue
+        if Path(s.location).resolve() == resolved:
+            raise ConfigError(f"{where} is the same file as {s.label}.path: sheetsync "
+                              "never writes its dashboard into a source")
+        if source_entry_covers(s.location, resolved):
+            raise ConfigError(f"{where} {resolved} is among the files of {s.label}.path "
+                              f"({s.location}): sheetsync never writes its dashboard where it "
+                              "reads sources; choose another folder")
 
-    aliases = data.get("aliases", {})
+
+def _schedule(sched: dict[str, Any], base: Path) -> ScheduleConfig:
+    _check_keys(sched, {"at", "extra_times", "weekdays", "retry_after_minutes", "log_file"},
+                "[schedule]")
+    weekdays = _get(sched, "weekdays", list, "[schedule]")
+    valid_days = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
+    if weekdays is not None and not all(str(d).lower() in valid_days for d in weekdays):
+        raise ConfigError(f"[schedule].weekdays must be day names like \"monday\", not {weekdays}")
+    log_file = _get(sched, "log_file", str, "[schedule]")
+    return ScheduleConfig(
+        at=_parse_hhmm(_get(sched, "at", str, "[schedule]", default="02:00"), "[schedule].at"),
+        extra_times=tuple(_parse_hhmm(t, "[schedule].extra_times")
+                          for t in _get(sched, "extra_times", list, "[schedule]", default=[])),
+        weekdays=tuple(d.lower() for d in weekdays) if weekdays else None,
+        retry_after_minutes=_get(sched, "retry_after_minutes", int, "[schedule]"),
+        log_file=Path(_resolve(base, log_file)) if log_file else None)
+
+
+def parse_config(data: dict[str, Any], path: Path) -> Config:
+    base = path.parent
+    _check_keys(data, _CORE_SECTIONS | set(_BACKEND_SECTIONS), path.name)
+    program = _table(data, "program", "[program]")
+    _check_keys(program, {"name", "timezone", "challenge_weeks", "as_of"}, "[program]")
+    tzname = _get(program, "timezone", str, "[program]", default="UTC")
+    try:
+        ZoneInfo(tzname)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"[program].timezone {tzname!r} is not a time zone name "
+                          "(for example America/New_York)") from None
+    weeks = _get(program, "challenge_weeks", int, "[program]", default=10)
+    if not 1 <= weeks <= 52:
+        raise ConfigError(f"[program].challenge_weeks must be between 1 and 52, not {weeks}")
+
+    output = _output(_table(data, "output", "[output]"), base)
+    sources = _sources(data.get("sources"), base)
+    check_target(output.target, sources, "[output].path" if output.path else "[output].google")
+
+    aliases = _table(data, "aliases", "[aliases]")
     _check_keys(aliases, {"tabs", "columns"}, "[aliases]")
     tab_names = _get(aliases, "tabs", dict, "[aliases]", default={})
     columns = _get(aliases, "columns", dict, "[aliases]", default={})
@@ -311,58 +399,29 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         elif not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
             raise ConfigError(f"[aliases.columns].{key} must be a list of header texts")
 
-    google = data.get("google", {})
-    _check_keys(google, {"credentials", "api_base", "quota_per_minute", "quota_window_seconds",
-                         "max_attempts", "max_wait_seconds", "workers"}, "[google]")
-    cred = _get(google, "credentials", str, "[google]")
-    google_cfg = GoogleConfig(
-        credentials=Path(_resolve(base, cred)) if cred else None,
-        api_base=_get(google, "api_base", str, "[google]"),
-        quota_per_minute=_get(google, "quota_per_minute", int, "[google]", default=60),
-        quota_window_seconds=float(_get(google, "quota_window_seconds", (int, float), "[google]",
-                                        default=60.0)),
-        max_attempts=_get(google, "max_attempts", int, "[google]", default=6),
-        max_wait_seconds=float(_get(google, "max_wait_seconds", (int, float), "[google]",
-                                    default=120.0)),
-        workers=_get(google, "workers", int, "[google]", default=4),
-    )
-    limits = data.get("limits", {})
-    _check_keys(limits, {"max_file_mb", "max_uncompressed_mb", "max_cells"}, "[limits]")
-    limits_cfg = ReadLimits(
-        max_file_mb=float(_get(limits, "max_file_mb", (int, float), "[limits]", default=100)),
-        max_uncompressed_mb=float(_get(limits, "max_uncompressed_mb", (int, float), "[limits]",
-                                       default=500)),
-        max_cells=_get(limits, "max_cells", int, "[limits]", default=5_000_000))
+    backend_settings = {
+        section: settings_from_table(settings_class(section),
+                                     _table(data, section, f"[{section}]"), f"[{section}]", base)
+        for section in _BACKEND_SECTIONS}
 
-    sched = data.get("schedule", {})
-    _check_keys(sched, {"at", "extra_times", "weekdays", "retry_after_minutes", "log_file"},
-                "[schedule]")
-    weekdays = _get(sched, "weekdays", list, "[schedule]")
-    valid_days = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
-    if weekdays is not None and not all(str(d).lower() in valid_days for d in weekdays):
-        raise ConfigError(f"[schedule].weekdays must be day names like \"monday\", not {weekdays}")
-    log_file = _get(sched, "log_file", str, "[schedule]")
-    schedule_cfg = ScheduleConfig(
-        at=_parse_hhmm(_get(sched, "at", str, "[schedule]", default="02:00"), "[schedule].at"),
-        extra_times=tuple(_parse_hhmm(t, "[schedule].extra_times")
-                          for t in _get(sched, "extra_times", list, "[schedule]", default=[])),
-        weekdays=tuple(d.lower() for d in weekdays) if weekdays else None,
-        retry_after_minutes=_get(sched, "retry_after_minutes", int, "[schedule]"),
-        log_file=Path(_resolve(base, log_file)) if log_file else None)
-
-    run = data.get("run", {})
+    run = _table(data, "run", "[run]")
     _check_keys(run, {"workers"}, "[run]")
     return Config(
         path=path,
         name=_get(program, "name", str, "[program]", default="Breakthrough program"),
         timezone=tzname, challenge_weeks=weeks,
         as_of=_parse_date(program.get("as_of"), "[program].as_of"),
-        sources=sources,
-        output=OutputConfig(path=resolved_out, google=out_google, state_dir=state_dir),
+        sources=sources, output=output,
+        google=backend_settings["google"], limits=backend_settings["limits"],
         thresholds=_thresholds(data.get("thresholds", {})),
         activities=(_activities(data["activities"]) if "activities" in data
                     else default_activities()),
         tab_names={str(k): str(v) for k, v in tab_names.items()},
-        column_aliases=columns, google=google_cfg, limits=limits_cfg, schedule=schedule_cfg,
+        column_aliases=columns,
+        schedule=_schedule(_table(data, "schedule", "[schedule]"), base),
         workers=_get(run, "workers", int, "[run]", default=0),
     )
+
+
+__all__ = ["Config", "ConfigError", "OutputConfig", "ScheduleConfig", "check_target",
+           "load_config", "parse_config", "settings_from_table", "source_entry_covers"]

@@ -1,27 +1,24 @@
-"""``sheetsync doctor``: check the config, credentials, every source and the target, and say
-plainly what to fix. Exits 0 only when everything is well."""
+"""``sheetsync doctor``: check the config, every backend, every source and the target, and say
+plainly what to fix. Exits 0 only when everything is well.
+
+Each backend checks itself (credentials, whether the target can be written; see
+:meth:`sheetsync.backends.base.Backend.check`); reading the sources and finding their tabs and
+header rows is the same for every backend, so it is done here.
+"""
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
-from pathlib import Path
-
+from sheetsync.backends.base import Check, RawWorkbook, Source
 from sheetsync.config import Config
 from sheetsync.errors import SourceReadError
-from sheetsync.schema import load_schema
-from sheetsync.sources.load import Source, discover, infer_kind, schemas_for
-from sheetsync.validate.layout import find_header, match_tabs, read_form
+from sheetsync.pipeline import backends_for, schemas_for
+from sheetsync.sources.discover import discover
+from sheetsync.validate.layout import find_header, infer_kind, match_tabs, read_form
+
+__all__ = ["Check", "check_workbook_layout", "collect_checks", "run_doctor"]
 
 
-@dataclass
-class Check:
-    what: str
-    ok: bool
-    detail: str = ""
-
-
-def check_workbook_layout(raw, source: Source, config: Config) -> list[Check]:
+def check_workbook_layout(raw: RawWorkbook, source: Source, config: Config) -> list[Check]:
     """Are the expected tabs and header rows there?"""
     kind = source.kind if source.kind != "auto" else infer_kind(raw)
     if kind is None:
@@ -49,50 +46,28 @@ def check_workbook_layout(raw, source: Source, config: Config) -> list[Check]:
     return checks
 
 
-def _check_target(config: Config) -> list[Check]:
-    if config.output.path is None:
-        return []
-    path = config.output.path
-    folder = path.parent
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
-    if not os.access(folder, os.W_OK):
-        return [Check(f"target {path}", False, f"cannot write in {folder}")]
-    if path.exists():
-        # by the permission bits too: os.access says yes to root even for a read-only file
-        if not os.access(path, os.W_OK) or not path.stat().st_mode & 0o222:
-            return [Check(f"target {path}", False, "the file is read-only")]
-        lock = path.with_name(f"~${path.name}")
-        if lock.exists():
-            return [Check(f"target {path}", False, "the file is open in Excel; close it")]
-    return [Check(f"target {path}", True, "writable")]
-
-
 def collect_checks(config: Config) -> list[Check]:
-    from sheetsync.backends.excel.reader import read_excel
-
     checks = [Check(f"config {config.path}", True, "valid")]
-    for s in ("team", "coach"):
-        load_schema(s)  # type: ignore[arg-type]
-    sources, problems = discover(config)
-    for f in problems:
+    backends = backends_for(config)
+    target = config.output.target
+    found = discover(config.sources, backends)
+    used = dict.fromkeys([*(s.backend for s in config.sources), target.backend])
+    for name in used:
+        checks.extend(backends[name].check(target.location if name == target.backend else None))
+    for f in found.findings:
         checks.append(Check(f.source or "sources", False, f.message))
-    google = [s for s in sources if s.backend != "excel"]
-    if google or config.output.google:
-        from sheetsync.google_sources import google_checks
-
-        checks.extend(google_checks(config, google))
-    for source in sources:
-        if source.backend != "excel":
-            continue
+    for source, exc in found.failures:
+        checks.append(Check(source.name, False, exc.message))
+    for source in found.sources:
+        backend = backends[source.backend]
         try:
-            raw = read_excel(source.location, config.limits)
+            raw = backend.read(source)
         except SourceReadError as exc:
             checks.append(Check(source.name, False, f"{exc.message} {exc.hint}".strip()))
             continue
-        checks.append(Check(source.name, True, f"readable ({Path(source.location).name})"))
-        checks.extend(check_workbook_layout(raw, source, config))
-    checks.extend(_check_target(config))
+        named = Source(raw.title or source.name, source.kind, source.location, source.backend)
+        checks.append(Check(named.name, True, backend.read_ok))
+        checks.extend(check_workbook_layout(raw, named, config))
     return checks
 
 

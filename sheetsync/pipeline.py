@@ -1,34 +1,55 @@
-"""The main job, end to end: read -> validate -> roll up -> write.
+"""The main job, end to end: read -> validate -> roll up -> report -> write.
 
-``validate_program`` stops after validation; ``run_program`` goes on to the analytics and writes
-the managed tabs. Both are reproducible for a given ``as_of``.
+* :func:`validate` reads every source through its backend and validates it
+  (:mod:`sheetsync.sources`), giving one :class:`~sheetsync.dataset.ProgramData`;
+* :func:`rollup` is the pure middle: validated workbooks in, the managed tabs out
+  (:mod:`sheetsync.analytics`, then :mod:`sheetsync.report`);
+* :func:`run` is the nightly job: it resolves the config once (schemas, validation context,
+  backends, the target) and passes them down, takes the run lock, writes the flags back into
+  the sources that asked for them, then writes the managed tabs to the target.
+
+Both :func:`validate` and :func:`run` are reproducible for a given ``as_of``. Backends are
+built from the config on first use; a test may hand in its own (``backends={"memory": ...}``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
-import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from sheetsync.config import Config
+from sheetsync.backends import Backends
+from sheetsync.backends.base import Target
+from sheetsync.config import Config, check_target
 from sheetsync.dataset import ProgramData
-from sheetsync.errors import RunFailed
+from sheetsync.errors import ConfigError, RunFailed, TargetWriteError
 from sheetsync.findings import Findings
-from sheetsync.sources.load import (
-    LoadedSource,
-    Source,
-    context_for,
-    discover,
-    fingerprint_for,
-    load_sources,
-    schemas_for,
-)
-from sheetsync.sources.snapshot import load_snapshot, needs_rewrite, snapshot_path, write_snapshot
+from sheetsync.schema import WorkbookSchema, load_schema, with_overrides
+from sheetsync.sources.cache import ParseCache, Stored, load_snapshot, needs_rewrite, snapshot_path
+from sheetsync.sources.cache import write_snapshot as store_snapshot
+from sheetsync.sources.discover import discover
+from sheetsync.sources.load import LoadedSource, ReadContext, load_sources
+from sheetsync.validate.workbook import ValidationContext
+
+if TYPE_CHECKING:
+    from sheetsync.analytics.program import Analysis
+    from sheetsync.analytics.thresholds import Thresholds
+    from sheetsync.backends.base import Backend
+    from sheetsync.report.model import Sheet
+
+
+class Progress(Protocol):
+    """Told about each source as it is loaded (the terminal shows a bar)."""
+
+    def start(self, total: int) -> None: ...
+
+    def advance(self, name: str) -> None: ...
+
+    def stop(self) -> None: ...
 
 
 @dataclass
@@ -64,87 +85,148 @@ def resolve_as_of(config: Config, as_of: date | None) -> date:
     return datetime.now(config.tz).date()
 
 
-def _progress_printer(total: int, enabled: bool):
-    """A Rich progress bar on stderr while sources are read (only on a terminal)."""
-    import sys
-
-    if not enabled or total < 2 or not sys.stderr.isatty():
-        return None, None
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    progress = Progress(TextColumn("reading sources"), BarColumn(), MofNCompleteColumn(),
-                        TextColumn("{task.description}"), console=Console(stderr=True),
-                        transient=True)
-    task = progress.add_task("", total=total)
-
-    def tick(item: LoadedSource) -> None:
-        progress.update(task, advance=1, description=item.source.name)
-
-    return progress, tick
+def backends_for(config: Config, given: Mapping[str, Backend] | None = None) -> Backends:
+    """The run's backends: built from the config on first use, or the ones given."""
+    return Backends(lambda cls: cls.from_config(config), given)
 
 
-def _google_loader(config: Config, stats: dict[str, int], as_of: date):
-    """Reads Google sources through the Google backend (imported only when a config uses it)."""
-    def load(sources: list[Source]) -> list[LoadedSource]:
-        from sheetsync.google_sources import load_google_sources
-
-        return load_google_sources(config, sources, stats, as_of)
-    return load
+def schemas_for(config: Config) -> dict[str, WorkbookSchema]:
+    """The team and coach schemas with the config's tab names and column aliases."""
+    return {kind: with_overrides(load_schema(kind), config.tab_names, config.column_aliases)
+            for kind in ("team", "coach")}
 
 
-def validate_program(config: Config, as_of: date, *, use_cache: bool = True,
-                     progress: bool = False, stats: dict[str, int] | None = None) -> ProgramData:
-    """Read and validate every source into typed frames; failed sources stay visible."""
-    from sheetsync.validate import build_frames
-
-    sources, findings = discover(config)
-    bar, tick = _progress_printer(len(sources), progress)
-    stats = stats if stats is not None else {}
-    uses_google = any(s.backend != "excel" for s in sources)
-    loader = _google_loader(config, stats, as_of) if uses_google else None
-    # Unchanged local files come from the program snapshot (see sheetsync.sources.snapshot).
-    fingerprint = fingerprint_for(schemas_for(config), context_for(config, as_of))
-    snapshot_file = snapshot_path(config.output.state_dir) if use_cache else None
-    snapshot = load_snapshot(snapshot_file, fingerprint) if snapshot_file else None
-    if bar:
-        bar.start()
-    try:
-        loaded = load_sources(config, as_of, sources, use_cache=use_cache, progress=tick,
-                              google_loader=loader, snapshot=snapshot)
-    finally:
-        if bar:
-            bar.stop()
-    all_findings = Findings(list(findings))
-    for item in loaded:
-        all_findings.extend(item.findings)
-    groups = {a.name: (a.group, a.outside_role) for a in config.activities.activities}
-    frames = build_frames((item.result.records for item in loaded if item.result is not None),
-                          activity_groups=groups)
-    if snapshot_file is not None and needs_rewrite(snapshot, loaded):
-        write_snapshot(snapshot_file, fingerprint, loaded, frames)
-    statuses = [item.status for item in loaded]
-    columns = {item.source.name: item.result.columns for item in loaded
-               if item.result is not None}
-    return ProgramData(frames=frames, findings=all_findings, sources=statuses, as_of=as_of,
-                       columns=columns)
+def read_context(config: Config, as_of: date, *, use_cache: bool = True) -> ReadContext:
+    """What every read of a run shares (see :class:`~sheetsync.sources.load.ReadContext`)."""
+    validation = ValidationContext(as_of=as_of, reference_date=as_of,
+                                   challenge_weeks=config.challenge_weeks,
+                                   activities=config.activities)
+    cache = ParseCache(config.output.state_dir / "cache") if use_cache else None
+    return ReadContext(schemas_for(config), validation, cache)
 
 
-def _thresholds(config: Config):
+def thresholds_for(config: Config) -> Thresholds:
     from sheetsync.analytics.thresholds import Thresholds
 
     return Thresholds.from_mapping(config.thresholds)
 
 
-def run_program(config: Config, *, as_of: date | None = None, output: Path | None = None,
-                dry_run: bool = False, use_cache: bool = True, progress: bool = False,
-                now: datetime | None = None, take_lock: bool = True) -> RunOutcome:
+def validate(config: Config, as_of: date | None = None, *, use_cache: bool = True,
+             progress: Progress | None = None,
+             backends: Backends | Mapping[str, Backend] | None = None) -> ProgramData:
+    """Read and validate every source into typed frames; failed sources stay visible."""
+    from sheetsync.validate import build_frames
+
+    day = resolve_as_of(config, as_of)
+    backends = backends if isinstance(backends, Backends) else backends_for(config, backends)
+    ctx = read_context(config, day, use_cache=use_cache)
+    found = discover(config.sources, backends)
+    fingerprint = ctx.fingerprint
+    snapshot_file = snapshot_path(config.output.state_dir) if use_cache else None
+    snapshot = load_snapshot(snapshot_file, fingerprint) if snapshot_file else None
+    if progress:
+        progress.start(len(found.sources) + len(found.failures))
+    try:
+        loaded = load_sources(found, backends.__getitem__, ctx, snapshot=snapshot,
+                              progress=(lambda item: progress.advance(item.source.name))
+                              if progress else None)
+    finally:
+        if progress:
+            progress.stop()
+    findings = Findings(list(found.findings))
+    for item in loaded:
+        findings.extend(item.findings)
+    for backend in backends.built():
+        findings.extend(backend.notices())
+    groups = {a.name: (a.group, a.outside_role) for a in config.activities.activities}
+    frames = build_frames((item.result.records for item in loaded if item.result is not None),
+                          activity_groups=groups)
+    if snapshot_file is not None:
+        _keep_snapshot(snapshot_file, fingerprint, snapshot, loaded, frames)
+    columns = {item.source.name: item.result.columns for item in loaded
+               if item.result is not None}
+    return ProgramData(frames=frames, findings=findings, sources=[i.status for i in loaded],
+                       as_of=day, columns=columns)
+
+
+def _keep_snapshot(path: Path, fingerprint: str, snapshot: Any, loaded: list[LoadedSource],
+                   frames: dict[str, Any]) -> None:
+    storable = sum(item.storable for item in loaded)
+    served = sum(item.from_snapshot for item in loaded)
+    if needs_rewrite(snapshot, storable=storable, served=served, total=len(loaded)):
+        store_snapshot(path, fingerprint,
+                       (Stored(item.source, item.result, item.version, item.status.data_as_of,
+                               item.storable) for item in loaded), frames)
+
+
+@dataclass(frozen=True)
+class RollupContext:
+    """What the rollup needs besides the data: the program's settings and the run's times."""
+
+    config: Config
+    as_of: date
+    generated_at: datetime
+    duration_s: float = 0.0
+
+    @property
+    def thresholds(self) -> Thresholds:
+        return thresholds_for(self.config)
+
+
+def analyse(data: ProgramData, ctx: RollupContext) -> Analysis:
+    """Progress-monitoring analytics over the validated frames (pure)."""
+    from sheetsync.analytics.program import analyse as analyse_frames
+
+    return analyse_frames(data.frames, ctx.as_of, ctx.thresholds,
+                          groups=ctx.config.activities.groups, column_of=data.column_of)
+
+
+def with_flags(data: ProgramData, analysis: Analysis) -> None:
+    """Add the analytic flags to the findings, each pointing at its source's file."""
+    locations = {s.name: s.location for s in data.sources}
+    data.findings.extend(replace(f, file=f.file or locations.get(f.source, ""))
+                         for f in analysis.flags)
+
+
+def report(data: ProgramData, analysis: Analysis, ctx: RollupContext) -> list[Sheet]:
+    """The managed tabs, in the order leaders read them (pure)."""
+    from sheetsync.report.dashboard import build_sheets
+
+    return build_sheets(ctx.config, data, analysis, as_of=ctx.as_of,
+                        generated_at=ctx.generated_at, duration_s=ctx.duration_s)
+
+
+def rollup(data: ProgramData, ctx: RollupContext) -> list[Sheet]:
+    """Validated workbooks in, the managed tabs out: :func:`analyse`, then :func:`report`."""
+    data = replace(data, findings=Findings(list(data.findings)))
+    analysis = analyse(data, ctx)
+    with_flags(data, analysis)
+    return report(data, analysis, ctx)
+
+
+def resolve_target(config: Config, output: Path | None) -> Target:
+    """Where this run writes: ``--output`` or the config's ``[output]``, checked once, whatever
+    set it, never to be a source."""
+    target = Target("excel", str(output)) if output else config.output.target
+    try:
+        check_target(target, config.sources, "--output" if output else "[output]")
+    except ConfigError as exc:
+        raise RunFailed(exc.message, hint="Choose another output file.") from None
+    return target
+
+
+def run(config: Config, *, as_of: date | None = None, output: Path | None = None,
+        dry_run: bool = False, use_cache: bool = True, progress: Progress | None = None,
+        now: datetime | None = None, take_lock: bool = True,
+        backends: Mapping[str, Backend] | None = None) -> RunOutcome:
     """The nightly job: read, validate, analyse, write. Raises :class:`RunFailed`."""
     from sheetsync.nightly.run_lock import LockHeld, RunLock
 
     started = time.perf_counter()
     day = resolve_as_of(config, as_of)
     generated = now or datetime.now(config.tz)
+    target = resolve_target(config, output)
+    lock = None
     if take_lock and not dry_run:
         try:
             lock = RunLock(config.output.state_dir, command="sheetsync run")
@@ -154,155 +236,117 @@ def run_program(config: Config, *, as_of: date | None = None, output: Path | Non
         except OSError as exc:
             raise RunFailed(f"cannot create the state folder {config.output.state_dir}: {exc}",
                             hint="Check [output].state_dir and its permissions.") from None
-    else:
-        lock = None
     try:
-        return _run_locked(config, day, output, dry_run, use_cache, progress, generated, started)
+        return _run_locked(config, day, target, dry_run, use_cache, progress, generated,
+                           started, backends_for(config, backends))
     finally:
         if lock is not None:
             lock.release()
 
 
-def _run_locked(config: Config, day: date, output: Path | None, dry_run: bool, use_cache: bool,
-                progress: bool, generated: datetime, started: float) -> RunOutcome:
-    from sheetsync.analytics.program import analyse
-    from sheetsync.report.dashboard import build_sheets
+def _run_locked(config: Config, day: date, target: Target, dry_run: bool, use_cache: bool,
+                progress: Progress | None, generated: datetime, started: float,
+                backends: Backends) -> RunOutcome:
+    from sheetsync.nightly.state import record_success
 
-    stats: dict[str, int] = {}
-    data = validate_program(config, day, use_cache=use_cache, progress=progress, stats=stats)
-    th = _thresholds(config)
-    groups = config.activities.groups
-    analysis = analyse(data.frames, day, th, groups=groups, column_of=data.column_of)
-    locations = {s.name: s.location for s in data.sources}
-    data.findings.extend(replace(f, file=f.file or locations.get(f.source, ""))
-                         for f in analysis.flags)
-    _write_back_flags(config, data, dry_run)
-    outcome = RunOutcome(data=data, analysis=analysis, dry_run=dry_run, api_calls=stats,
+    data = validate(config, day, use_cache=use_cache, progress=progress, backends=backends)
+    ctx = RollupContext(config, day, generated)
+    analysis = analyse(data, ctx)
+    with_flags(data, analysis)
+    if not dry_run:
+        data.findings.extend(write_back(config, data, backends))
+    outcome = RunOutcome(data=data, analysis=analysis, dry_run=dry_run, output=target.location,
                          generated_at=generated)
-    target = str(output) if output else (str(config.output.path) if config.output.path
-                                         else config.output.google)
-    outcome.output = target
     outcome.duration_s = time.perf_counter() - started
-    if dry_run:
-        return outcome
-    sheets = build_sheets(config, data, analysis, as_of=day, generated_at=generated,
-                          duration_s=outcome.duration_s)
-    _write_target(config, target, output, sheets, stats, generated)
-    _record_success(config, generated, day, outcome)
+    if not dry_run:
+        sheets = report(data, analysis, replace(ctx, duration_s=outcome.duration_s))
+        try:
+            backends[target.backend].write_tabs(target.location, sheets, generated)
+        except TargetWriteError as exc:
+            raise RunFailed(f"could not write the dashboard: {exc.message}",
+                            hint=exc.hint) from None
+        finally:
+            outcome.api_calls = backends.api_calls()
+        record_success(config.output.state_dir, generated, day, outcome.output,
+                       outcome.sources_ok, outcome.sources_failed)
+    else:
+        outcome.api_calls = backends.api_calls()
     outcome.duration_s = time.perf_counter() - started
     return outcome
 
 
-def _write_target(config: Config, target: str | None, output: Path | None, sheets: list,
-                  stats: dict[str, int], now: datetime) -> None:
-    from sheetsync.errors import TargetWriteError
+def write_back(config: Config, data: ProgramData, backends: Backends) -> list:
+    """Opt-in: write each source's own findings into a managed tab of that source.
 
-    try:
-        if output is not None or config.output.path is not None:
-            from sheetsync.backends.excel.writer import write_workbook
+    The tab is the coach's own, so it may quote their cells. A source whose flags did not
+    change since the last write is not rewritten. Returns findings about the write-back."""
+    from sheetsync.errors import WritebackError
+    from sheetsync.nightly.state import WritebackDigests, flags_digest
+    from sheetsync.report.flags import SOURCE_FLAGS_HEADER, source_flag_rows
 
-            path = Path(output) if output else config.output.path
-            assert path is not None
-            if path.suffix.lower() != ".xlsx":
-                raise RunFailed(f"the dashboard must be an .xlsx file, not {path.name}")
-            write_workbook(path, sheets, now=now)
-        else:
-            from sheetsync.google_sources import write_google_dashboard
-
-            write_google_dashboard(config, target or "", sheets, stats)
-    except TargetWriteError as exc:
-        raise RunFailed(f"could not write the dashboard: {exc.message}", hint=exc.hint) from None
-    except PermissionError as exc:
-        raise RunFailed(f"could not write the dashboard: {exc}", hint="Close the file if it is "
-                        "open in Excel, and check permissions.") from None
-
-
-def _write_back_flags(config: Config, data: ProgramData, dry_run: bool) -> None:
-    """Opt-in: write each source's own findings into a managed tab of that source."""
-    if dry_run or not any(entry.write_back for entry in config.sources):
-        return
-    wanted = {s.name: s for s in data.sources}
-    sources, _ = discover(config)
-    targets = [s for s in sources if s.write_back and s.name in wanted
-               and wanted[s.name].state == "ok"]
+    wanted = [s for s in data.sources if s.state == "ok"]
+    if not any(entry.write_back for entry in config.sources) or not wanted:
+        return []
+    ok = {s.name for s in wanted}
+    targets = [s for s in discover(config.sources, backends).sources
+               if s.write_back and s.name in ok]
     if not targets:
-        return
-    from sheetsync.writeback import write_back_flags
-
-    data.findings.extend(write_back_flags(config, targets, data.findings))
-
-
-def state_file(config: Config) -> Path:
-    return config.output.state_dir / "state.json"
-
-
-def last_success(config: Config) -> datetime | None:
-    """When the last successful run finished, from the state file (None if never)."""
-    try:
-        data = json.loads(state_file(config).read_text())
-        return datetime.fromisoformat(data["last_success"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def _record_success(config: Config, generated: datetime, day: date, outcome: RunOutcome) -> None:
-    path = state_file(config)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({
-            "last_success": generated.astimezone(UTC).isoformat(),
-            "as_of": day.isoformat(), "output": outcome.output,
-            "sources_ok": outcome.sources_ok, "sources_failed": outcome.sources_failed,
-        }, indent=2))
-        os.replace(tmp, path)
-    except OSError:
-        pass
+        return []
+    digests = WritebackDigests(config.output.state_dir)
+    out = []
+    findings = list(data.findings)
+    for source in targets:
+        rows = source_flag_rows(f for f in findings
+                                if f.source == source.name and f.code != "writeback-failed")
+        digest = flags_digest(rows)
+        if digests.unchanged(source.location, digest):
+            continue
+        try:
+            backends[source.backend].write_flags(source, SOURCE_FLAGS_HEADER, rows)
+            digests.remember(source.location, digest)
+        except WritebackError as exc:
+            out.append(exc.as_finding(source=source.name, file=source.location))
+    digests.save()
+    return out
 
 
 def record_failure(config: Config, reason: str, now: datetime | None = None) -> None:
-    """Record a failed run: a row in the dashboard's Run Log (when it can be written) and a line
-    in the state folder's failures.log (always)."""
-    now = now or datetime.now(config.tz)
-    path = config.output.state_dir / "failures.log"
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8") as fh:
-            fh.write(f"{now.astimezone(UTC).isoformat()}\t{reason}\n")
-    except OSError:
-        pass
-    if config.output.path is None:
-        return
-    from sheetsync.backends.excel.writer import write_workbook
-    from sheetsync.errors import TargetWriteError
-    from sheetsync.report.dashboard import run_log_sheet
+    """Record a failed run: a line in the state folder's failures.log (always) and a row in the
+    dashboard's Run Log, when the target is a file that can be written."""
+    from sheetsync.nightly.state import log_failure
+    from sheetsync.report.run_log import run_log_sheet
 
+    now = now or datetime.now(config.tz)
+    log_failure(config.output.state_dir, reason, now)
+    target = config.output.target
+    if target.backend != "excel":
+        return  # a Google target is not written again after a failed run: that costs quota
+    backend = backends_for(config)[target.backend]
     # if the Run Log cannot be written, the failures.log line above still records the failure
     with contextlib.suppress(TargetWriteError, OSError, ValueError):
-        write_workbook(config.output.path, [run_log_sheet(None, None, now, 0.0, result=reason)],
-                       now=now)
+        backend.write_tabs(target.location, [run_log_sheet(None, None, now, 0.0, result=reason)],
+                           now)
 
 
 def serve_schedule(config: Config, *, run_now: bool = False, max_runs: int | None = None,
                    every_seconds: float | None = None) -> int:
-    """``sheetsync schedule``: the nightly loop around :func:`run_program`."""
-    from sheetsync.nightly.scheduler import serve
+    """``sheetsync schedule``: the nightly loop around :func:`run`."""
+    from sheetsync.nightly.run_lock import RunLock
+    from sheetsync.nightly.scheduler import ScheduleSettingsError, serve
+    from sheetsync.nightly.state import last_success
 
     def job(as_of_dt: datetime) -> RunOutcome:
         try:
-            return run_program(config, as_of=None, take_lock=True)
+            return run(config, as_of=None, take_lock=True)
         except RunFailed as exc:
             raise RuntimeError(exc.message) from None
-
-    from sheetsync.nightly.run_lock import RunLock
-    from sheetsync.nightly.scheduler import ScheduleSettingsError
 
     try:
         return serve(job, at=config.schedule.at, tz=config.timezone,
                      extra_times=config.schedule.extra_times, weekdays=config.schedule.weekdays,
                      run_now=run_now, max_runs=max_runs, every_seconds=every_seconds,
                      retry_after_minutes=config.schedule.retry_after_minutes,
-                     last_success=lambda: last_success(config),
+                     last_success=lambda: last_success(config.output.state_dir),
                      record_failure=lambda reason: record_failure(config, reason),
                      log_file=config.schedule.log_file,
                      lock_factory=lambda: RunLock(config.output.state_dir,

@@ -21,6 +21,36 @@ def _console():
     return Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 140)
 
 
+class ProgressBar:
+    """A Rich progress bar on stderr while sources are loaded, only on a terminal and only for
+    two sources or more (see :class:`sheetsync.pipeline.Progress`)."""
+
+    def __init__(self) -> None:
+        self._bar = None
+        self._task = None
+
+    def start(self, total: int) -> None:
+        if total < 2 or not sys.stderr.isatty():
+            return
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self._bar = Progress(TextColumn("reading sources"), BarColumn(), MofNCompleteColumn(),
+                             TextColumn("{task.description}"), console=Console(stderr=True),
+                             transient=True)
+        self._task = self._bar.add_task("", total=total)
+        self._bar.start()
+
+    def advance(self, name: str) -> None:
+        if self._bar is not None:
+            self._bar.update(self._task, advance=1, description=name)
+
+    def stop(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+
+
 def summary_line(data: ProgramData) -> str:
     counts = data.findings.by_severity()
     states = {"ok": 0, "stale": 0, "failed": 0}

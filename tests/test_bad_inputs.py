@@ -27,7 +27,7 @@ from sheetsync.backends.excel.writeback import write_flags_tab
 from sheetsync.config import Config, load_config
 from sheetsync.dataset import ProgramData
 from sheetsync.findings import CODES, Severity
-from sheetsync.pipeline import _thresholds, run_program, validate_program
+from sheetsync.pipeline import run, thresholds_for, validate
 from sheetsync.report.dashboard import build_sheets
 
 try:  # pytest puts either the repo root or tests/ on sys.path, depending on the layout
@@ -145,7 +145,7 @@ def test_each_bad_input_gives_findings_or_could_not_read(item: BadInput, corpus,
                                                         shared_state, tmp_path):
     config = load_config(write_config(tmp_path, with_good(good, (item.kind, corpus[item.name])),
                                       state=shared_state))
-    data = validate_program(config, AS_OF)
+    data = validate(config, AS_OF)
     status = {s.name: s for s in data.sources}
     mine = [f for f in data.findings if f.source == item.stem]
     if item.unreadable:
@@ -166,7 +166,7 @@ def test_each_bad_input_gives_findings_or_could_not_read(item: BadInput, corpus,
 
     # the rest of the run goes on: the good sources' figures reach the leaders' tabs
     assert status[GOOD_TEAM].state == status[GOOD_COACH].state == "ok"
-    analysis = analyse(data.frames, AS_OF, _thresholds(config),
+    analysis = analyse(data.frames, AS_OF, thresholds_for(config),
                        groups=config.activities.groups, column_of=data.column_of)
     data.findings.extend(analysis.flags)
     sheets = build_sheets(config, data, analysis, as_of=AS_OF,
@@ -184,7 +184,7 @@ def test_each_bad_input_gives_findings_or_could_not_read(item: BadInput, corpus,
 def test_hidden_rows_are_read_like_any_other(corpus, good, shared_state, tmp_path):
     config = load_config(write_config(tmp_path, [("team", corpus["hidden-rows.xlsx"])],
                                       state=shared_state))
-    data = validate_program(config, AS_OF)
+    data = validate(config, AS_OF)
     weekly = data.frames["weekly"]
     assert sorted(weekly["week"].tolist()) == [1, 2, 3, 4]  # rows 3 and 4 of the sheet are hidden
 
@@ -192,17 +192,17 @@ def test_hidden_rows_are_read_like_any_other(corpus, good, shared_state, tmp_pat
 def test_the_100k_row_time_log_is_summed_exactly(corpus, shared_state, tmp_path):
     config = load_config(write_config(tmp_path, [("coach", corpus["time-log-100k-rows.xlsx"])],
                                       state=shared_state))
-    data = validate_program(config, AS_OF)
+    data = validate(config, AS_OF)
     log = data.frames["time_log"]
     assert len(log) == BIG_LOG_ROWS
     assert log["minutes"].sum() == 30 * BIG_LOG_ROWS
-    analysis = analyse(data.frames, AS_OF, _thresholds(config), groups=config.activities.groups)
+    analysis = analyse(data.frames, AS_OF, thresholds_for(config), groups=config.activities.groups)
     assert analysis.coaches.time["minutes_total"].sum() == 30 * BIG_LOG_ROWS
 
 
 def test_year_9999_and_pre_1900_dates_are_findings_at_their_cells(corpus, shared_state, tmp_path):
     sources = [("coach", corpus["year-9999.xlsx"]), ("coach", corpus["dates-before-1900.xlsx"])]
-    data = validate_program(load_config(write_config(tmp_path, sources, state=shared_state)),
+    data = validate(load_config(write_config(tmp_path, sources, state=shared_state)),
                             AS_OF)
     cells = {(f.source, f.cell) for f in data.findings if f.code == "bad-date"}
     assert cells == {("year-9999", "A2"), ("year-9999", "A3"), ("year-9999", "A4"),
@@ -273,7 +273,7 @@ def test_config_limits_refuse_oversize_files(limits, words, corpus, good, tmp_pa
     config = load_config(write_config(tmp_path, with_good(good, ("coach", path)),
                                       state=tmp_path / "state", limits=limits))
     started = time.perf_counter()
-    data = validate_program(config, AS_OF, use_cache=False)
+    data = validate(config, AS_OF, use_cache=False)
     refused = [f for f in data.findings if f.source == path.stem]
     assert [f.code for f in refused] == ["source-too-large"]
     assert words in refused[0].message and "[limits]" in refused[0].hint
@@ -333,7 +333,7 @@ def test_a_lying_bomb_in_a_part_the_reader_skips_is_refused_by_write_back(good, 
 
     config = load_config(write_config(tmp_path, [("team", source)], state=tmp_path / "state",
                                       write_back=True))
-    outcome = run_program(config, now=datetime(2026, 11, 5, 2))
+    outcome = run(config, now=datetime(2026, 11, 5, 2))
     assert {s.name: s.state for s in outcome.data.sources} == {"bombed-team": "ok"}
     assert [f.code for f in outcome.data.findings if f.code.startswith("writeback")] == [
         "writeback-failed"]

@@ -18,7 +18,7 @@ import pytest
 from sheetsync import benchmark
 from sheetsync.backends.excel import writer as excel_writer
 from sheetsync.config import load_config
-from sheetsync.pipeline import validate_program
+from sheetsync.pipeline import validate
 from sheetsync.report.model import Chart, Formula, Sheet, Table
 
 
@@ -34,7 +34,7 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> benchmark.GeneratedProgram
 
 def test_generated_program_is_messy_but_almost_all_valid(tiny: benchmark.GeneratedProgram):
     config = load_config(tiny.config)
-    data = validate_program(config, config.as_of, use_cache=False)
+    data = validate(config, config.as_of, use_cache=False)
 
     assert [s.state for s in data.sources] == ["ok"] * 9
     frames = {name: len(frame) for name, frame in data.frames.items()}

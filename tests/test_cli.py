@@ -59,7 +59,7 @@ def test_an_unexpected_error_is_one_clear_line_and_exit_2(monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(sheetsync.pipeline, "validate_program", broken)
+    monkeypatch.setattr(sheetsync.pipeline, "validate", broken)
     result = CliRunner().invoke(main, ["validate"])
     assert result.exit_code == 2
     assert "unexpected error: RuntimeError: disk on fire" in result.output

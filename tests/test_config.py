@@ -44,7 +44,7 @@ def test_example_config_loads():
 
 def test_paths_are_relative_to_the_config_file(tmp_path):
     config = load_config(write(tmp_path, GOOD))
-    assert config.sources[0].path == str(tmp_path / "teams") + "/"
+    assert config.sources[0].location == str(tmp_path / "teams") + "/"
     assert config.output.path == tmp_path / "out" / "dash.xlsx"
     assert config.output.state_dir == tmp_path / "out" / ".sheetsync-state"
 

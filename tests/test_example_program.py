@@ -12,7 +12,7 @@ import pytest
 from sheetsync.backends.excel.reader import read_excel
 from sheetsync.backends.excel.templates import write_templates
 from sheetsync.config import load_config
-from sheetsync.pipeline import resolve_as_of, validate_program
+from sheetsync.pipeline import resolve_as_of, validate
 from sheetsync.schema import load_schema
 from sheetsync.validate import ValidationContext, validate_workbook
 
@@ -27,7 +27,7 @@ def example(tmp_path_factory):
     from dataclasses import replace
     state = tmp_path_factory.mktemp("state")
     config = replace(config, output=replace(config.output, state_dir=state))
-    return validate_program(config, resolve_as_of(config, None))
+    return validate(config, resolve_as_of(config, None))
 
 
 def test_every_source_is_read(example):

@@ -15,7 +15,7 @@ import openpyxl
 import pytest
 
 from sheetsync.config import load_config
-from sheetsync.pipeline import run_program
+from sheetsync.pipeline import run
 from sheetsync.testing import FakeGoogle
 
 REPO = Path(__file__).resolve().parent.parent
@@ -53,7 +53,7 @@ def excel_dashboard(tmp_path: Path) -> list[list]:
     config = load_config(REPO / "config" / "example.toml")
     config = replace(config, output=replace(config.output, path=tmp_path / "x.xlsx",
                                             state_dir=tmp_path / "xstate"))
-    run_program(config, as_of=AS_OF)
+    run(config, as_of=AS_OF)
     ws = openpyxl.load_workbook(tmp_path / "x.xlsx")["Dashboard"]
     return [list(r) for r in ws.iter_rows(values_only=True)]
 
@@ -91,7 +91,7 @@ def assert_same_table(x: list[list], g: list[list]) -> None:
 
 def test_both_modes_give_the_same_dashboard_figures(google, tmp_path):
     fake, config, ids, dash, _ = google
-    outcome = run_program(config, as_of=AS_OF)
+    outcome = run(config, as_of=AS_OF)
     assert [s.state for s in outcome.data.sources] == ["ok"] * 10
     g_rows = fake.spreadsheet_values(dash, "Dashboard")
     x_rows = excel_dashboard(tmp_path)
@@ -106,30 +106,30 @@ def test_both_modes_give_the_same_dashboard_figures(google, tmp_path):
 def test_call_budgets_full_run_then_nothing_changed(google):
     fake, config, ids, dash, _ = google
     fake.reset_calls()
-    run_program(config, as_of=AS_OF)
+    run(config, as_of=AS_OF)
     counts = fake.call_counts()
     # one spreadsheets.get per source, plus one read of the dashboard's tabs
     assert sum(v for k, v in counts.items() if k.startswith("spreadsheets.get")) == len(ids) + 1
     assert sum(v for k, v in counts.items() if "batchUpdate" in k) == 1
     fake.reset_calls()
-    outcome = run_program(config, as_of=AS_OF)
+    outcome = run(config, as_of=AS_OF)
     api = {k: v for k, v in fake.call_counts().items() if not k.startswith("oauth")}
     assert sum(api.values()) <= 3, api  # one Drive listing, one read and one write of the target
     assert all(s.state == "ok" for s in outcome.data.sources)
     # a changed source is re-read, and only that one
     fake.touch(ids["marcus-bell"], datetime.now().astimezone() + timedelta(minutes=5))
     fake.reset_calls()
-    run_program(config, as_of=AS_OF)
+    run(config, as_of=AS_OF)
     api = {k: v for k, v in fake.call_counts().items() if not k.startswith("oauth")}
     assert sum(v for k, v in api.items() if k.startswith("spreadsheets.get")) == 2
 
 
 def test_a_source_losing_its_sharing_is_stale_not_dropped(google):
     fake, config, ids, dash, email = google
-    run_program(config, as_of=AS_OF)
+    run(config, as_of=AS_OF)
     fake.unshare(ids["priya-natarajan"], email)
     fake.touch(ids["priya-natarajan"], datetime.now().astimezone() + timedelta(minutes=5))
-    outcome = run_program(config, as_of=AS_OF)
+    outcome = run(config, as_of=AS_OF)
     states = {s.name: s.state for s in outcome.data.sources}
     assert states["priya-natarajan"] == "stale"
     messages = [f.message for f in outcome.data.findings if f.source == "priya-natarajan"]
@@ -142,8 +142,8 @@ def test_quota_storm_and_server_errors_still_complete(google):
     fake, config, ids, dash, _ = google
     fake.set_quota(per_user=8, per_project=1000, window=1.0)
     fake.inject_faults("spreadsheets.get", status=500, times=3)
-    config = replace(config, google=replace(config.google, max_attempts=8, max_wait_seconds=30))
-    outcome = run_program(config, as_of=AS_OF)
+    config = replace(config, google=replace(config.google, max_attempts=8, max_wait=30))
+    outcome = run(config, as_of=AS_OF)
     assert all(s.state == "ok" for s in outcome.data.sources), [
         (s.name, s.message) for s in outcome.data.sources]
     statuses = {c.status for c in fake.calls()}
@@ -169,13 +169,13 @@ def test_flags_written_back_to_an_opted_in_google_source_once(google):
     sid = ids["cedar-grove-grade3-literacy"]
     fake.share(sid, email, role="writer")
     config = replace(config, sources=tuple(
-        replace(s, write_back=True) if s.google == sid else s for s in config.sources))
-    run_program(config, as_of=AS_OF)
+        replace(s, write_back=True) if s.location == sid else s for s in config.sources))
+    run(config, as_of=AS_OF)
     assert "Sheetsync Flags" in fake.tab_titles(sid)
     flags = fake.spreadsheet_values(sid, "Sheetsync Flags")
     assert any("bad-date" in row and "B5" in row for row in flags)
     fake.reset_calls()
-    run_program(config, as_of=AS_OF)
+    run(config, as_of=AS_OF)
     writes = [c for c in fake.calls("spreadsheets.batchUpdate") if c.spreadsheet_id == sid]
     assert writes == []  # unchanged flags are not written again
 
@@ -195,7 +195,7 @@ def test_a_drive_folder_of_mixed_workbooks_with_kinds_inferred(tmp_path):
             'quota_per_minute = 6000\n\n'
             f'[[sources]]\nkind = "auto"\nfolder = "https://drive.google.com/drive/folders/{folder}"\n\n'
             f'[output]\npath = "{tmp_path / "dash.xlsx"}"\n')
-        outcome = run_program(load_config(cfg), as_of=AS_OF)
+        outcome = run(load_config(cfg), as_of=AS_OF)
         kinds = sorted((s.name, s.kind, s.state) for s in outcome.data.sources)
         assert kinds == [("marcus-bell", "coach", "ok"), ("riverside-grade6-math", "team", "ok")]
         assert (tmp_path / "dash.xlsx").exists()  # a Google source, an Excel target
@@ -203,11 +203,11 @@ def test_a_drive_folder_of_mixed_workbooks_with_kinds_inferred(tmp_path):
 
 def test_a_world_readable_key_file_is_warned_about(google):
     fake, config, ids, dash, email = google
-    config.google.credentials.chmod(0o644)
-    outcome = run_program(config, as_of=AS_OF)
+    config.google.credentials_path.chmod(0o644)
+    outcome = run(config, as_of=AS_OF)
     warned = [f for f in outcome.data.findings if f.code == "key-file-permissions"]
     assert warned and "chmod 600" in warned[0].message
-    key_text = config.google.credentials.read_text()
+    key_text = config.google.credentials_path.read_text()
     private = key_text.split('"private_key": "')[1][:60]
     flags = fake.spreadsheet_values(dash, "Flags")
     assert not any(private in str(cell) for row in flags for cell in row)

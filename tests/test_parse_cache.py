@@ -4,7 +4,7 @@ frames and findings as a run that reads everything; damaged cache files are neve
 from __future__ import annotations
 
 import os
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -12,15 +12,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import sheetsync.sources.load as sources_module
+import sheetsync.backends.excel as excel_backend
 from sheetsync import benchmark
 from sheetsync.config import load_config
-from sheetsync.dataset import SourceStatus
-from sheetsync.pipeline import validate_program
-from sheetsync.sources.load import LoadedSource, Source, context_for, fingerprint_for, schemas_for
-from sheetsync.sources.snapshot import Snapshot, load_snapshot, needs_rewrite, snapshot_path
+from sheetsync.pipeline import read_context, validate
+from sheetsync.sources.cache import Snapshot, load_snapshot, needs_rewrite, snapshot_path
 from sheetsync.validate.cells import AsOfWindow, parse_date
-from sheetsync.validate.workbook import WorkbookResult
 
 
 @pytest.fixture
@@ -32,18 +29,18 @@ def program(tmp_path: Path) -> benchmark.GeneratedProgram:
 def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The files actually opened and parsed (not served from a cache)."""
     opened: list[str] = []
-    real = sources_module.read_excel
+    real = excel_backend.read_excel
 
     def counting(location, *args, **kwargs):
         opened.append(Path(location).name)
         return real(location, *args, **kwargs)
 
-    monkeypatch.setattr(sources_module, "read_excel", counting)
+    monkeypatch.setattr(excel_backend, "read_excel", counting)
     return opened
 
 
 def _fresh(config, as_of: date):
-    return validate_program(config, as_of, use_cache=False)
+    return validate(config, as_of, use_cache=False)
 
 
 def _assert_same(data, expected) -> None:
@@ -56,18 +53,18 @@ def _assert_same(data, expected) -> None:
 
 
 def _snapshot_of(config, as_of: date) -> Snapshot | None:
-    fingerprint = fingerprint_for(schemas_for(config), context_for(config, as_of))
+    fingerprint = read_context(config, as_of).fingerprint
     return load_snapshot(snapshot_path(config.output.state_dir), fingerprint)
 
 
 def test_an_unchanged_rerun_opens_no_file_and_matches_a_full_read(program, reads):
     config = load_config(program.config)
-    first = validate_program(config, config.as_of)
+    first = validate(config, config.as_of)
     assert len(reads) == program.files
     assert _snapshot_of(config, config.as_of) is not None
 
     reads.clear()
-    again = validate_program(config, config.as_of)
+    again = validate(config, config.as_of)
     assert reads == []
     _assert_same(again, first)
     _assert_same(again, _fresh(config, config.as_of))
@@ -75,11 +72,11 @@ def test_an_unchanged_rerun_opens_no_file_and_matches_a_full_read(program, reads
 
 def test_a_changed_file_is_the_only_one_read_again(program, reads):
     config = load_config(program.config)
-    validate_program(config, config.as_of)
+    validate(config, config.as_of)
     changed = benchmark.change_files(program)
     reads.clear()
 
-    data = validate_program(config, config.as_of)
+    data = validate(config, config.as_of)
     assert reads == [p.name for p in changed]
     expected = _fresh(config, config.as_of)
     _assert_same(data, expected)
@@ -90,11 +87,11 @@ def test_a_changed_file_is_the_only_one_read_again(program, reads):
 def test_the_next_nights_run_reuses_every_parse(program, reads):
     """The as-of date moves every night; a parse holds for every as-of date in its window."""
     config = load_config(program.config)
-    validate_program(config, config.as_of)
+    validate(config, config.as_of)
     reads.clear()
 
     next_day = config.as_of + timedelta(days=1)
-    data = validate_program(config, next_day)
+    data = validate(config, next_day)
     assert reads == []
     _assert_same(data, _fresh(config, next_day))
 
@@ -103,11 +100,11 @@ def test_a_file_with_a_future_date_is_read_again_as_the_date_moves(program, read
     """A future-date finding quotes the as-of date, so that parse holds for one day only."""
     config = load_config(program.config)
     early = config.as_of - timedelta(days=3)  # the last days' entries are in the future
-    first = validate_program(config, early)
+    first = validate(config, early)
     assert any(f.code == "future-date" for f in first.findings)
     reads.clear()
 
-    data = validate_program(config, early + timedelta(days=1))
+    data = validate(config, early + timedelta(days=1))
     future = {Path(f.file).name for f in first.findings if f.code == "future-date"}
     assert sorted(reads) == sorted(future)
     _assert_same(data, _fresh(config, early + timedelta(days=1)))
@@ -117,14 +114,14 @@ def test_a_file_with_a_future_date_is_read_again_as_the_date_moves(program, read
 
 def test_a_removed_file_disappears_and_a_new_one_is_read(program, reads):
     config = load_config(program.config)
-    validate_program(config, config.as_of)
+    validate(config, config.as_of)
     gone = program.coach_files[2]
     gone.unlink()
     copy = gone.with_name("coach-9999.xlsx")
     copy.write_bytes(program.coach_files[3].read_bytes())
     reads.clear()
 
-    data = validate_program(config, config.as_of)
+    data = validate(config, config.as_of)
     assert reads == ["coach-9999.xlsx"]
     assert "coach-0002" not in set(data.frames["time_log"]["source"])
     assert "coach-9999" in set(data.frames["time_log"]["source"])
@@ -134,7 +131,7 @@ def test_a_removed_file_disappears_and_a_new_one_is_read(program, reads):
 @pytest.mark.parametrize("damage", ["flip", "truncate", "magic", "empty"])
 def test_a_damaged_snapshot_is_discarded_never_trusted(program, reads, damage):
     config = load_config(program.config)
-    expected = validate_program(config, config.as_of)
+    expected = validate(config, config.as_of)
     path = snapshot_path(config.output.state_dir)
     blob = bytearray(path.read_bytes())
     if damage == "flip":
@@ -148,7 +145,7 @@ def test_a_damaged_snapshot_is_discarded_never_trusted(program, reads, damage):
     path.write_bytes(bytes(blob))
     reads.clear()
 
-    data = validate_program(config, config.as_of)
+    data = validate(config, config.as_of)
     assert reads == []  # the per-file cache still serves every source
     _assert_same(data, expected)
     assert _snapshot_of(config, config.as_of) is not None  # written again, whole
@@ -156,7 +153,7 @@ def test_a_damaged_snapshot_is_discarded_never_trusted(program, reads, damage):
 
 def test_a_damaged_cache_entry_means_that_file_is_read_again(program, reads):
     config = load_config(program.config)
-    expected = validate_program(config, config.as_of)
+    expected = validate(config, config.as_of)
     snapshot_path(config.output.state_dir).unlink()
     entries = sorted((config.output.state_dir / "cache").glob("*.pkl"))
     assert len(entries) == program.files
@@ -166,52 +163,43 @@ def test_a_damaged_cache_entry_means_that_file_is_read_again(program, reads):
     victim.write_bytes(bytes(blob))
     reads.clear()
 
-    data = validate_program(config, config.as_of)
+    data = validate(config, config.as_of)
     assert len(reads) == 1
     _assert_same(data, expected)
 
 
 def test_settings_that_change_validation_retire_the_snapshot(program, reads, tmp_path):
     config = load_config(program.config)
-    validate_program(config, config.as_of)
+    validate(config, config.as_of)
     text = program.config.read_text().replace("challenge_weeks = 10", "challenge_weeks = 9")
     program.config.write_text(text)
     reads.clear()
 
-    data = validate_program(load_config(program.config), config.as_of)
+    data = validate(load_config(program.config), config.as_of)
     assert len(reads) == program.files
     assert set(data.frames["goals"]["weeks"]) == {9}
 
 
 def test_the_snapshot_is_rewritten_only_once_it_drifts(program):
     config = load_config(program.config)
-    validate_program(config, config.as_of)
+    validate(config, config.as_of)
     path = snapshot_path(config.output.state_dir)
     os.utime(path, ns=(0, 0))
-    validate_program(config, config.as_of)
+    validate(config, config.as_of)
     assert path.stat().st_mtime_ns == 0  # nothing changed: not rewritten
 
     benchmark.change_files(program)  # 1 of 9 sources: a small program rewrites at once
-    validate_program(config, config.as_of)
+    validate(config, config.as_of)
     assert path.stat().st_mtime_ns != 0
-
-
-def _loaded(i: int, from_snapshot: bool) -> LoadedSource:
-    source = Source(f"coach-{i}", "coach", f"/data/coach-{i}.xlsx", "excel")
-    status = SourceStatus(source.name, "coach", source.location, "ok", rows=1,
-                          data_as_of=datetime(2026, 11, 4, tzinfo=UTC))
-    return LoadedSource(source, status, WorkbookResult(source.name, "coach"), [], "digest",
-                        from_snapshot)
 
 
 def test_drift_threshold_on_a_large_program():
     snapshot = Snapshot("fingerprint", dict.fromkeys(map(str, range(1000))), {})  # type: ignore
-    ten_changed = [_loaded(i, i >= 10) for i in range(1000)]
-    assert not needs_rewrite(snapshot, ten_changed)
-    hundred_changed = [_loaded(i, i >= 100) for i in range(1000)]
-    assert needs_rewrite(snapshot, hundred_changed)
-    assert needs_rewrite(None, ten_changed)
-    assert not needs_rewrite(None, [])
+    # 10 of 1,000 changed: each counts twice (read again, and its entry unused), 2% < 1 in 20
+    assert not needs_rewrite(snapshot, storable=1000, served=990, total=1000)
+    assert needs_rewrite(snapshot, storable=1000, served=900, total=1000)
+    assert needs_rewrite(None, storable=1000, served=0, total=1000)
+    assert not needs_rewrite(None, storable=0, served=0, total=0)
 
 
 # -- the as-of window of a parse ------------------------------------------------------------------

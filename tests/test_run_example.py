@@ -15,7 +15,8 @@ import openpyxl
 import pytest
 
 from sheetsync.config import load_config
-from sheetsync.pipeline import RunFailed, run_program
+from sheetsync.errors import RunFailed
+from sheetsync.pipeline import run
 from sheetsync.report.dashboard import TAB_ORDER
 from sheetsync.schema import load_schema
 
@@ -34,7 +35,7 @@ def example_config(tmp_path: Path, **output):
 def dashboard(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("run")
     config = example_config(tmp)
-    outcome = run_program(config, as_of=AS_OF, now=datetime(2026, 11, 5, 2, 0))
+    outcome = run(config, as_of=AS_OF, now=datetime(2026, 11, 5, 2, 0))
     return config, outcome, config.output.path
 
 
@@ -152,9 +153,9 @@ def test_no_formulas_but_sheetsyncs_own(dashboard):
 
 def test_repeatable_apart_from_the_run_log(tmp_path):
     config = example_config(tmp_path)
-    run_program(config, as_of=AS_OF, now=datetime(2026, 11, 5, 2, 0), use_cache=False)
+    run(config, as_of=AS_OF, now=datetime(2026, 11, 5, 2, 0), use_cache=False)
     first = values(config.output.path)
-    run_program(config, as_of=AS_OF, now=datetime(2026, 11, 6, 2, 0))
+    run(config, as_of=AS_OF, now=datetime(2026, 11, 6, 2, 0))
     second = values(config.output.path)
     for tab in TAB_ORDER:
         if tab != "Run Log":
@@ -171,20 +172,20 @@ def test_a_users_tab_with_a_managed_name_is_never_overwritten(tmp_path):
     wb.save(config.output.path)
     before = config.output.path.read_bytes()
     with pytest.raises(RunFailed) as info:
-        run_program(config, as_of=AS_OF)
+        run(config, as_of=AS_OF)
     assert "Dashboard" in info.value.message
     assert config.output.path.read_bytes() == before
 
 
 def test_users_own_tabs_survive_a_run(tmp_path):
     config = example_config(tmp_path)
-    run_program(config, as_of=AS_OF)
+    run(config, as_of=AS_OF)
     wb = openpyxl.load_workbook(config.output.path)
     notes = wb.create_sheet("Leader notes")
     notes["A1"] = "=SUM(1,2)"
     notes["B2"] = "follow up with Riverside"
     wb.save(config.output.path)
-    run_program(config, as_of=AS_OF)
+    run(config, as_of=AS_OF)
     wb = openpyxl.load_workbook(config.output.path)
     assert wb["Leader notes"]["B2"].value == "follow up with Riverside"
     assert wb["Leader notes"]["A1"].value == "=SUM(1,2)"
@@ -199,12 +200,12 @@ def test_a_broken_source_is_visible_not_dropped(tmp_path):
     cfg = tmp_path / "c.toml"
     cfg.write_text(config_text)
     config = load_config(cfg)
-    run_program(config, as_of=AS_OF)  # a good read first: it is cached
+    run(config, as_of=AS_OF)  # a good read first: it is cached
     broken = src / "coaches" / "marcus-bell.xlsx"
     broken.write_bytes(b"not a zip at all")
     newcomer = src / "teams" / "new-team.xlsx"
     newcomer.write_bytes(b"also broken")
-    outcome = run_program(config, as_of=AS_OF)
+    outcome = run(config, as_of=AS_OF)
     states = {s.name: s.state for s in outcome.data.sources}
     assert states["marcus-bell"] == "stale"  # last good data, marked stale
     assert states["new-team"] == "failed"  # never read: visibly missing

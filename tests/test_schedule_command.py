@@ -10,7 +10,9 @@ from pathlib import Path
 import openpyxl
 
 from sheetsync.config import load_config
-from sheetsync.pipeline import RunFailed, last_success, record_failure, run_program
+from sheetsync.errors import RunFailed
+from sheetsync.nightly.state import last_success
+from sheetsync.pipeline import record_failure, run
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -35,12 +37,12 @@ def test_schedule_run_now_runs_the_rollup_and_logs_a_line(tmp_path):
     log = openpyxl.load_workbook(tmp_path / "dashboard.xlsx")["Run Log"]
     rows = list(log.iter_rows(values_only=True))
     assert len(rows) == 2 and rows[1][2] == "ok"
-    assert last_success(load_config(cfg)) is not None
+    assert last_success(load_config(cfg).output.state_dir) is not None
 
 
 def test_a_failed_run_is_recorded_in_the_run_log(tmp_path):
     config = load_config(temp_config(tmp_path))
-    run_program(config)
+    run(config)
     record_failure(config, "source server unreachable", now=datetime(2026, 11, 6, 2, 0,
                                                                      tzinfo=config.tz))
     rows = list(openpyxl.load_workbook(config.output.path)["Run Log"].iter_rows(values_only=True))
@@ -61,7 +63,7 @@ def test_run_refuses_while_another_process_holds_the_lock(tmp_path):
     try:
         assert holder.stdout.readline().strip() == "held"
         try:
-            run_program(config)
+            run(config)
         except RunFailed as exc:
             assert str(holder.pid) in exc.message and "sheetsync schedule" in exc.message
         else:

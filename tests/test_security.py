@@ -42,7 +42,7 @@ from sheetsync.config import ConfigError, load_config, parse_config
 from sheetsync.dataset import ProgramData, SourceStatus
 from sheetsync.errors import REDACTED, redact
 from sheetsync.findings import Findings
-from sheetsync.pipeline import run_program
+from sheetsync.pipeline import run
 from sheetsync.report.dashboard import build_sheets
 from sheetsync.schema import default_activities, load_schema
 from sheetsync.validate import ValidationContext, build_frames, validate_workbook
@@ -161,7 +161,7 @@ def injected_run(tmp_path_factory: pytest.TempPathFactory):
         injected_coach(src / f"{name}.xlsx", i)
         sources.append(("coach", src / f"{name}.xlsx"))
     config = load_config(write_config(folder, sources, write_back=True))
-    outcome = run_program(config, now=NOW)
+    outcome = run(config, now=NOW)
     return config, outcome, [p for _, p in sources]
 
 
@@ -348,7 +348,7 @@ def test_no_byte_of_the_example_dashboard_holds_a_private_value(tmp_path):
     shutil.copytree(EXAMPLES, src)
     config = load_config(write_config(tmp_path, [("team", src / "teams"),
                                                  ("coach", src / "coaches")]))
-    run_program(config, now=NOW)
+    run(config, now=NOW)
     secrets = {s for s in example_private_values() if not s.isdigit()
                and s.casefold() not in {"yes", "no", "n/a"}}
     assert len(secrets) > 100
@@ -495,7 +495,7 @@ def test_a_configured_key_file_never_reaches_outputs_state_or_messages(key_file,
     config = load_config(write_config(tmp_path, [("coach", src)], write_back=True,
                                       extra=f'\n[google]\ncredentials = "{key}"\n'))
     caplog.set_level("DEBUG")
-    run_program(config, now=NOW)
+    run(config, now=NOW)
     captured = capsys.readouterr()
     seen = [captured.out, captured.err, caplog.text]
     for file in tmp_path.rglob("*"):
@@ -527,8 +527,8 @@ def test_a_run_writes_only_the_dashboard_and_the_state_folder(tmp_path):
                                            '[[sources]]\nname = "../../escape"\nkind = "team"', 1)
     config_path.write_text(text)
     before = tree_snapshot(tmp_path)
-    run_program(load_config(config_path), now=NOW)
-    run_program(load_config(config_path), now=NOW + timedelta(days=1))
+    run(load_config(config_path), now=NOW)
+    run(load_config(config_path), now=NOW + timedelta(days=1))
     after = tree_snapshot(tmp_path)
     changed = {p for p in set(before) | set(after) if before.get(p) != after.get(p)}
     assert changed, "the run wrote nothing"
@@ -543,7 +543,7 @@ def test_without_write_back_sources_stay_byte_identical(tmp_path):
     before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in files}
     config = load_config(write_config(tmp_path, [("team", src / "teams"),
                                                  ("coach", src / "coaches")]))
-    run_program(config, now=NOW)
+    run(config, now=NOW)
     assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in files} == before
 
 
@@ -553,7 +553,7 @@ def test_with_write_back_only_the_allowed_parts_change(tmp_path):
     before = {p: package_parts(p) for p in files}
     config = load_config(write_config(tmp_path, [("team", src / "teams"),
                                                  ("coach", src / "coaches")], write_back=True))
-    run_program(config, now=NOW)
+    run(config, now=NOW)
     for path in files:
         old, new = before[path], package_parts(path)
         added = set(new) - set(old)

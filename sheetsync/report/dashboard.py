@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sheetsync.findings import Finding
+from sheetsync.report.flags import flags_sheet
 from sheetsync.report.model import Chart, Formula, Sheet, Table
+from sheetsync.report.run_log import run_log_sheet
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -33,8 +34,6 @@ TAB_ORDER = ("Dashboard", "Team Progress", "Coach Time", "Relationships", "Coach
 MAX_TEAM_CHARTS = 12
 MAX_COACHES_IN_CHART = 40
 MAX_SOURCES_LISTED = 40
-RUN_LOG_COLUMNS = ["Run at", "As of", "Result", "Sources ok", "Sources stale", "Sources failed",
-                   "Rows read", "Errors", "Warnings", "Info", "Duration (s)"]
 
 
 @dataclass(frozen=True)
@@ -452,36 +451,6 @@ def _weekly_update(analysis: Analysis) -> Sheet:
     return Sheet("Weekly Update", tables=[intro, t1, t2])
 
 
-def _flags(findings: Sequence[Finding]) -> Sheet:
-    rows = [[f.severity.value, f.code, f.source, f.tab, f.cell, f.leader_message(), f.hint]
-            for f in sorted(findings, key=lambda f: (f.severity.rank, f.source, f.tab,
-                                                     f.sort_key()))]
-    table = Table(columns=["Severity", "Code", "Source", "Tab", "Cell", "Message", "Hint"],
-                  rows=rows, status_columns=["Severity"],
-                  column_widths={"Message": 70, "Hint": 60, "Source": 28, "Code": 20})
-    return Sheet("Flags", tables=[table], freeze_rows=1, auto_filter=True)
-
-
-def run_log_sheet(data: ProgramData | None, as_of: date | None, generated_at: datetime,
-                  duration_s: float, result: str = "ok") -> Sheet:
-    """The append-only Run Log with this run's row (a failed run has only its reason)."""
-    stamp = generated_at.strftime("%Y-%m-%d %H:%M:%S %Z").strip()
-    if data is None:
-        row: list[Any] = [stamp, as_of, f"failed: {result}", *([None] * 8)]
-    else:
-        counts = data.findings.by_severity()
-        states = {"ok": 0, "stale": 0, "failed": 0}
-        for s in data.sources:
-            states[s.state] += 1
-        row = [stamp, as_of, result, states["ok"], states["stale"], states["failed"],
-               sum(s.rows for s in data.sources), counts["error"], counts["warning"],
-               counts["info"], round(duration_s, 2)]
-    table = Table(columns=RUN_LOG_COLUMNS, rows=[row],
-                  number_formats={"As of": "yyyy-mm-dd", "Duration (s)": "0.00"},
-                  column_widths={"Run at": 26, "Result": 30})
-    return Sheet("Run Log", tables=[table], freeze_rows=1, append_only=True)
-
-
 def build_sheets(config: Config, data: ProgramData, analysis: Analysis, *, as_of: date,
                  generated_at: datetime, duration_s: float) -> list[Sheet]:
     """Every managed tab, in the order leaders read them."""
@@ -492,6 +461,6 @@ def build_sheets(config: Config, data: ProgramData, analysis: Analysis, *, as_of
         _relationships(analysis),
         _cycles(analysis),
         _weekly_update(analysis),
-        _flags(list(data.findings)),
+        flags_sheet(list(data.findings)),
         run_log_sheet(data, as_of, generated_at, duration_s),
     ]

@@ -1,51 +1,43 @@
-"""Source discovery and loading: config entries -> validated workbooks, in parallel, with a cache.
+"""Loading: ONE loop for every backend, from discovered sources to validated workbooks.
 
-Each configured entry may name one file, a glob or a folder; each spreadsheet found becomes one
-source. Every source ends in exactly one state (see :class:`sheetsync.dataset.SourceStatus`):
-``ok``, ``stale`` (this read failed; the last good data is used and marked with its date) or
-``failed`` (visibly missing). Nothing is dropped silently.
+For each backend's sources, in this order:
+
+1. **cache**: a source whose content version is unchanged since its last good read (and whose
+   settings fingerprint, name and as-of window still hold) is served from the program snapshot
+   or the parse cache (:mod:`sheetsync.sources.cache`) without being read;
+2. **read**: every other source is read through its backend, several at a time in the pool
+   the backend chooses (processes for files, threads for an API);
+3. **validate**: the raw workbook is validated against its kind's schema, and the result is
+   cached;
+4. each source ends in exactly one state (see :class:`sheetsync.dataset.SourceStatus`): ``ok``,
+   ``stale`` (this read failed; the last good data is used and marked with its date) or
+   ``failed`` (visibly missing). Nothing is dropped silently.
+
+Steps 2 and 3 run together in :func:`load_one`, in the backend's worker, so only the validated
+columns travel back, never the raw grid.
 """
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import os
 import pickle
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 from sheetsync import __version__
-from sheetsync.backends.base import RawWorkbook
-from sheetsync.backends.excel.reader import EXCEL_SUFFIXES, ReadLimits, read_excel
-from sheetsync.config import Config, SourceConfig
+from sheetsync.backends.base import Backend, RawWorkbook, Source
 from sheetsync.dataset import SourceStatus
-from sheetsync.errors import SourceReadError
+from sheetsync.errors import SourceReadError, redact
 from sheetsync.findings import Finding, Severity
-from sheetsync.schema import WorkbookSchema, load_schema, with_overrides
-from sheetsync.sources.sealed import discard, read_sealed, write_sealed
-from sheetsync.sources.snapshot import Snapshot
+from sheetsync.schema import WorkbookSchema
+from sheetsync.sources.cache import CACHE_MAGIC, CacheEntry, ParseCache, Snapshot, cache_key
+from sheetsync.sources.discover import Discovery
 from sheetsync.validate.frames import compact
-from sheetsync.validate.layout import match_tabs
+from sheetsync.validate.layout import infer_kind
 from sheetsync.validate.workbook import ValidationContext, WorkbookResult, validate_workbook
-
-POOL_MIN_FILES = 48
-CACHE_MAGIC = b"sheetsync-cache-5\n"  # bump when WorkbookResult changes shape
-
-
-@dataclass(frozen=True)
-class Source:
-    """One spreadsheet to read."""
-
-    name: str
-    kind: str  # team | coach | auto
-    location: str  # absolute file path, or a Google spreadsheet id
-    backend: str  # "excel" | "google"
-    write_back: bool = False
-    entry: str = ""  # which config entry it came from
 
 
 @dataclass
@@ -56,131 +48,42 @@ class LoadedSource:
     status: SourceStatus
     result: WorkbookResult | None
     findings: list[Finding]
-    digest: str = ""  # the content hash of the file read (local files)
-    from_snapshot: bool = False  # served from the program snapshot (see sheetsync.sources.snapshot)
+    version: str = ""  # the content version read (see Backend.versions)
+    from_snapshot: bool = False  # served from the program snapshot
 
+    @property
+    def storable(self) -> bool:
+        """Read now (or unchanged since), with its content version known."""
+        return (self.status.state == "ok" and self.result is not None and bool(self.version)
+                and self.status.data_as_of is not None)
 
-def discover(config: Config) -> tuple[list[Source], list[Finding]]:
-    """Expand each local ``[[sources]]`` entry into files; Google entries pass through."""
-    found: list[Source] = []
-    findings: list[Finding] = []
-    for entry in config.sources:
-        if entry.path is None:
-            found.extend(_google_entry(entry))
-            continue
-        files = _expand(entry.path)
-        if not files:
-            findings.append(Finding(
-                "no-sources", Severity.ERROR,
-                f"{entry.label}: no spreadsheet matches {entry.path}.",
-                "Check the path in the config (relative paths start at the config's folder).",
-                source=entry.name or Path(entry.path).name, file=entry.path))
-            if not any(ch in entry.path for ch in "*?[") and not Path(entry.path).is_dir():
-                # a single named file that is missing is still a source: visibly failed
-                found.append(Source(entry.name or Path(entry.path).stem, entry.kind,
-                                    entry.path, "excel", entry.write_back, entry.label))
-            continue
-        for f in files:
-            name = entry.name if (entry.name and len(files) == 1) else Path(f).stem
-            found.append(Source(name, entry.kind, f, "excel", entry.write_back, entry.label))
-    return _unique_names(found), findings
-
-
-def _google_entry(entry: SourceConfig) -> list[Source]:
-    from sheetsync.config import GOOGLE_ID_RE
-
-    if entry.google:
-        m = GOOGLE_ID_RE.search(entry.google)
-        key = (m.group(1) or m.group(2)) if m else entry.google
-        return [Source(entry.name or key, entry.kind, key, "google", entry.write_back,
-                       entry.label)]
-    # Drive folders are expanded by the Google backend when it lists the folder.
-    return [Source(entry.name or "", entry.kind, f"folder:{entry.folder}", "google-folder",
-                   entry.write_back, entry.label)]
-
-
-def _expand(pattern: str) -> list[str]:
-    path = Path(pattern)
-    if path.is_dir():
-        candidates = [str(p) for p in sorted(path.rglob("*"))]
-    elif any(ch in pattern for ch in "*?["):
-        candidates = sorted(glob.glob(pattern, recursive=True))
-    else:
-        candidates = [pattern] if path.exists() else []
-    return [c for c in candidates
-            if Path(c).suffix.lower() in EXCEL_SUFFIXES and not Path(c).name.startswith(("~$", "."))
-            and Path(c).is_file()]
-
-
-def _unique_names(sources: list[Source]) -> list[Source]:
-    seen: dict[str, int] = {}
-    out = []
-    for s in sources:
-        n = seen.get(s.name, 0)
-        seen[s.name] = n + 1
-        out.append(s if n == 0 else replace(s, name=f"{s.name} ({n + 1})"))
-    return out
-
-
-def infer_kind(raw: RawWorkbook) -> str | None:
-    """Tell a team tracker from a coach workbook by the tabs it has."""
-    scores = {}
-    for kind in ("team", "coach"):
-        schema = load_schema(kind)  # type: ignore[arg-type]
-        scores[kind] = sum(bool(match_tabs(raw.tabs, t)) for t in schema.tabs)
-    if scores["team"] == scores["coach"]:
-        return None
-    return max(scores, key=scores.get)  # type: ignore[arg-type]
-
-
-def schemas_for(config: Config) -> dict[str, WorkbookSchema]:
-    return {kind: with_overrides(load_schema(kind), config.tab_names, config.column_aliases)
-            for kind in ("team", "coach")}
-
-
-def fingerprint_for(schemas: dict[str, WorkbookSchema], ctx: ValidationContext) -> str:
-    """What a cached parse depends on besides the file itself.
-
-    The as-of date is left out: each result carries the window of as-of dates it holds for
-    (see :class:`sheetsync.validate.cells.AsOfWindow`), so tomorrow's run reuses today's parse.
-    A reference date fixed apart from the as-of date stays in.
-    """
-    if ctx.reference_date in (None, ctx.as_of):
-        ctx = replace(ctx, as_of=date.min, reference_date=None)
-    return hashlib.sha1(pickle.dumps((__version__, CACHE_MAGIC, schemas, ctx))).hexdigest()
-
-
-def reusable(entry: dict | None, fingerprint: str, name: str, as_of: date) -> bool:
-    """Whether a cached entry was made with these settings, for a source of this name, and holds
-    for this as-of date (the file's own content is checked by the caller)."""
-    if not entry or entry.get("fingerprint") != fingerprint:
-        return False
-    result = entry.get("result")
-    if not isinstance(result, WorkbookResult) or result.source != name:
-        return False
-    first, last = result.as_of_window
-    return first <= as_of <= last
-
-
-def context_for(config: Config, as_of: date) -> ValidationContext:
-    return ValidationContext(as_of=as_of, reference_date=as_of,
-                             challenge_weeks=config.challenge_weeks, activities=config.activities)
-
-
-# -- the per-source job (runs in worker processes) -------------------------------------------------
 
 @dataclass(frozen=True)
-class _Job:
-    source: Source
-    schemas: dict[str, WorkbookSchema]
-    ctx: ValidationContext
-    limits: ReadLimits
-    cache_dir: Path | None
-    fingerprint: str
+class ReadContext:
+    """What every read of one run shares: the schemas, the validation context, the settings
+    fingerprint and the parse cache (None: read everything afresh, cache nothing)."""
 
-    def is_current(self, cached: dict | None, digest: str) -> bool:
-        return bool(digest and cached and cached.get("hash") == digest
-                    and reusable(cached, self.fingerprint, self.source.name, self.ctx.as_of))
+    schemas: dict[str, WorkbookSchema]
+    validation: ValidationContext
+    cache: ParseCache | None = None
+
+    @property
+    def as_of(self) -> date:
+        return self.validation.as_of
+
+    @property
+    def fingerprint(self) -> str:
+        """What a cached parse depends on besides the workbook itself.
+
+        The as-of date is left out: each result carries the window of as-of dates it holds for
+        (see :class:`sheetsync.validate.cells.AsOfWindow`), so tomorrow's run reuses today's
+        parse. A reference date fixed apart from the as-of date stays in.
+        """
+        ctx = self.validation
+        if ctx.reference_date in (None, ctx.as_of):
+            ctx = replace(ctx, as_of=date.min, reference_date=None)
+        return hashlib.sha1(pickle.dumps((__version__, CACHE_MAGIC, self.schemas, ctx))
+                            ).hexdigest()
 
 
 def validate_raw(source: Source, raw: RawWorkbook, schemas: dict[str, WorkbookSchema],
@@ -198,102 +101,7 @@ def validate_raw(source: Source, raw: RawWorkbook, schemas: dict[str, WorkbookSc
     return result, result.findings
 
 
-def _file_hash(path: str) -> str:
-    h = hashlib.blake2b(digest_size=20)
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _cache_path(cache_dir: Path, location: str) -> Path:
-    return cache_dir / (hashlib.sha1(location.encode()).hexdigest() + ".pkl")
-
-
-def cache_load(cache_dir: Path | None, location: str) -> dict | None:
-    """The cached entry for a source, or None. A corrupt entry is deleted, never trusted."""
-    if cache_dir is None:
-        return None
-    path = _cache_path(cache_dir, location)
-    entry = read_sealed(path, CACHE_MAGIC)
-    if entry is None:
-        return None
-    if not isinstance(entry, dict) or entry.get("location") != location:
-        discard(path)
-        return None
-    return entry
-
-
-def cache_store(cache_dir: Path | None, entry: dict) -> None:
-    if cache_dir is not None:
-        write_sealed(_cache_path(cache_dir, entry["location"]), CACHE_MAGIC, entry)
-
-
-def _from_cache(source: Source, result: WorkbookResult, read_at: datetime, digest: str,
-                from_snapshot: bool = False) -> LoadedSource:
-    status = SourceStatus(source.name, result.kind, source.location, "ok",  # type: ignore
-                          rows=result.rows, data_as_of=read_at)
-    return LoadedSource(source, status, result, list(result.findings), digest, from_snapshot)
-
-
-def cached_if_unchanged(job: _Job, snapshot: Snapshot | None = None) -> LoadedSource | None:
-    """The cached parse of a file whose content is unchanged, or None.
-
-    Checked in the main process before any worker starts: hashing a file and viewing its rows in
-    the snapshot (or unpickling its compact entry) costs far less than sending the job to a
-    worker and the result back.
-    """
-    cached = None
-    if snapshot is None:
-        cached = cache_load(job.cache_dir, job.source.location)
-        if cached is None:
-            return None  # never read (or no cache): no need to hash it twice
-    try:
-        digest = _file_hash(job.source.location)
-    except OSError:
-        return None  # the worker reports it (or falls back to the cached data as stale)
-    if snapshot is not None:
-        found = snapshot.result_for(job.source.location, digest, job.source.name,
-                                    job.ctx.as_of)
-        if found is not None:
-            return _from_cache(job.source, *found, digest, from_snapshot=True)
-        cached = cache_load(job.cache_dir, job.source.location)
-    if not job.is_current(cached, digest):
-        return None
-    return _from_cache(job.source, cached["result"], cached["read_at"], digest)  # type: ignore
-
-
-def load_excel_source(job: _Job) -> LoadedSource:
-    """Read, validate and cache one local file; fall back to the last good data when it fails."""
-    source = job.source
-    now = datetime.now(UTC)
-    cached = cache_load(job.cache_dir, source.location)
-    try:
-        digest = _file_hash(source.location) if Path(source.location).is_file() else ""
-        if job.is_current(cached, digest):
-            return _from_cache(source, cached["result"], cached["read_at"], digest)  # type: ignore
-        raw = read_excel(source.location, job.limits)
-        result, findings = validate_raw(source, raw, job.schemas, job.ctx)
-        del raw  # the grid is not kept: only the validated columns travel and are cached
-        if result is None:
-            status = SourceStatus(source.name, "unknown", source.location, "failed",
-                                  message=findings[0].message)
-            return LoadedSource(source, status, None, findings)
-        result.records = compact(result.records)
-        cache_store(job.cache_dir, {"location": source.location, "hash": digest,
-                                    "fingerprint": job.fingerprint, "read_at": now,
-                                    "result": result})
-        status = SourceStatus(source.name, result.kind, source.location, "ok",  # type: ignore
-                              rows=result.rows, data_as_of=now)
-        return LoadedSource(source, status, result, findings, digest)
-    except (SourceReadError, OSError) as exc:
-        message = exc.message if isinstance(exc, SourceReadError) else str(exc)
-        hint = exc.hint if isinstance(exc, SourceReadError) else "Check the file."
-        code = exc.code if isinstance(exc, SourceReadError) else "unreadable-source"
-        return failed_or_stale(source, cached, code, message, hint)
-
-
-def failed_or_stale(source: Source, cached: dict | None, code: str, message: str,
+def failed_or_stale(source: Source, cached: CacheEntry | None, code: str, message: str,
                     hint: str) -> LoadedSource:
     """A source that could not be read now: use its last good data (stale), or mark it failed."""
     read_fail = Finding(code, Severity.ERROR, message, hint, source=source.name,
@@ -302,8 +110,8 @@ def failed_or_stale(source: Source, cached: dict | None, code: str, message: str
         status = SourceStatus(source.name, source.kind if source.kind != "auto" else "unknown",
                               source.location, "failed", message=message)  # type: ignore[arg-type]
         return LoadedSource(source, status, None, [read_fail])
-    result = cached["result"]
-    when = cached["read_at"]
+    result = cached.result
+    when = cached.read_at
     stale = Finding("stale-source", Severity.WARNING,
                     f"Showing data last read on {when:%Y-%m-%d %H:%M} UTC, because this read "
                     f"failed: {message}", hint, source=source.name, file=source.location)
@@ -312,56 +120,137 @@ def failed_or_stale(source: Source, cached: dict | None, code: str, message: str
     return LoadedSource(source, status, result, [read_fail, stale, *result.findings])
 
 
-def load_sources(config: Config, as_of: date, sources: list[Source], *,
-                 use_cache: bool = True,
-                 progress: Callable[[LoadedSource], None] | None = None,
-                 google_loader: Callable[[list[Source]], list[LoadedSource]] | None = None,
-                 snapshot: Snapshot | None = None,
-                 ) -> list[LoadedSource]:
-    """Read and validate every source; local files in parallel processes when there are many.
+def _served(source: Source, result: WorkbookResult, read_at: datetime, version: str,
+            from_snapshot: bool) -> LoadedSource:
+    status = SourceStatus(source.name, result.kind, source.location, "ok",  # type: ignore
+                          rows=result.rows, data_as_of=read_at)
+    return LoadedSource(source, status, result, list(result.findings), version, from_snapshot)
 
-    Unchanged files come from ``snapshot`` when it holds them, else from the per-file cache.
-    """
-    schemas = schemas_for(config)
-    ctx = context_for(config, as_of)
-    cache_dir = config.output.state_dir / "cache" if use_cache else None
-    fingerprint = fingerprint_for(schemas, ctx)
-    excel = [s for s in sources if s.backend == "excel"]
-    google = [s for s in sources if s.backend != "excel"]
-    jobs = [_Job(s, schemas, ctx, config.limits, cache_dir, fingerprint) for s in excel]
-    done: list[LoadedSource | None] = [None] * len(jobs)
-    for i, job in enumerate(jobs):
-        done[i] = cached_if_unchanged(job, snapshot)
-        if done[i] is not None and progress:
-            progress(done[i])  # type: ignore[arg-type]
-    todo = [i for i, item in enumerate(done) if item is None]
-    workers = config.workers or os.cpu_count() or 1
-    # Starting worker processes costs about half a second; below this many files to parse,
-    # one process is faster (a nightly re-run usually parses only the few files that changed).
-    if len(todo) >= POOL_MIN_FILES and workers > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            chunk = max(1, len(todo) // (workers * 8))
-            results = pool.map(load_excel_source, [jobs[i] for i in todo], chunksize=chunk)
-            for i, item in zip(todo, results, strict=True):
-                done[i] = item
-                if progress:
-                    progress(item)
-    else:
-        for i in todo:
-            done[i] = load_excel_source(jobs[i])
+
+def _titled(source: Source, title: str | None) -> Source:
+    """A source known only by its location (a spreadsheet key) takes its workbook's title."""
+    return replace(source, name=title) if source.name == source.location and title else source
+
+
+@dataclass(frozen=True)
+class _Job:
+    source: Source
+    backend: Backend
+    context: ReadContext
+
+
+def load_one(job: _Job) -> LoadedSource:
+    """Read, validate and cache one source; fall back to its last good data when it fails."""
+    source, ctx = job.source, job.context
+    now = datetime.now(UTC)
+    try:
+        raw = job.backend.read(source)
+    except SourceReadError as exc:
+        cached = ctx.cache.load(source) if ctx.cache else None
+        return failed_or_stale(_titled(source, cached.result.source if cached else None),
+                               cached, exc.code, redact(exc.message), exc.hint)
+    source = _titled(source, raw.title)
+    version = raw.version or source.version or now.isoformat()
+    result, findings = validate_raw(source, raw, ctx.schemas, ctx.validation)
+    del raw  # the grid is not kept: only the validated columns travel and are cached
+    if result is None:
+        status = SourceStatus(source.name, "unknown", source.location, "failed",
+                              message=findings[0].message)
+        return LoadedSource(source, status, None, findings)
+    result.records = compact(result.records)
+    if ctx.cache is not None:
+        ctx.cache.store(CacheEntry(cache_key(source), version, ctx.fingerprint, now, result))
+    status = SourceStatus(source.name, result.kind, source.location, "ok",  # type: ignore
+                          rows=result.rows, data_as_of=now)
+    return LoadedSource(source, status, result, findings, version)
+
+
+def _unchanged(sources: Sequence[Source], backend: Backend, ctx: ReadContext,
+               snapshot: Snapshot | None) -> dict[int, LoadedSource]:
+    """The sources whose content did not change since their last good read, served without a
+    read: from the snapshot when it holds them, else from their parse-cache entry."""
+    if ctx.cache is None:
+        return {}
+    fingerprint = ctx.fingerprint
+    candidates: list[int] = []
+    entries: dict[int, CacheEntry | None] = {}
+    for i, s in enumerate(sources):
+        if snapshot is not None and snapshot.holds(s):
+            candidates.append(i)  # its cache entry is loaded only if the snapshot cannot serve it
+            continue
+        entry = ctx.cache.load(s)
+        if entry is not None and entry.holds(fingerprint, _titled(s, entry.result.source).name,
+                                             ctx.as_of):
+            entries[i] = entry
+            candidates.append(i)
+    if not candidates:
+        return {}
+    unknown = [sources[i] for i in candidates if sources[i].version is None]
+    versions = backend.versions(unknown) if unknown else {}
+    served: dict[int, LoadedSource] = {}
+    for i in candidates:
+        s = sources[i]
+        version = s.version or versions.get(s.location)
+        if not version:
+            continue
+        if snapshot is not None and i not in entries:
+            held = snapshot.entries[cache_key(s)]
+            named = _titled(s, held.name)
+            found = snapshot.result_for(named, version, ctx.as_of, backend.unchanged)
+            if found is not None:
+                result, read_at, kept = found
+                served[i] = _served(named, result, read_at, kept, from_snapshot=True)
+                continue
+            entry = ctx.cache.load(s)
+            if entry is None or not entry.holds(fingerprint, _titled(s, entry.result.source).name,
+                                                ctx.as_of):
+                continue
+            entries[i] = entry
+        entry = entries[i]
+        if entry is not None and backend.unchanged(entry.version, version):
+            served[i] = _served(_titled(s, entry.result.source), entry.result, entry.read_at,
+                                entry.version, from_snapshot=False)
+    return served
+
+
+def load_sources(discovery: Discovery, backends: Callable[[str], Backend], ctx: ReadContext, *,
+                 snapshot: Snapshot | None = None,
+                 progress: Callable[[LoadedSource], None] | None = None,
+                 ) -> list[LoadedSource]:
+    """Load every discovered source (see the module docstring), in discovery order; the
+    sources that could not even be listed come first, as failed."""
+    loaded: list[LoadedSource] = [
+        failed_or_stale(source, None, exc.code, redact(exc.message), exc.hint)
+        for source, exc in discovery.failures]
+    for item in loaded:
+        if progress:
+            progress(item)
+    order = {s.backend: None for s in discovery.sources}
+    done: dict[int, LoadedSource] = {}
+    for name in order:
+        backend = backends(name)
+        indices = [i for i, s in enumerate(discovery.sources) if s.backend == name]
+        mine = [discovery.sources[i] for i in indices]
+        served = _unchanged(mine, backend, ctx, snapshot)
+        for k, item in served.items():
+            done[indices[k]] = item
             if progress:
-                progress(done[i])  # type: ignore[arg-type]
-    loaded: list[LoadedSource] = [item for item in done if item is not None]
-    if google:
-        if google_loader is None:
-            for s in google:
-                item = failed_or_stale(s, None, "unreadable-source",
-                                       "Google sources need the Google backend.",
-                                       "Install sheetsync with Google support.")
-                loaded.append(item)
-        else:
-            for item in google_loader(google):
-                loaded.append(item)
+                progress(item)
+        todo = [k for k in range(len(mine)) if k not in served]
+        jobs = [_Job(mine[k], backend, ctx) for k in todo]
+        pool = backend.pool(len(jobs)) if jobs else None
+
+        def collect(results: Iterable[LoadedSource], todo: list[int] = todo,
+                    indices: list[int] = indices) -> None:
+            for k, item in zip(todo, results, strict=True):
+                done[indices[k]] = item
                 if progress:
                     progress(item)
-    return loaded
+
+        if pool is None:
+            collect(map(load_one, jobs))
+        else:
+            with pool:
+                chunk = max(1, len(jobs) // ((os.cpu_count() or 1) * 8))
+                collect(pool.map(load_one, jobs, chunksize=chunk))
+    return loaded + [done[i] for i in range(len(discovery.sources))]

@@ -10,9 +10,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sheetsync.backends.base import RawTab
+from sheetsync.backends.base import RawTab, RawWorkbook
 from sheetsync.report.model import FLAGS_TAB
-from sheetsync.schema import TabSpec, normalise_label
+from sheetsync.schema import TabSpec, load_schema, normalise_label
 from sheetsync.validate.cells import MONTHS
 
 HEADER_SCAN_ROWS = 20
@@ -121,3 +121,14 @@ def read_form(tab: RawTab, spec: TabSpec) -> dict[str, FormField]:
             found[key] = FormField(key, value, i, value_col)
             break
     return found
+
+
+def infer_kind(raw: RawWorkbook) -> str | None:
+    """Tell a team tracker from a coach workbook by the tabs it has (None: cannot tell)."""
+    scores = {}
+    for kind in ("team", "coach"):
+        schema = load_schema(kind)  # type: ignore[arg-type]
+        scores[kind] = sum(bool(match_tabs(raw.tabs, t)) for t in schema.tabs)
+    if scores["team"] == scores["coach"]:
+        return None
+    return max(scores, key=scores.get)  # type: ignore[arg-type]

@@ -9,24 +9,15 @@ from __future__ import annotations
 
 import re
 import zipfile
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sheetsync.backends.base import RawTab, RawWorkbook
+from sheetsync.backends.excel.settings import ReadLimits
 from sheetsync.errors import SourceReadError
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 ZIP_SUFFIXES = (".xlsx", ".xlsm", ".ods")
-
-
-@dataclass(frozen=True)
-class ReadLimits:
-    """Refuse files beyond these sizes (configurable under ``[limits]``)."""
-
-    max_file_mb: float = 100.0
-    max_uncompressed_mb: float = 500.0
-    max_cells: int = 5_000_000
 
 
 def _check_package(path: Path, limits: ReadLimits) -> None:

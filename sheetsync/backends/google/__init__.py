@@ -8,7 +8,8 @@ Layout (the same shape as the Excel backend):
 * :mod:`.transport` - the only seam: a routing transport adapter and gspread ``HTTPClient``;
 * :mod:`.reader` - :class:`GoogleReader`, one Sheets call per source;
 * :mod:`.writer` - :class:`GoogleWriter`, one ``spreadsheets:batchUpdate`` per target;
-* :mod:`.drive` - :class:`DriveIndex`, folder listings and change detection.
+* :mod:`.drive` - :class:`DriveIndex`, folder listings and change detection;
+* :mod:`.backend` - :class:`GoogleBackend`, all of the above behind the backend contract.
 
 Importing this package is cheap; gspread and google-auth load with the submodules.
 """
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from sheetsync.backends.google.settings import API_BASE_ENV, SCOPES, GoogleSettings
 
 if TYPE_CHECKING:
-    from sheetsync.backends.google.auth import CredentialsError
+    from sheetsync.backends.google.backend import GoogleBackend
     from sheetsync.backends.google.drive import DriveFile, DriveIndex
     from sheetsync.backends.google.quota import ApiStats
     from sheetsync.backends.google.reader import FLAGS_TAB, GoogleReader
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from sheetsync.backends.google.writer import GoogleWriter, WriteSummary
 
 _LAZY = {
-    "CredentialsError": "auth",
+    "GoogleBackend": "backend",
     "DriveFile": "drive",
     "DriveIndex": "drive",
     "ApiStats": "quota",
@@ -44,9 +45,9 @@ __all__ = [
     "FLAGS_TAB",
     "SCOPES",
     "ApiStats",
-    "CredentialsError",
     "DriveFile",
     "DriveIndex",
+    "GoogleBackend",
     "GoogleConnection",
     "GoogleReader",
     "GoogleSettings",

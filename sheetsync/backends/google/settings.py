@@ -1,9 +1,13 @@
-"""Settings for Google Sheets mode: credentials, API base URL, quota and retry bounds."""
+"""Google mode's settings: the ``[google]`` section of the config, and the environment.
+
+Declared once, as :class:`GoogleSettings`: each field's metadata names its config key and its
+range, and :func:`sheetsync.config.settings_from_table` reads the section from the TOML.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 API_BASE_ENV = "SHEETSYNC_GOOGLE_API_BASE"
@@ -24,18 +28,21 @@ class GoogleSettings:
     """How to reach Google: what the config's ``[google]`` section and the environment say.
 
     ``quota_per_minute`` is the per-user Sheets quota sheetsync stays under (Google's default is
-    60). ``max_attempts`` and ``max_wait`` bound the retries of one API call: at most that many
-    tries, and at most ``max_wait`` seconds spent waiting between them.
+    60); ``quota_window`` is Google's minute, shorter only for trials. ``max_attempts`` and
+    ``max_wait`` bound the retries of one API call: at most that many tries, and at most
+    ``max_wait`` seconds spent waiting between them.
     """
 
-    credentials_path: Path | None = None
-    api_base: str | None = None
-    quota_per_minute: int = 60
-    quota_window: float = 60.0
-    max_attempts: int = 6
-    max_wait: float = 120.0
-    timeout: float = 60.0
-    read_workers: int = 4
+    credentials_path: Path | None = field(default=None, metadata={"key": "credentials"})
+    api_base: str | None = None  # only for tests and the bundled fake API
+    quota_per_minute: int = field(default=60, metadata={"min": 1, "max": 100_000})
+    quota_window: float = field(default=60.0, metadata={"key": "quota_window_seconds",
+                                                         "min": 0.01, "max": 3600})
+    max_attempts: int = field(default=6, metadata={"min": 1, "max": 100})
+    max_wait: float = field(default=120.0, metadata={"key": "max_wait_seconds", "min": 0,
+                                                     "max": 86_400})
+    timeout: float = field(default=60.0, metadata={"key": None})
+    read_workers: int = field(default=4, metadata={"key": "workers", "min": 1, "max": 64})
 
     def resolved_api_base(self) -> str | None:
         """The base URL replacing Google's hosts, or ``None`` for the real Google APIs."""
