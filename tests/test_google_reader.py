@@ -235,6 +235,28 @@ def test_retry_after_is_honoured(fake_google: FakeGoogle, google_account: Google
     assert max(fake_clock.slept) >= 17
 
 
+def test_waiting_stops_at_max_wait_even_with_attempts_left(
+        fake_google: FakeGoogle, google_account: GoogleAccount, google_settings,
+        fake_clock: FakeClock) -> None:
+    # Google asks for 30 s each time: a 60 s budget pays for two waits, and a third would
+    # take the total past it, so the third answer is final although 10 attempts were allowed.
+    fake_google.inject_faults("spreadsheets.get", status=429, retry_after=30, times=None)
+    connection = GoogleConnection(replace(google_settings, max_attempts=10, max_wait=60),
+                                  clock=fake_clock, sleep=fake_clock.sleep, rng=random.Random(5))
+    key = fake_google.add_spreadsheet("T", {"A": [["x"]]}, share_with=google_account.email)
+
+    with pytest.raises(SourceReadError) as caught:
+        GoogleReader(connection=connection).read(key)
+
+    assert caught.value.transient is True
+    assert fake_clock.slept == [30, 30]  # Retry-After, not the 1-2 s the backoff would pick
+    assert len(fake_google.calls("spreadsheets.get", status=429)) == 3
+    # Every attempt is an API call; the two waits are its retries.
+    assert connection.stats.api_calls() == {"spreadsheets.get": 3}
+    assert connection.stats.retries["spreadsheets.get"] == 2
+    assert connection.stats.backoff_seconds == 60
+
+
 def test_the_client_limiter_keeps_a_busy_run_under_the_quota(
         fake_google: FakeGoogle, google_account: GoogleAccount, google_settings,
         fake_clock: FakeClock) -> None:

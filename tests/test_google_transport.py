@@ -6,21 +6,36 @@ from __future__ import annotations
 
 import json
 import random
+import socket
 from pathlib import Path
 
 import pytest
+from gspread.exceptions import APIError
 
 from sheetsync.backends.google.auth import CredentialsError, load_key_file
-from sheetsync.backends.google.quota import ApiStats, RateLimiter, RetryPolicy
+from sheetsync.backends.google.quota import (
+    ApiStats,
+    RateLimiter,
+    RetryPolicy,
+    parse_retry_after,
+)
 from sheetsync.backends.google.reader import GoogleReader
 from sheetsync.backends.google.settings import API_BASE_ENV, CREDENTIALS_ENV, SCOPES
-from sheetsync.backends.google.transport import call_kind, reroute
+from sheetsync.backends.google.transport import (
+    ApiUnreachable,
+    GoogleConnection,
+    call_kind,
+    classify_failure,
+    reroute,
+)
 from sheetsync.testing import FakeClock, FakeGoogle
 from sheetsync.testing.pytest_plugin import (  # noqa: F401 - fixtures
     GoogleAccount,
     fake_clock,
     fake_google,
     google_account,
+    google_connection,
+    google_settings,
 )
 
 SHEETS = "https://sheets.googleapis.com/v4/spreadsheets/abc"
@@ -145,6 +160,63 @@ def test_backoff_grows_with_jitter_within_bounds_and_honours_retry_after() -> No
     assert policy.delay(1, rng, retry_after=30) >= 30
 
 
+@pytest.mark.parametrize(("header", "seconds"), [
+    ("17", 17.0),
+    ("0.5", 0.5),
+    ("-3", 0.0),  # never a negative wait
+    ("", None),
+    (None, None),
+    ("soon", None),
+    ("Wed, 21 Oct 2026 07:28:00 GMT", None),  # the HTTP-date form is ignored
+])
+def test_retry_after_is_read_in_seconds(header: str | None, seconds: float | None) -> None:
+    assert parse_retry_after(header) == seconds
+
+
+@pytest.mark.parametrize("status", [400, 403, 409])
+@pytest.mark.parametrize("kind", ["spreadsheets.get", "spreadsheets.batchUpdate"])
+def test_client_errors_other_than_429_are_final(
+        fake_google: FakeGoogle, google_account: GoogleAccount,
+        google_connection: GoogleConnection, fake_clock: FakeClock, kind: str,
+        status: int) -> None:
+    key = fake_google.add_spreadsheet("T", share_with=google_account.email, role="writer")
+    fake_google.inject_faults(kind, status=status, times=None)
+    http = google_connection.http
+
+    with pytest.raises(APIError) as caught:
+        if kind == "spreadsheets.get":
+            http.fetch_sheet_metadata(key)
+        else:
+            http.batch_update(key, {"requests": []})
+
+    assert caught.value.response.status_code == status
+    assert [c.status for c in fake_google.calls(kind)] == [status]
+    assert not google_connection.stats.retries
+    assert fake_clock.slept == []
+
+
+def test_a_write_that_never_reached_google_is_retried_and_every_attempt_counts(
+        fake_google: FakeGoogle, google_account: GoogleAccount,
+        google_connection: GoogleConnection) -> None:
+    key = fake_google.add_spreadsheet("T", share_with=google_account.email, role="writer")
+    http = google_connection.http
+    http.login()  # the token comes from the fake; then nothing answers at the API's address
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    http.session.get_adapter(fake_google.base_url).api_base = closed
+
+    with pytest.raises(ApiUnreachable) as caught:
+        http.batch_update(key, {"requests": []})
+
+    # Refused connections cannot have applied the write, so it is safe to send again.
+    assert caught.value.attempts == google_connection.settings.max_attempts == 6
+    assert classify_failure(caught.value).transient is True
+    assert google_connection.stats.api_calls() == {"spreadsheets.batchUpdate": 6}
+    assert google_connection.stats.retries["spreadsheets.batchUpdate"] == 5
+    assert fake_google.calls("spreadsheets.batchUpdate") == []
+
+
 def test_stats_summary_lists_calls_by_kind() -> None:
     stats = ApiStats()
     for kind in ["token", "spreadsheets.get", "spreadsheets.get", "spreadsheets.batchUpdate"]:
@@ -159,7 +231,6 @@ def test_stats_summary_lists_calls_by_kind() -> None:
 def test_a_plain_gspread_client_shares_the_same_seam_and_counts(
         fake_google: FakeGoogle, google_account: GoogleAccount) -> None:
     from sheetsync.backends.google.settings import GoogleSettings
-    from sheetsync.backends.google.transport import GoogleConnection
 
     connection = GoogleConnection(GoogleSettings(credentials_path=google_account.key_file,
                                                  api_base=fake_google.base_url))

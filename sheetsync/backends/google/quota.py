@@ -1,12 +1,20 @@
 """Staying inside Google's quota: a client-side rate limiter, bounded retries, call counts.
 
 Google allows 60 Sheets requests per minute per user (a service account is one user). The
-:class:`RateLimiter` is a token bucket sized so that *no* 60-second window can exceed the quota:
-``burst`` tokens up front plus a refill of ``(quota - burst)`` per window. When the server still
-says 429 (other programs share the account) or fails transiently, :class:`RetryPolicy` backs
-off exponentially with jitter, honours ``Retry-After``, and gives up after ``max_attempts`` tries
-or ``max_wait`` seconds of waiting, whichever comes first. gspread's own BackOffHTTPClient never
-gives up, which is why sheetsync does not use it.
+:class:`RateLimiter` keeps every 60-second window within that quota. When the server still says
+429 (other programs share the account) or fails transiently, :class:`RetryPolicy` backs off
+exponentially with jitter, honours ``Retry-After``, and gives up after ``max_attempts`` tries or
+when the next wait would take the total past ``max_wait`` seconds, whichever comes first.
+gspread's own BackOffHTTPClient never gives up, which is why sheetsync does not use it.
+
+The retry loop is tenacity's (:meth:`RetryPolicy.retrying`). sheetsync supplies the wait (equal
+jitter from an injectable ``random.Random``, with ``Retry-After`` as a floor) and the stop (a
+budget of *waiting*, not of wall time), because tenacity's stock strategies express neither.
+urllib3's ``Retry`` on the mounted adapter was the alternative; it was not chosen because it
+retries below the adapter. Its retries would skip the call counts and the rate limiter. It
+sleeps with ``time.sleep``, so tests could not use a fake clock. It bounds each wait but not
+their total, and it would retry token requests as well. tenacity instead retries each gspread
+request whole (token, rate-limiter slot, HTTP call) and sleeps with the ``sleep`` it is given.
 """
 
 from __future__ import annotations
@@ -17,6 +25,8 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
@@ -83,6 +93,27 @@ class RetryPolicy:
         if retry_after is not None:
             wait = max(wait, retry_after)
         return wait
+
+    def retrying(self, *, retryable: Callable[[BaseException], bool],
+                 retry_after: Callable[[BaseException], float | None], rng: random.Random,
+                 sleep: Sleep, on_backoff: Callable[[float], None]) -> Retrying:
+        """A tenacity controller for one call: retries failures that ``retryable`` accepts,
+        reports each wait to ``on_backoff`` before sleeping it, and, out of attempts or
+        waiting budget, re-raises the last failure itself (never a ``RetryError``)."""
+
+        def wait(state: RetryCallState) -> float:
+            failure = state.outcome.exception() if state.outcome else None
+            hint = retry_after(failure) if failure is not None else None
+            return self.delay(state.attempt_number, rng, hint)
+
+        def over_budget(state: RetryCallState) -> bool:
+            # tenacity works out the next wait before asking whether to stop.
+            return state.idle_for + state.upcoming_sleep > self.max_wait
+
+        return Retrying(retry=retry_if_exception(retryable), wait=wait,
+                        stop=stop_after_attempt(self.max_attempts) | over_budget,
+                        sleep=sleep, before_sleep=lambda state: on_backoff(state.upcoming_sleep),
+                        reraise=True)
 
 
 def parse_retry_after(value: str | None) -> float | None:

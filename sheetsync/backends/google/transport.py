@@ -7,9 +7,10 @@
   :class:`sheetsync.testing.FakeGoogle`. It also counts every request by kind.
 * :class:`SheetsyncHTTPClient` is a gspread ``HTTPClient`` whose :meth:`request` takes a token
   from the :class:`~.quota.RateLimiter` before each Sheets call and retries 429s, 5xx errors,
-  timeouts and dropped connections with bounded backoff. Writes (anything but GET) are retried
-  only when the request certainly did not take effect (429/5xx answers, connections never
-  made); otherwise :class:`UncertainWrite` tells the caller to re-read before trying again.
+  timeouts and dropped connections with bounded backoff (:meth:`~.quota.RetryPolicy.retrying`,
+  tenacity underneath). Writes (anything but GET) are retried only when the request certainly
+  did not take effect (429/5xx answers, connections never made); otherwise
+  :class:`UncertainWrite` tells the caller to re-read before trying again.
 * :class:`GoogleConnection` bundles credentials, the client, the limiter and the stats so one
   run shares one quota budget.
 
@@ -181,6 +182,20 @@ def classify_failure(exc: BaseException) -> Failure:
     return Failure(None, type(exc).__name__, str(exc), False)
 
 
+def _retryable(exc: BaseException) -> bool:
+    """Worth another attempt: 429 and 5xx answers, and no answer at all (4xx are final)."""
+    if isinstance(exc, APIError):
+        return exc.response.status_code in RETRYABLE_STATUSES
+    return isinstance(exc, ApiUnreachable)
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    """The server's ``Retry-After``, in seconds, if the failure was an answer carrying one."""
+    if isinstance(exc, APIError):
+        return parse_retry_after(exc.response.headers.get("Retry-After"))
+    return None
+
+
 def _never_sent(exc: requests.RequestException) -> bool:
     """True when the connection failed before the request could reach the server."""
     if isinstance(exc, requests.ConnectTimeout):
@@ -225,35 +240,22 @@ class SheetsyncHTTPClient(HTTPClient):
         kind = call_kind(method, endpoint)
         idempotent = method.upper() == "GET"
         limited = kind.startswith(("spreadsheets.", "values."))
-        failures = 0
-        waited = 0.0
-        while True:
+        retrying = conn.retry.retrying(
+            retryable=_retryable, retry_after=_retry_after, rng=conn.rng, sleep=conn.sleep,
+            on_backoff=lambda wait: conn.stats.record_retry(kind, wait))
+        for attempt in retrying:
             if limited:
                 conn.stats.record_throttle(conn.limiter.acquire())
-            retry_after: float | None = None
-            try:
-                self._ensure_token()
-                return super().request(method, endpoint, params=params, data=data, json=json,
-                                       files=files, headers=headers)
-            except APIError as exc:
-                if exc.response.status_code not in RETRYABLE_STATUSES:
-                    raise
-                retry_after = parse_retry_after(exc.response.headers.get("Retry-After"))
-                final: Exception = exc
-            except requests.RequestException as exc:
-                if not idempotent and not _never_sent(exc):
-                    raise UncertainWrite(kind, exc) from exc
-                final = ApiUnreachable(kind, exc, failures + 1)
-                final.__cause__ = exc
-            failures += 1
-            delay = conn.retry.delay(failures, conn.rng, retry_after)
-            if failures >= conn.retry.max_attempts or waited + delay > conn.retry.max_wait:
-                if isinstance(final, ApiUnreachable):
-                    final.attempts = failures
-                raise final
-            conn.stats.record_retry(kind, delay)
-            conn.sleep(delay)
-            waited += delay
+            with attempt:
+                try:
+                    self._ensure_token()
+                    return super().request(method, endpoint, params=params, data=data,
+                                           json=json, files=files, headers=headers)
+                except requests.RequestException as exc:
+                    if not idempotent and not _never_sent(exc):
+                        raise UncertainWrite(kind, exc) from exc
+                    raise ApiUnreachable(kind, exc, attempt.retry_state.attempt_number) from exc
+        raise AssertionError("tenacity ends a call by returning or raising")
 
 
 class GoogleConnection:
