@@ -8,6 +8,8 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -23,12 +25,12 @@ from sheetsync.nightly.run_lock import LockHeld, RunLock
 from sheetsync.nightly.scheduler import (
     EXIT_LAST_RUN_FAILED,
     EXIT_OK,
-    FakeClock,
     NightlyScheduler,
     ScheduleSettingsError,
     Timetable,
     serve,
 )
+from sheetsync.testing import FakeClock
 
 NY = ZoneInfo("America/New_York")
 
@@ -504,6 +506,17 @@ def test_built_on_the_schedule_library() -> None:
     (slot_job,) = scheduler._engine.get_jobs()
     assert isinstance(slot_job, schedule.Job)
     assert slot_job.next_run == datetime(2026, 3, 8, 7, 30, tzinfo=UTC)
+
+
+def test_the_scheduler_does_not_load_test_doubles() -> None:
+    # Production injects the real clock; the fake one lives in sheetsync.testing.
+    code = ("import sys, sheetsync.nightly.scheduler as s\n"
+            "assert isinstance(s.NightlyScheduler(lambda at: None, s.Timetable.from_settings("
+            "at='02:30', tz='UTC')).clock, s.SystemClock)\n"
+            "print(sorted(m for m in sys.modules if m.startswith('sheetsync.testing')))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert proc.stdout.strip() == "[]"
 
 
 def test_lock_held_is_what_contention_raises() -> None:

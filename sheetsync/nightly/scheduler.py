@@ -17,8 +17,8 @@ and ``CancelJob`` ends one-off retries. Two things are done here instead of insi
     at its first occurrence.
 
 * **"Now"** comes from an injectable :class:`Clock`, because the library calls
-  ``datetime.datetime.now()`` directly. :class:`FakeClock` lets tests drive days of
-  schedule in milliseconds.
+  ``datetime.datetime.now()`` directly. Production uses :class:`SystemClock`; tests pass
+  :class:`sheetsync.testing.FakeClock`, which drives days of schedule in milliseconds.
 
 :class:`NightlyScheduler` adds the rest. Catch-up on start. The run lock around each run
 (contention skips the slot). Failures are logged and recorded, with optional retries. It
@@ -53,7 +53,6 @@ __all__ = [
     "EXIT_LAST_RUN_FAILED",
     "EXIT_OK",
     "Clock",
-    "FakeClock",
     "JobFn",
     "NightlyScheduler",
     "RunSummaryLike",
@@ -142,32 +141,6 @@ class SystemClock:
     def wake(self) -> None:
         """End the current sleep now (safe to call from a signal handler)."""
         self._woken.set()
-
-
-class FakeClock:
-    """A clock for tests: time stands still until :meth:`sleep` or :meth:`advance` moves it."""
-
-    def __init__(self, start: datetime) -> None:
-        if start.tzinfo is None:
-            raise ValueError("FakeClock needs a timezone-aware start time")
-        self._now = start.astimezone(UTC)
-        self.slept: list[float] = []
-
-    def now(self) -> datetime:
-        """The fake current instant (UTC)."""
-        return self._now
-
-    def sleep(self, seconds: float) -> None:
-        """Move time forward by ``seconds`` at once."""
-        self.slept.append(seconds)
-        self._now += timedelta(seconds=seconds)
-
-    def advance(self, by: float | timedelta) -> None:
-        """Move time forward, e.g. to simulate a run that takes a while."""
-        self._now += by if isinstance(by, timedelta) else timedelta(seconds=by)
-
-    def wake(self) -> None:
-        """Nothing to wake: fake sleeps return at once."""
 
 
 # -- the timetable ----------------------------------------------------------------------------
