@@ -29,6 +29,7 @@ from sheetsync.nightly.scheduler import (
     ScheduleSettingsError,
     Timetable,
     serve,
+    weekday_names,
 )
 from sheetsync.testing import FakeClock
 
@@ -187,6 +188,40 @@ def test_extra_times_and_weekdays() -> None:
     assert job.local_times() == ["03-02 02:30 -0500", "03-02 14:00 -0500",
                                  "03-04 02:30 -0500", "03-04 14:00 -0500",
                                  "03-09 02:30 -0400"]
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        (["monday"], ("monday",)),
+        (["Mon", "WED", "fri"], ("monday", "wednesday", "friday")),
+        (["tues", "Thurs", "thur", "Weds"], ("tuesday", "thursday", "wednesday")),
+        ([" Saturday ", "sun."], ("saturday", "sunday")),
+        (["Tues.", "tue", "Tuesday"], ("tuesday",)),  # one day, however often it is written
+        ([0, 6], ("monday", "sunday")),
+        ("Thu", ("thursday",)),  # a lone string is one day, not five letters
+        ([], ()),
+    ],
+)
+def test_weekday_names_reads_what_people_write(written: list[str | int] | str,
+                                               expected: tuple[str, ...]) -> None:
+    assert weekday_names(written) == expected
+
+
+@pytest.mark.parametrize("bad", ["funday", "m", "mo", "thursd", "weekdays", 7, True, ""])
+def test_weekday_names_says_which_value_is_wrong_and_what_works(bad: str | int) -> None:
+    with pytest.raises(ValueError, match="is not a day of the week") as raised:
+        weekday_names(["monday", bad])
+    message = str(raised.value)
+    assert repr(bad) in message
+    assert all(form in message for form in ('"monday"', '"mon"', '"tues"', '"thurs"'))
+
+
+def test_timetable_names_its_days_in_full() -> None:
+    timetable = Timetable.from_settings(at="02:30", tz="America/New_York",
+                                        weekdays=["wed", "Mon", "thurs"])
+    assert timetable.describe() == ("daily at 02:30 on Monday, Wednesday, Thursday "
+                                    "(America/New_York)")
 
 
 def test_every_seconds_for_trial_runs() -> None:
@@ -482,6 +517,7 @@ def test_log_file_gets_the_same_plain_lines(tmp_path: Path) -> None:
         ({"extra_times": ["noon"]}, "not a time of day"),
         ({"tz": "Mars/Olympus_Mons"}, "IANA"),
         ({"weekdays": ["funday"]}, "not a day of the week"),
+        ({"weekdays": ["mon", "thrusday"]}, "'thrusday'"),
         ({"weekdays": []}, "at least one day"),
         ({"every_seconds": 0}, "positive"),
         ({"max_runs": 0}, "at least 1"),

@@ -23,7 +23,7 @@ and ``CancelJob`` ends one-off retries. Two things are done here instead of insi
 :class:`NightlyScheduler` adds the rest. Catch-up on start. The run lock around each run
 (contention skips the slot). Failures are logged and recorded, with optional retries. It
 stops gracefully on SIGINT/SIGTERM, and it writes one log line per run. :func:`serve` is what
-the CLI calls.
+the CLI calls. :func:`weekday_names` reads the day names people write.
 """
 
 from __future__ import annotations
@@ -60,6 +60,7 @@ __all__ = [
     "SystemClock",
     "Timetable",
     "serve",
+    "weekday_names",
 ]
 
 log = logging.getLogger(__name__)
@@ -75,13 +76,14 @@ LOG_FILE_MAX_BYTES = 1_000_000
 LOG_FILE_BACKUPS = 5
 
 _SEVERITY_ORDER = ("error", "warning", "info")
-_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_WEEKDAY_NAMES = {
-    name: index
-    for index, full in enumerate(
-        ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))
-    for name in (full, full[:3])
+_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_DAY_FORMS = {
+    **{name: name for name in _DAY_NAMES},
+    **{name[:3]: name for name in _DAY_NAMES},
+    "tues": "tuesday", "weds": "wednesday", "thur": "thursday", "thurs": "thursday",
 }
+_DAY_FORMS_HINT = ('use a full name ("monday") or its first three letters ("mon"), in any case; '
+                   '"tues", "weds", "thur" and "thurs" also work')
 
 
 class RunSummaryLike(Protocol):
@@ -154,14 +156,31 @@ def _parse_hhmm(text: str) -> time:
     return time(int(match[1]), int(match[2]))
 
 
-def _parse_weekday(day: str | int) -> int:
-    if isinstance(day, int) and not isinstance(day, bool) and 0 <= day <= 6:
-        return day
-    index = _WEEKDAY_NAMES.get(str(day).strip().lower())
-    if index is None:
-        raise ScheduleSettingsError(
-            f"weekday {day!r} is not a day of the week: use mon, tue, wed, thu, fri, sat or sun")
-    return index
+def weekday_names(values: Iterable[str | int] | str) -> tuple[str, ...]:
+    """Canonical day names ("monday") for the day names people write in config or on a CLI.
+
+    One reader for every caller, so config and scheduler accept and suggest the same forms. It
+    accepts full names and three-letter abbreviations in any case ("Monday", "MON"), the
+    common "tues", "weds", "thur" and "thurs", with or without a full stop ("Tues."). Callers
+    that count may pass 0 (Monday) to 6 (Sunday). A single string is one day. Repeats are
+    dropped and order is kept; no values give ``()``, and the caller decides what that means.
+
+    Raises :class:`ScheduleSettingsError`, a ``ValueError``, naming the first value that is not a
+    day and the forms accepted.
+    """
+    if isinstance(values, str):
+        values = [values]
+    names: dict[str, None] = {}  # a dict keeps the order and drops repeats
+    for value in values:
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 6:
+            name = _DAY_NAMES[value]
+        else:
+            name = _DAY_FORMS.get(str(value).strip().lower().removesuffix("."), "")
+        if not name:
+            raise ScheduleSettingsError(
+                f"weekday {value!r} is not a day of the week: {_DAY_FORMS_HINT}")
+        names[name] = None
+    return tuple(names)
 
 
 def _zone(tz: str | ZoneInfo) -> ZoneInfo:
@@ -201,7 +220,7 @@ class Timetable:
         times = tuple(sorted({_parse_hhmm(at), *(_parse_hhmm(t) for t in extra_times)}))
         days = None
         if weekdays is not None:
-            days = frozenset(_parse_weekday(d) for d in weekdays)
+            days = frozenset(_DAY_NAMES.index(name) for name in weekday_names(weekdays))
             if not days:
                 raise ScheduleSettingsError("weekdays is empty: list at least one day, or omit it")
         if every_seconds is not None:
@@ -212,12 +231,12 @@ class Timetable:
         return cls(tz=zone, times=times, weekdays=days)
 
     def describe(self) -> str:
-        """E.g. ``daily at 02:30 and 14:00 on Mon, Wed (America/New_York)``."""
+        """E.g. ``daily at 02:30 and 14:00 on Monday, Wednesday (America/New_York)``."""
         if self.every_seconds is not None:
             return f"every {self.every_seconds:g} s"
         when = " and ".join(t.strftime("%H:%M") for t in self.times)
         days = ("" if self.weekdays is None
-                else " on " + ", ".join(_WEEKDAYS[d].title() for d in sorted(self.weekdays)))
+                else " on " + ", ".join(_DAY_NAMES[d].title() for d in sorted(self.weekdays)))
         return f"daily at {when}{days} ({self.tz.key})"
 
     def next_slot(self, after: datetime) -> datetime:
