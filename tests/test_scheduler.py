@@ -537,11 +537,25 @@ def test_built_on_the_schedule_library() -> None:
     clock = BoundedClock(datetime(2026, 3, 6, 12, 0, tzinfo=NY))
     scheduler = NightlyScheduler(RecordingJob(clock), Timetable.from_settings(
         at="02:30", tz="America/New_York"), clock=clock, max_runs=1)
-    assert isinstance(scheduler._engine, schedule.Scheduler)
+    # The library's own classes, not subclasses: only its public API is used.
+    assert type(scheduler._engine) is schedule.Scheduler
     scheduler.run()
     (slot_job,) = scheduler._engine.get_jobs()
-    assert isinstance(slot_job, schedule.Job)
+    assert type(slot_job) is schedule.Job
     assert slot_job.next_run == datetime(2026, 3, 8, 7, 30, tzinfo=UTC)
+    assert scheduler.next_run == slot_job.next_run
+
+
+def test_a_retry_is_a_one_off_job_in_the_book_beside_the_slot() -> None:
+    clock = BoundedClock(datetime(2026, 3, 6, 12, 0, tzinfo=NY))
+    job = RecordingJob(clock, outcomes=[RuntimeError("quota")])
+    scheduler = NightlyScheduler(job, Timetable.from_settings(at="02:30", tz="America/New_York"),
+                                 clock=clock, max_runs=1, retry_after_minutes=30)
+    assert scheduler.run() == EXIT_LAST_RUN_FAILED
+    retry, slot = sorted(scheduler._engine.get_jobs())
+    assert retry.tags == {"retry"} and slot.tags == {"slot"}
+    assert scheduler.next_run == retry.next_run == datetime(2026, 3, 7, 8, 1, tzinfo=UTC)
+    assert slot.next_run == datetime(2026, 3, 8, 7, 30, tzinfo=UTC)
 
 
 def test_the_scheduler_does_not_load_test_doubles() -> None:
