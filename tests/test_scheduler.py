@@ -8,6 +8,8 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -23,12 +25,13 @@ from sheetsync.nightly.run_lock import LockHeld, RunLock
 from sheetsync.nightly.scheduler import (
     EXIT_LAST_RUN_FAILED,
     EXIT_OK,
-    FakeClock,
     NightlyScheduler,
     ScheduleSettingsError,
     Timetable,
     serve,
+    weekday_names,
 )
+from sheetsync.testing import FakeClock
 
 NY = ZoneInfo("America/New_York")
 
@@ -185,6 +188,40 @@ def test_extra_times_and_weekdays() -> None:
     assert job.local_times() == ["03-02 02:30 -0500", "03-02 14:00 -0500",
                                  "03-04 02:30 -0500", "03-04 14:00 -0500",
                                  "03-09 02:30 -0400"]
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        (["monday"], ("monday",)),
+        (["Mon", "WED", "fri"], ("monday", "wednesday", "friday")),
+        (["tues", "Thurs", "thur", "Weds"], ("tuesday", "thursday", "wednesday")),
+        ([" Saturday ", "sun."], ("saturday", "sunday")),
+        (["Tues.", "tue", "Tuesday"], ("tuesday",)),  # one day, however often it is written
+        ([0, 6], ("monday", "sunday")),
+        ("Thu", ("thursday",)),  # a lone string is one day, not five letters
+        ([], ()),
+    ],
+)
+def test_weekday_names_reads_what_people_write(written: list[str | int] | str,
+                                               expected: tuple[str, ...]) -> None:
+    assert weekday_names(written) == expected
+
+
+@pytest.mark.parametrize("bad", ["funday", "m", "mo", "thursd", "weekdays", 7, True, ""])
+def test_weekday_names_says_which_value_is_wrong_and_what_works(bad: str | int) -> None:
+    with pytest.raises(ValueError, match="is not a day of the week") as raised:
+        weekday_names(["monday", bad])
+    message = str(raised.value)
+    assert repr(bad) in message
+    assert all(form in message for form in ('"monday"', '"mon"', '"tues"', '"thurs"'))
+
+
+def test_timetable_names_its_days_in_full() -> None:
+    timetable = Timetable.from_settings(at="02:30", tz="America/New_York",
+                                        weekdays=["wed", "Mon", "thurs"])
+    assert timetable.describe() == ("daily at 02:30 on Monday, Wednesday, Thursday "
+                                    "(America/New_York)")
 
 
 def test_every_seconds_for_trial_runs() -> None:
@@ -480,6 +517,7 @@ def test_log_file_gets_the_same_plain_lines(tmp_path: Path) -> None:
         ({"extra_times": ["noon"]}, "not a time of day"),
         ({"tz": "Mars/Olympus_Mons"}, "IANA"),
         ({"weekdays": ["funday"]}, "not a day of the week"),
+        ({"weekdays": ["mon", "thrusday"]}, "'thrusday'"),
         ({"weekdays": []}, "at least one day"),
         ({"every_seconds": 0}, "positive"),
         ({"max_runs": 0}, "at least 1"),
@@ -499,11 +537,36 @@ def test_built_on_the_schedule_library() -> None:
     clock = BoundedClock(datetime(2026, 3, 6, 12, 0, tzinfo=NY))
     scheduler = NightlyScheduler(RecordingJob(clock), Timetable.from_settings(
         at="02:30", tz="America/New_York"), clock=clock, max_runs=1)
-    assert isinstance(scheduler._engine, schedule.Scheduler)
+    # The library's own classes, not subclasses: only its public API is used.
+    assert type(scheduler._engine) is schedule.Scheduler
     scheduler.run()
     (slot_job,) = scheduler._engine.get_jobs()
-    assert isinstance(slot_job, schedule.Job)
+    assert type(slot_job) is schedule.Job
     assert slot_job.next_run == datetime(2026, 3, 8, 7, 30, tzinfo=UTC)
+    assert scheduler.next_run == slot_job.next_run
+
+
+def test_a_retry_is_a_one_off_job_in_the_book_beside_the_slot() -> None:
+    clock = BoundedClock(datetime(2026, 3, 6, 12, 0, tzinfo=NY))
+    job = RecordingJob(clock, outcomes=[RuntimeError("quota")])
+    scheduler = NightlyScheduler(job, Timetable.from_settings(at="02:30", tz="America/New_York"),
+                                 clock=clock, max_runs=1, retry_after_minutes=30)
+    assert scheduler.run() == EXIT_LAST_RUN_FAILED
+    retry, slot = sorted(scheduler._engine.get_jobs())
+    assert retry.tags == {"retry"} and slot.tags == {"slot"}
+    assert scheduler.next_run == retry.next_run == datetime(2026, 3, 7, 8, 1, tzinfo=UTC)
+    assert slot.next_run == datetime(2026, 3, 8, 7, 30, tzinfo=UTC)
+
+
+def test_the_scheduler_does_not_load_test_doubles() -> None:
+    # Production injects the real clock; the fake one lives in sheetsync.testing.
+    code = ("import sys, sheetsync.nightly.scheduler as s\n"
+            "assert isinstance(s.NightlyScheduler(lambda at: None, s.Timetable.from_settings("
+            "at='02:30', tz='UTC')).clock, s.SystemClock)\n"
+            "print(sorted(m for m in sys.modules if m.startswith('sheetsync.testing')))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert proc.stdout.strip() == "[]"
 
 
 def test_lock_held_is_what_contention_raises() -> None:

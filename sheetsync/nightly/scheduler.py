@@ -1,14 +1,18 @@
 """The nightly rollup: ``sheetsync schedule`` runs the rollup on a timetable until stopped.
 
-The ``schedule`` library keeps the books: it holds the job list and orders and runs due jobs,
-and ``CancelJob`` ends one-off retries. Two things are done here instead of inside the library.
+The ``schedule`` library keeps the books, through its public API only. A ``schedule.Scheduler``
+holds the jobs: the regular slot and, after a failure, a one-off retry, told apart by tag.
+``get_next_run`` says when the next one is due and ``Job.run`` runs one. A retry returns
+``CancelJob`` and is then cancelled, and ``clear(tag)`` drops a retry that is no longer needed.
+Two things are decided here instead of inside the library.
 
-* **Next-run times** come from :class:`Timetable`, which uses ``zoneinfo``. schedule 1.2 has
-  three problems here. ``Job.at(time, tz)`` needs ``pytz``, which sheetsync does not depend on.
-  Its timezone arithmetic has a record of DST and UTC-offset bugs (dbader/schedule #579, #598,
-  #603 and #608). And it stores ``next_run`` as naive system-local time, which is ambiguous
-  for an hour each autumn. :class:`Timetable` computes every slot from the local date and
-  time in the program's IANA timezone, then compares instants in UTC. The rules are below.
+* **Next-run times** come from :class:`Timetable`, which uses ``zoneinfo``; each job's public
+  ``next_run`` is set to the slot, an aware UTC instant. ``every().day.at(time, tz)`` would not
+  do. It needs ``pytz``, which sheetsync does not depend on. Its timezone arithmetic has a
+  record of DST and UTC-offset bugs (dbader/schedule #579, #598, #603 and #608). And it stores
+  ``next_run`` as naive system-local time, which is ambiguous for an hour each autumn.
+  :class:`Timetable` computes every slot from the local date and time in the program's IANA
+  timezone, then compares instants in UTC. The rules are below.
 
   - A time in the spring-forward gap (02:30 in New York on the day clocks jump from 02:00
     to 03:00) runs at 03:30. That is the same elapsed time after midnight, and it follows
@@ -16,14 +20,20 @@ and ``CancelJob`` ends one-off retries. Two things are done here instead of insi
   - A time that happens twice in the autumn (01:30 on the day clocks fall back) runs once,
     at its first occurrence.
 
-* **"Now"** comes from an injectable :class:`Clock`, because the library calls
-  ``datetime.datetime.now()`` directly. :class:`FakeClock` lets tests drive days of
-  schedule in milliseconds.
+* **"Now"**, and so which job is due and how long to sleep, comes from an injectable
+  :class:`Clock`. The library's ``run_pending``, ``Job.should_run``, ``idle_seconds`` and
+  ``Job.until`` all read ``datetime.datetime.now()``: naive system-local time, which cannot be
+  injected and cannot be compared with aware slots. So the loop here compares ``next_run``
+  with ``Clock.now()`` and calls ``Job.run`` itself. ``Job.do`` and ``Job.run`` also store a
+  next run guessed from the system clock; it is replaced with the timetable's slot straight
+  away, before anything compares jobs. No private method of the library is called or
+  overridden. Production uses :class:`SystemClock`. Tests pass
+  :class:`sheetsync.testing.FakeClock`, which drives days of schedule in milliseconds.
 
 :class:`NightlyScheduler` adds the rest. Catch-up on start. The run lock around each run
 (contention skips the slot). Failures are logged and recorded, with optional retries. It
 stops gracefully on SIGINT/SIGTERM, and it writes one log line per run. :func:`serve` is what
-the CLI calls.
+the CLI calls. :func:`weekday_names` reads the day names people write.
 """
 
 from __future__ import annotations
@@ -53,7 +63,6 @@ __all__ = [
     "EXIT_LAST_RUN_FAILED",
     "EXIT_OK",
     "Clock",
-    "FakeClock",
     "JobFn",
     "NightlyScheduler",
     "RunSummaryLike",
@@ -61,6 +70,7 @@ __all__ = [
     "SystemClock",
     "Timetable",
     "serve",
+    "weekday_names",
 ]
 
 log = logging.getLogger(__name__)
@@ -76,13 +86,17 @@ LOG_FILE_MAX_BYTES = 1_000_000
 LOG_FILE_BACKUPS = 5
 
 _SEVERITY_ORDER = ("error", "warning", "info")
-_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_WEEKDAY_NAMES = {
-    name: index
-    for index, full in enumerate(
-        ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))
-    for name in (full, full[:3])
+_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_DAY_FORMS = {
+    **{name: name for name in _DAY_NAMES},
+    **{name[:3]: name for name in _DAY_NAMES},
+    "tues": "tuesday", "weds": "wednesday", "thur": "thursday", "thurs": "thursday",
 }
+_DAY_FORMS_HINT = ('use a full name ("monday") or its first three letters ("mon"), in any case; '
+                   '"tues", "weds", "thur" and "thurs" also work')
+
+_SLOT = "slot"  # tags of the jobs in the book
+_RETRY = "retry"
 
 
 class RunSummaryLike(Protocol):
@@ -144,32 +158,6 @@ class SystemClock:
         self._woken.set()
 
 
-class FakeClock:
-    """A clock for tests: time stands still until :meth:`sleep` or :meth:`advance` moves it."""
-
-    def __init__(self, start: datetime) -> None:
-        if start.tzinfo is None:
-            raise ValueError("FakeClock needs a timezone-aware start time")
-        self._now = start.astimezone(UTC)
-        self.slept: list[float] = []
-
-    def now(self) -> datetime:
-        """The fake current instant (UTC)."""
-        return self._now
-
-    def sleep(self, seconds: float) -> None:
-        """Move time forward by ``seconds`` at once."""
-        self.slept.append(seconds)
-        self._now += timedelta(seconds=seconds)
-
-    def advance(self, by: float | timedelta) -> None:
-        """Move time forward, e.g. to simulate a run that takes a while."""
-        self._now += by if isinstance(by, timedelta) else timedelta(seconds=by)
-
-    def wake(self) -> None:
-        """Nothing to wake: fake sleeps return at once."""
-
-
 # -- the timetable ----------------------------------------------------------------------------
 
 
@@ -181,14 +169,31 @@ def _parse_hhmm(text: str) -> time:
     return time(int(match[1]), int(match[2]))
 
 
-def _parse_weekday(day: str | int) -> int:
-    if isinstance(day, int) and not isinstance(day, bool) and 0 <= day <= 6:
-        return day
-    index = _WEEKDAY_NAMES.get(str(day).strip().lower())
-    if index is None:
-        raise ScheduleSettingsError(
-            f"weekday {day!r} is not a day of the week: use mon, tue, wed, thu, fri, sat or sun")
-    return index
+def weekday_names(values: Iterable[str | int] | str) -> tuple[str, ...]:
+    """Canonical day names ("monday") for the day names people write in config or on a CLI.
+
+    One reader for every caller, so config and scheduler accept and suggest the same forms. It
+    accepts full names and three-letter abbreviations in any case ("Monday", "MON"), the
+    common "tues", "weds", "thur" and "thurs", with or without a full stop ("Tues."). Callers
+    that count may pass 0 (Monday) to 6 (Sunday). A single string is one day. Repeats are
+    dropped and order is kept; no values give ``()``, and the caller decides what that means.
+
+    Raises :class:`ScheduleSettingsError`, a ``ValueError``, naming the first value that is not a
+    day and the forms accepted.
+    """
+    if isinstance(values, str):
+        values = [values]
+    names: dict[str, None] = {}  # a dict keeps the order and drops repeats
+    for value in values:
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 6:
+            name = _DAY_NAMES[value]
+        else:
+            name = _DAY_FORMS.get(str(value).strip().lower().removesuffix("."), "")
+        if not name:
+            raise ScheduleSettingsError(
+                f"weekday {value!r} is not a day of the week: {_DAY_FORMS_HINT}")
+        names[name] = None
+    return tuple(names)
 
 
 def _zone(tz: str | ZoneInfo) -> ZoneInfo:
@@ -228,7 +233,7 @@ class Timetable:
         times = tuple(sorted({_parse_hhmm(at), *(_parse_hhmm(t) for t in extra_times)}))
         days = None
         if weekdays is not None:
-            days = frozenset(_parse_weekday(d) for d in weekdays)
+            days = frozenset(_DAY_NAMES.index(name) for name in weekday_names(weekdays))
             if not days:
                 raise ScheduleSettingsError("weekdays is empty: list at least one day, or omit it")
         if every_seconds is not None:
@@ -239,12 +244,12 @@ class Timetable:
         return cls(tz=zone, times=times, weekdays=days)
 
     def describe(self) -> str:
-        """E.g. ``daily at 02:30 and 14:00 on Mon, Wed (America/New_York)``."""
+        """E.g. ``daily at 02:30 and 14:00 on Monday, Wednesday (America/New_York)``."""
         if self.every_seconds is not None:
             return f"every {self.every_seconds:g} s"
         when = " and ".join(t.strftime("%H:%M") for t in self.times)
         days = ("" if self.weekdays is None
-                else " on " + ", ".join(_WEEKDAYS[d].title() for d in sorted(self.weekdays)))
+                else " on " + ", ".join(_DAY_NAMES[d].title() for d in sorted(self.weekdays)))
         return f"daily at {when}{days} ({self.tz.key})"
 
     def next_slot(self, after: datetime) -> datetime:
@@ -280,105 +285,6 @@ class Timetable:
                 # fold=0 (the default) picks the first of two repeated times, and moves a time
                 # in a gap forward by the gap's length.
                 yield datetime.combine(current, at, tzinfo=self.tz).astimezone(UTC)
-
-
-# -- the schedule library, driven by our clock and timetable ----------------------------------
-
-
-class _ClockedScheduler(schedule.Scheduler):
-    """schedule's Scheduler, with "now" taken from an injected clock."""
-
-    def __init__(self, clock: Clock, local: Callable[[datetime], str]) -> None:
-        super().__init__()
-        self.clock = clock
-        self.local = local  # formats an instant for log lines
-
-    @property
-    def idle_seconds(self) -> float | None:  # type: ignore[override]
-        """Seconds until the next job is due (negative if overdue), by our clock."""
-        next_run = self.get_next_run()
-        if next_run is None:
-            return None
-        return (next_run - self.clock.now()).total_seconds()
-
-    def run_pending(self) -> None:
-        """Run the earliest due job. Any other job due by the time it finishes is covered by it.
-
-        The library's rule is that run_pending never runs a missed job more than once. This
-        extends it: one rollup covers every slot or retry that fell due before or during it,
-        so two runs never happen back to back.
-        """
-        due = sorted(job for job in self.jobs if job.should_run)
-        if not due:
-            return
-        ran = due[0]
-        self._run_job(ran)
-        for job in list(self.jobs):
-            if job is not ran and job.should_run and isinstance(job, _ClockedJob):
-                job.cover()
-
-
-class _ClockedJob(schedule.Job):
-    """A schedule Job whose clock is injected and whose next run is computed by the caller."""
-
-    def __init__(self, engine: _ClockedScheduler, label: str) -> None:
-        super().__init__(interval=1, scheduler=engine)
-        self.clock = engine.clock
-        self.local = engine.local
-        self.label = label
-        self.unit = "days"  # only used by the library's repr
-
-    @property
-    def should_run(self) -> bool:
-        """Due when our clock has reached ``next_run`` (both aware, so DST cannot confuse it)."""
-        assert self.next_run is not None, "do() schedules the first run"
-        return self.clock.now() >= self.next_run
-
-    def run(self) -> object:
-        """Run the job function, then schedule the next run from the time it finished."""
-        result = self.job_func() if self.job_func is not None else None
-        self.last_run = self.clock.now()
-        self._schedule_next_run()
-        return result
-
-    def cover(self) -> None:
-        """This job fell due while another run was in progress; skip it."""
-        if self.next_run is not None:
-            log.info("the %s run due %s was covered by the run that just finished", self.label,
-                     self.local(self.next_run))
-        self._schedule_next_run()
-
-
-class _SlotJob(_ClockedJob):
-    """The regular timetable: its next run is always the timetable's next slot."""
-
-    def __init__(self, engine: _ClockedScheduler, timetable: Timetable) -> None:
-        super().__init__(engine, "scheduled")
-        self.timetable = timetable
-
-    def _schedule_next_run(self) -> None:
-        self.next_run = self.timetable.next_slot(self.clock.now())
-
-
-class _RetryJob(_ClockedJob):
-    """A one-off retry after a failed run."""
-
-    def __init__(self, engine: _ClockedScheduler, when: datetime) -> None:
-        super().__init__(engine, "retry")
-        self.when = when
-
-    def _schedule_next_run(self) -> None:
-        self.next_run = self.when
-
-    def run(self) -> object:
-        """Run once, then tell the library to drop this job."""
-        super().run()
-        return schedule.CancelJob
-
-    def cover(self) -> None:
-        """A retry that another run covered is no longer needed."""
-        if self.scheduler is not None:
-            self.scheduler.cancel_job(self)
 
 
 # -- the nightly scheduler --------------------------------------------------------------------
@@ -454,9 +360,8 @@ class NightlyScheduler:
         self.runs_started = 0
         self.skipped_slots = 0
         self.last_outcome: _Outcome | None = None
-        self._engine = _ClockedScheduler(self.clock, timetable.local)
-        self._slot_job: _SlotJob | None = None
-        self._retry_job: _RetryJob | None = None
+        self._engine = schedule.Scheduler()  # the book of jobs; see the module docstring
+        self._slot_job: schedule.Job | None = None
         self._stop_reason: str | None = None
         self._running = False
 
@@ -487,22 +392,24 @@ class NightlyScheduler:
         The code is :data:`EXIT_LAST_RUN_FAILED` only when ``max_runs`` ended the scheduler
         after a failed run, else :data:`EXIT_OK`.
         """
-        self._slot_job = _SlotJob(self._engine, self.timetable)
-        self._slot_job.do(self._run_scheduled)
+        first_slot = self.timetable.next_slot(self.clock.now())
+        self._slot_job = self._book(self._run_scheduled, _SLOT, first_slot)
         log.info("scheduler started: %s; next run %s", self.timetable.describe(),
-                 self.timetable.local(self._slot_job.next_run))
+                 self.timetable.local(first_slot))
         if self.run_now:
             self._attempt("run-now")
         elif self._catch_up_needed():
             self._attempt("catch-up")
         self._cover_due_jobs()
         while not self._should_exit():
-            self._engine.run_pending()
+            self._run_pending()
             if self._should_exit():
                 break
-            idle = self._engine.idle_seconds
-            if idle is not None and idle > 0:
-                self.clock.sleep(min(idle, self.max_nap_seconds))
+            next_run = self._engine.get_next_run()
+            if next_run is not None:
+                idle = (next_run - self.clock.now()).total_seconds()
+                if idle > 0:
+                    self.clock.sleep(min(idle, self.max_nap_seconds))
         return self._finish()
 
     # -- internals ----------------------------------------------------------------------------
@@ -522,11 +429,51 @@ class NightlyScheduler:
             return EXIT_LAST_RUN_FAILED
         return EXIT_OK
 
+    def _book(self, run: Callable[[], object], tag: str, due: datetime) -> schedule.Job:
+        """Add a job due at the aware instant ``due`` to the book.
+
+        ``do()`` also stores the library's own guess at the next run, from the system clock.
+        It is replaced on the next line, before anything compares jobs.
+        """
+        job: schedule.Job = self._engine.every().day.do(run).tag(tag)
+        job.next_run = due
+        return job
+
+    def _due_jobs(self) -> list[schedule.Job]:
+        """Jobs due by our clock, earliest first (``Job.should_run`` would read the system's)."""
+        now = self.clock.now()
+        return sorted(job for job in self._engine.get_jobs()
+                      if job.next_run is not None and job.next_run <= now)
+
+    def _run_pending(self) -> None:
+        """Run the earliest due job. Any other job due by the time it finishes is covered by it.
+
+        The library's rule is that run_pending never runs a missed job more than once. This
+        extends it: one rollup covers every slot or retry that fell due before or during it,
+        so two runs never happen back to back.
+        """
+        due = self._due_jobs()
+        if not due:
+            return
+        job = due[0]
+        outcome = job.run()
+        job.last_run = self.clock.now()
+        if outcome is schedule.CancelJob:  # a retry
+            self._engine.cancel_job(job)
+        else:  # the slot job: replace the library's guess at its next run, as in _book
+            job.next_run = self.timetable.next_slot(self.clock.now())
+        self._cover_due_jobs()
+
     def _cover_due_jobs(self) -> None:
-        """After a startup run, drop slots that fell due while it ran (they were covered)."""
-        for job in list(self._engine.jobs):
-            if isinstance(job, _ClockedJob) and job.should_run:
-                job.cover()
+        """Skip the jobs that fell due while a run was in progress: that run covered them."""
+        for job in self._due_jobs():
+            if _RETRY in job.tags:
+                self._engine.cancel_job(job)  # a covered retry is no longer needed
+                continue
+            assert job.next_run is not None
+            log.info("the scheduled run due %s was covered by the run that just finished",
+                     self.timetable.local(job.next_run))
+            job.next_run = self.timetable.next_slot(self.clock.now())
 
     def _catch_up_needed(self) -> bool:
         """Was a whole period missed? That is, is the last success older than the latest slot?"""
@@ -555,8 +502,9 @@ class NightlyScheduler:
         assert self._slot_job is not None and self._slot_job.next_run is not None
         self._attempt(f"scheduled {self.timetable.local(self._slot_job.next_run)}")
 
-    def _run_retry(self) -> None:
+    def _run_retry(self) -> type[schedule.CancelJob]:
         self._attempt("retry")
+        return schedule.CancelJob  # one-off: the book drops it after the run
 
     def _attempt(self, trigger: str) -> None:
         """One run: take the lock, run the job, log and record the outcome."""
@@ -601,9 +549,7 @@ class NightlyScheduler:
                  duration, getattr(summary, "sources_ok", "?"),
                  getattr(summary, "sources_failed", "?"),
                  _format_flags(getattr(summary, "flags_by_severity", None)))
-        if self._retry_job is not None:
-            self._engine.cancel_job(self._retry_job)
-            self._retry_job = None
+        self._engine.clear(_RETRY)
 
     def _failed(self, trigger: str, started: datetime, reason: str, exc: BaseException) -> None:
         self.last_outcome = _Outcome(ok=False, reason=reason)
@@ -619,9 +565,7 @@ class NightlyScheduler:
         self._plan_retry(exc)
 
     def _plan_retry(self, exc: BaseException) -> None:
-        if self._retry_job is not None:
-            self._engine.cancel_job(self._retry_job)
-            self._retry_job = None
+        self._engine.clear(_RETRY)
         now = self.clock.now()
         next_slot = self.timetable.next_slot(now)
         if self.retry_after is None:
@@ -636,8 +580,7 @@ class NightlyScheduler:
             log.info("next try at the next slot, %s (sooner than a retry)",
                      self.timetable.local(next_slot))
             return
-        self._retry_job = _RetryJob(self._engine, retry_at)
-        self._retry_job.do(self._run_retry)
+        self._book(self._run_retry, _RETRY, retry_at)
         log.info("will retry at %s", self.timetable.local(retry_at))
 
 

@@ -86,31 +86,6 @@ def normalise_role(role: str) -> str:
         raise ValueError(f"unknown role {role!r}; use Viewer/reader or Editor/writer") from None
 
 
-class FakeClock:
-    """A manual clock shared by the fake's quota windows and a client's limiter and sleeps.
-
-    ``sleep`` advances time instead of waiting, so quota storms run in milliseconds.
-    """
-
-    def __init__(self, start: float = 1_000.0) -> None:
-        self._now = start
-        self._lock = threading.Lock()
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        with self._lock:
-            return self._now
-
-    def sleep(self, seconds: float) -> None:
-        with self._lock:
-            self.slept.append(seconds)
-            self._now += max(0.0, seconds)
-
-    def advance(self, seconds: float) -> None:
-        with self._lock:
-            self._now += seconds
-
-
 @dataclass
 class QuotaPolicy:
     """Requests allowed per window (the real API: 60 per user, 300 per project, per minute).
@@ -196,7 +171,11 @@ def _flag(value: str | None) -> bool:
 
 
 class FakeGoogle:
-    """The fake API server and its Python control surface for tests."""
+    """The fake API server and its Python control surface for tests.
+
+    ``clock`` times quota windows and call records. Pass a :class:`~sheetsync.testing.FakeClock`
+    shared with the client's limiter to run quota storms without waiting.
+    """
 
     def __init__(self, *, port: int = 0, clock: Callable[[], float] | None = None,
                  quota: QuotaPolicy | None = None, seed: int | None = None) -> None:
@@ -939,7 +918,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-__all__ = ["CallRecord", "FakeClock", "FakeGoogle", "Fault", "QuotaPolicy", "main",
+__all__ = ["CallRecord", "FakeGoogle", "Fault", "QuotaPolicy", "main",
            "normalise_role"]
 
 

@@ -19,7 +19,8 @@ import pytest
 
 from sheetsync.backends.google.settings import GoogleSettings
 from sheetsync.backends.google.transport import GoogleConnection
-from sheetsync.testing.fake_google import FakeClock, FakeGoogle
+from sheetsync.testing.clock import FakeClock
+from sheetsync.testing.fake_google import FakeGoogle
 
 
 @dataclass(frozen=True)
