@@ -599,7 +599,7 @@ def warm_imports() -> float:
     import sheetsync.backends.excel.writer  # noqa: F401
     import sheetsync.pipeline  # noqa: F401
     import sheetsync.report.dashboard  # noqa: F401
-    import sheetsync.validate  # noqa: F401
+    import sheetsync.validation  # noqa: F401
     return time.perf_counter() - started
 
 

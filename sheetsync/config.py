@@ -357,15 +357,21 @@ def _schedule(sched: dict[str, Any], base: Path) -> ScheduleConfig:
     _check_keys(sched, {"at", "extra_times", "weekdays", "retry_after_minutes", "log_file"},
                 "[schedule]")
     weekdays = _get(sched, "weekdays", list, "[schedule]")
-    valid_days = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
-    if weekdays is not None and not all(str(d).lower() in valid_days for d in weekdays):
-        raise ConfigError(f"[schedule].weekdays must be day names like \"monday\", not {weekdays}")
+    if weekdays is not None:
+        from sheetsync.nightly.scheduler import weekday_names  # one reader of day names
+
+        try:
+            weekdays = weekday_names(weekdays)
+        except ValueError as exc:
+            raise ConfigError(f"[schedule].weekdays: {exc}") from None
+        if not weekdays:
+            raise ConfigError("[schedule].weekdays lists no day: leave it out to run every day")
     log_file = _get(sched, "log_file", str, "[schedule]")
     return ScheduleConfig(
         at=_parse_hhmm(_get(sched, "at", str, "[schedule]", default="02:00"), "[schedule].at"),
         extra_times=tuple(_parse_hhmm(t, "[schedule].extra_times")
                           for t in _get(sched, "extra_times", list, "[schedule]", default=[])),
-        weekdays=tuple(d.lower() for d in weekdays) if weekdays else None,
+        weekdays=weekdays or None,
         retry_after_minutes=_get(sched, "retry_after_minutes", int, "[schedule]"),
         log_file=Path(_resolve(base, log_file)) if log_file else None)
 

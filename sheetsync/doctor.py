@@ -13,7 +13,7 @@ from sheetsync.config import Config
 from sheetsync.errors import SourceReadError
 from sheetsync.pipeline import backends_for, schemas_for
 from sheetsync.sources.discover import discover
-from sheetsync.validate.layout import find_header, infer_kind, match_tabs, read_form
+from sheetsync.validation.layout import find_header, infer_kind, match_tabs, read_form
 
 __all__ = ["Check", "check_workbook_layout", "collect_checks", "run_doctor"]
 

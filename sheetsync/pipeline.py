@@ -33,7 +33,7 @@ from sheetsync.sources.cache import ParseCache, Stored, load_snapshot, needs_rew
 from sheetsync.sources.cache import write_snapshot as store_snapshot
 from sheetsync.sources.discover import discover
 from sheetsync.sources.load import LoadedSource, ReadContext, load_sources
-from sheetsync.validate.workbook import ValidationContext
+from sheetsync.validation.workbook import ValidationContext
 
 if TYPE_CHECKING:
     from sheetsync.analytics.program import Analysis
@@ -115,7 +115,7 @@ def validate(config: Config, as_of: date | None = None, *, use_cache: bool = Tru
              progress: Progress | None = None,
              backends: Backends | Mapping[str, Backend] | None = None) -> ProgramData:
     """Read and validate every source into typed frames; failed sources stay visible."""
-    from sheetsync.validate import build_frames
+    from sheetsync.validation import build_frames
 
     day = resolve_as_of(config, as_of)
     backends = backends if isinstance(backends, Backends) else backends_for(config, backends)

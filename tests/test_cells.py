@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sheetsync.validate import cells
-from sheetsync.validate.cells import CellProblem
+from sheetsync.validation import cells
+from sheetsync.validation.cells import CellProblem
 
 REF = date(2026, 10, 15)  # the program's reference date: years are inferred around it
 

@@ -62,6 +62,9 @@ def test_paths_are_relative_to_the_config_file(tmp_path):
      "coaching_share_target"),
     (("[program]", "[thresholds]\nstale_contact_dayz = 3\n[program]"), "stale_contact_dayz"),
     (("[program]", "[schedule]\nat = \"2am\"\n[program]"), "[schedule].at"),
+    (("[program]", "[schedule]\nweekdays = [\"mon\", \"funday\"]\n[program]"),
+     "[schedule].weekdays: weekday 'funday'"),
+    (("[program]", "[schedule]\nweekdays = []\n[program]"), "[schedule].weekdays lists no day"),
 ])
 def test_bad_config_names_the_key(tmp_path, change, message):
     old, new = change
@@ -91,3 +94,9 @@ def test_cli_reports_config_errors_with_exit_2_and_no_traceback(tmp_path):
     assert proc.returncode == 2
     assert "sources[0].kind" in proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
+
+
+def test_weekdays_take_the_forms_the_scheduler_suggests(tmp_path):
+    text = GOOD + '\n[schedule]\nweekdays = ["Mon", "tues", "WEDNESDAY", "thurs."]\n'
+    config = load_config(write(tmp_path, text))
+    assert config.schedule.weekdays == ("monday", "tuesday", "wednesday", "thursday")

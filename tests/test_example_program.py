@@ -14,7 +14,7 @@ from sheetsync.backends.excel.templates import write_templates
 from sheetsync.config import load_config
 from sheetsync.pipeline import resolve_as_of, validate
 from sheetsync.schema import load_schema
-from sheetsync.validate import ValidationContext, validate_workbook
+from sheetsync.validation import ValidationContext, validate_workbook
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "sheet_templates" / "examples"

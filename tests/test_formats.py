@@ -11,7 +11,7 @@ import openpyxl
 
 from sheetsync.backends.excel.reader import read_excel
 from sheetsync.schema import load_schema
-from sheetsync.validate import ValidationContext, build_frames, validate_workbook
+from sheetsync.validation import ValidationContext, build_frames, validate_workbook
 
 GOAL = [["School", "Oak Park"], ["Team", "Grade 2"], ["SMART Goal", "Read"],
         ["Metric", "% on level"], ["Unit", "percent"], ["Baseline", "60%"], ["Target", "70%"],

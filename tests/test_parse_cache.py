@@ -17,7 +17,7 @@ from sheetsync import benchmark
 from sheetsync.config import load_config
 from sheetsync.pipeline import read_context, validate
 from sheetsync.sources.cache import Snapshot, load_snapshot, needs_rewrite, snapshot_path
-from sheetsync.validate.cells import AsOfWindow, parse_date
+from sheetsync.validation.cells import AsOfWindow, parse_date
 
 
 @pytest.fixture

@@ -35,8 +35,8 @@ from sheetsync.dataset import ProgramData, SourceStatus
 from sheetsync.findings import Findings
 from sheetsync.report.dashboard import build_sheets
 from sheetsync.schema import TabSpec, default_activities, load_schema, normalise_label
-from sheetsync.validate import ValidationContext, build_frames, validate_workbook
-from sheetsync.validate.cells import EXCEL_EPOCH, FORMULA_ERRORS
+from sheetsync.validation import ValidationContext, build_frames, validate_workbook
+from sheetsync.validation.cells import EXCEL_EPOCH, FORMULA_ERRORS
 
 AS_OF = date(2026, 11, 4)
 START = date(2026, 9, 7)

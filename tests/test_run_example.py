@@ -110,7 +110,7 @@ def test_flags_tab_sorted_with_autofilter(dashboard):
 def private_values() -> set[str]:
     """Every private cell value in the example's coach workbooks (names, facts, notes...)."""
     from sheetsync.backends.excel.reader import read_excel
-    from sheetsync.validate.layout import find_header, match_tabs
+    from sheetsync.validation.layout import find_header, match_tabs
 
     schema = load_schema("coach")
     found: set[str] = set()

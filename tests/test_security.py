@@ -45,8 +45,8 @@ from sheetsync.findings import Findings
 from sheetsync.pipeline import run
 from sheetsync.report.dashboard import build_sheets
 from sheetsync.schema import default_activities, load_schema
-from sheetsync.validate import ValidationContext, build_frames, validate_workbook
-from sheetsync.validate.layout import find_header, match_tabs
+from sheetsync.validation import ValidationContext, build_frames, validate_workbook
+from sheetsync.validation.layout import find_header, match_tabs
 
 try:  # pytest puts either the repo root or tests/ on sys.path, depending on the layout
     from tests.corpus.bad_inputs import Tab, write_xlsx

@@ -10,7 +10,7 @@ import pytest
 from sheetsync.backends.base import RawTab, RawWorkbook
 from sheetsync.backends.excel.reader import read_excel
 from sheetsync.schema import load_schema, with_overrides
-from sheetsync.validate import ValidationContext, build_frames, validate_workbook
+from sheetsync.validation import ValidationContext, build_frames, validate_workbook
 
 CTX = ValidationContext(as_of=date(2026, 11, 4))
 GOAL = [("School", "Lincoln Elementary"), ("Team", "Grade 3"), ("SMART Goal", "Read more"),

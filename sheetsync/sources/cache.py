@@ -35,8 +35,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sheetsync.dataset import FRAME_NAMES
-from sheetsync.validate.frames import FrameColumns, FrameSlice, frame_columns
-from sheetsync.validate.workbook import WorkbookResult
+from sheetsync.validation.frames import FrameColumns, FrameSlice, frame_columns
+from sheetsync.validation.workbook import WorkbookResult
 
 if TYPE_CHECKING:
     import pandas as pd

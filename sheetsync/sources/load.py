@@ -35,9 +35,9 @@ from sheetsync.findings import Finding, Severity
 from sheetsync.schema import WorkbookSchema
 from sheetsync.sources.cache import CACHE_MAGIC, CacheEntry, ParseCache, Snapshot, cache_key
 from sheetsync.sources.discover import Discovery
-from sheetsync.validate.frames import compact
-from sheetsync.validate.layout import infer_kind
-from sheetsync.validate.workbook import ValidationContext, WorkbookResult, validate_workbook
+from sheetsync.validation.frames import compact
+from sheetsync.validation.layout import infer_kind
+from sheetsync.validation.workbook import ValidationContext, WorkbookResult, validate_workbook
 
 
 @dataclass
@@ -76,7 +76,7 @@ class ReadContext:
         """What a cached parse depends on besides the workbook itself.
 
         The as-of date is left out: each result carries the window of as-of dates it holds for
-        (see :class:`sheetsync.validate.cells.AsOfWindow`), so tomorrow's run reuses today's
+        (see :class:`sheetsync.validation.cells.AsOfWindow`), so tomorrow's run reuses today's
         parse. A reference date fixed apart from the as-of date stays in.
         """
         ctx = self.validation

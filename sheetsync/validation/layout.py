@@ -13,7 +13,7 @@ from typing import Any
 from sheetsync.backends.base import RawTab, RawWorkbook
 from sheetsync.report.model import FLAGS_TAB
 from sheetsync.schema import TabSpec, load_schema, normalise_label
-from sheetsync.validate.cells import MONTHS
+from sheetsync.validation.cells import MONTHS
 
 HEADER_SCAN_ROWS = 20
 MANAGED_SOURCE_TABS = {normalise_label(FLAGS_TAB)}

@@ -21,9 +21,9 @@ from sheetsync.schema import (
     default_activities,
     normalise_label,
 )
-from sheetsync.validate import cells
-from sheetsync.validate.cells import CellProblem, show
-from sheetsync.validate.layout import HeaderMatch, find_header, match_tabs, read_form
+from sheetsync.validation import cells
+from sheetsync.validation.cells import CellProblem, show
+from sheetsync.validation.layout import HeaderMatch, find_header, match_tabs, read_form
 
 # Where each tab's rows go in ProgramData (see sheetsync.dataset).
 FRAME_OF_TAB = {
@@ -55,7 +55,7 @@ class WorkbookResult:
     columns: dict[str, dict[str, str]] = field(default_factory=dict)  # tab -> key -> letter
     as_of_window: tuple[date, date] = (date.min, date.max)
     """The as-of dates for which validation gives this same result (see
-    :class:`sheetsync.validate.cells.AsOfWindow`)."""
+    :class:`sheetsync.validation.cells.AsOfWindow`)."""
 
     @property
     def rows(self) -> int:
