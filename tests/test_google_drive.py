@@ -63,15 +63,14 @@ def test_one_call_tells_which_sources_changed(
     fake_google.touch(keys[2], last_run + timedelta(hours=5))
     fake_google.touch(gone, last_run - timedelta(days=1))
     fake_google.unshare(gone, google_account.email)
-    urls = {fake_google.spreadsheet_url(k): last_run for k in keys}
-    urls[gone] = last_run
+    urls = [fake_google.spreadsheet_url(k) for k in keys]
 
-    changed = drive.changed_since(urls)
+    times = drive.modified_times([*urls, gone])
 
-    assert changed == {fake_google.spreadsheet_url(keys[2]), gone}
     assert drive.connection.stats.api_calls() == {"drive.files.list": 1}
-    times = drive.modified_times(keys)
     assert times[keys[2]] == last_run + timedelta(hours=5)
+    assert {k for k in keys if times[k] > last_run} == {keys[2]}
+    assert gone not in times  # no longer shared: read again, so the read reports it
 
 
 def test_editor_access_is_checked_without_writing(

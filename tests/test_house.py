@@ -116,8 +116,9 @@ def test_no_import_cycles():
 
 ROOMS_BELOW = {
     # room: rooms it must never import (data flows read -> validate -> roll up -> report -> write)
-    "sheetsync.validation": ("sheetsync.sources", "sheetsync.analytics", "sheetsync.report.dashboard",
-                             "sheetsync.pipeline", "sheetsync.nightly", "sheetsync.config"),
+    "sheetsync.validation": ("sheetsync.sources", "sheetsync.analytics",
+                             "sheetsync.report.dashboard", "sheetsync.pipeline",
+                             "sheetsync.nightly", "sheetsync.config"),
     "sheetsync.analytics": ("sheetsync.sources", "sheetsync.validation", "sheetsync.report",
                             "sheetsync.backends", "sheetsync.pipeline", "sheetsync.config"),
     "sheetsync.report": ("sheetsync.sources", "sheetsync.validation", "sheetsync.backends",

@@ -1,8 +1,9 @@
 """Drive listings: the spreadsheets in a folder, and which sources changed since the last run.
 
 Both are a single ``files.list`` call (more only past 1000 files): a folder listing asks for
-``'<folder>' in parents``; the change check lists every spreadsheet the service account can see
-with its ``modifiedTime``, so a nightly run learns in one request which sources need reading.
+``'<folder>' in parents``; :meth:`DriveIndex.modified_times` lists every spreadsheet the service
+account can see with its ``modifiedTime``, so a nightly run learns in one request which sources
+need reading.
 """
 
 from __future__ import annotations
@@ -113,10 +114,3 @@ class DriveIndex:
         except Exception as exc:  # every failure becomes a finding, never a crash
             raise source_error(location, exc, self.connection.account_email) from exc
         return bool(answer.get("capabilities", {}).get("canEdit"))
-
-    def changed_since(self, last_seen: dict[str, datetime]) -> set[str]:
-        """The spreadsheets of ``last_seen`` (location -> modifiedTime at the last good read)
-        that changed since, or that Drive no longer shows us; one API call."""
-        now = self.modified_times(last_seen)
-        return {location for location, seen in last_seen.items()
-                if spreadsheet_key(location) not in now or now[spreadsheet_key(location)] > seen}

@@ -46,7 +46,7 @@ from sheetsync.backends.google.quota import (
 from sheetsync.backends.google.settings import GoogleSettings
 
 if TYPE_CHECKING:
-    import gspread
+    pass
 
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 
@@ -302,10 +302,3 @@ class GoogleConnection:
             if self._http is None:
                 self._http = SheetsyncHTTPClient(self)
             return self._http
-
-    def client(self) -> gspread.Client:
-        """A gspread ``Client`` over the same HTTP client (for ad-hoc use, e.g. ``doctor``)."""
-        import gspread
-
-        http = self.http
-        return gspread.Client(auth=None, http_client=lambda _auth, _session: http)  # type: ignore[arg-type]

@@ -19,8 +19,6 @@ Rules, the same as the Excel writer's:
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import numbers
 import zlib
@@ -263,24 +261,18 @@ class GoogleWriter:
                                 batch.rows_appended, len(batch.requests), batch.truncated)
 
     def write_flags_tab(self, spreadsheet: str, rows: Sequence[Sequence[Any]], *,
-                        columns: Sequence[str] = FLAG_COLUMNS,
-                        previous_fingerprint: str | None = None) -> str | None:
+                        columns: Sequence[str] = FLAG_COLUMNS) -> None:
         """Write the findings about one source into its managed ``Sheetsync Flags`` tab.
 
-        Costs one read and one ``batchUpdate``, or nothing at all when the flags'
-        :func:`flags_fingerprint` equals ``previous_fingerprint`` (returns ``None`` then).
-        Returns the new fingerprint, to keep for the next run. Needs Editor access.
+        Costs one read and one ``batchUpdate``; needs Editor access. (The pipeline skips the
+        call when the flags did not change since the last write.)
         """
-        fingerprint = flags_fingerprint(rows, columns)
-        if fingerprint == previous_fingerprint:
-            return None
         severity = [c for c in columns if c.casefold() == "severity"]
         table = Table(columns=list(columns), rows=[list(r) for r in rows],
                       status_columns=severity, column_widths={c: 40.0 for c in columns
                                                               if c in ("Finding", "How to fix")})
         self.write(spreadsheet, [Sheet(FLAGS_TAB, tables=[table], freeze_rows=1,
                                        auto_filter=True)])
-        return fingerprint
 
     # ------------------------------------------------------------------ building the batch
     def _build(self, state: _State, sheets: list[Sheet], retried: bool) -> _Batch:
@@ -367,13 +359,6 @@ class GoogleWriter:
 
 
 # --------------------------------------------------------------------------- helpers
-
-def flags_fingerprint(rows: Sequence[Sequence[Any]], columns: Sequence[str] = FLAG_COLUMNS
-                      ) -> str:
-    """A stable digest of a flags tab's content, to skip rewriting unchanged flags."""
-    text = json.dumps([list(columns), [list(r) for r in rows]], default=str, ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
-
 
 def _check_model(sheets: Sequence[Sheet]) -> None:
     seen: set[str] = set()
