@@ -319,8 +319,7 @@ def test_lock_contention_skips_the_slot_and_the_next_slot_runs(
         lock_requests += 1
         if lock_requests == 2:
             manual_run.release()  # the manual run has finished by the second night
-        return RunLock(tmp_path, command="sheetsync schedule",
-                       is_alive=lambda pid, started: pid == 4242)
+        return RunLock(tmp_path, command="sheetsync schedule")
 
     failures: list[str] = []
     clock = BoundedClock(datetime(2026, 3, 6, 12, 0, tzinfo=NY))

@@ -1,35 +1,44 @@
 """The run lock: one rollup at a time, across processes.
 
-``sheetsync run`` and ``sheetsync schedule`` both hold ``<state_dir>/run.lock`` while a rollup
-runs, so two rollups never write the same targets at once. The lock file holds one line of JSON
-saying who holds it::
+``sheetsync run`` and ``sheetsync schedule`` both hold the run lock while a rollup runs, so two
+rollups never write the same targets at once. A process that finds the lock taken gets
+:class:`LockHeld`, whose message names the holder and says what to do.
 
-    {"pid": 4242, "host": "office-pc", "started": "2026-03-09T07:30:00+00:00",
-     "command": "sheetsync schedule", "token": "9f1c..."}
+Design, and why:
 
-How the lock behaves:
+* **An operating-system lock.** ``fcntl.flock`` (POSIX) or ``msvcrt.locking`` (Windows) on
+  ``<state_dir>/run.lock.flock``, taken without waiting. The operating system frees it when the
+  holder ends in any way, SIGKILL included, so a crashed run never blocks the next one and no
+  guessing is needed about stale locks (is the pid alive, reused, too old?). The standard
+  library is enough; ``filelock`` would add a dependency and truncates the file it locks, so it
+  could not keep the holder's record there either.
+* **Who holds it.** The holder then writes ``<state_dir>/run.lock``, one line of JSON::
 
-* **Acquire.** The file is created with ``O_CREAT | O_EXCL``, so exactly one process can create
-  it. A process that finds it already there gets :class:`LockHeld`, whose message names the
-  holder and says what to do.
-* **Stale locks.** A lock is stale when its process is no longer alive on this host, when its
-  pid now belongs to a process started after the lock was taken (pid reuse after a reboot or a
-  container restart), when it is older than ``max_age``, or when it is unreadable and more than a
-  minute old. A stale lock is taken over, and the takeover is logged.
-* **Safe takeover.** Two processes can find the same stale lock at the same moment. Each taker
-  must first create the guard file ``run.lock.takeover`` with ``O_EXCL``, so only one takes over
-  at a time. Holding the guard, it reads the lock again and checks that it is still the same
-  stale lock, byte for byte (the token makes every lock unique). Only then does it
-  ``os.replace`` its own, fully written lock over the stale one. Because ``run.lock`` never
-  disappears during a takeover, an ordinary acquirer cannot slip in between.
-* **Nesting.** The thread that already holds the lock may take it again as a no-op. So
-  ``sheetsync schedule`` holds the lock around a run, and the run's own
-  ``with RunLock(...)`` does not find itself in the way.
-* **Release.** The lock file is deleted only while it still holds this lock's token.
+      {"pid": 4242, "host": "office-pc", "started": "2026-03-09T07:30:00+00:00",
+       "command": "sheetsync schedule"}
+
+  through a temporary file renamed into place, so a reader sees a whole record or none. It is a
+  separate file because renaming over the locked file would leave the lock on a file that no
+  longer has the name (POSIX), or fail (Windows). The record only informs: one left by a crash
+  is overwritten by the next holder. In the instant between locking and writing, a refused
+  process may find no record (it waits a moment for one) or the crashed predecessor's.
+* **Leave ``run.lock.flock`` alone.** It stays, empty. Deleting it while a run holds it would
+  let the next process lock a new file of the same name.
+* **Nesting.** The thread that holds the lock may take it again as a no-op: ``sheetsync
+  schedule`` holds it around a run whose own ``with RunLock(...)`` must not find itself in the
+  way. Other threads are refused.
+* **Forked children** (process-pool workers) inherit the locked file descriptor, and a ``flock``
+  lasts while any copy is open. Children close their copies at once, so the lock still ends with
+  the process that took it, and a child cannot release it.
+* **Network drives.** The state folder is meant to be local. Over NFS, Linux turns ``flock``
+  into server-kept byte-range locks: they work across machines, but a crashed machine's lock
+  lasts until the server's lease expires. Other systems, and some SMB mounts, lock only on the
+  local machine, so two machines sharing a state folder could both run.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import logging
@@ -38,7 +47,6 @@ import socket
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -51,19 +59,13 @@ __all__ = ["DEFAULT_MAX_AGE", "LOCK_FILE_NAME", "LockHeld", "LockOwner", "RunLoc
 log = logging.getLogger(__name__)
 
 LOCK_FILE_NAME = "run.lock"
+"""The holder's record. The operating-system lock is on this name plus ``.flock``."""
+
 DEFAULT_MAX_AGE = timedelta(hours=12)
-"""A rollup takes minutes. A lock this old belongs to a hung or forgotten process."""
+"""A rollup takes minutes. A holder this old is reported as probably stuck (never taken over)."""
 
-UNREADABLE_GRACE = timedelta(seconds=60)
-"""An empty or garbled lock file younger than this is probably still being written."""
-
-GUARD_MAX_AGE_S = 30.0
-"""A takeover holds its guard for milliseconds. An older guard was left by a crash."""
-
-_TAKEOVER_ATTEMPTS = 3
-
-AliveCheck = Callable[[int, datetime], bool]
-"""``(pid, lock_started) -> bool``: is the process that took the lock still running?"""
+RECORD_WAIT_S = 0.5
+"""How long a refused process waits for a holder that has just taken the lock to name itself."""
 
 
 @dataclass(frozen=True)
@@ -74,19 +76,12 @@ class LockOwner:
     host: str
     started: datetime  # aware
     command: str
-    token: str = ""
 
     def to_json(self) -> str:
         """The lock file's content: one line of JSON."""
-        return json.dumps(
-            {
-                "pid": self.pid,
-                "host": self.host,
-                "started": self.started.isoformat(timespec="seconds"),
-                "command": self.command,
-                "token": self.token,
-            }
-        ) + "\n"
+        return json.dumps({"pid": self.pid, "host": self.host,
+                           "started": self.started.isoformat(timespec="seconds"),
+                           "command": self.command}) + "\n"
 
     @classmethod
     def from_json(cls, raw: bytes) -> LockOwner | None:
@@ -96,15 +91,18 @@ class LockOwner:
             started = datetime.fromisoformat(data["started"])
             if started.tzinfo is None:
                 started = started.replace(tzinfo=UTC)
-            return cls(
-                pid=int(data["pid"]),
-                host=str(data["host"]),
-                started=started,
-                command=str(data.get("command", "")),
-                token=str(data.get("token", "")),
-            )
+            return cls(pid=int(data["pid"]), host=str(data["host"]), started=started,
+                       command=str(data.get("command", "")))
         except (ValueError, KeyError, TypeError, AttributeError):
             return None
+
+    def describe(self, now: datetime | None = None) -> str:
+        """``pid 4242 on host 'office-pc', since 2026-03-09 07:30:00 EST (3 min ago), command
+        'sheetsync run'``; the age only when ``now`` is given."""
+        since = self.started.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z").strip()
+        if now is not None:
+            since += f" ({_format_age(now - self.started)} ago)"
+        return f"pid {self.pid} on host {self.host!r}, since {since}, command {self.command!r}"
 
 
 class LockHeld(Exception):
@@ -120,23 +118,23 @@ class LockHeld(Exception):
                  max_age: timedelta | None = None, now: datetime | None = None) -> None:
         self.path = path
         self.owner = owner
-        now = now or datetime.now(UTC)
+        remedy = "Wait for that run to finish, then try again."
         if owner is None:
-            holder = "an unknown process (the lock file is empty or unreadable)"
+            holder = "an unknown process (the lock file does not say who)"
         else:
-            age = _format_age(now - owner.started)
-            since = owner.started.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z").strip()
-            holder = (f"pid {owner.pid} on host {owner.host!r}, since {since} ({age} ago), "
-                      f"command {owner.command!r}")
+            now = now or datetime.now(UTC)
+            age = now - owner.started
+            holder = owner.describe(now)
+            stop = f"stop process {owner.pid} on {owner.host!r}"
+            if max_age is not None and age > max_age:
+                remedy += (f" It has held the lock for longer than {_format_age(max_age)}, far "
+                           f"longer than a rollup takes, so it is probably stuck: {stop}.")
+            else:
+                remedy += f" If it is stuck, {stop}."
+        remedy += (" The lock is freed the moment that process ends, even if it crashes, "
+                   "so there is no file to delete.")
         self.summary = f"another sheetsync run holds the lock: {holder}" + (
             f" ({detail})" if detail else "")
-        automatic = "a lock whose process has ended"
-        if max_age is not None:
-            automatic += f", or that is older than {_format_age(max_age)},"
-        remedy = (
-            "Wait for that run to finish, then try again. If no sheetsync is running there, "
-            f"delete {path}. sheetsync also takes over {automatic} by itself."
-        )
         self.message = (f"Another sheetsync run is in progress, so this one did not start.\n"
                         f"  Held by: {holder}\n"
                         + (f"  Note: {detail}\n" if detail else "")
@@ -145,7 +143,11 @@ class LockHeld(Exception):
 
 
 def read_owner(path: Path | str) -> LockOwner | None:
-    """Who holds the lock file at ``path`` (``None`` if it is absent, empty or unreadable)."""
+    """Who the lock file at ``path`` names (``None`` if it is absent, empty or unreadable).
+
+    The record says who took the lock last; only a refused :meth:`RunLock.acquire` knows that
+    this process still holds it.
+    """
     try:
         return LockOwner.from_json(Path(path).read_bytes())
     except OSError:
@@ -154,7 +156,7 @@ def read_owner(path: Path | str) -> LockOwner | None:
 
 @dataclass
 class _Holding:
-    token: str
+    fd: int  # the locked file; the lock lasts while it is open
     thread_id: int
     depth: int
     owner: LockOwner
@@ -169,10 +171,12 @@ class RunLock:
     """The cross-process run lock; use it as a context manager.
 
     ``with RunLock(state_dir, command="sheetsync run"): ...`` raises :class:`LockHeld` if
-    another run holds the lock, and takes over a stale lock (see the module docstring).
+    another run holds the lock.
 
-    ``pid``, ``host``, ``now`` and ``is_alive`` exist so tests can play two processes in one.
-    By default they are this process, this machine, the system clock and a real process check.
+    ``pid``, ``host`` and ``now`` exist so tests can play two processes in one (each lock
+    opens its own file descriptor, and the operating system keeps them apart). By default they
+    are this process, this machine and the system clock. ``max_age`` only changes the advice
+    in :class:`LockHeld`.
     """
 
     def __init__(
@@ -185,73 +189,60 @@ class RunLock:
         pid: int | None = None,
         host: str | None = None,
         now: Callable[[], datetime] | None = None,
-        is_alive: AliveCheck | None = None,
     ) -> None:
         self.path = Path(state_dir) / name
+        self.flock_path = self.path.with_name(name + ".flock")
         self.command = command
         self.max_age = max_age
         self.pid = os.getpid() if pid is None else pid
         self.host = socket.gethostname() if host is None else host
         self._now = now or (lambda: datetime.now(UTC))
-        self._is_alive = is_alive or process_alive
         self._key = (str(self.path.resolve()), self.pid)
-        self._token: str | None = None
-
-    # -- public API ---------------------------------------------------------------------------
+        self._holding: _Holding | None = None
 
     @property
     def held(self) -> bool:
         """True while this object holds the lock (directly or nested)."""
-        return self._token is not None
+        return self._holding is not None
 
     def acquire(self) -> None:
         """Take the lock, or raise :class:`LockHeld` naming who holds it."""
-        if self._token is not None:
+        if self._holding is not None:
             raise RuntimeError(f"{self.path} is already held by this RunLock object")
-        if self._acquire_nested():
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        owner = LockOwner(pid=self.pid, host=self.host, started=self._now(),
-                          command=self.command, token=uuid.uuid4().hex)
-        for _ in range(_TAKEOVER_ATTEMPTS):
-            if self._create_exclusive(owner):
-                break
-            raw, mtime = self._read_raw()
-            if raw is None:
-                continue  # released between our create and our read; try to create again
-            current = LockOwner.from_json(raw)
-            stale_reason = self._stale_reason(current, mtime)
-            if stale_reason is None:
-                raise LockHeld(self.path, current, max_age=self.max_age, now=self._now())
-            if self._take_over(raw, owner, current, stale_reason):
-                break
-        else:
-            raise LockHeld(self.path, read_owner(self.path), max_age=self.max_age,
-                           now=self._now(), detail="the lock kept changing hands")
-        self._token = owner.token
-        with _held_guard:
-            _held[self._key] = _Holding(owner.token, threading.get_ident(), 1, owner)
-        log.debug("took the run lock %s for %r", self.path, self.command)
-
-    def release(self) -> None:
-        """Give the lock back; the file is deleted only if it is still ours."""
-        if self._token is None:
-            return
-        token, self._token = self._token, None
         with _held_guard:
             holding = _held.get(self._key)
-            if holding is not None and holding.token == token:
-                holding.depth -= 1
-                if holding.depth > 0:
-                    return  # another holder in this thread still needs it
-                del _held[self._key]
-        current = read_owner(self.path)
-        if current is not None and current.token == token:
-            self.path.unlink(missing_ok=True)
-        else:
-            # Someone judged our lock stale (older than max_age) and took it over.
-            log.warning("the run lock %s was taken over while this run held it; leaving the "
-                        "new holder's lock in place", self.path)
+            if holding is None:
+                holding = self._take()
+                if holding is not None:
+                    _held[self._key] = holding
+            elif holding.thread_id != threading.get_ident():
+                raise LockHeld(self.path, holding.owner, max_age=self.max_age, now=self._now(),
+                               detail="held by another thread of this same process")
+            if holding is not None:
+                holding.depth += 1
+        if holding is None:
+            raise LockHeld(self.path, self._wait_for_record(), max_age=self.max_age,
+                           now=self._now())
+        self._holding = holding
+
+    def release(self) -> None:
+        """Give the lock back (once per acquire); a no-op for an object that does not hold it."""
+        holding, self._holding = self._holding, None
+        if holding is None:
+            return
+        with _held_guard:
+            if _held.get(self._key) is not holding:
+                return  # a forked child: the lock stays with the parent
+            holding.depth -= 1
+            if holding.depth > 0:
+                return  # an outer holder in this thread still needs it
+            del _held[self._key]
+            try:
+                self.path.unlink(missing_ok=True)  # while still locked: nobody else writes it
+            except OSError as exc:  # Windows, while a refused process reads it: harmless
+                log.debug("could not remove the lock record %s: %s", self.path, exc)
+            _unlock_and_close(holding.fd)
+        log.debug("released the run lock %s", self.path)
 
     def __enter__(self) -> Self:
         self.acquire()
@@ -261,157 +252,105 @@ class RunLock:
                  tb: TracebackType | None) -> None:
         self.release()
 
-    # -- internals ------------------------------------------------------------------------------
-
-    def _acquire_nested(self) -> bool:
-        with _held_guard:
-            holding = _held.get(self._key)
-            if holding is None:
-                return False
-            if holding.thread_id != threading.get_ident():
-                raise LockHeld(self.path, holding.owner, max_age=self.max_age, now=self._now(),
-                               detail="held by another thread of this same process")
-            holding.depth += 1
-            self._token = holding.token
-            return True
-
-    def _create_exclusive(self, owner: LockOwner) -> bool:
+    def _take(self) -> _Holding | None:
+        """Lock the OS lock file and write our record; ``None`` if another process holds it."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Read access is enough to lock, so a lock file made by another user still works.
+        fd = os.open(self.flock_path, os.O_RDONLY | os.O_CREAT, 0o644)
         try:
-            fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            return False
-        try:
-            os.write(fd, owner.to_json().encode("utf-8"))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        return True
+            if not _try_lock(fd):
+                os.close(fd)
+                return None
+            previous = read_owner(self.path)
+            owner = LockOwner(pid=self.pid, host=self.host, started=self._now(),
+                              command=self.command)
+            self._write_record(owner)
+        except BaseException:
+            _unlock_and_close(fd)
+            raise
+        if previous is not None:
+            log.warning("the previous run (%s) ended without releasing the run lock: it crashed "
+                        "or was stopped", previous.describe())
+        log.debug("took the run lock %s for %r", self.path, self.command)
+        return _Holding(fd, threading.get_ident(), 0, owner)
 
-    def _read_raw(self) -> tuple[bytes | None, float]:
-        try:
-            with open(self.path, "rb") as f:
-                return f.read(), os.fstat(f.fileno()).st_mtime
-        except FileNotFoundError:
-            return None, 0.0
-
-    def _stale_reason(self, owner: LockOwner | None, mtime: float) -> str | None:
-        """Why the lock at hand is stale, or ``None`` if it must be respected."""
-        if owner is None:
-            age_s = time.time() - mtime
-            if age_s > UNREADABLE_GRACE.total_seconds():
-                age = _format_age(timedelta(seconds=age_s))
-                return f"the lock file is unreadable and {age} old"
-            return None  # probably being written right now
-        age = self._now() - owner.started
-        if self.max_age is not None and age > self.max_age:
-            return f"it is {_format_age(age)} old, older than {_format_age(self.max_age)}"
-        if owner.host == self.host:
-            if owner.pid == self.pid:
-                # Not in this process's table of held locks (checked earlier), so a previous
-                # process with the same pid (a restarted container, say) left it.
-                return f"pid {owner.pid} is this process, which never took it"
-            if not self._is_alive(owner.pid, owner.started):
-                return f"process {owner.pid} is no longer running"
-        return None
-
-    def _take_over(self, stale_raw: bytes, owner: LockOwner, stale: LockOwner | None,
-                   reason: str) -> bool:
-        """Replace the stale lock ``stale_raw`` with ours; False if the caller should look again."""
-        guard = self.path.with_name(self.path.name + ".takeover")
-        try:
-            fd = os.open(guard, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
+    def _write_record(self, owner: LockOwner) -> None:
+        tmp = self.path.with_name(self.path.name + ".tmp")  # only the lock holder writes it
+        tmp.write_text(owner.to_json(), encoding="utf-8")
+        for attempt in range(5):
             try:
-                guard_age = time.time() - guard.stat().st_mtime
-            except FileNotFoundError:
-                return False  # the other taker just finished; look again
-            if guard_age > GUARD_MAX_AGE_S:
-                log.warning("removing an abandoned takeover guard %s (%.0f s old)", guard,
-                            guard_age)
-                guard.unlink(missing_ok=True)
-                return False
-            raise LockHeld(self.path, stale, max_age=self.max_age, now=self._now(),
-                           detail="another process is taking over this stale lock right now",
-                           ) from None
-        tmp = self.path.with_name(f"{self.path.name}.{owner.token}.tmp")
-        try:
-            os.write(fd, f"{self.pid}@{self.host}\n".encode())
-            os.close(fd)
-            current, _ = self._read_raw()
-            if current != stale_raw:
-                return False  # released or taken over meanwhile; judge afresh
-            with open(tmp, "wb") as f:
-                f.write(owner.to_json().encode("utf-8"))
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)
-        finally:
-            tmp.unlink(missing_ok=True)
-            guard.unlink(missing_ok=True)
-        held_by = (f"pid {stale.pid} on host {stale.host!r} since "
-                   f"{stale.started.isoformat(timespec='seconds')}, command {stale.command!r}"
-                   if stale is not None else "an unknown process")
-        log.warning("took over a stale run lock %s held by %s: %s", self.path, held_by, reason)
-        return True
+                os.replace(tmp, self.path)
+                return
+            except PermissionError:
+                # Windows refuses while a refused process has the old record open to read it.
+                if attempt == 4:
+                    tmp.unlink(missing_ok=True)
+                    raise
+                time.sleep(0.02)
+
+    def _wait_for_record(self) -> LockOwner | None:
+        """The holder's record, waiting a moment for a holder that has only just locked."""
+        deadline = time.monotonic() + RECORD_WAIT_S
+        while (owner := read_owner(self.path)) is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return owner
 
 
-def process_alive(pid: int, started: datetime) -> bool:
-    """Is the process that took a lock at ``started`` still running as ``pid`` on this host?
-
-    Where the operating system tells a process's start time (Linux), a process that started
-    after the lock was taken is a different one reusing the pid, so the answer is False.
-    """
-    if pid <= 0:
-        return False
+def _try_lock(fd: int) -> bool:
+    """Lock ``fd`` without waiting; False if another open file holds the lock."""
     if sys.platform == "win32":
-        return _windows_pid_alive(pid)
+        import msvcrt
+
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # the first byte; locking past the end is fine
+        except OSError as exc:
+            if exc.errno in (errno.EACCES, errno.EDEADLK):
+                return False
+            raise
+        return True
+    import fcntl
+
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
         return False
-    except PermissionError:
-        pass  # alive, owned by another user
+    return True
+
+
+def _unlock_and_close(fd: int) -> None:
+    """Unlock, then close: closing alone may free a Windows lock only later."""
+    try:
+        if sys.platform == "win32":
+            import msvcrt
+
+            os.lseek(fd, 0, os.SEEK_SET)
+            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_UN)
     except OSError as exc:
-        return exc.errno != errno.ESRCH
-    process_started = _linux_process_start(pid)
-    # Two seconds of slack: the lock is written a moment after the process starts, and the
-    # kernel's boot time is rounded to whole seconds.
-    return process_started is None or process_started <= started.timestamp() + 2.0
-
-
-def _linux_process_start(pid: int) -> float | None:
-    """The process's start as a Unix timestamp, from /proc; None where /proc can't tell."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        # The command name (field 2) may contain spaces and parentheses: split after the last ')'.
-        fields = stat[stat.rindex(")") + 2:].split()
-        start_ticks = int(fields[19])  # field 22 overall
-        boot_time = next(int(line.split()[1])
-                         for line in Path("/proc/stat").read_text().splitlines()
-                         if line.startswith("btime "))
-        return boot_time + start_ticks / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError, StopIteration):
-        return None
-
-
-def _windows_pid_alive(pid: int) -> bool:
-    """Windows process check. ``os.kill(pid, 0)`` would terminate the process there."""
-    import ctypes
-
-    kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
-    process_query_limited_information = 0x1000
-    still_active = 259
-    handle = kernel32.OpenProcess(process_query_limited_information, False, pid)
-    if not handle:
-        # Access denied means the process exists but belongs to someone else.
-        return kernel32.GetLastError() == 5
-    try:
-        code = ctypes.c_ulong()
-        if not kernel32.GetExitCodeProcess(handle, ctypes.byref(code)):
-            return True
-        return code.value == still_active
+        log.debug("unlocking the run lock failed (closing frees it anyway): %s", exc)
     finally:
-        kernel32.CloseHandle(handle)
+        os.close(fd)
+
+
+def _close_inherited_locks() -> None:
+    """In a forked child: close the copies of held locks, so they end with their own process.
+
+    Closing (not unlocking) leaves the parent's lock in place. Only the forking thread survives a
+    fork, so the guard, which another thread may have held, is replaced rather than taken.
+    """
+    global _held_guard
+    for holding in list(_held.values()):
+        with contextlib.suppress(OSError):
+            os.close(holding.fd)
+    _held.clear()
+    _held_guard = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_close_inherited_locks)
 
 
 def _format_age(age: timedelta) -> str:
