@@ -39,11 +39,13 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Literal
 
 from sheetsync.findings import Findings
+from sheetsync.schema import frame_specs
 
 if TYPE_CHECKING:
     import pandas as pd
 
-FRAME_NAMES = ("goals", "weekly", "actions", "coaches", "relationships", "time_log", "cycles")
+FRAME_NAMES = tuple(frame_specs())
+"""The program's frames, as the schemas declare them (each tab names its frame)."""
 
 
 @dataclass

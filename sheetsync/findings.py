@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class Severity(StrEnum):
@@ -130,6 +133,19 @@ class Findings:
     @property
     def has_errors(self) -> bool:
         return any(f.severity is Severity.ERROR for f in self.items)
+
+    @property
+    def valid(self) -> bool:
+        """No errors (warnings and info may remain)."""
+        return not self.has_errors
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per finding, sorted, with the columns of :meth:`Finding.as_dict`: ready to
+        filter in a notebook or to write out as a tab."""
+        import pandas as pd
+
+        columns = [f.name for f in fields(Finding)]
+        return pd.DataFrame([f.as_dict() for f in self.sorted()], columns=columns)
 
     def sorted(self) -> list[Finding]:
         return sorted(self.items, key=Finding.sort_key)

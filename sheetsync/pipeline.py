@@ -26,7 +26,7 @@ from sheetsync.backends import Backends
 from sheetsync.backends.base import Target
 from sheetsync.config import Config, check_target
 from sheetsync.dataset import ProgramData
-from sheetsync.errors import ConfigError, RunFailed, TargetWriteError
+from sheetsync.errors import ConfigError, LockHeld, RunFailed, TargetWriteError
 from sheetsync.findings import Findings
 from sheetsync.schema import WorkbookSchema, load_schema, with_overrides
 from sheetsync.sources.cache import ParseCache, Stored, load_snapshot, needs_rewrite, snapshot_path
@@ -220,7 +220,7 @@ def run(config: Config, *, as_of: date | None = None, output: Path | None = None
         now: datetime | None = None, take_lock: bool = True,
         backends: Mapping[str, Backend] | None = None) -> RunOutcome:
     """The nightly job: read, validate, analyse, write. Raises :class:`RunFailed`."""
-    from sheetsync.nightly.run_lock import LockHeld, RunLock
+    from sheetsync.nightly.run_lock import RunLock
 
     started = time.perf_counter()
     day = resolve_as_of(config, as_of)
@@ -234,7 +234,8 @@ def run(config: Config, *, as_of: date | None = None, output: Path | None = None
         except LockHeld as exc:
             raise RunFailed(str(exc), hint="Wait for the other run to finish.") from None
         except OSError as exc:
-            raise RunFailed(f"cannot create the state folder {config.output.state_dir}: {exc}",
+            raise RunFailed(f"cannot take the run lock in the state folder "
+                            f"{config.output.state_dir}: {exc}",
                             hint="Check [output].state_dir and its permissions.") from None
     try:
         return _run_locked(config, day, target, dry_run, use_cache, progress, generated,

@@ -51,6 +51,7 @@ class ColumnSpec:
     width: float | None = None
     description: str = ""
     example: Any = None
+    derived: bool = False  # an added frame column filled in when the frames are built
 
     def labels(self) -> set[str]:
         """Every normalised header text that names this column."""
@@ -66,6 +67,19 @@ class TabSpec:
     aliases: tuple[str, ...] = ()
     required: bool = True
     description: str = ""
+    frame: str = ""  # the program frame this tab's rows become (see sheetsync.dataset)
+    added: tuple[ColumnSpec, ...] = ()  # the frame's columns beyond the tab's own, first
+
+    def frame_columns(self) -> dict[str, str]:
+        """The frame's columns in order, each with its schema type."""
+        cols = {c.key: c.type for c in self.added}
+        cols.update({c.key: c.type for c in self.columns})
+        return cols
+
+    @property
+    def derived_keys(self) -> tuple[str, ...]:
+        """The added columns filled in when the frames are built, not by validation."""
+        return tuple(c.key for c in self.added if c.derived)
 
     def labels(self) -> set[str]:
         return {normalise_label(self.name), *(normalise_label(a) for a in self.aliases)}
@@ -96,6 +110,13 @@ class WorkbookSchema:
         raise KeyError(name)
 
 
+def frame_specs() -> dict[str, TabSpec]:
+    """Every program frame and the tab that declares it: the team tracker's, then the coach
+    workbook's, in schema order."""
+    return {tab.frame: tab for kind in ("team", "coach")
+            for tab in load_schema(kind).tabs}  # type: ignore[arg-type]
+
+
 def _column(raw: dict[str, Any], where: str) -> ColumnSpec:
     try:
         col = ColumnSpec(
@@ -106,6 +127,7 @@ def _column(raw: dict[str, Any], where: str) -> ColumnSpec:
             choice_aliases=dict(raw.get("choice_aliases", {})),
             min=raw.get("min"), max=raw.get("max"), width=raw.get("width"),
             description=raw.get("description", ""), example=raw.get("example"),
+            derived=bool(raw.get("derived", False)),
         )
     except KeyError as exc:
         raise SchemaError(f"{where}: column is missing '{exc.args[0]}'") from None
@@ -123,10 +145,14 @@ def parse_schema(data: dict[str, Any], where: str = "schema") -> WorkbookSchema:
         keys = [c.key for c in columns]
         if len(keys) != len(set(keys)):
             raise SchemaError(f"{tab_where}: duplicate column keys")
+        added = tuple(_column({"name": c.get("key"), **c}, f"{tab_where} added")
+                      for c in raw_tab.get("added", []))
+        if not raw_tab.get("frame"):
+            raise SchemaError(f"{tab_where}: no frame named")
         tabs.append(TabSpec(
             name=raw_tab["name"], layout=raw_tab.get("layout", "table"), columns=columns,
             aliases=tuple(raw_tab.get("aliases", ())), required=bool(raw_tab.get("required", True)),
-            description=raw_tab.get("description", ""),
+            description=raw_tab.get("description", ""), frame=raw_tab["frame"], added=added,
         ))
     return WorkbookSchema(kind=data["kind"], title=data["title"], file_name=data["file_name"],
                           tabs=tuple(tabs), description=data.get("description", ""))

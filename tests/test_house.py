@@ -213,3 +213,15 @@ def test_every_error_says_whether_a_retry_can_help():
             assert issubclass(value, errors.SheetsyncError)
             assert isinstance(value.transient, bool)
     assert errors.LockHeld.transient is True and errors.ConfigError.transient is False
+
+
+def test_findings_report_like_a_validation_report():
+    from sheetsync.findings import Finding, Findings, Severity
+
+    report = Findings([Finding("bad-date", Severity.WARNING, "Not a date", source="b", cell="C3"),
+                       Finding("missing-tab", Severity.ERROR, "No Goal tab", source="a")])
+    assert report.by_severity() == {"error": 1, "warning": 1, "info": 0}
+    assert not report.valid and Findings(report.with_code("bad-date")).valid
+    frame = report.to_frame()
+    assert list(frame["code"]) == ["missing-tab", "bad-date"]  # errors first
+    assert {"severity", "source", "tab", "cell", "message", "hint"} <= set(frame.columns)

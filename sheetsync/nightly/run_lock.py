@@ -54,6 +54,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
+from sheetsync import errors
+
 __all__ = ["DEFAULT_MAX_AGE", "LOCK_FILE_NAME", "LockHeld", "LockOwner", "RunLock", "read_owner"]
 
 log = logging.getLogger(__name__)
@@ -105,7 +107,7 @@ class LockOwner:
         return f"pid {self.pid} on host {self.host!r}, since {since}, command {self.command!r}"
 
 
-class LockHeld(Exception):
+class LockHeld(errors.LockHeld):
     """Another process (or another thread of this one) holds the run lock.
 
     ``transient`` is True: trying again once the other run has finished can help.
@@ -139,7 +141,7 @@ class LockHeld(Exception):
                         f"  Held by: {holder}\n"
                         + (f"  Note: {detail}\n" if detail else "")
                         + f"  Lock file: {path}\n  What to do: {remedy}")
-        super().__init__(self.message)
+        super().__init__(self.message, hint=remedy)
 
 
 def read_owner(path: Path | str) -> LockOwner | None:

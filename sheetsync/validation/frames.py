@@ -5,45 +5,29 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from sheetsync.dataset import FRAME_NAMES
-from sheetsync.schema import load_schema
+from sheetsync.schema import frame_specs
 
 if TYPE_CHECKING:
     import pandas as pd
 
-_EXTRA = {
-    "goals": ["source", "weeks"],
-    "weekly": ["source", "row"],
-    "actions": ["source", "row"],
-    "coaches": ["source"],
-    "relationships": ["source", "coach", "row"],
-    "time_log": ["source", "coach", "row", "activity_group", "outside_role"],
-    "cycles": ["source", "coach", "row"],
-}
-_TAB_OF_FRAME = {"goals": ("team", "Goal"), "weekly": ("team", "Weekly Progress"),
-                 "actions": ("team", "Action Steps"), "coaches": ("coach", "About"),
-                 "relationships": ("coach", "Relationships"), "time_log": ("coach", "Time Log"),
-                 "cycles": ("coach", "Coaching Cycles")}
 _DTYPE = {"date": "datetime64[ns]", "int": "Int64", "number": "float64", "percent": "float64",
           "metric": "float64", "yesno": "boolean"}
 
 
+@cache
 def _columns(frame: str) -> dict[str, str]:
-    kind, tab = _TAB_OF_FRAME[frame]
-    spec = load_schema(kind).tab(tab)  # type: ignore[arg-type]
-    cols = {c: "object" for c in _EXTRA[frame]}
-    cols.update({c.key: _DTYPE.get(c.type, "object") for c in spec.columns})
-    if frame == "goals":
-        cols["weeks"] = "Int64"
-        cols["start_date"] = cols["end_date"] = "datetime64[ns]"
-    if "row" in cols:
-        cols["row"] = "Int64"
-    if frame == "time_log":
-        cols["minutes"] = "float64"
-        cols["outside_role"] = "boolean"
-    return cols
+    """The frame's columns and their pandas dtypes, from the schema that declares it."""
+    return {key: _DTYPE.get(kind, "object")
+            for key, kind in frame_specs()[frame].frame_columns().items()}
+
+
+@cache
+def _derived(frame: str) -> tuple[str, ...]:
+    return frame_specs()[frame].derived_keys
 
 
 def _typed(records: list[dict[str, Any]], columns: dict[str, str]) -> pd.DataFrame:
@@ -74,7 +58,6 @@ def empty_frames() -> dict[str, pd.DataFrame]:
 
 # -- compact column blocks ---------------------------------------------------------------------
 
-_DERIVED = {"time_log": ("activity_group", "outside_role")}  # filled in by build_frames
 _UNIX_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _NS_PER_DAY = 86_400 * 10**9
 # The whole days datetime64[ns] can hold, as date ordinals.
@@ -163,7 +146,7 @@ def compact(records: dict[str, list[dict[str, Any]]]) -> dict[str, FrameColumns]
 
 
 def _block(name: str, rows: list[dict[str, Any]]) -> FrameColumns:
-    derived = _DERIVED.get(name, ())
+    derived = _derived(name)
     return FrameColumns(len(rows), {
         col: _array([r.get(col) for r in rows], dtype)
         for col, dtype in _columns(name).items() if col not in derived})
@@ -226,7 +209,7 @@ def _frame(name: str, blocks: list[FrameColumns | FrameSlice],
     import pandas as pd
 
     columns = _columns(name)
-    derived = _DERIVED.get(name, ())
+    derived = _derived(name)
     data = {col: None if col in derived else
             _series(name, col, dtype, [b.arrays[col] for b in blocks])
             for col, dtype in columns.items()}
@@ -279,7 +262,7 @@ def build_frames(records_by_frame: Iterable[dict[str, Any]],
 def frame_columns(name: str, frame: pd.DataFrame) -> FrameColumns:
     """The columns of a frame :func:`build_frames` made, as one block (its stored columns only:
     derived ones are filled in again when the block is built into a frame)."""
-    derived = _DERIVED.get(name, ())
+    derived = _derived(name)
     arrays: dict[str, Any] = {}
     for col, dtype in _columns(name).items():
         if col in derived:

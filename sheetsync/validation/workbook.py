@@ -26,11 +26,6 @@ from sheetsync.validation.cells import CellProblem, show
 from sheetsync.validation.layout import HeaderMatch, find_header, match_tabs, read_form
 
 # Where each tab's rows go in ProgramData (see sheetsync.dataset).
-FRAME_OF_TAB = {
-    "Goal": "goals", "Weekly Progress": "weekly", "Action Steps": "actions",
-    "About": "coaches", "Relationships": "relationships", "Time Log": "time_log",
-    "Coaching Cycles": "cycles",
-}
 WARNING_CODES = {"future-date", "unknown-activity", "cell-too-long", "inconsistent-value"}
 
 
@@ -311,7 +306,7 @@ def validate_workbook(raw: RawWorkbook, schema: WorkbookSchema, *, source: str,
                         f"Add a tab named {spec.name!r} (tabs found: "
                         + (", ".join(repr(n) for n in raw.tabs) or "none") + ").")
     for spec in schema.tabs:
-        frame = FRAME_OF_TAB[spec.name]
+        frame = spec.frame
         records: list[dict[str, Any]] = []
         for tab in matched[spec.name]:
             if spec.layout == "form":
