@@ -28,7 +28,8 @@ from python_calamine import CalamineWorkbook
 
 from sheetsync.backends.base import TargetWriteError
 from sheetsync.backends.excel import writer as excel_writer
-from sheetsync.backends.excel.writer import MAX_CELL_CHARS, write_workbook
+from sheetsync.backends.excel.ooxml import MAX_CELL_CHARS
+from sheetsync.backends.excel.writer import write_workbook
 from sheetsync.report.model import MANIFEST_TAB, STATUS_COLOURS, Chart, Formula, Sheet, Table
 
 NOW = datetime(2025, 3, 14, 16, 30, tzinfo=UTC)
