@@ -32,7 +32,7 @@ MAX_CELL_CHARS = 32_767
 """The most text sheetsync keeps in one cell: Excel's limit (Sheets allows 50,000), counted in
 UTF-16 code units as Excel counts them."""
 
-_EPOCH_MOMENT = datetime(1899, 12, 30)
+_EPOCH_MOMENT = datetime.combine(SERIAL_EPOCH, time())
 
 
 @cache

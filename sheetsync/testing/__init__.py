@@ -4,6 +4,8 @@
 Point sheetsync at it with ``SHEETSYNC_GOOGLE_API_BASE=<fake.base_url>``; the real gspread and
 google-auth code paths then run against it. Run it on its own with
 ``python -m sheetsync.testing.fake_google --port P --seed DIR``.
+
+:mod:`sheetsync.testing.workbooks` writes plain ``.xlsx`` files, fast, for tests and the benchmark.
 """
 
 from __future__ import annotations

@@ -33,6 +33,7 @@ __all__ = [
     "RESERVED_TAB_NAME",
     "XML_DECLARATION",
     "clean_cell_text",
+    "escape_text",
     "is_valid_tab_name",
     "protect_escapes",
     "unescape",
@@ -114,6 +115,19 @@ def clean_cell_text(text: str) -> tuple[str, int]:
 def protect_escapes(text: str) -> str:
     """``text`` with each literal ``_xHHHH_`` guarded, so Excel shows it rather than decoding it."""
     return _ESCAPE_LOOKALIKE.sub(r"_x005F_\1", text) if "_x" in text else text
+
+
+# XML cannot hold these, and would read a CR as a line feed, so Excel writes them as _xHHHH_.
+_WRITTEN_ESCAPED = re.compile("[\x00-\x08\x0b\x0c\r\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def escape_text(text: str) -> str:
+    """``text`` as Excel saves it in a cell, so that it reads back exactly as given.
+
+    Look-alikes are protected first; then CR and the characters XML cannot hold become
+    ``_xHHHH_`` escapes. (Element-content escaping, :func:`xml_text`, still follows.)
+    """
+    return _WRITTEN_ESCAPED.sub(lambda m: f"_x{ord(m.group()):04X}_", protect_escapes(text))
 
 
 def unescape(text: str) -> str:

@@ -64,8 +64,8 @@ from sheetsync.backends.excel.ooxml import (
     NS_PKG_REL,
     NS_REL,
     clean_cell_text,
+    escape_text,
     is_valid_tab_name,
-    protect_escapes,
     unescape,
     xml_text,
 )
@@ -293,10 +293,7 @@ def _open_existing(target: Path, sheets: Sequence[Sheet]) -> _Existing:
     return _Existing(workbook, manifest_names, (before.st_mtime_ns, before.st_size))
 
 
-_EMPTY_WORKSHEET = (
-    b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-    b"<sheetData/></worksheet>"
-)
+_EMPTY_WORKSHEET = f'<worksheet xmlns="{NS_MAIN}"><sheetData/></worksheet>'.encode()
 
 
 def _load_without(target: Path, package: zipfile.ZipFile, blanked: list[_PackageTab]) -> Workbook:
@@ -1035,8 +1032,7 @@ def _excel_text(text: str) -> tuple[str, int]:
         # or non-characters, so nothing to remove, escape or cut; skip the regexes.
         return text, 0
     text, truncated = clean_cell_text(text)
-    # A CR would be lost to XML's line-end normalisation unless written in Excel's escaped form.
-    return protect_escapes(text).replace("\r", "_x000D_"), truncated
+    return escape_text(text), truncated
 
 
 def _plain_value(value: Any) -> Any:
