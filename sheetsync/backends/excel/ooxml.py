@@ -47,7 +47,7 @@ MAX_ROWS = 1_048_576
 MAX_COLUMNS = 16_384  # XFD
 MAX_TAB_NAME_CHARS = 31
 
-# -- namespaces and package vocabulary -----------------------------------------------------------
+# -- namespaces and package vocabulary -------------------------------------------------------------
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_STRICT_MAIN = "http://purl.oclc.org/ooxml/spreadsheetml/main"  # "Strict Open XML" saves
@@ -85,7 +85,8 @@ FORMULA_LIKE_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 so writers keep it literal text and mark it with quotePrefix."""
 
 # Characters XML 1.0 cannot hold at all (openpyxl raises IllegalCharacterError on the controls).
-_ILLEGAL_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_NOT_XML = "\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff"
+_ILLEGAL_XML_CHARS = re.compile(f"[{_NOT_XML}]")
 # Excel decodes "_xHHHH_" in cell text as an escaped character; "_x005F_" protects a literal one.
 _ESCAPE_LOOKALIKE = re.compile("_(x[0-9A-Fa-f]{4}_)")
 _ESCAPE = re.compile("_x([0-9A-Fa-f]{4})_")
@@ -118,7 +119,7 @@ def protect_escapes(text: str) -> str:
 
 
 # XML cannot hold these, and would read a CR as a line feed, so Excel writes them as _xHHHH_.
-_WRITTEN_ESCAPED = re.compile("[\x00-\x08\x0b\x0c\r\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_WRITTEN_ESCAPED = re.compile(f"[\r{_NOT_XML}]")
 
 
 def escape_text(text: str) -> str:
