@@ -28,20 +28,18 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Runs inside the version under test (PYTHONPATH points at its tree). The entry point moved once
-# (``pipeline.run_program`` became ``sheetsync.run``), so both are looked up.
+# Runs inside the version under test (PYTHONPATH points at its tree). The entry point has moved
+# (``pipeline.run_program``, ``pipeline.run``, ``sheetsync.run``), so each is looked up.
 _DRIVER = r"""
 import sys
 from datetime import datetime
 from pathlib import Path
 
 import sheetsync
+from sheetsync import pipeline
 from sheetsync.config import load_config
 
-try:
-    from sheetsync.pipeline import run_program as run
-except ImportError:
-    run = sheetsync.run
+run = getattr(pipeline, "run_program", None) or getattr(pipeline, "run", None) or sheetsync.run
 
 config = load_config(sys.argv[1])
 now = datetime(2026, 11, 4, 6, 30, tzinfo=config.tz)

@@ -7,8 +7,8 @@ each) and 200 team trackers over a 10-week challenge. Values are messy the way r
 text or serial numbers, yes/no as check marks, activity aliases, blank rows) and almost all
 valid; a few cells per thousand hold the mistakes people make, so the Flags tab has work to do.
 
-The workbooks are written by a small OOXML writer below rather than openpyxl: generation is not
-what is measured, and it should take seconds, not minutes.
+The workbooks are written by :func:`sheetsync.testing.workbooks.write_xlsx` rather than openpyxl:
+generation is not what is measured, and it should take seconds, not minutes.
 
 What is measured, each in a fresh Python process so peak memory is the run's own:
 
@@ -33,7 +33,6 @@ import sys
 import tempfile
 import threading
 import time
-import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -41,11 +40,12 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from sheetsync.testing.workbooks import Percent, Serial, write_xlsx
+
 if TYPE_CHECKING:
     import pandas as pd
 
 START = date(2026, 9, 7)  # Monday of week 1
-EXCEL_EPOCH = date(1899, 12, 30)
 TIME_ROWS_PER_WEEK = 40
 RELATIONSHIPS_PER_COACH = 30
 CYCLES_PER_COACH = 10
@@ -64,128 +64,6 @@ class Targets:
     peak_rss_mb: float = 1536.0
     rerun_s: float = 2.0
     rollup_s: float = 5.0
-
-
-# -- a minimal .xlsx writer ------------------------------------------------------------------------
-
-_CONTENT_TYPES_HEAD = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-    '<Default Extension="rels" '
-    'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-    '<Default Extension="xml" ContentType="application/xml"/>'
-    '<Override PartName="/xl/workbook.xml" '
-    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-    '<Override PartName="/xl/styles.xml" '
-    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>')
-_ROOT_RELS = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-    '<Relationship Id="rId1" '
-    'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
-    'Target="xl/workbook.xml"/></Relationships>')
-# Style 0: general; 1: a date (numFmt 14); 2: a percentage (numFmt 9).
-_STYLES = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-    '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
-    '<fills count="2"><fill><patternFill patternType="none"/></fill>'
-    '<fill><patternFill patternType="gray125"/></fill></fills>'
-    '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
-    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    '<cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
-    '<xf numFmtId="14" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-    '<xf numFmtId="9" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-    '</cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/>'
-    '</cellStyles></styleSheet>')
-_SHEET_HEAD = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-               '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-               '<sheetData>')
-_LETTERS = [chr(65 + i) for i in range(26)]
-
-
-@dataclass(frozen=True)
-class Percent:
-    """A number shown with a percentage format (0.72 displayed as 72%)."""
-
-    value: float
-
-
-@dataclass(frozen=True)
-class Serial:
-    """A date typed as a plain Excel serial number, without a date format."""
-
-    day: date
-
-
-def _xml_text(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _cell_xml(ref: str, value: Any) -> str:
-    kind = type(value)
-    if kind is str:
-        return f'<c r="{ref}" t="inlineStr"><is><t>{_xml_text(value)}</t></is></c>'
-    if kind is int or kind is float:
-        return f'<c r="{ref}"><v>{value!r}</v></c>'
-    if kind is date:
-        return f'<c r="{ref}" s="1"><v>{(value - EXCEL_EPOCH).days}</v></c>'
-    if kind is bool:
-        return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
-    if kind is Percent:
-        return f'<c r="{ref}" s="2"><v>{value.value!r}</v></c>'
-    if kind is Serial:
-        return f'<c r="{ref}"><v>{(value.day - EXCEL_EPOCH).days}</v></c>'
-    raise TypeError(kind)
-
-
-def _sheet_xml(rows: Sequence[Sequence[Any]]) -> bytes:
-    parts = [_SHEET_HEAD]
-    letters = _LETTERS
-    for i, row in enumerate(rows, start=1):
-        if not row:
-            continue
-        parts.append(f'<row r="{i}">')
-        parts.extend(_cell_xml(f"{letters[j]}{i}", v) for j, v in enumerate(row) if v is not None)
-        parts.append("</row>")
-    parts.append("</sheetData></worksheet>")
-    return "".join(parts).encode()
-
-
-def write_xlsx(path: Path, tabs: dict[str, Sequence[Sequence[Any]]]) -> None:
-    """Write a plain .xlsx workbook: one worksheet per tab, inline strings, dates as serials."""
-    names = list(tabs)
-    content_types = _CONTENT_TYPES_HEAD + "".join(
-        f'<Override PartName="/xl/worksheets/sheet{i}.xml" '
-        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-        for i in range(1, len(names) + 1)) + "</Types>"
-    workbook = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-                'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-                "<sheets>" + "".join(
-                    f'<sheet name="{_xml_text(n)}" sheetId="{i}" r:id="rId{i}"/>'
-                    for i, n in enumerate(names, start=1)) + "</sheets></workbook>")
-    rels = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            + "".join(f'<Relationship Id="rId{i}" Type="http://schemas.openxmlformats.org/'
-                      f'officeDocument/2006/relationships/worksheet" '
-                      f'Target="worksheets/sheet{i}.xml"/>'
-                      for i in range(1, len(names) + 1))
-            + f'<Relationship Id="rId{len(names) + 1}" Type="http://schemas.openxmlformats.org/'
-              'officeDocument/2006/relationships/styles" Target="styles.xml"/></Relationships>')
-    parts = {"[Content_Types].xml": content_types, "_rels/.rels": _ROOT_RELS,
-             "xl/workbook.xml": workbook, "xl/_rels/workbook.xml.rels": rels,
-             "xl/styles.xml": _STYLES}
-    parts.update({f"xl/worksheets/sheet{i}.xml": _sheet_xml(tabs[name])
-                  for i, name in enumerate(names, start=1)})
-    tmp = path.with_name(path.name + ".tmp")
-    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
-        for part, text in parts.items():
-            # a fixed timestamp: the same program gives the same bytes, whenever it is generated
-            info = zipfile.ZipInfo(part, date_time=(2026, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            zf.writestr(info, text)
-    os.replace(tmp, path)
 
 
 # -- the synthetic program -------------------------------------------------------------------------

@@ -152,17 +152,3 @@ class Findings:
 
     def with_code(self, code: str) -> list[Finding]:
         return [f for f in self.items if f.code == code]
-
-
-def column_letter(index: int) -> str:
-    """1-based column index to letters: 1 -> A, 27 -> AA."""
-    letters = ""
-    while index > 0:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
-def a1(row: int, col: int) -> str:
-    """1-based row and column to an A1 reference."""
-    return f"{column_letter(col)}{row}"

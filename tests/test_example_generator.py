@@ -13,6 +13,7 @@ from typing import Any
 import openpyxl
 import pytest
 
+from sheetsync.backends.grid import date_from_serial
 from sheetsync.findings import CODES
 from sheetsync.schema import templates_dir
 
@@ -110,7 +111,7 @@ def generator_date(value: Any) -> date:
     if hasattr(value, "date"):
         return value.date()
     if isinstance(value, int):
-        return date.fromordinal(date(1899, 12, 30).toordinal() + value)
+        return date_from_serial(value)
     text = str(value)
     if text[:4].isdigit():
         return date.fromisoformat(text)

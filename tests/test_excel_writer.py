@@ -27,7 +27,8 @@ from openpyxl.writer.excel import ExcelWriter
 from python_calamine import CalamineWorkbook
 
 from sheetsync.backends.excel import writer as excel_writer
-from sheetsync.backends.excel.writer import MAX_CELL_CHARS, write_workbook
+from sheetsync.backends.excel.ooxml import MAX_CELL_CHARS
+from sheetsync.backends.excel.writer import write_workbook
 from sheetsync.errors import TargetWriteError
 from sheetsync.report.model import MANIFEST_TAB, STATUS_COLOURS, Chart, Formula, Sheet, Table
 

@@ -21,7 +21,7 @@ import pytest
 from openpyxl import Workbook
 
 from sheetsync.backends.excel import writer as excel_writer
-from sheetsync.backends.excel.writer import MAX_CELL_CHARS
+from sheetsync.backends.excel.ooxml import MAX_CELL_CHARS
 from sheetsync.report.model import Formula, Sheet, Table
 
 NOW = datetime(2026, 11, 4, 2, 0)

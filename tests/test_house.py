@@ -114,14 +114,18 @@ def test_no_import_cycles():
     assert _cycles() == []
 
 
+BACKENDS = ("sheetsync.backends.excel", "sheetsync.backends.google", "sheetsync.backends.memory")
+"""The backends themselves; their contract (``backends.base``) and the facts every spreadsheet
+shares (``backends.grid``) are for everyone."""
+
 ROOMS_BELOW = {
     # room: rooms it must never import (data flows read -> validate -> roll up -> report -> write)
     "sheetsync.validation": ("sheetsync.sources", "sheetsync.analytics",
                              "sheetsync.report.dashboard", "sheetsync.pipeline",
                              "sheetsync.nightly", "sheetsync.config"),
     "sheetsync.analytics": ("sheetsync.sources", "sheetsync.validation", "sheetsync.report",
-                            "sheetsync.backends", "sheetsync.pipeline", "sheetsync.config"),
-    "sheetsync.report": ("sheetsync.sources", "sheetsync.validation", "sheetsync.backends",
+                            *BACKENDS, "sheetsync.pipeline", "sheetsync.config"),
+    "sheetsync.report": ("sheetsync.sources", "sheetsync.validation", *BACKENDS,
                          "sheetsync.pipeline", "sheetsync.nightly"),
     "sheetsync.backends": ("sheetsync.sources", "sheetsync.validation", "sheetsync.analytics",
                            "sheetsync.report.dashboard", "sheetsync.pipeline",

@@ -30,13 +30,14 @@ from sheetsync.analytics.program import analyse
 from sheetsync.analytics.thresholds import Thresholds
 from sheetsync.backends.base import RawTab, RawWorkbook
 from sheetsync.backends.excel.writer import write_workbook
+from sheetsync.backends.grid import date_serial
 from sheetsync.config import parse_config
 from sheetsync.dataset import ProgramData, SourceStatus
 from sheetsync.findings import Findings
 from sheetsync.report.dashboard import build_sheets
 from sheetsync.schema import TabSpec, default_activities, load_schema, normalise_label
 from sheetsync.validation import ValidationContext, build_frames, validate_workbook
-from sheetsync.validation.cells import EXCEL_EPOCH, FORMULA_ERRORS
+from sheetsync.validation.cells import FORMULA_ERRORS
 
 AS_OF = date(2026, 11, 4)
 START = date(2026, 9, 7)
@@ -57,16 +58,12 @@ PROPERTY_SETTINGS = settings(max_examples=25, deadline=None,
 
 # -- cell values: (what the cell holds, what it must parse to) -------------------------------------
 
-def serial(day: date) -> int:
-    return (day - EXCEL_EPOCH).days
-
-
 def good_date(low: date, high: date) -> st.SearchStrategy[tuple[Any, date]]:
     days = st.dates(min_value=low, max_value=high)
     return st.one_of(
         days.map(lambda d: (d, d)),
         days.map(lambda d: (datetime.combine(d, time(8, 30)), d)),
-        days.map(lambda d: (serial(d), d)),
+        days.map(lambda d: (date_serial(d), d)),
         days.map(lambda d: (d.isoformat(), d)),
         days.map(lambda d: (f"{d.month}/{d.day}/{d.year}", d)),
     )
@@ -257,7 +254,7 @@ def team_tracker(draw, index: int) -> Workbook:
             ["SMART Goal", draw(injected_text(plain_words))],
             ["Metric", draw(injected_text(plain_words))], ["Unit", unit],
             ["Baseline", base_raw], ["Target", target_raw],
-            ["Start Date", draw(st.sampled_from([START, START.isoformat(), serial(START)]))]]
+            ["Start Date", draw(st.sampled_from([START, START.isoformat(), date_serial(START)]))]]
     for label in ("Team Lead", "Coach", "Focus Area", "Members", "Direction", "End Date"):
         if draw(st.booleans()):
             goal.append([label, draw(garbage)])

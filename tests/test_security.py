@@ -45,13 +45,9 @@ from sheetsync.findings import Findings
 from sheetsync.pipeline import run
 from sheetsync.report.dashboard import build_sheets
 from sheetsync.schema import default_activities, load_schema
+from sheetsync.testing.workbooks import Tab, write_xlsx
 from sheetsync.validation import ValidationContext, build_frames, validate_workbook
 from sheetsync.validation.layout import find_header, match_tabs
-
-try:  # pytest puts either the repo root or tests/ on sys.path, depending on the layout
-    from tests.corpus.bad_inputs import Tab, write_xlsx
-except ModuleNotFoundError:  # pragma: no cover - depends on how pytest was started
-    from corpus.bad_inputs import Tab, write_xlsx  # type: ignore[no-redef]
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "sheet_templates" / "examples"

@@ -20,10 +20,16 @@ from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
 import sheetsync.backends.excel.writeback as writeback
+from sheetsync.backends.excel.ooxml import (
+    MAX_CELL_CHARS,
+    NS_CONTENT_TYPES,
+    NS_MAIN,
+    NS_PKG_REL,
+    NS_REL,
+)
 from sheetsync.backends.excel.writeback import (
     DEFAULT_TAB_NAME,
     MANAGED_MARKER,
-    MAX_CELL_CHARS,
     DamagedWorkbookError,
     ProtectedWorkbookError,
     TabNotOwnedError,
@@ -60,10 +66,8 @@ except ModuleNotFoundError:  # pragma: no cover - depends on how pytest was star
         insert_before,
     )
 
-MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-REL_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
-PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
-CT = "{http://schemas.openxmlformats.org/package/2006/content-types}"
+MAIN, PKG_REL, CT = (f"{{{ns}}}" for ns in (NS_MAIN, NS_PKG_REL, NS_CONTENT_TYPES))
+REL_ID = f"{{{NS_REL}}}id"
 
 ALLOWED_TO_CHANGE = {
     "xl/workbook.xml",

@@ -65,6 +65,7 @@ EXAMPLES_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(EXAMPLES_DIR.parents[1]))  # run from a checkout without installing
 
 from sheetsync.backends.excel.templates import FIXED_TIMESTAMP, save_workbook_deterministic  # noqa: E402
+from sheetsync.backends.grid import a1, column_letter, date_serial  # noqa: E402
 from sheetsync.schema import default_activities  # noqa: E402
 
 SEED = 20260907
@@ -72,7 +73,6 @@ START = date(2026, 9, 7)
 AS_OF = date(2026, 11, 4)
 WEEKS = 10
 REPORTED_WEEKS = 8
-EXCEL_EPOCH = date(1899, 12, 30)
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "June", "July", "Aug", "Sept", "Oct", "Nov", "Dec")
 STALLED_BEFORE = AS_OF - timedelta(days=22)  # cycles last updated before this are stalled
 
@@ -86,7 +86,7 @@ def week_of(week: int) -> date:
 
 def as_serial(day: date) -> int:
     """A plain Excel serial day number, as a cell holds it when its date format is lost."""
-    return (day - EXCEL_EPOCH).days
+    return date_serial(day)
 
 
 def as_us(day: date) -> str:
@@ -158,8 +158,6 @@ class Book:
         """A table tab. ``above`` are lines written above the header (titles, a school name,
         "" for a blank row); ``None`` in ``rows`` is a blank row inside the data."""
         from openpyxl.styles import Font
-        from openpyxl.utils import get_column_letter
-
         ws = self.workbook.create_sheet(tab)
         for row, line in enumerate(above, start=1):
             if line:
@@ -171,9 +169,9 @@ class Book:
         for col, name in enumerate(headers, start=1):
             ws.cell(row=header_row, column=col, value=name).font = Font(bold=True)
             column_of[name] = col
-            ws.column_dimensions[get_column_letter(col)].width = max(10, len(name) + 3)
+            ws.column_dimensions[column_letter(col)].width = max(10, len(name) + 3)
         for name, code in (header_expect or {}).items():
-            self.expect(tab, f"{get_column_letter(column_of[name])}{header_row}", code, name)
+            self.expect(tab, a1(header_row, column_of[name]), code, name)
         for offset, record in enumerate(rows, start=1):
             if record is None:
                 continue
@@ -184,8 +182,7 @@ class Book:
             for name, value in record.values.items():
                 put(ws.cell(row=row, column=column_of[name]), value)
             for name, code in record.expect.items():
-                cell = f"{get_column_letter(column_of[name])}{row}"
-                self.expect(tab, cell, code, record.values[name])
+                self.expect(tab, a1(row, column_of[name]), code, record.values[name])
 
     def save(self, out_dir: Path) -> Path:
         path = out_dir / self.file

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from sheetsync.backends.grid import a1
 from sheetsync.report.flags import flags_sheet
 from sheetsync.report.model import Chart, Formula, Sheet, Table
 from sheetsync.report.run_log import run_log_sheet
@@ -325,7 +326,7 @@ def _coach_chart(analysis: Analysis, tables: list[Table], charts: list[Chart], r
     tables.append(table)
     charts.append(Chart(kind="bar", title="Where coaches' time goes (minutes)", table=table,
                         category_column="Coach", series_columns=group_names,
-                        anchor=f"{_letter(len(group_names) + 3)}{row}", stacked=True,
+                        anchor=a1(row, len(group_names) + 3), stacked=True,
                         width_cm=18, height_cm=max(6.0, 1.2 * len(rows) + 3)))
 
 
@@ -335,12 +336,6 @@ def analysis_groups(groups_frame: pd.DataFrame) -> list[str]:
         if g not in seen:
             seen.append(g)
     return seen
-
-
-def _letter(n: int) -> str:
-    from sheetsync.findings import column_letter
-
-    return column_letter(n)
 
 
 # -- the other tabs --------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ google-auth code paths then run against it. Run it on its own with
 
 :class:`FakeClock` is the one manual clock for tests: the fake's quota windows, the client's
 rate limiter and backoff, and the nightly scheduler all run on it without real waiting.
+:mod:`sheetsync.testing.workbooks` writes plain ``.xlsx`` files, fast, for tests and the benchmark.
 """
 
 from __future__ import annotations

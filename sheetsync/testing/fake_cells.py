@@ -13,10 +13,10 @@ import math
 import operator
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import Any
 
-SERIAL_EPOCH = datetime(1899, 12, 30)
+from sheetsync.backends.grid import a1, column_number, datetime_from_serial, to_serial
 
 ERROR_TEXT = {
     "NULL_VALUE": "#NULL!",
@@ -63,24 +63,6 @@ class FakeCell:
 # --------------------------------------------------------------------------- A1 notation
 
 _CELL = re.compile(r"^\$?([A-Za-z]{0,3})\$?(\d*)$")
-
-
-def column_letters(index: int) -> str:
-    """0-based column index to letters (0 -> A, 26 -> AA)."""
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
-def column_index(letters: str) -> int:
-    """Letters to 0-based column index (A -> 0)."""
-    value = 0
-    for ch in letters.upper():
-        value = value * 26 + (ord(ch) - 64)
-    return value - 1
 
 
 def quote_title(title: str) -> str:
@@ -141,7 +123,7 @@ def parse_cells(text: str) -> Bounds:
         m = _CELL.match(part.strip())
         if not m or (not m.group(1) and not m.group(2)):
             raise RangeError(text)
-        col = column_index(m.group(1)) if m.group(1) else None
+        col = column_number(m.group(1)) - 1 if m.group(1) else None
         row = int(m.group(2)) - 1 if m.group(2) else None
         if row is not None and row < 0:
             raise RangeError(text)
@@ -165,28 +147,9 @@ def parse_cells(text: str) -> Bounds:
 
 def format_range(title: str, row0: int, col0: int, row1: int, col1: int) -> str:
     """Render a bounded range the way the API echoes it (``Sheet1!A1:D4``)."""
-    start = f"{column_letters(col0)}{row0 + 1}"
-    end = f"{column_letters(col1 - 1)}{row1}"
+    start, end = a1(row0 + 1, col0 + 1), a1(row1, col1)
     cells = start if (row1 - row0, col1 - col0) == (1, 1) else f"{start}:{end}"
     return f"{quote_title(title)}!{cells}"
-
-
-# --------------------------------------------------------------------------- serial dates
-
-def to_serial(value: date | datetime | time | timedelta) -> float:
-    """Days since 1899-12-30 (dates), or the fraction of a day (times, durations)."""
-    if isinstance(value, datetime):
-        return (value.replace(tzinfo=None) - SERIAL_EPOCH).total_seconds() / 86400
-    if isinstance(value, date):
-        return float((value - SERIAL_EPOCH.date()).days)
-    if isinstance(value, time):
-        return (value.hour * 3600 + value.minute * 60 + value.second
-                + value.microsecond / 1e6) / 86400
-    return value.total_seconds() / 86400
-
-
-def from_serial(serial: float) -> datetime:
-    return SERIAL_EPOCH + timedelta(days=serial)
 
 
 def json_number(value: float) -> int | float:
@@ -367,7 +330,7 @@ def format_number(number: float, fmt: dict[str, Any] | None) -> str:
     kind = (fmt or {}).get("type", "NUMBER")
     pattern = (fmt or {}).get("pattern", "")
     if kind in DATE_TYPES:
-        return format_datetime(from_serial(number), pattern or "yyyy-mm-dd")
+        return format_datetime(datetime_from_serial(number), pattern or "yyyy-mm-dd")
     if pattern.endswith("%") or kind == "PERCENT":
         body = pattern.rstrip("%") or "0"
         decimals = len(body.split(".")[1]) if "." in body else 0

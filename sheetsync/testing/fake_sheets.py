@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from sheetsync.backends.grid import a1
 from sheetsync.testing.fake_cells import (
     Bounds,
     FakeCell,
@@ -380,17 +381,11 @@ def append_values(book: FakeSpreadsheet, range_text: str, values: Any, input_opt
     sheet, (row0, col0, _row1, _col1) = locate(book, range_text)
     last = max((r + 1 for (r, c), cell in sheet.cells.items()
                 if cell.has_value() and r >= row0), default=row0)
-    quoted = "'" + sheet.title.replace("'", "''") + "'!" + _a1(last, col0)
+    quoted = "'" + sheet.title.replace("'", "''") + "'!" + a1(last + 1, col0 + 1)
     updates = write_values(book, quoted, values, input_option)
     return {"spreadsheetId": book.spreadsheet_id,
             "tableRange": echo_range(sheet, (row0, col0, max(last, row0 + 1), col0 + 1)),
             "updates": updates}
-
-
-def _a1(row: int, col: int) -> str:
-    from sheetsync.testing.fake_cells import column_letters
-
-    return f"{column_letters(col)}{row + 1}"
 
 
 def _short_json(value: Any) -> str:

@@ -13,9 +13,8 @@ import re
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-EXCEL_EPOCH = date(1899, 12, 30)  # Excel and Google Sheets both count days from here
-MAX_SERIAL = 2_958_465  # 9999-12-31
-MAX_CELL_CHARS = 32_767
+from sheetsync.backends.grid import MAX_CELL_CHARS, MAX_SERIAL, date_from_serial
+
 # Dates outside these are typos or "someday" placeholders: Excel cannot hold dates before 1900,
 # and the rollup's datetime64[ns] frames cannot hold dates after 2262.
 EARLIEST_DATE = date(1900, 1, 1)
@@ -274,11 +273,11 @@ def _bad_date(raw: Any, why: str = "is not a date") -> CellProblem:
                        "Type the date as 2026-09-08 or 9/8/2026.")
 
 
-def date_from_serial(serial: float) -> date:
-    """Excel/Sheets serial day number -> date (1 = 1899-12-31, 45000 = 2023-03-15)."""
+def _day_from_serial(serial: float) -> date:
+    """A serial day number as a date, if it is one Excel can show (1 to 9999-12-31)."""
     if not (1 <= serial <= MAX_SERIAL):
         raise ValueError(serial)
-    return EXCEL_EPOCH + timedelta(days=int(serial))
+    return date_from_serial(serial)
 
 
 class AsOfWindow:
@@ -391,7 +390,7 @@ def _parse_date(raw: Any, ref: date | None, window: AsOfWindow | None = None) ->
             except ValueError:
                 raise _bad_date(raw) from None
         try:
-            return date_from_serial(raw)
+            return _day_from_serial(raw)
         except (ValueError, OverflowError):
             raise _bad_date(raw, "is not a date (as a day number it is out of range)") from None
     if not isinstance(raw, str):
@@ -422,7 +421,7 @@ def _parse_date(raw: Any, ref: date | None, window: AsOfWindow | None = None) ->
                 return date(int(m.group(3)), month, day)
             return _infer_year(month, day, ref, window)
         if re.fullmatch(r"\d+(\.\d+)?", text):
-            return date_from_serial(float(text))
+            return _day_from_serial(float(text))
     except (ValueError, OverflowError):
         raise _bad_date(raw, "is not a real calendar date") from None
     raise _bad_date(raw)

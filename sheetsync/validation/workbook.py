@@ -12,7 +12,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sheetsync.backends.base import RawTab, RawWorkbook
-from sheetsync.findings import Finding, Severity, a1, column_letter
+from sheetsync.backends.grid import a1, column_letter
+from sheetsync.findings import Finding, Severity
 from sheetsync.schema import (
     ActivityCatalog,
     ColumnSpec,

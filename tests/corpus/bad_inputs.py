@@ -5,11 +5,10 @@ them by file name. Each entry says which kind of source it poses as, which class
 holds and what sheetsync should make of it: finding codes that must appear, or a code for a
 file that cannot be read at all.
 
-The ``.xlsx`` packages are written part by part with :mod:`zipfile` instead of openpyxl. That is
-fast (the 100,000-row time log takes well under a second), and it gives exact control over
-what a saved file can hold: cached formula errors (``t="e"``), hidden rows, merged ranges,
-bytes that are not UTF-8, truncated zips and zip bombs. Nothing here depends on the code under
-test, so a bug there cannot hide in the fixtures.
+Plain workbooks come from :mod:`sheetsync.testing.workbooks`, which is fast (the 100,000-row
+time log takes about a second) and writes what saved files hold: cached formula errors, hidden
+rows, merged ranges. Damaged packages are made here, part by part: bytes that are not UTF-8,
+truncated zips and zip bombs. None of it goes through the reader under test.
 """
 
 from __future__ import annotations
@@ -19,10 +18,20 @@ import zipfile
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
+
+from sheetsync.backends.grid import MAX_CELL_CHARS
+from sheetsync.testing.workbooks import (
+    ErrorValue,
+    Tab,
+    package_parts,
+    write_package,
+    write_xlsx,
+    zip_package,
+)
 
 AS_OF = date(2026, 11, 4)
 """The as-of date the corpus is written for (the example program's)."""
@@ -30,11 +39,10 @@ AS_OF = date(2026, 11, 4)
 START = date(2026, 9, 7)
 BIG_LOG_ROWS = 100_000
 WIDE_COLUMNS = 5_000
-LONG_TEXT = 32_767  # Excel's limit on the characters in one cell
+LONG_TEXT = MAX_CELL_CHARS
 ZIP_BOMB_MB = 600  # what the bomb unpacks to (over the default 500 MB limit); ~620 kB on disk
 LYING_BOMB_MB = 256  # a bomb whose headers say it holds 1 kB
 CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-EXCEL_EPOCH = date(1899, 12, 30)
 
 
 # -- what each file is, and what sheetsync should make of it ---------------------------------------
@@ -61,165 +69,6 @@ class BadInput:
     @property
     def stem(self) -> str:
         return Path(self.name).stem
-
-
-# -- a minimal SpreadsheetML writer --------------------------------------------------------------
-
-@dataclass
-class ErrorValue:
-    """A formula whose cached result is an Excel error, as Excel saves it."""
-
-    text: str  # "#DIV/0!"
-    formula: str = "1/0"
-
-
-@dataclass
-class Tab:
-    """One worksheet to write: rows of Python values, plus what real files carry around them."""
-
-    name: str
-    rows: Sequence[Sequence[Any]]
-    merged: Sequence[str] = ()  # "A1:D1"
-    hidden_rows: Sequence[int] = ()  # 1-based
-    state: str = "visible"
-
-
-def column_letters(index: int) -> str:
-    """1-based column index to letters: 1 -> A, 5000 -> GJH."""
-    letters = ""
-    while index > 0:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
-def excel_serial(day: date | datetime) -> float:
-    if isinstance(day, datetime):
-        delta = day - datetime(1899, 12, 30)
-        return delta.days + delta.seconds / 86400
-    return float((day - EXCEL_EPOCH).days)
-
-
-def number_text(value: float) -> str:
-    """A number as sheet XML holds it, exactly (no exponent for whole numbers)."""
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
-
-
-def _cell(ref: str, value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, ErrorValue):
-        return (f'<c r="{ref}" t="e"><f>{escape(value.formula)}</f>'
-                f"<v>{escape(value.text)}</v></c>")
-    if isinstance(value, bool):
-        return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
-    if isinstance(value, (date, datetime)):
-        style = 2 if isinstance(value, datetime) else 1
-        return f'<c r="{ref}" s="{style}"><v>{number_text(excel_serial(value))}</v></c>'
-    if isinstance(value, (int, float)):
-        return f'<c r="{ref}"><v>{number_text(value)}</v></c>'
-    text = escape(str(value)).replace("\r", "&#13;")
-    return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
-
-
-def sheet_xml(tab: Tab) -> str:
-    """The worksheet part for ``tab`` (inline strings, so no shared-strings table is needed)."""
-    hidden = set(tab.hidden_rows)
-    out = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-           '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-           'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-           "<sheetData>"]
-    letters: list[str] = []
-    for i, row in enumerate(tab.rows, start=1):
-        while len(letters) < len(row):
-            letters.append(column_letters(len(letters) + 1))
-        attrs = ' hidden="1"' if i in hidden else ""
-        cells = "".join(_cell(f"{letters[j]}{i}", v) for j, v in enumerate(row))
-        out.append(f'<row r="{i}"{attrs}>{cells}</row>')
-    out.append("</sheetData>")
-    if tab.merged:
-        out.append(f'<mergeCells count="{len(tab.merged)}">'
-                   + "".join(f'<mergeCell ref="{m}"/>' for m in tab.merged) + "</mergeCells>")
-    out.append("</worksheet>")
-    return "".join(out)
-
-
-STYLES_XML = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-    '<numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy-mm-dd hh:mm"/></numFmts>'
-    '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
-    '<fills count="2"><fill><patternFill patternType="none"/></fill>'
-    '<fill><patternFill patternType="gray125"/></fill></fills>'
-    '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
-    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    '<cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
-    '<xf numFmtId="14" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-    '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-    "</cellXfs>"
-    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
-    "</styleSheet>")
-
-
-def package_parts(tabs: Sequence[Tab]) -> dict[str, bytes]:
-    """Every part of a minimal, valid ``.xlsx`` holding ``tabs``."""
-    sheets = "".join(
-        f'<sheet name="{escape(t.name, {chr(34): "&quot;"})}" sheetId="{i}" r:id="rId{i}"'
-        + ("" if t.state == "visible" else f' state="{t.state}"') + "/>"
-        for i, t in enumerate(tabs, start=1))
-    rels = "".join(
-        f'<Relationship Id="rId{i}" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-        f'relationships/worksheet" Target="worksheets/sheet{i}.xml"/>'
-        for i in range(1, len(tabs) + 1))
-    n = len(tabs) + 1
-    rels += (f'<Relationship Id="rId{n}" Type="http://schemas.openxmlformats.org/officeDocument/'
-             '2006/relationships/styles" Target="styles.xml"/>')
-    overrides = "".join(
-        f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="application/'
-        'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-        for i in range(1, len(tabs) + 1))
-    parts = {
-        "[Content_Types].xml": (
-            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-            '<Default Extension="rels" ContentType="application/'
-            'vnd.openxmlformats-package.relationships+xml"/>'
-            '<Default Extension="xml" ContentType="application/xml"/>'
-            '<Override PartName="/xl/workbook.xml" ContentType="application/'
-            'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-            '<Override PartName="/xl/styles.xml" ContentType="application/'
-            'vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
-            f"{overrides}</Types>"),
-        "_rels/.rels": (
-            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-            'relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>'),
-        "xl/workbook.xml": (
-            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-            f"<sheets>{sheets}</sheets></workbook>"),
-        "xl/_rels/workbook.xml.rels": (
-            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            f"{rels}</Relationships>"),
-        "xl/styles.xml": STYLES_XML,
-    }
-    out = {name: text.encode("utf-8") for name, text in parts.items()}
-    for i, tab in enumerate(tabs, start=1):
-        out[f"xl/worksheets/sheet{i}.xml"] = sheet_xml(tab).encode("utf-8")
-    return out
-
-
-def write_parts(path: Path, parts: dict[str, bytes]) -> None:
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
-        for name, data in parts.items():
-            zf.writestr(name, data)
-
-
-def write_xlsx(path: Path, tabs: Sequence[Tab]) -> None:
-    write_parts(path, package_parts(tabs))
 
 
 # -- good content to break -------------------------------------------------------------------------
@@ -275,26 +124,14 @@ def _header_plus_junk(path: Path) -> None:
 
 
 def _big_time_log(path: Path) -> None:
-    # 100,000 rows of 30 minutes each, over 200 school days: the slowest file in the corpus.
+    # 100,000 rows of 30 minutes each, over 58 school days: the slowest file in the corpus.
     from datetime import timedelta
 
     days = [START + timedelta(days=d) for d in range(58)]
-    serials = [number_text(excel_serial(d)) for d in days]
     activities = ["Co-planning", "Modeling", "Data meeting", "Substitute coverage"]
-    rows = ['<row r="1"><c r="A1" t="inlineStr"><is><t>Date</t></is></c>'
-            '<c r="B1" t="inlineStr"><is><t>Minutes</t></is></c>'
-            '<c r="C1" t="inlineStr"><is><t>Activity</t></is></c></row>']
-    for i in range(BIG_LOG_ROWS):
-        r = i + 2
-        rows.append(f'<row r="{r}"><c r="A{r}" s="1"><v>{serials[i % len(serials)]}</v></c>'
-                    f'<c r="B{r}"><v>30</v></c><c r="C{r}" t="inlineStr"><is><t>'
-                    f"{activities[i % len(activities)]}</t></is></c></row>")
-    parts = package_parts(coach_tabs([]))
-    parts["xl/worksheets/sheet3.xml"] = (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-        "<sheetData>" + "".join(rows) + "</sheetData></worksheet>").encode()
-    write_parts(path, parts)
+    rows = [TIME_HEADER, *([days[i % len(days)], 30, activities[i % len(activities)]]
+                           for i in range(BIG_LOG_ROWS))]
+    write_xlsx(path, coach_tabs(rows))
 
 
 def _wide_tab(path: Path) -> None:
@@ -370,7 +207,7 @@ def _latin1_declared_utf8(path: Path) -> None:
     # The bytes of "Café" in latin-1 inside a part that says it is UTF-8: invalid XML.
     parts["xl/worksheets/sheet2.xml"] = parts["xl/worksheets/sheet2.xml"].replace(
         b"CAFE_MARK", "Caf\u00e9 \u00e0 la cr\u00e8me".encode("latin-1"))
-    write_parts(path, parts)
+    write_package(path, parts)
 
 
 def _latin1_declared_latin1(path: Path) -> None:
@@ -378,7 +215,7 @@ def _latin1_declared_latin1(path: Path) -> None:
     xml = parts["xl/worksheets/sheet2.xml"].decode("utf-8")
     parts["xl/worksheets/sheet2.xml"] = xml.replace('encoding="UTF-8"',
                                                     'encoding="ISO-8859-1"').encode("latin-1")
-    write_parts(path, parts)
+    write_package(path, parts)
 
 
 def _csv_renamed(path: Path) -> None:
@@ -399,13 +236,7 @@ def _text_renamed(path: Path) -> None:
 
 
 def _truncated_zip(path: Path) -> None:
-    import io
-
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in package_parts(team_tabs([WEEKLY_HEADER, *good_weeks(8)])).items():
-            zf.writestr(name, data)
-    whole = buffer.getvalue()
+    whole = zip_package(package_parts(team_tabs([WEEKLY_HEADER, *good_weeks(8)])))
     path.write_bytes(whole[: len(whole) * 2 // 3])  # the central directory is gone
 
 

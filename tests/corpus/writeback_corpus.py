@@ -16,6 +16,8 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
+from sheetsync.backends.excel.ooxml import NS_MAIN, NS_PKG_REL, NS_REL, XML_DECLARATION
+
 CORPUS_KINDS: tuple[str, ...] = (
     "chart",
     "image",
@@ -30,9 +32,6 @@ CORPUS_KINDS: tuple[str, ...] = (
 )
 """One workbook per kind; ``prefixed_xml`` writes SpreadsheetML with an ``x:`` prefix."""
 
-MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 DRAWING_NS = "http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing"
 A_NS = "http://schemas.openxmlformats.org/drawingml/2006/main"
 
@@ -257,7 +256,7 @@ def _with_image(directory: Path) -> Path:
         parts["xl/media/image1.png"] = tiny_png(4, 3)
         parts["xl/drawings/drawing1.xml"] = (
             f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            f'<xdr:wsDr xmlns:xdr="{DRAWING_NS}" xmlns:a="{A_NS}" xmlns:r="{REL_NS}">'
+            f'<xdr:wsDr xmlns:xdr="{DRAWING_NS}" xmlns:a="{A_NS}" xmlns:r="{NS_REL}">'
             "<xdr:oneCellAnchor><xdr:from><xdr:col>5</xdr:col><xdr:colOff>0</xdr:colOff>"
             "<xdr:row>1</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:from>"
             '<xdr:ext cx="381000" cy="285750"/>'
@@ -268,14 +267,14 @@ def _with_image(directory: Path) -> Path:
             "</a:prstGeom></xdr:spPr></xdr:pic><xdr:clientData/></xdr:oneCellAnchor></xdr:wsDr>"
         ).encode()
         parts["xl/drawings/_rels/drawing1.xml.rels"] = _rels(
-            ("rId1", REL_NS + "/image", "../media/image1.png")
+            ("rId1", NS_REL + "/image", "../media/image1.png")
         )
         parts["xl/worksheets/_rels/sheet1.xml.rels"] = _rels(
-            ("rId1", REL_NS + "/drawing", "../drawings/drawing1.xml")
+            ("rId1", NS_REL + "/drawing", "../drawings/drawing1.xml")
         )
         parts["xl/worksheets/sheet1.xml"] = insert_before(
             parts["xl/worksheets/sheet1.xml"], "</worksheet>",
-            f'<drawing xmlns:r="{REL_NS}" r:id="rId1"/>',
+            f'<drawing xmlns:r="{NS_REL}" r:id="rId1"/>',
         )
         _content_types(parts, defaults={"png": "image/png"}, overrides={
             "/xl/drawings/drawing1.xml": "application/vnd.openxmlformats-officedocument.drawing+xml"
@@ -303,7 +302,7 @@ def _with_pivot_table(directory: Path) -> Path:
     def add_pivot(parts: dict[str, bytes]) -> None:
         parts["xl/pivotCache/pivotCacheDefinition1.xml"] = (
             f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            f'<pivotCacheDefinition xmlns="{MAIN_NS}" xmlns:r="{REL_NS}" r:id="rId1" '
+            f'<pivotCacheDefinition xmlns="{NS_MAIN}" xmlns:r="{NS_REL}" r:id="rId1" '
             'refreshOnLoad="1" createdVersion="6" refreshedVersion="6" minRefreshableVersion="3" '
             'recordCount="20"><cacheSource type="worksheet">'
             '<worksheetSource ref="C1:D21" sheet="Time Log"/></cacheSource>'
@@ -315,12 +314,12 @@ def _with_pivot_table(directory: Path) -> Path:
         ).encode()
         parts["xl/pivotCache/pivotCacheRecords1.xml"] = (
             f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            f'<pivotCacheRecords xmlns="{MAIN_NS}" xmlns:r="{REL_NS}" count="20">{records}'
+            f'<pivotCacheRecords xmlns="{NS_MAIN}" xmlns:r="{NS_REL}" count="20">{records}'
             "</pivotCacheRecords>"
         ).encode()
         parts["xl/pivotTables/pivotTable1.xml"] = (
             f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            f'<pivotTableDefinition xmlns="{MAIN_NS}" name="MinutesByActivity" cacheId="1" '
+            f'<pivotTableDefinition xmlns="{NS_MAIN}" name="MinutesByActivity" cacheId="1" '
             'applyNumberFormats="0" applyBorderFormats="0" applyFontFormats="0" '
             'applyPatternFormats="0" applyAlignmentFormats="0" applyWidthHeightFormats="1" '
             'dataCaption="Values" updatedVersion="6" minRefreshableVersion="3" '
@@ -339,17 +338,17 @@ def _with_pivot_table(directory: Path) -> Path:
             'showLastColumn="1"/></pivotTableDefinition>'
         ).encode()
         parts["xl/pivotCache/_rels/pivotCacheDefinition1.xml.rels"] = _rels(
-            ("rId1", REL_NS + "/pivotCacheRecords", "pivotCacheRecords1.xml")
+            ("rId1", NS_REL + "/pivotCacheRecords", "pivotCacheRecords1.xml")
         )
         parts["xl/pivotTables/_rels/pivotTable1.xml.rels"] = _rels(
-            ("rId1", REL_NS + "/pivotCacheDefinition", "../pivotCache/pivotCacheDefinition1.xml")
+            ("rId1", NS_REL + "/pivotCacheDefinition", "../pivotCache/pivotCacheDefinition1.xml")
         )
         parts["xl/worksheets/_rels/sheet2.xml.rels"] = _rels(
-            ("rId1", REL_NS + "/pivotTable", "../pivotTables/pivotTable1.xml")
+            ("rId1", NS_REL + "/pivotTable", "../pivotTables/pivotTable1.xml")
         )
         parts["xl/_rels/workbook.xml.rels"] = insert_before(
             parts["xl/_rels/workbook.xml.rels"], "</Relationships>",
-            f'<Relationship Id="rId90" Type="{REL_NS}/pivotCacheDefinition" '
+            f'<Relationship Id="rId90" Type="{NS_REL}/pivotCacheDefinition" '
             'Target="pivotCache/pivotCacheDefinition1.xml"/>',
         )
         # Excel omits an empty <definedNames>; without it the write-back must place its marker
@@ -407,11 +406,11 @@ def _with_custom_xml(directory: Path) -> Path:
             b"<ds:schemaRefs/></ds:datastoreItem>"
         )
         parts["customXml/_rels/item1.xml.rels"] = _rels(
-            ("rId1", REL_NS + "/customXmlProps", "itemProps1.xml")
+            ("rId1", NS_REL + "/customXmlProps", "itemProps1.xml")
         )
         parts["xl/_rels/workbook.xml.rels"] = insert_before(
             parts["xl/_rels/workbook.xml.rels"], "</Relationships>",
-            f'<Relationship Id="rId92" Type="{REL_NS}/customXml" '
+            f'<Relationship Id="rId92" Type="{NS_REL}/customXml" '
             'Target="../customXml/item1.xml"/>',
         )
         _content_types(parts, overrides={
@@ -431,7 +430,7 @@ def _with_prefixed_xml(directory: Path) -> Path:
         for name in ("xl/workbook.xml", "xl/styles.xml"):
             text = parts[name].decode()
             text = re.sub(r"<(/?)(?![?!])([A-Za-z]\w*)(?=[\s/>])", r"<\1x:\2", text)
-            text = text.replace(f'xmlns="{MAIN_NS}"', f'xmlns:x="{MAIN_NS}"')
+            text = text.replace(f'xmlns="{NS_MAIN}"', f'xmlns:x="{NS_MAIN}"')
             parts[name] = text.encode()
 
     edit_package(path, add_prefix)
@@ -451,8 +450,7 @@ def _rels(*relationships: tuple[str, str, str]) -> bytes:
         f'<Relationship Id="{rid}" Type="{kind}" Target="{target}"/>'
         for rid, kind, target in relationships
     )
-    return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            f'<Relationships xmlns="{PKG_REL_NS}">{body}</Relationships>').encode()
+    return f'{XML_DECLARATION}<Relationships xmlns="{NS_PKG_REL}">{body}</Relationships>'.encode()
 
 
 def _content_types(parts: dict[str, bytes], *, defaults: dict[str, str] | None = None,

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sheetsync.backends.base import RawTab, RawWorkbook
 from sheetsync.backends.excel.settings import ReadLimits
+from sheetsync.backends.grid import column_number
 from sheetsync.errors import SourceReadError
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
@@ -111,12 +112,8 @@ def _error_cells(path: Path) -> dict[str, list[tuple[int, int, str]]]:
                 xml = _read_part(zf, part)
                 if b't="e"' not in xml:
                     continue
-                found = []
-                for letters, row, text in _ERROR_CELL_RE.findall(xml):
-                    col = 0
-                    for ch in letters.decode():
-                        col = col * 26 + ord(ch) - 64
-                    found.append((int(row), col, html.unescape(text.decode())))
+                found = [(int(row), column_number(letters.decode()), html.unescape(text.decode()))
+                         for letters, row, text in _ERROR_CELL_RE.findall(xml)]
                 out[html.unescape(name.decode())] = found
     except (zipfile.BadZipFile, KeyError, OSError, ValueError):
         return {}

@@ -26,6 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sheetsync.backends.grid import column_letter
 from sheetsync.schema import (
     ActivityCatalog,
     ColumnSpec,
@@ -182,13 +183,11 @@ def _header_style() -> tuple:
 
 
 def _write_table_tab(ws: Worksheet, tab: TabSpec, activity_range: str) -> None:
-    from openpyxl.utils import get_column_letter
-
     font, fill, alignment = _header_style()
     for index, col in enumerate(tab.columns, start=1):
         cell = ws.cell(row=1, column=index, value=col.name)
         cell.font, cell.fill, cell.alignment = font, fill, alignment
-        letter = get_column_letter(index)
+        letter = column_letter(index)
         dimension = ws.column_dimensions[letter]
         dimension.width = col.width or _width_for([col.name])
         if col.type in NUMBER_FORMATS:

@@ -60,7 +60,28 @@ from sheetsync.backends.excel.atomic import (
     signature,
     why_unwritable,
 )
-from sheetsync.findings import column_letter
+from sheetsync.backends.excel.ooxml import (
+    CT_WORKBOOK,
+    CT_WORKSHEET,
+    FORMULA_LIKE_STARTS,
+    MAX_COLUMNS,
+    MAX_ROWS,
+    NS_CONTENT_TYPES,
+    NS_MAIN,
+    NS_PKG_REL,
+    NS_REL,
+    NS_STRICT_MAIN,
+    REL_OFFICE_DOCUMENT,
+    REL_WORKSHEET,
+    RESERVED_TAB_NAME,
+    XML_DECLARATION,
+    clean_cell_text,
+    is_valid_tab_name,
+    protect_escapes,
+    xml_attr,
+    xml_text,
+)
+from sheetsync.backends.grid import a1
 from sheetsync.report.model import FLAGS_TAB
 
 __all__ = [
@@ -68,7 +89,6 @@ __all__ = [
     "DEFAULT_MAX_UNCOMPRESSED_BYTES",
     "DEFAULT_TAB_NAME",
     "MANAGED_MARKER",
-    "MAX_CELL_CHARS",
     "WRITABLE_SUFFIXES",
     "DamagedWorkbookError",
     "ProtectedWorkbookError",
@@ -86,9 +106,6 @@ DEFAULT_TAB_NAME = FLAGS_TAB
 MANAGED_MARKER = "_sheetsync_managed"
 """Hidden sheet-scoped defined name that marks a tab as written by sheetsync."""
 
-MAX_CELL_CHARS = 32_767
-"""Excel's limit on the text in one cell (counted in UTF-16 code units, as Excel does)."""
-
 DEFAULT_MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
 DEFAULT_MAX_PARTS = 20_000
 
@@ -100,21 +117,11 @@ _KNOWN_UNWRITABLE = {
     ".csv": "a CSV file",
 }
 
-_EXCEL_MAX_ROWS = 1_048_576
-_EXCEL_MAX_COLS = 16_384
 # Excel keeps 15 significant digits; larger integers (IDs, phone numbers) are written as text.
 _EXACT_INT_LIMIT = 10**15
 
-_NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-_NS_STRICT_MAIN = "http://purl.oclc.org/ooxml/spreadsheetml/main"
-_NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
-_NS_CT = "http://schemas.openxmlformats.org/package/2006/content-types"
-_REL_OFFICE_DOCUMENT = _NS_REL + "/officeDocument"
-_REL_WORKSHEET = _NS_REL + "/worksheet"
-_CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 _EDITABLE_MAIN_CONTENT_TYPES = {
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+    CT_WORKBOOK,
     "application/vnd.openxmlformats-officedocument.spreadsheetml.template.main+xml",
     "application/vnd.ms-excel.sheet.macroEnabled.main+xml",
     "application/vnd.ms-excel.template.macroEnabled.main+xml",
@@ -125,11 +132,6 @@ _AFTER_DEFINED_NAMES = (
     "calcPr", "oleSize", "customWorkbookViews", "pivotCaches", "smartTagPr", "smartTagTypes",
     "webPublishing", "fileRecoveryPr", "webPublishObjects", "extLst",
 )
-_ILLEGAL_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-# Excel decodes "_xHHHH_" in cell text as an escaped character; "_x005F_" protects a literal one.
-_OOXML_ESCAPE_LOOKALIKE = re.compile("_(x[0-9A-Fa-f]{4}_)")
-_FORMULA_LIKE_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
-_INVALID_TAB_CHARS = re.compile(r"[\[\]:*?/\\]")
 _ATTRS = r"""(?P<attrs>(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*"""
 
 
@@ -216,9 +218,7 @@ def write_flags_tab(
     source = Path(path)
     _check_format(source)
     _check_tab_name(tab_name)
-    if len(rows) + 1 > _EXCEL_MAX_ROWS or max((len(r) for r in [header, *rows]), default=0) > (
-        _EXCEL_MAX_COLS
-    ):
+    if len(rows) + 1 > MAX_ROWS or max((len(r) for r in [header, *rows]), default=0) > MAX_COLUMNS:
         raise WritebackError(
             f"{len(rows)} flags do not fit on one Excel tab.",
             hint="Fix the most common problems first; the full list is in the Flags output.",
@@ -269,8 +269,7 @@ def _check_format(path: Path) -> None:
 
 
 def _check_tab_name(name: str) -> None:
-    if (not name or len(name) > 31 or _INVALID_TAB_CHARS.search(name)
-            or name.startswith("'") or name.endswith("'") or name.lower() == "history"):
+    if not is_valid_tab_name(name) or name.lower() == RESERVED_TAB_NAME.lower():
         raise WritebackError(
             f"'{name}' cannot be used as an Excel tab name.",
             hint="Tab names have 1 to 31 characters, none of [ ] : * ? / \\, and do not start "
@@ -459,8 +458,8 @@ def _plan_sheet(package: _Package, tab_name: str) -> _SheetPlan:
         posixpath.dirname(workbook_part), "_rels", posixpath.basename(workbook_part) + ".rels"
     )
     workbook = package.tree(workbook_part)
-    if workbook.tag != f"{{{_NS_MAIN}}}workbook":
-        if workbook.tag == f"{{{_NS_STRICT_MAIN}}}workbook":
+    if workbook.tag != f"{{{NS_MAIN}}}workbook":
+        if workbook.tag == f"{{{NS_STRICT_MAIN}}}workbook":
             raise UnsupportedFormatError(
                 f"{package.filename} is saved as 'Strict Open XML', which sheetsync cannot "
                 "write flags into.",
@@ -470,20 +469,20 @@ def _plan_sheet(package: _Package, tab_name: str) -> _SheetPlan:
     rels = package.tree(rels_part) if package.find(rels_part) else ET.Element("none")
     targets = {
         rel.get("Id"): (rel.get("Type"), _resolve(workbook_part, rel.get("Target", "")))
-        for rel in rels.iter(f"{{{_NS_PKG_REL}}}Relationship")
+        for rel in rels.iter(f"{{{NS_PKG_REL}}}Relationship")
         if rel.get("TargetMode") != "External"
     }
-    sheets = workbook.findall(f"{{{_NS_MAIN}}}sheets/{{{_NS_MAIN}}}sheet")
+    sheets = workbook.findall(f"{{{NS_MAIN}}}sheets/{{{NS_MAIN}}}sheet")
     marked = {
         dn.get("localSheetId")
-        for dn in workbook.iter(f"{{{_NS_MAIN}}}definedName")
+        for dn in workbook.iter(f"{{{NS_MAIN}}}definedName")
         if (dn.get("name") or "").lower() == MANAGED_MARKER.lower()
     }
     for index, sheet in enumerate(sheets):
         if (sheet.get("name") or "").casefold() != tab_name.casefold():
             continue
-        rel_type, part = targets.get(sheet.get(f"{{{_NS_REL}}}id"), (None, None))
-        if str(index) not in marked or rel_type != _REL_WORKSHEET or part is None:
+        rel_type, part = targets.get(sheet.get(f"{{{NS_REL}}}id"), (None, None))
+        if str(index) not in marked or rel_type != REL_WORKSHEET or part is None:
             raise TabNotOwnedError(
                 f"{package.filename} already has a tab named '{sheet.get('name')}' that "
                 "sheetsync did not create, so sheetsync left it alone and wrote no flags.",
@@ -495,7 +494,7 @@ def _plan_sheet(package: _Package, tab_name: str) -> _SheetPlan:
             raise package.damaged(f"the part behind tab '{sheet.get('name')}' is missing")
         return _SheetPlan(sheet_part=stored, replaced=True)
 
-    protection = workbook.find(f"{{{_NS_MAIN}}}workbookProtection")
+    protection = workbook.find(f"{{{NS_MAIN}}}workbookProtection")
     if protection is not None and protection.get("lockStructure") in ("1", "true"):
         raise ProtectedWorkbookError(
             f"{package.filename} has a protected structure, so sheetsync cannot add its "
@@ -509,19 +508,19 @@ def _plan_sheet(package: _Package, tab_name: str) -> _SheetPlan:
 
     text = package.xml(workbook_part)
     prefix = _root_prefix(text, "workbook")
-    r_prefix = _declared_prefix(text, _NS_REL)
-    r_attr = f'{r_prefix}:id="{rel_id}"' if r_prefix else f'xmlns:r="{_NS_REL}" r:id="{rel_id}"'
-    sheet_el = f'<{prefix}sheet name="{_attr(tab_name)}" sheetId="{sheet_id}" {r_attr}/>'
+    r_prefix = _declared_prefix(text, NS_REL)
+    r_attr = f'{r_prefix}:id="{rel_id}"' if r_prefix else f'xmlns:r="{NS_REL}" r:id="{rel_id}"'
+    sheet_el = f'<{prefix}sheet name="{xml_attr(tab_name)}" sheetId="{sheet_id}" {r_attr}/>'
     text = _append_child(text, prefix + "sheets", sheet_el) or _fail(package, "no <sheets>")
     marker = (
         f'<{prefix}definedName name="{MANAGED_MARKER}" localSheetId="{len(sheets)}" hidden="1">'
-        f"{_text(_quote_sheet(tab_name))}!$A$1</{prefix}definedName>"
+        f"{xml_text(_quote_sheet(tab_name))}!$A$1</{prefix}definedName>"
     )
     text = _add_defined_name(text, prefix, marker) or _fail(package, "no place for names")
     package.set(workbook_part, text)
 
     rel_target = posixpath.relpath(sheet_part, posixpath.dirname(workbook_part) or ".")
-    rel_el = f'<Relationship Id="{rel_id}" Type="{_REL_WORKSHEET}" Target="{_attr(rel_target)}"/>'
+    rel_el = f'<Relationship Id="{rel_id}" Type="{REL_WORKSHEET}" Target="{xml_attr(rel_target)}"/>'
     if package.find(rels_part):
         rels_text = package.xml(rels_part)
         rel_prefix = _root_prefix(rels_text, "Relationships")
@@ -529,13 +528,13 @@ def _plan_sheet(package: _Package, tab_name: str) -> _SheetPlan:
         rels_text = _append_child(rels_text, rel_prefix + "Relationships", rel_el)
         package.set(rels_part, rels_text or _fail(package, "bad workbook relationships"))
     else:
-        package.set(rels_part, _XML_DECL + f'<Relationships xmlns="{_NS_PKG_REL}">{rel_el}'
+        package.set(rels_part, XML_DECLARATION + f'<Relationships xmlns="{NS_PKG_REL}">{rel_el}'
                     "</Relationships>")
 
     types_text = package.xml("[Content_Types].xml")
     types_prefix = _root_prefix(types_text, "Types")
-    override = (f'<{types_prefix}Override PartName="/{_attr(sheet_part)}" '
-                f'ContentType="{_CT_WORKSHEET}"/>')
+    override = (f'<{types_prefix}Override PartName="/{xml_attr(sheet_part)}" '
+                f'ContentType="{CT_WORKSHEET}"/>')
     types_text = _append_child(types_text, types_prefix + "Types", override)
     package.set("[Content_Types].xml", types_text or _fail(package, "bad content types"))
     return _SheetPlan(sheet_part=sheet_part, replaced=False)
@@ -545,8 +544,8 @@ def _workbook_part(package: _Package) -> str:
     if package.find("[Content_Types].xml") is None or package.find("_rels/.rels") is None:
         raise package.damaged("it is not an Office Open XML package")
     root_rels = package.tree("_rels/.rels")
-    for rel in root_rels.iter(f"{{{_NS_PKG_REL}}}Relationship"):
-        if rel.get("Type") == _REL_OFFICE_DOCUMENT:
+    for rel in root_rels.iter(f"{{{NS_PKG_REL}}}Relationship"):
+        if rel.get("Type") == REL_OFFICE_DOCUMENT:
             part = _resolve("", rel.get("Target", ""))
             break
     else:
@@ -555,7 +554,7 @@ def _workbook_part(package: _Package) -> str:
     if stored is None:
         raise package.damaged("its main document is missing")
     content_type = None
-    for override in package.tree("[Content_Types].xml").iter(f"{{{_NS_CT}}}Override"):
+    for override in package.tree("[Content_Types].xml").iter(f"{{{NS_CONTENT_TYPES}}}Override"):
         if (override.get("PartName") or "").lstrip("/").lower() == stored.lower():
             content_type = override.get("ContentType")
     if content_type not in _EDITABLE_MAIN_CONTENT_TYPES:
@@ -571,7 +570,7 @@ def _free_sheet_part(package: _Package, workbook_dir: str) -> str:
     # A leftover content-type override for a deleted part would clash with a new one.
     declared = {
         (o.get("PartName") or "").lstrip("/").lower()
-        for o in package.tree("[Content_Types].xml").iter(f"{{{_NS_CT}}}Override")
+        for o in package.tree("[Content_Types].xml").iter(f"{{{NS_CONTENT_TYPES}}}Override")
     }
     number = 1
     while True:
@@ -625,16 +624,16 @@ def _add_styles(package: _Package) -> _Styles:
     if styles_part is None:
         return _Styles(None, None)
     root = package.tree(styles_part)
-    fonts = root.find(f"{{{_NS_MAIN}}}fonts")
-    cell_xfs = root.find(f"{{{_NS_MAIN}}}cellXfs")
+    fonts = root.find(f"{{{NS_MAIN}}}fonts")
+    cell_xfs = root.find(f"{{{NS_MAIN}}}cellXfs")
     if fonts is None or cell_xfs is None or len(fonts) == 0 or len(cell_xfs) == 0:
         return _Styles(None, None)
     text = package.xml(styles_part)
     prefix = _root_prefix(text, "styleSheet")
-    has_style_xf = len(root.findall(f"{{{_NS_MAIN}}}cellStyleXfs/{{{_NS_MAIN}}}xf")) > 0
+    has_style_xf = len(root.findall(f"{{{NS_MAIN}}}cellStyleXfs/{{{NS_MAIN}}}xf")) > 0
 
     # The bold font copies the workbook's default font (so it matches the theme), plus <b/>.
-    default_font = [c for c in fonts[0] if c.tag.startswith(f"{{{_NS_MAIN}}}")]
+    default_font = [c for c in fonts[0] if c.tag.startswith(f"{{{NS_MAIN}}}")]
     bold_children = [("b", ())] + [
         (_local(c.tag), tuple(sorted(c.attrib.items()))) for c in default_font
         if _local(c.tag) != "b" and all(not k.startswith("{") for k in c.attrib)
@@ -648,7 +647,7 @@ def _add_styles(package: _Package) -> _Styles:
     font_count = len(fonts)
     if bold_font is None:
         body = "".join(
-            f"<{prefix}{name}" + "".join(f' {k}="{_attr(v)}"' for k, v in attrs) + "/>"
+            f"<{prefix}{name}" + "".join(f' {k}="{xml_attr(v)}"' for k, v in attrs) + "/>"
             for name, attrs in bold_children
         )
         text = _append_to_counted(text, prefix + "fonts", f"<{prefix}font>{body}</{prefix}font>",
@@ -711,16 +710,13 @@ def _related_part(package: _Package, rel_suffix: str) -> str | None:
     )
     if package.find(rels_part) is None:
         return None
-    for rel in package.tree(rels_part).iter(f"{{{_NS_PKG_REL}}}Relationship"):
+    for rel in package.tree(rels_part).iter(f"{{{NS_PKG_REL}}}Relationship"):
         if (rel.get("Type") or "").endswith(rel_suffix) and rel.get("TargetMode") != "External":
             return package.find(_resolve(workbook_part, rel.get("Target", "")))
     return None
 
 
 # --------------------------------------------------------------------------- the sheet itself
-
-_XML_DECL = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-
 
 def _render_sheet(
     header: Sequence[str], rows: Sequence[Sequence[object]], styles: _Styles
@@ -734,7 +730,7 @@ def _render_sheet(
     for r, values in enumerate(all_rows, start=1):
         cells: list[str] = []
         for c, value in enumerate(values, start=1):
-            ref = f"{column_letter(c)}{r}"
+            ref = a1(r, c)
             cell, shown, cut = _render_cell(ref, value, styles, is_header=r == 1)
             truncated += cut
             if cell:
@@ -743,14 +739,14 @@ def _render_sheet(
                     widths[c] = max(widths.get(c, 0), min(len(shown), 60))
         if cells:
             out.append(f'<row r="{r}">{"".join(cells)}</row>')
-    last = f"{column_letter(max(last_col, 1))}{max(len(all_rows), 1)}"
+    last = a1(max(len(all_rows), 1), max(last_col, 1))
     cols = "".join(
         f'<col min="{c}" max="{c}" width="{max(w, 8) + 2}" customWidth="1"/>'
         for c, w in sorted(widths.items())
     )
     parts = [
-        _XML_DECL,
-        f'<worksheet xmlns="{_NS_MAIN}" xmlns:r="{_NS_REL}">',
+        XML_DECLARATION,
+        f'<worksheet xmlns="{NS_MAIN}" xmlns:r="{NS_REL}">',
         f'<dimension ref="A1:{last}"/>',
         '<sheetViews><sheetView workbookViewId="0">',
         '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
@@ -786,13 +782,13 @@ def _render_cell(ref: str, value: object, styles: _Styles, *, is_header: bool
         text = value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat()
     else:
         text = str(value)
-    text, cut = _plain_text(text)
+    text, cut = clean_cell_text(text)
     if not text:
         return "", "", cut
-    if not is_header and text.startswith(_FORMULA_LIKE_STARTS) and styles.literal_text is not None:
+    if not is_header and text.startswith(FORMULA_LIKE_STARTS) and styles.literal_text is not None:
         # Already text (inline string); quotePrefix also keeps it text if a coach edits the cell.
         style = styles.literal_text
-    escaped = _text(_OOXML_ESCAPE_LOOKALIKE.sub(r"_x005F_\1", text)).replace("\r", "&#13;")
+    escaped = xml_text(protect_escapes(text)).replace("\r", "&#13;")
     space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
     return _cell(ref, style, ' t="inlineStr"', f"<is><t{space}>{escaped}</t></is>"), text, cut
 
@@ -806,22 +802,6 @@ def _is_missing(value: object) -> bool:
 def _cell(ref: str, style: int | None, type_attr: str, body: str) -> str:
     style_attr = f' s="{style}"' if style is not None else ""
     return f'<c r="{ref}"{style_attr}{type_attr}>{body}</c>'
-
-
-def _plain_text(text: str) -> tuple[str, int]:
-    """Text with XML-illegal characters removed, capped at Excel's cell limit."""
-    text = _ILLEGAL_XML_CHARS.sub("", text)
-    if len(text) <= MAX_CELL_CHARS and len(text.encode("utf-16-le")) <= 2 * MAX_CELL_CHARS:
-        return text, 0
-    kept: list[str] = []
-    units = 0
-    for ch in text:
-        size = 2 if ord(ch) > 0xFFFF else 1
-        if units + size > MAX_CELL_CHARS - 1:
-            break
-        kept.append(ch)
-        units += size
-    return "".join(kept) + "\u2026", 1
 
 
 # --------------------------------------------------------------------------- atomic replace
@@ -908,14 +888,6 @@ def _int(value: str | None) -> int:
         return int(value or 0)
     except ValueError:
         return 0
-
-
-def _text(value: str) -> str:
-    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _attr(value: str) -> str:
-    return _text(value).replace('"', "&quot;")
 
 
 def _quote_sheet(name: str) -> str:

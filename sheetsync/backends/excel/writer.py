@@ -34,7 +34,6 @@ included (Excel and calamine decode them; openpyxl reads them back literally).
 from __future__ import annotations
 
 import math
-import re
 import time as clock
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
@@ -57,6 +56,19 @@ from sheetsync.backends.excel.atomic import (
     open_lock_file,
     why_unwritable,
 )
+from sheetsync.backends.excel.ooxml import (
+    FORMULA_LIKE_STARTS,
+    MAX_CELL_CHARS,
+    NS_MAIN,
+    NS_PKG_REL,
+    NS_REL,
+    clean_cell_text,
+    escape_text,
+    is_valid_tab_name,
+    unescape,
+    xml_text,
+)
+from sheetsync.backends.grid import a1, column_letter
 from sheetsync.errors import TargetWriteError
 from sheetsync.report.model import MANIFEST_TAB, STATUS_COLOURS, Chart, Formula, Sheet, Table
 
@@ -64,10 +76,7 @@ if TYPE_CHECKING:
     from openpyxl import Workbook
     from openpyxl.worksheet.worksheet import Worksheet
 
-__all__ = ["MAX_CELL_CHARS", "WriteResult", "write_workbook"]
-
-MAX_CELL_CHARS = 32_767
-"""Excel's limit on the text in one cell, counted in UTF-16 code units as Excel counts."""
+__all__ = ["WriteResult", "write_workbook"]
 
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
@@ -86,20 +95,9 @@ BULK_CELLS = 2_000
 MANIFEST_FORMAT = 1
 """Layout version of the manifest tab, so a later sheetsync can read an older one."""
 
-# Characters XML 1.0 cannot hold at all; openpyxl raises IllegalCharacterError on the controls.
-_ILLEGAL_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-# Excel decodes "_xHHHH_" in cell text as an escaped character; "_x005F_" protects a literal one.
-_OOXML_ESCAPE_LOOKALIKE = re.compile("_(x[0-9A-Fa-f]{4}_)")
-_OOXML_ESCAPE = re.compile("_x([0-9A-Fa-f]{4})_")
-# Text starting like this would be a formula (or a DDE payload) if a user re-entered the cell.
-_FORMULA_LIKE_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
-_INVALID_TAB_CHARS = re.compile(r"[\[\]:*?/\\]")
-_MAX_TAB_NAME = 31
 _MAX_UNCOMPRESSED_BYTES = 1_000_000_000  # an existing output bigger than this is not ours
 
-_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-_PKG_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
-_MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL_NS, _PKG_REL_NS, _MAIN_NS = (f"{{{ns}}}" for ns in (NS_REL, NS_PKG_REL, NS_MAIN))
 # Relationship types (by their last path segment) of sheet content openpyxl does not carry over.
 _DROPPED_RELATIONSHIPS = {
     "drawing": "charts, images or shapes",
@@ -192,9 +190,7 @@ def _check_model(sheets: Sequence[Sheet]) -> None:
     seen: set[str] = set()
     for sheet in sheets:
         name = sheet.name
-        if not name or len(name) > _MAX_TAB_NAME or _INVALID_TAB_CHARS.search(name) or (
-            name.startswith("'") or name.endswith("'")
-        ):
+        if not is_valid_tab_name(name):
             raise ValueError(f"{name!r} cannot be an Excel tab name")
         if name.casefold() == MANIFEST_TAB.casefold():
             raise ValueError(f"{MANIFEST_TAB!r} is reserved for sheetsync's manifest")
@@ -297,10 +293,7 @@ def _open_existing(target: Path, sheets: Sequence[Sheet]) -> _Existing:
     return _Existing(workbook, manifest_names, (before.st_mtime_ns, before.st_size))
 
 
-_EMPTY_WORKSHEET = (
-    b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-    b"<sheetData/></worksheet>"
-)
+_EMPTY_WORKSHEET = f'<worksheet xmlns="{NS_MAIN}"><sheetData/></worksheet>'.encode()
 
 
 def _load_without(target: Path, package: zipfile.ZipFile, blanked: list[_PackageTab]) -> Workbook:
@@ -424,7 +417,7 @@ def _parse_manifest(rows: list[tuple[Any, ...]]) -> list[str] | None:
     if len(rows) < 2 or not rows[0] or rows[0][0] != "key" or rows[1][0] != "format":
         return None
     return [
-        _unescape(str(row[1]))
+        unescape(str(row[1]))
         for row in rows[2:]
         if len(row) > 1 and row[0] == "managed_tab" and row[1]
     ]
@@ -535,7 +528,7 @@ def _earlier_rows(old: Worksheet, table: Table) -> list[list[Any]]:
     """
     width = max(old.max_column - table.col + 1, len(table.columns), 1)
     header = [
-        _unescape(v) if isinstance(v, str) else v
+        unescape(v) if isinstance(v, str) else v
         for v in next(
             old.iter_rows(
                 min_row=table.header_row,
@@ -564,7 +557,7 @@ def _earlier_rows(old: Worksheet, table: Table) -> list[list[Any]]:
 def _earlier_value(cell: Any) -> Any:
     value = cell.value
     if isinstance(value, str):
-        return _unescape(value)
+        return unescape(value)
     if (
         isinstance(value, datetime)
         and cell.number_format == DATE_FORMAT
@@ -601,7 +594,7 @@ def _render_sheet(
     if bulk is not None:
         stats.bulk[worksheet.title] = bulk
     for column, width in sorted(widths.items()):
-        worksheet.column_dimensions[_letter(column)].width = width
+        worksheet.column_dimensions[column_letter(column)].width = width
     for chart in sheet.charts:
         _add_chart(worksheet, chart)
     if sheet.freeze_rows > 0:
@@ -685,7 +678,7 @@ def _write_table_in_bulk(
         pieces: list[list[Iterable[str]]] = []
         for offset, name in enumerate(table.columns):
             found, used, truncated = _render_column(
-                bulk, _letter(first_col + offset), refs, columns[offset], formats[offset],
+                bulk, column_letter(first_col + offset), refs, columns[offset], formats[offset],
                 # A width is only measured where the model does not fix it.
                 measure=table.column_widths.get(name) is None,
             )
@@ -1027,7 +1020,7 @@ def _set_text(cell: Any, text: str, stats: _Stats) -> None:
     cell.value = stored
     # openpyxl turns "=..." into a formula and "#N/A" into an error value on assignment.
     cell.data_type = "s"
-    if text.startswith(_FORMULA_LIKE_STARTS):
+    if text.startswith(FORMULA_LIKE_STARTS):
         # Already text; quotePrefix keeps it text if someone edits the cell in Excel.
         cell.quotePrefix = True
 
@@ -1038,30 +1031,8 @@ def _excel_text(text: str) -> tuple[str, int]:
         # The usual text: printable means no control characters (CR included), surrogates
         # or non-characters, so nothing to remove, escape or cut; skip the regexes.
         return text, 0
-    text = _ILLEGAL_XML_CHARS.sub("", text)
-    truncated = 0
-    if len(text) > MAX_CELL_CHARS // 2 and len(text.encode("utf-16-le")) > 2 * MAX_CELL_CHARS:
-        kept: list[str] = []
-        units = 0
-        for ch in text:
-            size = 2 if ord(ch) > 0xFFFF else 1
-            if units + size > MAX_CELL_CHARS - 1:
-                break
-            kept.append(ch)
-            units += size
-        text = "".join(kept) + "\u2026"
-        truncated = 1
-    # A literal "_x0041_" must not be decoded by Excel; a CR would be lost to XML's
-    # line-end normalisation unless written in Excel's escaped form.
-    text = _OOXML_ESCAPE_LOOKALIKE.sub(r"_x005F_\1", text).replace("\r", "_x000D_")
-    return text, truncated
-
-
-def _unescape(text: str) -> str:
-    """Undo Excel's ``_xHHHH_`` escapes (openpyxl reads them literally)."""
-    if "_x" not in text:
-        return text
-    return _OOXML_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+    text, truncated = clean_cell_text(text)
+    return escape_text(text), truncated
 
 
 def _plain_value(value: Any) -> Any:
@@ -1219,7 +1190,8 @@ def _add_chart(worksheet: Worksheet, chart: Chart) -> None:
     for name in chart.series_columns:
         column = table.col + table.columns.index(name)
         series = Series(Reference(worksheet, min_col=column, min_row=first, max_row=last))
-        series.tx = SeriesLabel(strRef=StrRef(f"{sheet_ref}!${_letter(column)}${table.header_row}"))
+        header = f"{sheet_ref}!${column_letter(column)}${table.header_row}"
+        series.tx = SeriesLabel(strRef=StrRef(header))
         if chart.kind == "line":
             series.smooth = False
         drawing.series.append(series)
@@ -1250,17 +1222,6 @@ def _add_chart(worksheet: Worksheet, chart: Chart) -> None:
 _XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 
 
-def _xml_escape(text: str) -> str:
-    # What ElementTree escapes in element text, so the XML matches openpyxl's byte for byte.
-    if "&" in text:
-        text = text.replace("&", "&amp;")
-    if "<" in text:
-        text = text.replace("<", "&lt;")
-    if ">" in text:
-        text = text.replace(">", "&gt;")
-    return text
-
-
 # openpyxl's safe_string, for identical numbers; a bound method, so map() runs it at C speed
 _number_text: Callable[[Any], str] = "%.16g".__mod__
 
@@ -1283,7 +1244,7 @@ def _data_style(value: Any, number_format: str | None) -> tuple[tuple[Any, ...],
     No attributes means no style at all (nothing is registered).
     """
     if isinstance(value, str):  # as text_body builds it
-        quote = value.startswith(_FORMULA_LIKE_STARTS)
+        quote = value.startswith(FORMULA_LIKE_STARTS)
         attributes: dict[str, Any] = {"quotePrefix": True} if quote else {}
         if number_format:
             attributes["number_format"] = number_format
@@ -1361,12 +1322,12 @@ class _BulkRows:
         body, _, truncated = self.text_body(text, None, key, **attributes)
         stats.truncated_cells += truncated
         self.span(row, row, column, column)
-        self.runs.append(_Run(row, column, [f'{row}"'], [[f'<c r="{_letter(column)}{row}"{body}']]))
+        self.runs.append(_Run(row, column, [f'{row}"'], [[f'<c r="{a1(row, column)}"{body}']]))
 
     def text_body(self, text: str, number_format: str | None, key: tuple[Any, ...],
                   **attributes: Any) -> tuple[str, float, int]:
         stored, truncated = _excel_text(text)
-        quote = text.startswith(_FORMULA_LIKE_STARTS)
+        quote = text.startswith(FORMULA_LIKE_STARTS)
         if quote:
             attributes["quotePrefix"] = True
         if number_format:
@@ -1376,7 +1337,7 @@ class _BulkRows:
             return f'{style} t="inlineStr" />', _text_width(text), truncated
         stripped = stored.strip()
         space = ' xml:space="preserve"' if stripped and stripped != stored else ""
-        return (f'{style} t="inlineStr"><is><t{space}>{_xml_escape(stored)}</t></is></c>',
+        return (f'{style} t="inlineStr"><is><t{space}>{xml_text(stored)}</t></is></c>',
                 _text_width(text), truncated)
 
     def body(self, value: Any, number_format: str | None) -> tuple[str, float, int]:
@@ -1389,7 +1350,7 @@ class _BulkRows:
             return found
         if type(value) is Formula:
             text = value.text if value.text.startswith("=") else "=" + value.text
-            return f"><f>{_xml_escape(text[1:])}</f><v /></c>", 10.0, 0
+            return f"><f>{xml_text(text[1:])}</f><v /></c>", 10.0, 0
         if type(value) is bool:
             return f' t="b"><v>{int(value)}</v></c>', 5.0, 0
         if isinstance(value, datetime | date | time | timedelta):
@@ -1436,7 +1397,7 @@ class _BulkRows:
     def dimension(self) -> str:
         if not self.runs:
             return "A1:A1"
-        return f"{_letter(self.min_col)}{self.min_row}:{_letter(self.max_col)}{self.max_row}"
+        return f"{a1(self.min_row, self.min_col)}:{a1(self.max_row, self.max_col)}"
 
 
 def _bulk_excel_writer(workbook: Workbook, archive: zipfile.ZipFile,
@@ -1590,11 +1551,5 @@ def _utc(moment: datetime) -> datetime:
     return moment
 
 
-def _letter(column: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return get_column_letter(column)
-
-
 def _range(first_row: int, first_col: int, last_row: int, last_col: int) -> str:
-    return f"{_letter(first_col)}{first_row}:{_letter(last_col)}{last_row}"
+    return f"{a1(first_row, first_col)}:{a1(last_row, last_col)}"

@@ -20,6 +20,7 @@ from sheetsync.backends.google.auth import CredentialsError
 from sheetsync.backends.google.locations import spreadsheet_key
 from sheetsync.backends.google.settings import GoogleSettings
 from sheetsync.backends.google.transport import GoogleConnection, classify_failure
+from sheetsync.backends.grid import date_from_serial, datetime_from_serial
 from sheetsync.errors import SourceReadError
 from sheetsync.report.model import FLAGS_TAB, MANIFEST_TAB
 
@@ -32,7 +33,6 @@ READ_FIELDS = (
 )
 """Only what validation needs: values, number formats, hidden rows; no styles or metadata."""
 
-SERIAL_EPOCH = datetime(1899, 12, 30)
 _ERROR_TEXT = {
     "NULL_VALUE": "#NULL!", "DIVIDE_BY_ZERO": "#DIV/0!", "VALUE": "#VALUE!", "REF": "#REF!",
     "NAME": "#NAME?", "NUM": "#NUM!", "N_A": "#N/A", "ERROR": "#ERROR!", "LOADING": "#N/A",
@@ -44,13 +44,13 @@ SHARE_ADVICE = "(Viewer for sources, Editor for the dashboard and for sources wi
 def from_serial(serial: float, kind: str) -> date | datetime | time | timedelta:
     """Convert a Sheets serial number with a DATE / DATE_TIME / TIME format to Python."""
     if kind == "DATE":
-        return (SERIAL_EPOCH + timedelta(days=int(serial // 1))).date()
+        return date_from_serial(serial)
     if kind == "TIME":
         if serial >= 1 or serial < 0:
             return timedelta(days=serial)  # a duration such as 26:30
         seconds = round(serial * 86400)
         return time(seconds // 3600 % 24, seconds // 60 % 60, seconds % 60)
-    moment = SERIAL_EPOCH + timedelta(days=serial)
+    moment = datetime_from_serial(serial)
     return moment.replace(microsecond=0) if moment.microsecond < 500_000 \
         else (moment + timedelta(seconds=1)).replace(microsecond=0)
 

@@ -38,6 +38,7 @@ from sheetsync.backends.google.transport import (
     UncertainWrite,
     classify_failure,
 )
+from sheetsync.backends.grid import column_number, to_serial
 from sheetsync.errors import TargetWriteError
 from sheetsync.report.model import MANIFEST_TAB, STATUS_COLOURS, Chart, Formula, Sheet, Table
 
@@ -126,17 +127,6 @@ def sheets_number_format(excel_format: str) -> dict[str, str]:
     return {"type": kind, "pattern": excel_format}
 
 
-def _serial(value: date | datetime | time | timedelta) -> float:
-    epoch = datetime(1899, 12, 30)
-    if isinstance(value, datetime):
-        return (value.replace(tzinfo=None) - epoch).total_seconds() / 86400
-    if isinstance(value, date):
-        return float((value - epoch.date()).days)
-    if isinstance(value, time):
-        return (value.hour * 3600 + value.minute * 60 + value.second) / 86400
-    return value.total_seconds() / 86400
-
-
 def cell_data(value: Any, number_format: str | None = None, batch: _Batch | None = None
               ) -> dict[str, Any]:
     """``CellData`` for one model value; text is always ``stringValue`` (never a formula)."""
@@ -153,16 +143,16 @@ def cell_data(value: Any, number_format: str | None = None, batch: _Batch | None
         if value != value:  # pandas NaT
             entered = None
         else:
-            entered = {"numberValue": _serial(value)}
+            entered = {"numberValue": to_serial(value)}
             fmt = fmt or {"numberFormat": {"type": "DATE_TIME", "pattern": "yyyy-mm-dd hh:mm"}}
     elif isinstance(value, date):
-        entered = {"numberValue": _serial(value)}
+        entered = {"numberValue": to_serial(value)}
         fmt = fmt or {"numberFormat": {"type": "DATE", "pattern": "yyyy-mm-dd"}}
     elif isinstance(value, time):
-        entered = {"numberValue": _serial(value)}
+        entered = {"numberValue": to_serial(value)}
         fmt = fmt or {"numberFormat": {"type": "TIME", "pattern": "hh:mm"}}
     elif isinstance(value, timedelta):
-        entered = {"numberValue": _serial(value)}
+        entered = {"numberValue": to_serial(value)}
         fmt = fmt or {"numberFormat": {"type": "TIME", "pattern": "[h]:mm:ss"}}
     elif isinstance(value, numbers.Real | Decimal):
         number = float(value)
@@ -463,12 +453,9 @@ def _grid_range(sheet_id: int, row0: int, row1: int, col0: int, col1: int) -> di
 
 
 def _anchor(a1: str) -> tuple[int, int]:
-    letters = "".join(ch for ch in a1 if ch.isalpha()).upper()
+    letters = "".join(ch for ch in a1 if ch.isalpha())
     digits = "".join(ch for ch in a1 if ch.isdigit())
-    col = 0
-    for ch in letters:
-        col = col * 26 + ord(ch) - 64
-    return max(int(digits or 1) - 1, 0), max(col - 1, 0)
+    return max(int(digits or 1) - 1, 0), max(column_number(letters) - 1, 0)
 
 
 def _extent(sheet: Sheet, tables: list[Table], charts: list[Chart]) -> tuple[int, int]:
