@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from sheetsync.config import ConfigError, load_config
-
-REPO = Path(__file__).resolve().parent.parent
+from tests import REPO
 
 GOOD = """
 [program]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import openpyxl
 
-REPO = Path(__file__).resolve().parent.parent
+from tests import REPO
 
 
 def doctor(config: Path) -> subprocess.CompletedProcess:

@@ -13,8 +13,8 @@ from typing import Any
 import openpyxl
 import pytest
 
-from sheetsync.backends.grid import date_from_serial
 from sheetsync.findings import CODES
+from sheetsync.grid import date_from_serial
 from sheetsync.schema import templates_dir
 
 EXAMPLES = templates_dir() / "examples"

@@ -15,8 +15,8 @@ from sheetsync.config import load_config
 from sheetsync.pipeline import resolve_as_of, validate
 from sheetsync.schema import load_schema
 from sheetsync.validation import ValidationContext, validate_workbook
+from tests import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "sheet_templates" / "examples"
 
 

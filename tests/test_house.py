@@ -116,7 +116,7 @@ def test_no_import_cycles():
 
 BACKENDS = ("sheetsync.backends.excel", "sheetsync.backends.google", "sheetsync.backends.memory")
 """The backends themselves; their contract (``backends.base``) and the facts every spreadsheet
-shares (``backends.grid``) are for everyone."""
+shares (``grid``) are for everyone."""
 
 ROOMS_BELOW = {
     # room: rooms it must never import (data flows read -> validate -> roll up -> report -> write)
@@ -229,3 +229,12 @@ def test_findings_report_like_a_validation_report():
     frame = report.to_frame()
     assert list(frame["code"]) == ["missing-tab", "bad-date"]  # errors first
     assert {"severity", "source", "tab", "cell", "message", "hint"} <= set(frame.columns)
+
+
+def test_the_code_is_ruff_clean():
+    ruff = Path(sys.executable).parent / "ruff"
+    if not ruff.exists():
+        pytest.skip("ruff is installed with the test extras")
+    out = subprocess.run([str(ruff), "check", "--quiet", "sheetsync", "tests", "bench",
+                          "sheet_templates"], capture_output=True, text=True, cwd=REPO)
+    assert out.returncode == 0, out.stdout + out.stderr

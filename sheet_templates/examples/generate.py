@@ -65,7 +65,7 @@ EXAMPLES_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(EXAMPLES_DIR.parents[1]))  # run from a checkout without installing
 
 from sheetsync.backends.excel.templates import FIXED_TIMESTAMP, save_workbook_deterministic  # noqa: E402
-from sheetsync.backends.grid import a1, column_letter, date_serial  # noqa: E402
+from sheetsync.grid import a1, column_letter, date_serial  # noqa: E402
 from sheetsync.schema import default_activities  # noqa: E402
 
 SEED = 20260907

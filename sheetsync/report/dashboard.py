@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sheetsync.backends.grid import a1
+from sheetsync.grid import a1
 from sheetsync.report.flags import flags_sheet
 from sheetsync.report.model import Chart, Formula, Sheet, Table
 from sheetsync.report.run_log import run_log_sheet

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
-from sheetsync.backends.grid import a1, column_number, datetime_from_serial, to_serial
+from sheetsync.grid import a1, column_number, datetime_from_serial, to_serial
 
 ERROR_TEXT = {
     "NULL_VALUE": "#NULL!",

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sheetsync.backends.grid import a1
+from sheetsync.grid import a1
 from sheetsync.testing.fake_cells import (
     Bounds,
     FakeCell,

@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from sheetsync.backends.grid import to_serial
+from sheetsync.grid import to_serial
 from sheetsync.testing.fake_cells import ERROR_TYPE, FakeCell, formula_cell, python_to_cell
 from sheetsync.testing.fake_sheets import DEFAULT_COLUMNS, DEFAULT_ROWS, FakeSheet, new_sheet
 

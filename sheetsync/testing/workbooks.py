@@ -39,7 +39,7 @@ from sheetsync.backends.excel.ooxml import (
     xml_attr,
     xml_text,
 )
-from sheetsync.backends.grid import column_letter, date_serial, to_serial
+from sheetsync.grid import column_letter, date_serial, to_serial
 
 __all__ = ["ErrorValue", "Percent", "Serial", "Tab", "package_parts", "write_package",
            "write_xlsx", "zip_package"]

@@ -13,7 +13,7 @@ import re
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sheetsync.backends.grid import MAX_CELL_CHARS, MAX_SERIAL, date_from_serial
+from sheetsync.grid import MAX_CELL_CHARS, MAX_SERIAL, date_from_serial
 
 # Dates outside these are typos or "someday" placeholders: Excel cannot hold dates before 1900,
 # and the rollup's datetime64[ns] frames cannot hold dates after 2262.

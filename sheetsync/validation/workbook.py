@@ -12,8 +12,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sheetsync.backends.base import RawTab, RawWorkbook
-from sheetsync.backends.grid import a1, column_letter
 from sheetsync.findings import Finding, Severity
+from sheetsync.grid import a1, column_letter
 from sheetsync.schema import (
     ActivityCatalog,
     ColumnSpec,

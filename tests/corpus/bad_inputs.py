@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from sheetsync.backends.grid import MAX_CELL_CHARS
+from sheetsync.grid import MAX_CELL_CHARS
 from sheetsync.testing.workbooks import (
     ErrorValue,
     Tab,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from sheetsync.backends.grid import MAX_CELL_CHARS
+from sheetsync.grid import MAX_CELL_CHARS
 
 __all__ = [
     "CT_RELATIONSHIPS",

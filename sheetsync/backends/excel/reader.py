@@ -14,8 +14,8 @@ from pathlib import Path
 
 from sheetsync.backends.base import RawTab, RawWorkbook
 from sheetsync.backends.excel.settings import ReadLimits
-from sheetsync.backends.grid import column_number
 from sheetsync.errors import SourceReadError
+from sheetsync.grid import column_number
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 ZIP_SUFFIXES = (".xlsx", ".xlsm", ".ods")

@@ -26,7 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sheetsync.backends.grid import column_letter
+from sheetsync.grid import column_letter
 from sheetsync.schema import (
     ActivityCatalog,
     ColumnSpec,

@@ -81,7 +81,7 @@ from sheetsync.backends.excel.ooxml import (
     xml_attr,
     xml_text,
 )
-from sheetsync.backends.grid import a1
+from sheetsync.grid import a1
 from sheetsync.report.model import FLAGS_TAB
 
 __all__ = [

@@ -68,8 +68,8 @@ from sheetsync.backends.excel.ooxml import (
     unescape,
     xml_text,
 )
-from sheetsync.backends.grid import a1, column_letter
 from sheetsync.errors import TargetWriteError
+from sheetsync.grid import a1, column_letter
 from sheetsync.report.model import MANIFEST_TAB, STATUS_COLOURS, Chart, Formula, Sheet, Table
 
 if TYPE_CHECKING:

@@ -20,8 +20,8 @@ from sheetsync.backends.google.auth import CredentialsError
 from sheetsync.backends.google.locations import spreadsheet_key
 from sheetsync.backends.google.settings import GoogleSettings
 from sheetsync.backends.google.transport import GoogleConnection, classify_failure
-from sheetsync.backends.grid import date_from_serial, datetime_from_serial
 from sheetsync.errors import SourceReadError
+from sheetsync.grid import date_from_serial, datetime_from_serial
 from sheetsync.report.model import FLAGS_TAB, MANIFEST_TAB
 
 """The managed tab that opt-in write-back adds to a source; never read back as source data."""

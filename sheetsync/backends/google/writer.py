@@ -38,8 +38,8 @@ from sheetsync.backends.google.transport import (
     UncertainWrite,
     classify_failure,
 )
-from sheetsync.backends.grid import column_number, to_serial
 from sheetsync.errors import TargetWriteError
+from sheetsync.grid import column_number, to_serial
 from sheetsync.report.model import MANIFEST_TAB, STATUS_COLOURS, Chart, Formula, Sheet, Table
 
 MANIFEST_FORMAT = 1

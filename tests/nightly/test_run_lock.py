@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from sheetsync.nightly.run_lock import LockHeld, LockOwner, RunLock, read_owner
+from tests import REPO as REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 LIVE_PID = 4242
 
 

@@ -17,8 +17,8 @@ import pytest
 from sheetsync.config import load_config
 from sheetsync.pipeline import run
 from sheetsync.testing import FakeGoogle
+from tests import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "sheet_templates" / "examples"
 AS_OF = date(2026, 11, 4)
 

@@ -1,6 +1,5 @@
 """The fake Google API's behaviours beyond the recorded contract: auth, quotas, atomicity,
 render options, quoted tab names, field masks, Drive queries, faults and the standalone server."""
-# Fixtures are imported by name from sheetsync.testing.pytest_plugin and used as arguments.
 # ruff: noqa: F811
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ import pytest
 import requests
 
 from sheetsync.testing import FakeClock, FakeGoogle
-from sheetsync.testing.pytest_plugin import fake_clock, fake_google  # noqa: F401 - fixtures
 
 ACCOUNT = "tester@sheetsync-test.iam.gserviceaccount.com"
 SPREADSHEETS = "https://www.googleapis.com/auth/spreadsheets"

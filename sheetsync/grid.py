@@ -2,7 +2,7 @@
 
 Excel and Google Sheets name cells the same way and count days from the same epoch, so these
 facts live here once, for the backends, the validator, the report and the test doubles alike.
-Modules outside ``backends/`` import this one, so it imports nothing heavy.
+Every room imports it, so it imports nothing heavy.
 """
 
 from __future__ import annotations

@@ -48,8 +48,8 @@ from sheetsync.schema import default_activities, load_schema
 from sheetsync.testing.workbooks import Tab, write_xlsx
 from sheetsync.validation import ValidationContext, build_frames, validate_workbook
 from sheetsync.validation.layout import find_header, match_tabs
+from tests import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "sheet_templates" / "examples"
 AS_OF = date(2026, 11, 4)
 START = date(2026, 9, 7)

@@ -1,5 +1,4 @@
 """Reading Google sources with the real gspread + google-auth stack against the fake API."""
-# Fixtures are imported by name from sheetsync.testing.pytest_plugin and used as arguments.
 # ruff: noqa: F811
 
 from __future__ import annotations
@@ -16,14 +15,7 @@ from sheetsync.backends.google.reader import GoogleReader
 from sheetsync.backends.google.transport import GoogleConnection
 from sheetsync.errors import SourceReadError
 from sheetsync.testing import FakeClock, FakeGoogle
-from sheetsync.testing.pytest_plugin import (  # noqa: F401 - fixtures
-    GoogleAccount,
-    fake_clock,
-    fake_google,
-    google_account,
-    google_connection,
-    google_settings,
-)
+from sheetsync.testing.pytest_plugin import GoogleAccount
 
 TIME_LOG = [
     ["Coach time log: Ms. Rivera"],

@@ -1,5 +1,4 @@
 """The seam to Google: routing, credentials, rate limiting, retries and call counting."""
-# Fixtures are imported by name from sheetsync.testing.pytest_plugin and used as arguments.
 # ruff: noqa: F811
 
 from __future__ import annotations
@@ -29,14 +28,7 @@ from sheetsync.backends.google.transport import (
     reroute,
 )
 from sheetsync.testing import FakeClock, FakeGoogle
-from sheetsync.testing.pytest_plugin import (  # noqa: F401 - fixtures
-    GoogleAccount,
-    fake_clock,
-    fake_google,
-    google_account,
-    google_connection,
-    google_settings,
-)
+from sheetsync.testing.pytest_plugin import GoogleAccount
 
 SHEETS = "https://sheets.googleapis.com/v4/spreadsheets/abc"
 

@@ -30,10 +30,10 @@ from sheetsync.analytics.program import analyse
 from sheetsync.analytics.thresholds import Thresholds
 from sheetsync.backends.base import RawTab, RawWorkbook
 from sheetsync.backends.excel.writer import write_workbook
-from sheetsync.backends.grid import date_serial
 from sheetsync.config import parse_config
 from sheetsync.dataset import ProgramData, SourceStatus
 from sheetsync.findings import Findings
+from sheetsync.grid import date_serial
 from sheetsync.report.dashboard import build_sheets
 from sheetsync.schema import TabSpec, default_activities, load_schema, normalise_label
 from sheetsync.validation import ValidationContext, build_frames, validate_workbook

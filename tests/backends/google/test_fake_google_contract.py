@@ -18,10 +18,11 @@ import pytest
 import requests
 
 from sheetsync.testing import FakeGoogle
+from tests import REPO
 
 RECORDINGS = Path(os.environ.get(
     "SHEETSYNC_API_RECORDINGS",
-    Path(__file__).resolve().parents[2] / "shared" / "sheets-api-recordings"))
+    REPO.parent / "shared" / "sheets-api-recordings"))
 SERVICE_ACCOUNT = "contract@sheetsync-test.iam.gserviceaccount.com"
 
 # The recordings of the API calls sheetsync relies on, and what each one shows.

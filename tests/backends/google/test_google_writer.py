@@ -1,5 +1,4 @@
 """Writing managed tabs to Google Sheets with the real gspread stack against the fake API."""
-# Fixtures are imported by name from sheetsync.testing.pytest_plugin and used as arguments.
 # ruff: noqa: F811
 
 from __future__ import annotations
@@ -14,14 +13,7 @@ from sheetsync.backends.google.writer import GoogleWriter
 from sheetsync.errors import TargetWriteError
 from sheetsync.report.model import MANIFEST_TAB, STATUS_COLOURS, Chart, Formula, Sheet, Table
 from sheetsync.testing import FakeGoogle
-from sheetsync.testing.pytest_plugin import (  # noqa: F401 - fixtures
-    GoogleAccount,
-    fake_clock,
-    fake_google,
-    google_account,
-    google_connection,
-    google_settings,
-)
+from sheetsync.testing.pytest_plugin import GoogleAccount
 
 INJECTION_ATTEMPTS = ["=IMPORTXML(\"http://x\")", "+1+1", "-2", "@SUM(A1)", "=1+1"]
 

@@ -51,7 +51,8 @@ except ModuleNotFoundError:  # pragma: no cover - depends on how pytest was star
         corpus_size,
     )
 
-REPO = Path(__file__).resolve().parent.parent
+from tests import REPO
+
 EXAMPLES = REPO / "sheet_templates" / "examples"
 AS_OF = date(2026, 11, 4)
 GOOD_TEAM = "cedar-grove-grade3-literacy"

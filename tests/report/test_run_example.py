@@ -19,8 +19,8 @@ from sheetsync.errors import RunFailed
 from sheetsync.pipeline import run
 from sheetsync.report.dashboard import TAB_ORDER
 from sheetsync.schema import load_schema
+from tests import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 AS_OF = date(2026, 11, 4)
 
 

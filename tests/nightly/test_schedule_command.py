@@ -13,8 +13,7 @@ from sheetsync.config import load_config
 from sheetsync.errors import RunFailed
 from sheetsync.nightly.state import last_success
 from sheetsync.pipeline import record_failure, run
-
-REPO = Path(__file__).resolve().parent.parent
+from tests import REPO
 
 
 def temp_config(tmp_path: Path) -> Path:

@@ -1,5 +1,4 @@
 """Drive folder listings and one-call change detection against the fake API."""
-# Fixtures are imported by name from sheetsync.testing.pytest_plugin and used as arguments.
 # ruff: noqa: F811
 
 from __future__ import annotations
@@ -12,14 +11,7 @@ from sheetsync.backends.google.drive import DriveIndex
 from sheetsync.backends.google.transport import GoogleConnection
 from sheetsync.errors import SourceReadError
 from sheetsync.testing import FakeGoogle
-from sheetsync.testing.pytest_plugin import (  # noqa: F401 - fixtures
-    GoogleAccount,
-    fake_clock,
-    fake_google,
-    google_account,
-    google_connection,
-    google_settings,
-)
+from sheetsync.testing.pytest_plugin import GoogleAccount
 
 
 @pytest.fixture
