@@ -204,18 +204,23 @@ def rollup(data: ProgramData, ctx: RollupContext) -> list[Sheet]:
     return report(data, analysis, ctx)
 
 
-def resolve_target(config: Config, output: Path | None) -> Target:
-    """Where this run writes: ``--output`` or the config's ``[output]``, checked once, whatever
-    set it, never to be a source."""
-    target = Target("excel", str(output)) if output else config.output.target
+def resolve_target(config: Config, output: Path | Target | None) -> Target:
+    """Where this run writes: ``--output`` (a path, or any backend's :class:`Target`) or the
+    config's ``[output]``, checked once, whatever set it, never to be a source."""
+    if output is None:
+        target = config.output.target
+    elif isinstance(output, Target):
+        target = output
+    else:
+        target = Target("excel", str(output))
     try:
-        check_target(target, config.sources, "--output" if output else "[output]")
+        check_target(target, config.sources, "[output]" if output is None else "--output")
     except ConfigError as exc:
         raise RunFailed(exc.message, hint="Choose another output file.") from None
     return target
 
 
-def run(config: Config, *, as_of: date | None = None, output: Path | None = None,
+def run(config: Config, *, as_of: date | None = None, output: Path | Target | None = None,
         dry_run: bool = False, use_cache: bool = True, progress: Progress | None = None,
         now: datetime | None = None, take_lock: bool = True,
         backends: Mapping[str, Backend] | None = None) -> RunOutcome:
