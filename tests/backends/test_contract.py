@@ -184,7 +184,7 @@ def test_the_whole_run_gives_the_same_figures_through_every_backend(place, tmp_p
     config = sheetsync.load_config(REPO / "config" / "example.toml")
     entries = []
     for kind, folder in (("team", "teams"), ("coach", "coaches")):
-        for i, xlsx in enumerate(sorted((EXAMPLES / folder).glob("*.xlsx"))):
+        for xlsx in sorted((EXAMPLES / folder).glob("*.xlsx")):
             location = place.put(xlsx.stem, xlsx)
             entries.append(_entry(place, kind, location, name=xlsx.stem, index=len(entries)))
     config = replace(config, sources=tuple(entries),
