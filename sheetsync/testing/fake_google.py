@@ -127,6 +127,7 @@ class Fault:
     times: int | None = 1
     retry_after: float | None = None
     applied: bool = False  # with drop: process the request first, then drop the connection
+    reason: str | None = None  # a Drive error's reason, e.g. userRateLimitExceeded
     hits: int = 0
 
     def applies(self, kind: str, spreadsheet_id: str | None) -> bool:
@@ -495,7 +496,7 @@ class FakeGoogle:
     def inject_faults(self, kind: str | None = None, *, status: int | None = 500,
                       times: int | None = 1, delay: float = 0.0, drop: bool = False,
                       spreadsheet_id: str | None = None, retry_after: float | None = None,
-                      applied: bool = False) -> Fault:
+                      applied: bool = False, reason: str | None = None) -> Fault:
         """Make matching requests fail: an HTTP ``status``, a ``delay`` (seconds of real time,
         then the normal answer when ``status`` is None) or a dropped connection (``drop``).
 
@@ -503,9 +504,11 @@ class FakeGoogle:
         ``"spreadsheets.batchUpdate"``, ``"drive.files.list"`` or ``"token"`` (a prefix such as
         ``"values"`` matches all of them); ``None`` matches every call. With ``drop=True,
         applied=True`` the request takes effect before the connection drops, as when an answer
-        is lost on the way back.
+        is lost on the way back. A Drive call fails with Drive's error envelope; ``reason``
+        names its reason (``"userRateLimitExceeded"`` for Drive's 403 "slow down").
         """
-        fault = Fault(kind, spreadsheet_id, status, delay, drop, times, retry_after, applied)
+        fault = Fault(kind, spreadsheet_id, status, delay, drop, times, retry_after, applied,
+                      reason)
         with self._lock:
             self._faults.append(fault)
         return fault
@@ -617,7 +620,11 @@ class FakeGoogle:
             if fault.status is not None:
                 message, status = _SERVER_ERRORS.get(
                     fault.status, ("Injected failure.", "UNKNOWN"))
-                if fault.status == 429:
+                if kind.startswith("drive."):
+                    response = _drive_error(fault.status, message if fault.reason is None
+                                            else "User Rate Limit Exceeded",
+                                            fault.reason or "backendError")
+                elif fault.status == 429:
                     response = self._quota_error("read", "user", 0, "injected")
                 else:
                     response = _Response(fault.status, {"error": {

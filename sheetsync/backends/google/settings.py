@@ -28,7 +28,8 @@ class GoogleSettings:
     """How to reach Google: what the config's ``[google]`` section and the environment say.
 
     ``quota_per_minute`` is the per-user Sheets quota sheetsync stays under (Google's default is
-    60); ``quota_window`` is Google's minute, shorter only for trials. ``max_attempts`` and
+    60 reads a minute, and separately 60 writes); ``write_quota_per_minute`` sets the write
+    budget apart when it differs. ``quota_window`` is Google's minute, shorter only for trials. ``max_attempts`` and
     ``max_wait`` bound the retries of one API call: at most that many tries, and at most
     ``max_wait`` seconds spent waiting between them.
     """
@@ -36,6 +37,8 @@ class GoogleSettings:
     credentials_path: Path | None = field(default=None, metadata={"key": "credentials"})
     api_base: str | None = None  # only for tests and the bundled fake API
     quota_per_minute: int = field(default=60, metadata={"min": 1, "max": 100_000})
+    write_quota_per_minute: int | None = field(default=None, metadata={"min": 1,
+                                                                       "max": 100_000})
     quota_window: float = field(default=60.0, metadata={"key": "quota_window_seconds",
                                                          "min": 0.01, "max": 3600})
     max_attempts: int = field(default=6, metadata={"min": 1, "max": 100})
@@ -43,6 +46,11 @@ class GoogleSettings:
                                                      "max": 86_400})
     timeout: float = field(default=60.0, metadata={"key": None})
     read_workers: int = field(default=4, metadata={"key": "workers", "min": 1, "max": 64})
+
+    @property
+    def write_quota(self) -> int:
+        """Writes allowed per window (the read quota unless set apart)."""
+        return self.write_quota_per_minute or self.quota_per_minute
 
     def resolved_api_base(self) -> str | None:
         """The base URL replacing Google's hosts, or ``None`` for the real Google APIs."""
