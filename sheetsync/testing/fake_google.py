@@ -128,14 +128,21 @@ class Fault:
     retry_after: float | None = None
     applied: bool = False  # with drop: process the request first, then drop the connection
     reason: str | None = None  # a Drive error's reason, e.g. userRateLimitExceeded
+    after: int = 0  # let this many matching requests through first
     hits: int = 0
+    passed: int = 0
 
     def applies(self, kind: str, spreadsheet_id: str | None) -> bool:
         if self.times is not None and self.hits >= self.times:
             return False
         if self.kind is not None and not (kind == self.kind or kind.startswith(self.kind + ".")):
             return False
-        return self.spreadsheet_id is None or self.spreadsheet_id == spreadsheet_id
+        if self.spreadsheet_id is not None and self.spreadsheet_id != spreadsheet_id:
+            return False
+        if self.passed < self.after:
+            self.passed += 1
+            return False
+        return True
 
 
 @dataclass(frozen=True)
@@ -496,7 +503,8 @@ class FakeGoogle:
     def inject_faults(self, kind: str | None = None, *, status: int | None = 500,
                       times: int | None = 1, delay: float = 0.0, drop: bool = False,
                       spreadsheet_id: str | None = None, retry_after: float | None = None,
-                      applied: bool = False, reason: str | None = None) -> Fault:
+                      applied: bool = False, reason: str | None = None,
+                      after: int = 0) -> Fault:
         """Make matching requests fail: an HTTP ``status``, a ``delay`` (seconds of real time,
         then the normal answer when ``status`` is None) or a dropped connection (``drop``).
 
@@ -505,10 +513,11 @@ class FakeGoogle:
         ``"values"`` matches all of them); ``None`` matches every call. With ``drop=True,
         applied=True`` the request takes effect before the connection drops, as when an answer
         is lost on the way back. A Drive call fails with Drive's error envelope; ``reason``
-        names its reason (``"userRateLimitExceeded"`` for Drive's 403 "slow down").
+        names its reason (``"userRateLimitExceeded"`` for Drive's 403 "slow down"). ``after``
+        lets that many matching requests through before the fault starts.
         """
         fault = Fault(kind, spreadsheet_id, status, delay, drop, times, retry_after, applied,
-                      reason)
+                      reason, after)
         with self._lock:
             self._faults.append(fault)
         return fault
@@ -742,7 +751,7 @@ class FakeGoogle:
                     result["updatedSpreadsheet"] = fs.spreadsheet_json(
                         new_book, include_grid_data=False)
                 return _Response(200, result)
-            work = copy.deepcopy(book)  # the values writes below are atomic too
+            work = book.clone()  # the values writes below are atomic too
             if kind == "values.update":
                 option = one("valueInputOption", "")
                 result = fs.write_values(work, extra, fs.by_rows(

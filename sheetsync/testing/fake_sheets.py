@@ -178,6 +178,15 @@ class FakeSheet:
                 rows, cols = max(rows, r + 1), max(cols, c + 1)
         return rows, cols
 
+    def clone(self) -> FakeSheet:
+        """A copy to change: cells are shared, because a stored :class:`FakeCell` is never
+        changed in place (a write stores a new one), so a batch's copy costs a dict copy."""
+        return FakeSheet(copy.deepcopy(self.properties), dict(self.cells),
+                         copy.deepcopy(self.row_metadata), copy.deepcopy(self.column_metadata),
+                         copy.deepcopy(self.conditional_formats), copy.deepcopy(self.charts),
+                         copy.deepcopy(self.merges), copy.deepcopy(self.basic_filter),
+                         copy.deepcopy(self.protected_ranges))
+
     def set_cell(self, row: int, col: int, cell: FakeCell | None) -> None:
         if cell is None or cell.is_empty():
             self.cells.pop((row, col), None)
@@ -211,6 +220,14 @@ class FakeSpreadsheet:
     @property
     def title(self) -> str:
         return str(self.properties["title"])
+
+    def clone(self) -> FakeSpreadsheet:
+        """A copy to apply a batch to, swapped in only if every request succeeds."""
+        return FakeSpreadsheet(self.spreadsheet_id, copy.deepcopy(self.properties),
+                               [sheet.clone() for sheet in self.sheets], list(self.parents),
+                               dict(self.permissions), self.created, self.modified,
+                               copy.deepcopy(self.developer_metadata),
+                               copy.deepcopy(self.named_ranges), dict(self.app_properties))
 
     def sheet_by_title(self, title: str) -> FakeSheet | None:
         """Tab titles are unique regardless of case in Sheets; an exact match wins."""
@@ -326,6 +343,12 @@ def by_rows(values: Any, major: str) -> Any:
             for i in range(height)]
 
 
+def without_value(cell: FakeCell) -> FakeCell:
+    """A new cell with ``cell``'s format and note but no value (stored cells are not
+    changed in place)."""
+    return FakeCell(None, None, cell.user_format, cell.note, dict(cell.extra))
+
+
 def echo_range(sheet: FakeSheet, box: tuple[int, int, int, int]) -> str:
     row0, col0, row1, col1 = box
     return format_range(sheet.title, row0, col0, max(row1, row0 + 1), max(col1, col0 + 1))
@@ -436,8 +459,7 @@ def clear_values(book: FakeSpreadsheet, range_text: str) -> str:
     sheet, (row0, col0, row1, col1) = locate(book, range_text)
     for (r, c), cell in list(sheet.cells.items()):
         if row0 <= r < row1 and col0 <= c < col1:
-            cell.user_value = cell.effective_value = None
-            sheet.set_cell(r, c, cell)
+            sheet.set_cell(r, c, without_value(cell))
     book.touch()
     return echo_range(sheet, (row0, col0, row1, col1))
 
@@ -698,7 +720,7 @@ def apply_batch_update(book: FakeSpreadsheet, requests: list[dict[str, Any]],
     """
     if not isinstance(requests, list):
         raise bad_request("Invalid JSON payload received. 'requests' must be a list.")
-    work = copy.deepcopy(book)
+    work = book.clone()
     replies: list[dict[str, Any]] = []
     for i, request in enumerate(requests):
         if not isinstance(request, dict) or len(request) != 1:
@@ -1182,8 +1204,7 @@ def _merge_cells(book: FakeSpreadsheet, body: dict[str, Any], where: str,
                              "startColumnIndex": c0, "endColumnIndex": c1})
         for (r, c), cell in list(sheet.cells.items()):
             if r0 <= r < r1 and c0 <= c < c1 and (r, c) != (r0, c0):
-                cell.user_value = cell.effective_value = None
-                sheet.set_cell(r, c, cell)
+                sheet.set_cell(r, c, without_value(cell))
 
 
 def _unmerge_cells(book: FakeSpreadsheet, body: dict[str, Any], where: str,
@@ -1399,7 +1420,7 @@ def _cut_paste(book: FakeSpreadsheet, body: dict[str, Any], where: str,
     if target is None:
         raise bad_request(f"Invalid {where}: No grid with id: {at.get('sheetId', 0)}")
     paste_type = body.get("pasteType", "PASTE_NORMAL")
-    moved = copy.deepcopy(source)
+    moved = source.clone()
     row0, col0, row1, col1 = box
     for (r, c) in list(source.cells):
         if row0 <= r < row1 and col0 <= c < col1:

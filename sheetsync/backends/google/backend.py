@@ -130,10 +130,13 @@ class GoogleBackend:
 
     # -- writing -----------------------------------------------------------------------------
     def write_tabs(self, target: str, sheets: list[Sheet], now: datetime) -> None:
-        """Every managed tab in one batchUpdate (see :class:`~.writer.GoogleWriter`)."""
+        """Every managed tab in one batchUpdate, or staged under the request-size limit (see
+        :class:`~.writer.GoogleWriter`), with over-long tables scoped (see :mod:`.scoping`)."""
+        from sheetsync.backends.google.scoping import scope_sheets
         from sheetsync.backends.google.writer import GoogleWriter
 
-        GoogleWriter(connection=self.connection).write(target, sheets)
+        scoped, _cuts = scope_sheets(sheets, self.settings.max_tab_rows)
+        GoogleWriter(connection=self.connection).write(target, scoped)
 
     def write_flags(self, source: Source, header: list[str], rows: list[list[Any]]) -> None:
         from sheetsync.backends.google.writer import GoogleWriter

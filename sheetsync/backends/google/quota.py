@@ -3,10 +3,11 @@
 Google allows 60 Sheets read requests and, separately, 60 write requests per minute per user
 (a service account is one user; 300 each per project). :class:`QuotaBudgets` keeps one
 :class:`RateLimiter` for each, so every 60-second window stays within both quotas and a write
-is never held back behind a queue of reads (a dashboard write waits for no source read). When the server still says
-429 (other programs share the account) or fails transiently, :class:`RetryPolicy` backs off
-exponentially with jitter, honours ``Retry-After``, and gives up after ``max_attempts`` tries or
-when the next wait would take the total past ``max_wait`` seconds, whichever comes first.
+is never held back behind a queue of reads (a dashboard write waits for no source read).
+When the server still says 429 (other programs share the account) or fails transiently,
+:class:`RetryPolicy` backs off exponentially with jitter, honours ``Retry-After``, and gives up
+after ``max_attempts`` tries or when the next wait would take the total past ``max_wait``
+seconds, whichever comes first.
 gspread's own BackOffHTTPClient never gives up, which is why sheetsync does not use it.
 
 The retry loop is tenacity's (:meth:`RetryPolicy.retrying`). sheetsync supplies the wait (equal

@@ -29,9 +29,12 @@ class GoogleSettings:
 
     ``quota_per_minute`` is the per-user Sheets quota sheetsync stays under (Google's default is
     60 reads a minute, and separately 60 writes); ``write_quota_per_minute`` sets the write
-    budget apart when it differs. ``quota_window`` is Google's minute, shorter only for trials. ``max_attempts`` and
-    ``max_wait`` bound the retries of one API call: at most that many tries, and at most
-    ``max_wait`` seconds spent waiting between them.
+    budget apart when it differs. ``quota_window`` is Google's minute, shorter only for
+    trials. ``max_attempts`` and ``max_wait`` bound the retries of one API call: at most that
+    many tries, and at most ``max_wait`` seconds spent waiting between them.
+    ``max_request_mb`` caps each write request (bigger dashboards go in parts, see
+    :mod:`.staging`); ``max_tab_rows`` caps a managed table's rows in Sheets (see
+    :mod:`.scoping`).
     """
 
     credentials_path: Path | None = field(default=None, metadata={"key": "credentials"})
@@ -44,8 +47,16 @@ class GoogleSettings:
     max_attempts: int = field(default=6, metadata={"min": 1, "max": 100})
     max_wait: float = field(default=120.0, metadata={"key": "max_wait_seconds", "min": 0,
                                                      "max": 86_400})
+    max_request_mb: float = field(default=4.0, metadata={"min": 0.1, "max": 10.0})
+    max_tab_rows: int = field(default=20_000, metadata={"min": 100, "max": 5_000_000})
     timeout: float = field(default=60.0, metadata={"key": None})
     read_workers: int = field(default=4, metadata={"key": "workers", "min": 1, "max": 64})
+
+    @property
+    def request_limit(self) -> int:
+        """Bytes per ``batchUpdate`` request; bigger writes are staged (Google's limit: 10 MiB).
+        """
+        return int(self.max_request_mb * 1024 * 1024)
 
     @property
     def write_quota(self) -> int:
