@@ -35,3 +35,17 @@ def folder_id(location: str) -> str:
 
 def spreadsheet_url(key: str) -> str:
     return f"https://docs.google.com/spreadsheets/d/{key}/edit"
+
+
+_DRIVE_FILE_URL = re.compile(r"drive\.google\.com/file/d/([A-Za-z0-9_-]+)")
+
+
+def drive_file_url(file_id: str) -> str:
+    """Where a file kept in Drive (an .xlsx, say) opens: its location as a source."""
+    return f"https://drive.google.com/file/d/{file_id}/view"
+
+
+def drive_file_id(location: str) -> str | None:
+    """The id in a ``drive.google.com/file/d/<id>`` URL, or None for any other location."""
+    found = _DRIVE_FILE_URL.search(location)
+    return found.group(1) if found else None
