@@ -190,6 +190,26 @@ def doctor(config_path: Path | None) -> None:
 
 
 @main.command()
+@CONFIG_OPTION
+@click.option("--no-browser", is_flag=True,
+              help="Print the consent page's address instead of opening a browser.")
+def login(config_path: Path | None, no_browser: bool) -> None:
+    """Sign in with your own Google account ([google] oauth_client) and cache the token in the
+    state folder (readable by you only); runs then refresh it by themselves."""
+    from sheetsync.backends.google.auth import login as sign_in
+    from sheetsync.backends.google.backend import settings_for
+    from sheetsync.errors import CredentialsError
+
+    config = _load(config_path)
+    try:
+        path = sign_in(settings_for(config), open_browser=not no_browser)
+    except CredentialsError as exc:
+        _fail(exc.message, exc.hint)
+        return
+    click.echo(f"signed in; the token is cached in {path}")
+
+
+@main.command()
 @click.option("--coaches", type=int, default=1000, show_default=True)
 @click.option("--teams", type=int, default=200, show_default=True)
 @click.option("--weeks", type=int, default=10, show_default=True)

@@ -174,9 +174,13 @@ class AuthRegistry:
             self.codes[code] = (client_id, user, scopes, query.get("code_challenge", ""))
         return redirect + "?" + urlencode({**state, "code": code, "scope": " ".join(scopes)})
 
-    def _user_grant(self, form: dict[str, str]) -> dict[str, Any]:
-        client_id = form.get("client_id", "")
-        if self.clients.get(client_id) != form.get("client_secret"):
+    def _user_grant(self, form: dict[str, str], authorization: str | None) -> dict[str, Any]:
+        client_id, secret = form.get("client_id", ""), form.get("client_secret")
+        if authorization and authorization.lower().startswith("basic "):
+            # The client may authenticate with HTTP Basic instead of form fields.
+            decoded = _b64decode(authorization.split(None, 1)[1]).decode("utf-8", "replace")
+            client_id, _, secret = decoded.partition(":")
+        if not client_id or self.clients.get(client_id) != secret:
             raise TokenGrantError("invalid_client", "Unauthorized", 401)
         if form.get("grant_type") == "authorization_code":
             with self.lock:
@@ -209,11 +213,11 @@ class AuthRegistry:
             for key in [k for k, v in self.refresh_tokens.items() if v[1] == email]:
                 del self.refresh_tokens[key]
 
-    def grant(self, form: dict[str, str]) -> dict[str, Any]:
+    def grant(self, form: dict[str, str], authorization: str | None = None) -> dict[str, Any]:
         """The token endpoint: a JWT-bearer grant (service accounts, with ``sub`` for
         domain-wide delegation), an authorisation code or a refresh token."""
         if form.get("grant_type") in ("authorization_code", "refresh_token"):
-            return self._user_grant(form)
+            return self._user_grant(form, authorization)
         if form.get("grant_type") != JWT_BEARER_GRANT:
             raise TokenGrantError("unsupported_grant_type",
                                   f"Invalid grant_type: {form.get('grant_type', '')}")

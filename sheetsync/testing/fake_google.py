@@ -652,7 +652,8 @@ class FakeGoogle:
         if kind == "token":
             form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
             try:
-                return None, _Response(200, self.auth.grant(form))
+                return None, _Response(200, self.auth.grant(form,
+                                                             headers.get("authorization")))
             except TokenGrantError as exc:
                 return None, _Response(exc.status, {
                     "error": exc.error, "error_description": exc.description})

@@ -56,6 +56,17 @@ def _connection(scope: str, settings: GoogleSettings) -> GoogleConnection:
     return _CONNECTIONS[key]
 
 
+def settings_for(config: Config) -> GoogleSettings:
+    """The ``[google]`` settings, with where a user's sign-in is cached (the state folder)."""
+    from dataclasses import replace
+
+    from sheetsync.backends.google.settings import TOKEN_FILE
+
+    if config.google.oauth_client is None or config.google.token_path is not None:
+        return config.google
+    return replace(config.google, token_path=config.output.state_dir / TOKEN_FILE)
+
+
 def parse_version(text: str) -> datetime | None:
     try:
         return datetime.fromisoformat(text)
@@ -76,7 +87,7 @@ class GoogleBackend:
 
     @classmethod
     def from_config(cls, config: Config) -> GoogleBackend:
-        return cls(config.google, str(config.path), config.limits)
+        return cls(settings_for(config), str(config.path), config.limits)
 
     @property
     def connection(self) -> GoogleConnection:
@@ -199,17 +210,30 @@ class GoogleBackend:
                                  "spreadsheet.") from None
 
     def check(self, target: str | None) -> list[Check]:
-        """Credentials, the key file, and whether the dashboard spreadsheet is writable."""
+        """Who sheetsync acts as and what it can see, the key file, and whether the dashboard
+        spreadsheet is writable."""
         from sheetsync.backends.google.drive import DriveIndex
 
         try:
-            email = self.connection.credentials.email
+            loaded = self.connection.credentials
         except CredentialsError as exc:
             return [Check("Google credentials", False, f"{exc.message} {exc.hint}".strip())]
         checks = [Check("Google key file", False, f.message) for f in self.notices()]
-        checks.append(Check("Google credentials", True,
-                            f"service account {email}: share sources with it as Viewer, the "
-                            "dashboard (and sources with write_back) as Editor"))
+        drive = DriveIndex(connection=self.connection)
+        try:
+            seen = drive.visible()
+        except SourceReadError as exc:
+            checks.append(Check("Google identity", False, f"{loaded.describe()}: "
+                                f"{exc.message} {exc.hint}".strip()))
+            return checks
+        email = seen.email or loaded.email
+        if loaded.kind == "user" and seen.email and not loaded.email:
+            loaded.email = seen.email
+        advice = (f"share sources with {email} as Viewer, the dashboard (and sources with "
+                  "write_back) as Editor" if loaded.kind == "service account" else
+                  f"sheetsync sees what {email} sees in Drive")
+        checks.append(Check("Google identity", True,
+                            f"{loaded.describe()}; it can see {seen.summary()}: {advice}"))
         if target is not None:
             try:
                 editable = DriveIndex(connection=self.connection).can_edit(target)

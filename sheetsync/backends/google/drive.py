@@ -83,6 +83,22 @@ def parse_drive_time(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
+@dataclass(frozen=True)
+class Visible:
+    """What an identity can see in Drive, for ``doctor``."""
+
+    email: str | None
+    spreadsheets: int
+    excel_files: int
+    folders: int
+    more: bool  # past the first 1,000 files
+
+    def summary(self) -> str:
+        plus = "+" if self.more else ""
+        return (f"{self.spreadsheets}{plus} Google Sheets, {self.excel_files}{plus} Excel "
+                f"files and {self.folders}{plus} folders")
+
+
 class DriveIndex:
     """Folder listings and change detection through the Drive v3 API."""
 
@@ -144,6 +160,29 @@ class DriveIndex:
                            "Drive file listing")
         return {f.key: f.modified for f in files
                 if f.modified is not None and (wanted is None or f.key in wanted)}
+
+    def visible(self) -> Visible:
+        """Who the credentials are (Drive's ``about``) and what they can see (one listing of
+        at most 1,000 files): two calls."""
+        from sheetsync.backends.google.locations import FOLDER_MIME
+
+        try:
+            http = self.connection.http
+            about = http.request("get", "https://www.googleapis.com/drive/v3/about",
+                                 params={"fields": "user(emailAddress)"}).json()
+            listed = http.request("get", DRIVE_FILES_API_V3_URL, params={
+                "q": "trashed = false", "pageSize": 1000, "fields": "nextPageToken,"
+                "files(mimeType)", "supportsAllDrives": "true",
+                "includeItemsFromAllDrives": "true"}).json()
+        except CredentialsError as exc:
+            raise SourceReadError(exc.message, code="unreadable-source", hint=exc.hint) from exc
+        except Exception as exc:  # every failure becomes a clear line, never a crash
+            raise source_error("Google Drive", exc, self.connection.account_email) from exc
+        mimes = [f.get("mimeType", "") for f in listed.get("files", [])]
+        return Visible(about.get("user", {}).get("emailAddress"),
+                       sum(m == SPREADSHEET_MIME for m in mimes),
+                       sum(m in EXCEL_MIMES for m in mimes), sum(m == FOLDER_MIME for m in mimes),
+                       bool(listed.get("nextPageToken")))
 
     def download(self, file_id: str, what: str) -> bytes:
         """An Excel file's bytes: one ``files.get?alt=media`` call."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+FOLDER_MIME = "application/vnd.google-apps.folder"
+
 _SPREADSHEET_URL = re.compile(r"/spreadsheets/d/([A-Za-z0-9_-]+)")
 _FOLDER_URL = re.compile(r"/folders/([A-Za-z0-9_-]+)|[?&]id=([A-Za-z0-9_-]+)")
 _BARE_ID = re.compile(r"^[A-Za-z0-9_-]+$")

@@ -22,10 +22,23 @@ SCOPES = (
 )
 """Least privilege: read and write spreadsheets shared with the account, read Drive listings."""
 
+PROVISION_SCOPES = (*SCOPES, "https://www.googleapis.com/auth/drive.file")
+"""``sheetsync provision`` also creates files and shares them: ``drive.file`` allows that for
+the files sheetsync itself creates, and nothing else in Drive."""
+
+TOKEN_FILE = "google-token.json"
+"""The cached sign-in of ``sheetsync login``, in the state folder (mode 0600)."""
+
 
 @dataclass(frozen=True)
 class GoogleSettings:
     """How to reach Google: what the config's ``[google]`` section and the environment say.
+
+    Three identities: a service account (``credentials``, a key file); the same service
+    account acting as a user of the district's Workspace domain (``subject``, domain-wide
+    delegation, for districts that do not let files be shared outside the domain); or a
+    person's own Google account (``oauth_client``, an installed-app OAuth client; ``sheetsync
+    login`` signs in once and caches the token in the state folder, ``token_path``).
 
     ``quota_per_minute`` is the per-user Sheets quota sheetsync stays under (Google's default is
     60 reads a minute, and separately 60 writes); ``write_quota_per_minute`` sets the write
@@ -38,6 +51,9 @@ class GoogleSettings:
     """
 
     credentials_path: Path | None = field(default=None, metadata={"key": "credentials"})
+    subject: str | None = None  # domain-wide delegation: the Workspace user to act as
+    oauth_client: Path | None = None  # a user's own OAuth client (installed app) instead
+    token_path: Path | None = field(default=None, metadata={"key": None})  # the cached sign-in
     api_base: str | None = None  # only for tests and the bundled fake API
     quota_per_minute: int = field(default=60, metadata={"min": 1, "max": 100_000})
     write_quota_per_minute: int | None = field(default=None, metadata={"min": 1,

@@ -44,7 +44,7 @@ from sheetsync.backends.google.quota import (
     Sleep,
     parse_retry_after,
 )
-from sheetsync.backends.google.settings import GoogleSettings
+from sheetsync.backends.google.settings import SCOPES, GoogleSettings
 
 if TYPE_CHECKING:
     pass
@@ -158,6 +158,22 @@ class Failure:
     transient: bool
 
 
+DELEGATION_HINT = ("The domain's admin authorises the service account's client id for "
+                   "domain-wide delegation (Admin console > Security > API controls > "
+                   "Domain-wide delegation) with sheetsync's scopes, and [google] subject names "
+                   "a user of the domain.")
+SIGN_IN_HINT = "Run sheetsync login again to sign in with your Google account."
+
+
+def credentials_hint(message: str, exc: BaseException) -> str:
+    """What to do when Google refuses the credentials themselves."""
+    if "unauthorized_client" in message or "Invalid email or User ID" in message:
+        return DELEGATION_HINT
+    if "expired or revoked" in message:
+        return SIGN_IN_HINT
+    return getattr(exc, "hint", "") or "Check the service-account key."
+
+
 def classify_failure(exc: BaseException) -> Failure:
     """Reduce an exception from the Google stack to a :class:`Failure`."""
     from google.auth import exceptions as auth_exceptions
@@ -186,7 +202,8 @@ def classify_failure(exc: BaseException) -> Failure:
     if isinstance(exc, CredentialsError):
         return Failure(None, "credentials", exc.message, False)
     if isinstance(exc, auth_exceptions.RefreshError):
-        return Failure(None, "credentials", f"Google refused the credentials: {exc}",
+        said = str(exc.args[0]) if exc.args else str(exc)
+        return Failure(None, "credentials", f"Google refused the credentials: {said}",
                        bool(getattr(exc, "retryable", False)))
     if isinstance(exc, auth_exceptions.TransportError | requests.RequestException):
         return Failure(None, "connection", str(exc), True)
@@ -262,6 +279,9 @@ class SheetsyncHTTPClient(HTTPClient):
         with self._token_lock:
             if not self.auth.valid:
                 self.auth.refresh(self._auth_request)
+                refreshed = self.connection.credentials.on_refresh
+                if refreshed is not None:
+                    refreshed()  # a user's sign-in: keep the fresh token for the next run
 
     def request(self, method: str, endpoint: str, params: Any = None, data: Any = None,
                 json: Any = None, files: Any = None, headers: Any = None) -> requests.Response:
@@ -297,8 +317,9 @@ class GoogleConnection:
 
     def __init__(self, settings: GoogleSettings | None = None, *, clock: Clock = time.monotonic,
                  sleep: Sleep = time.sleep, rng: random.Random | None = None,
-                 stats: ApiStats | None = None) -> None:
+                 stats: ApiStats | None = None, scopes: tuple[str, ...] = SCOPES) -> None:
         self.settings = settings or GoogleSettings()
+        self.scopes = scopes
         self.api_base = self.settings.resolved_api_base()
         self.clock = clock
         self.sleep = sleep
@@ -318,7 +339,7 @@ class GoogleConnection:
         """Loaded on first use; raises :class:`~.auth.CredentialsError`."""
         with self._lock:
             if self._credentials is None:
-                self._credentials = load_credentials(self.settings)
+                self._credentials = load_credentials(self.settings, self.scopes)
             return self._credentials
 
     @property

@@ -48,6 +48,7 @@ from sheetsync.backends.google.transport import (
     GoogleConnection,
     UncertainWrite,
     classify_failure,
+    credentials_hint,
 )
 from sheetsync.errors import TargetWriteError
 from sheetsync.grid import column_number, to_serial
@@ -207,7 +208,7 @@ def target_error(target: str, exc: BaseException, account: str) -> TargetWriteEr
             transient=True)
     if failure.reason == "credentials" or failure.status == 401:
         return TargetWriteError(f"Could not write {target}: {failure.message}",
-                                hint=getattr(exc, "hint", "") or "Check the service-account key.")
+                                hint=credentials_hint(failure.message, exc))
     return TargetWriteError(
         f"Could not write {target}: Google did not answer properly ({failure.message}). "
         "Nothing was changed.", hint="This is usually temporary; the next run will try again.",
