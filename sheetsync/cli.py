@@ -191,6 +191,47 @@ def doctor(config_path: Path | None) -> None:
 
 @main.command()
 @CONFIG_OPTION
+@click.option("--roster", "roster", type=click.Path(path_type=Path), required=True,
+              help="The roster: a .csv or .xlsx with kind, name, email, school, team, lead and "
+                   "viewers columns.")
+@click.option("--excel", "excel_dir", type=click.Path(path_type=Path), default=None,
+              help="Write pre-filled .xlsx workbooks into this folder instead of Google Sheets.")
+@click.option("--dry-run", is_flag=True,
+              help="List every action and its API calls, and show the config change; make "
+                   "nothing.")
+def provision(config_path: Path | None, roster: Path, excel_dir: Path | None,
+              dry_run: bool) -> None:
+    """Roll a program out from a roster: one coach workbook or team tracker per row, created
+    from the schemas (in Google Drive, or as .xlsx files), shared with its owner, and added to
+    the config. A re-run creates only the new rows."""
+    from sheetsync.provision import ProvisionError, RosterError
+    from sheetsync.provision import provision as roll_out
+
+    config = _load(config_path)
+    try:
+        report = roll_out(config, roster, excel_dir=excel_dir, dry_run=dry_run, say=click.echo)
+    except RosterError as exc:
+        _fail(f"the roster cannot be used: {len(exc.problems)} problem(s)",
+              "\n  ".join(exc.problems))
+        return
+    except ProvisionError as exc:
+        _fail(exc.message, exc.hint)
+        return
+    for change in report.owner_changes:
+        click.secho(f"owner changed: {change}", fg="yellow")
+    made = len(report.created) + len(report.adopted)
+    if dry_run:
+        click.echo(f"dry run: nothing was made; {report.sources_file} would gain {made} "
+                   "source(s)")
+    else:
+        click.echo(f"{len(report.created)} created, {len(report.adopted)} adopted, "
+                   f"{report.unchanged} already there; {report.sources_file} updated"
+                   if made else f"nothing new: {report.unchanged} already there")
+    sys.exit(EXIT_FINDINGS if report.owner_changes else EXIT_OK)
+
+
+@main.command()
+@CONFIG_OPTION
 @click.option("--no-browser", is_flag=True,
               help="Print the consent page's address instead of opening a browser.")
 def login(config_path: Path | None, no_browser: bool) -> None:

@@ -87,7 +87,7 @@ class Config:
 
 
 _CORE_SECTIONS = {"program", "sources", "output", "thresholds", "activities", "aliases",
-                  "schedule", "run"}
+                  "schedule", "run", "include"}
 _BACKEND_SECTIONS = ("google", "limits")
 
 
@@ -235,7 +235,8 @@ def _sources(raw: Any, base: Path) -> tuple[SourceEntry, ...]:
         where = f"sources[{i}]"
         if not isinstance(entry, dict):
             raise ConfigError(f"{where} must be a table ([[sources]])")
-        _check_keys(entry, {"kind", "path", "google", "folder", "name", "write_back"}, where)
+        _check_keys(entry, {"kind", "path", "google", "folder", "name", "write_back",
+                            "provision_id", "owner"}, where)
         kind = _get(entry, "kind", str, where, default="auto")
         if kind not in ("team", "coach", "auto"):
             raise ConfigError(f"{where}.kind must be \"team\", \"coach\" or \"auto\", not {kind!r}")
@@ -308,7 +309,39 @@ def load_config(path: str | Path) -> Config:
         raise ConfigError(f"{path.name} is not valid TOML: {exc}") from None
     except OSError as exc:
         raise ConfigError(f"config file cannot be read: {exc}") from None
+    for included in includes(data, path):
+        data.setdefault("sources", [])
+        if not isinstance(data["sources"], list):
+            raise ConfigError("[[sources]] must list sources")
+        data["sources"].extend(_included_sources(included))
     return parse_config(data, path)
+
+
+def includes(data: dict[str, Any], path: Path) -> list[Path]:
+    """The sources files a config includes (``include = ["sources.toml"]``), resolved against
+    the config's folder: ``sheetsync provision`` keeps the sources it rolls out there."""
+    names = data.get("include", [])
+    if isinstance(names, str):
+        names = [names]
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ConfigError("include must be a list of file names, e.g. include = "
+                          "[\"sources.toml\"]")
+    return [Path(_resolve(path.parent, name)) for name in names]
+
+
+def _included_sources(path: Path) -> list[Any]:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"include: {path} not found") from None
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"include: {path.name} cannot be read: {exc}") from None
+    _check_keys(data, {"sources"}, path.name)
+    sources = data.get("sources", [])
+    if not isinstance(sources, list):
+        raise ConfigError(f"{path.name}: [[sources]] must list sources")
+    return sources
 
 
 def _output(output: dict[str, Any], base: Path) -> OutputConfig:
@@ -430,4 +463,5 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
 
 
 __all__ = ["Config", "ConfigError", "OutputConfig", "ScheduleConfig", "check_target",
-           "load_config", "parse_config", "settings_from_table", "source_entry_covers"]
+           "includes", "load_config", "parse_config", "settings_from_table",
+           "source_entry_covers"]

@@ -62,6 +62,7 @@ __all__ = [
     "INSTRUCTIONS_TAB",
     "LISTS_TAB",
     "build_template",
+    "prefilled_workbook",
     "save_workbook_deterministic",
     "write_templates",
 ]
@@ -115,6 +116,20 @@ def build_template(schema: WorkbookSchema, activities: ActivityCatalog) -> Workb
     props.created = FIXED_TIMESTAMP
     props.modified = FIXED_TIMESTAMP
     return wb
+
+
+def prefilled_workbook(schema: WorkbookSchema, activities: ActivityCatalog,
+                       fields: dict[str, str], path: Path) -> Path:
+    """A blank template with a roster's facts filled in on its form tabs (the coach's name and
+    school, the team and its lead), for ``sheetsync provision --excel``."""
+    from sheetsync.provision.template import prefill_values
+
+    wb = build_template(schema, activities)
+    for (tab, row), value in prefill_values(schema, fields).items():
+        wb[tab].cell(row=row, column=2, value=value)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_workbook_deterministic(wb, path)
+    return path
 
 
 def save_workbook_deterministic(wb: Workbook, path: Path) -> None:

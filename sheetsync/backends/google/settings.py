@@ -63,6 +63,7 @@ class GoogleSettings:
     max_attempts: int = field(default=6, metadata={"min": 1, "max": 100})
     max_wait: float = field(default=120.0, metadata={"key": "max_wait_seconds", "min": 0,
                                                      "max": 86_400})
+    provision_folder: str | None = None  # the Drive folder sheetsync provision fills
     max_request_mb: float = field(default=4.0, metadata={"min": 0.1, "max": 10.0})
     max_tab_rows: int = field(default=20_000, metadata={"min": 100, "max": 5_000_000})
     timeout: float = field(default=60.0, metadata={"key": None})
