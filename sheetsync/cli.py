@@ -237,8 +237,8 @@ def provision(config_path: Path | None, roster: Path, excel_dir: Path | None,
 def login(config_path: Path | None, no_browser: bool) -> None:
     """Sign in with your own Google account ([google] oauth_client) and cache the token in the
     state folder (readable by you only); runs then refresh it by themselves."""
-    from sheetsync.backends.google.auth import login as sign_in
     from sheetsync.backends.google.backend import settings_for
+    from sheetsync.backends.google.signin import login as sign_in
     from sheetsync.errors import CredentialsError
 
     config = _load(config_path)

@@ -26,7 +26,6 @@ from typing import Any
 
 from sheetsync.backends.google.settings import (
     CREDENTIALS_ENV,
-    PROVISION_SCOPES,
     SCOPES,
     GoogleSettings,
 )
@@ -128,7 +127,7 @@ def load_key_file(path: Path, scopes: Sequence[str] = SCOPES) -> LoadedCredentia
 
 # --------------------------------------------------------------------------- a user's own account
 
-def _token_path(settings: GoogleSettings) -> Path:
+def token_path(settings: GoogleSettings) -> Path:
     if settings.token_path is None:
         raise CredentialsError("[google] oauth_client needs a state folder to keep the sign-in "
                                "in ([output] state_dir).", field="oauth_client")
@@ -157,7 +156,7 @@ def load_user_token(settings: GoogleSettings, scopes: Sequence[str] = SCOPES
     """A person's cached sign-in (from ``sheetsync login``); refreshed tokens are saved back."""
     from google.oauth2 import credentials as user_credentials
 
-    path = _token_path(settings)
+    path = token_path(settings)
     if not path.exists():
         raise CredentialsError(
             f"No Google sign-in is cached yet ({path} does not exist).", field="oauth_client",
@@ -181,61 +180,6 @@ def load_user_token(settings: GoogleSettings, scopes: Sequence[str] = SCOPES
 
     return LoadedCredentials(credentials, info.get("account") or None, str(path), "user",
                              on_refresh=saved)
-
-
-def login(settings: GoogleSettings, *, open_browser: bool = True, browser: str | None = None,
-          port: int = 0) -> Path:
-    """The installed-app flow: the consent page in a browser, a local redirect, then the token
-    cached (0600) in the state folder. Returns where it was saved."""
-    if settings.oauth_client is None:
-        raise CredentialsError("sheetsync login needs [google] oauth_client: the OAuth client "
-                               "file (a Desktop app client) from the Google Cloud console.",
-                               field="oauth_client")
-    path = _token_path(settings)
-    client = Path(settings.oauth_client)
-    if not client.is_file():
-        raise CredentialsError(f"The OAuth client file {client} does not exist.",
-                               field="oauth_client",
-                               hint="Download it from the Cloud console: APIs & Services > "
-                               "Credentials > OAuth client ID > Desktop app.")
-    from google_auth_oauthlib.flow import InstalledAppFlow
-
-    from sheetsync.backends.google.quota import ApiStats
-    from sheetsync.backends.google.transport import routed_session
-
-    try:
-        flow = InstalledAppFlow.from_client_secrets_file(str(client),
-                                                         scopes=list(PROVISION_SCOPES))
-    except ValueError as exc:
-        raise CredentialsError(f"The OAuth client file {client} is not an installed-app "
-                               f"client: {exc}.", field="oauth_client") from exc
-    routed_session(settings.resolved_api_base(), ApiStats(), flow.oauth2session)
-    credentials = flow.run_local_server(
-        host="localhost", port=port, open_browser=open_browser, browser=browser,
-        authorization_prompt_message="Open this page to let sheetsync use your Google "
-        "account:\n{url}", success_message="sheetsync is signed in. You can close this tab.",
-        timeout_seconds=600)
-    save_user_token(credentials, path, _user_email(credentials, settings))
-    return path
-
-
-def _user_email(credentials: Any, settings: GoogleSettings) -> str | None:
-    """Whose account the sign-in is: Drive's ``about`` says (one call)."""
-    import requests
-    from google.auth.transport.requests import AuthorizedSession, Request
-
-    from sheetsync.backends.google.quota import ApiStats
-    from sheetsync.backends.google.transport import routed_session
-
-    api_base, stats = settings.resolved_api_base(), ApiStats()
-    session = routed_session(api_base, stats, AuthorizedSession(
-        credentials, auth_request=Request(routed_session(api_base, stats))))
-    try:
-        answer = session.get("https://www.googleapis.com/drive/v3/about",
-                             params={"fields": "user(emailAddress)"}, timeout=30)
-        return str(answer.json()["user"]["emailAddress"])
-    except (requests.RequestException, ValueError, KeyError, TypeError):
-        return None
 
 
 def _read_json(path: Path) -> dict[str, Any]:

@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from sheetsync.backends.google.auth import load_credentials, login
+from sheetsync.backends.google.auth import load_credentials
 from sheetsync.backends.google.backend import settings_for
 from sheetsync.backends.google.settings import TOKEN_FILE, GoogleSettings
+from sheetsync.backends.google.signin import login
 from sheetsync.backends.google.transport import GoogleConnection
 from sheetsync.config import load_config
 from sheetsync.errors import CredentialsError
