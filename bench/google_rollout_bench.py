@@ -62,7 +62,7 @@ def provisioning(root: Path) -> dict[str, object]:
             f'provision_folder = "{folder}"', "quota_per_minute = 60",
             f"quota_window_seconds = {WINDOW_S}", "[output]", f'google = "{dashboard}"',
             f'state_dir = "{root / "state"}"', ""]))
-        config = load_config(root / "rollout.toml")
+        config = load_config(root / "rollout.toml", sources_required=False)
         started = time.perf_counter()
         report = provision(config, root / "roster.csv", say=lambda _: None)
         seconds = time.perf_counter() - started

@@ -38,12 +38,12 @@ CONFIG_OPTION = click.option(
     help="Config file (TOML). Default: the bundled example program, config/example.toml.")
 
 
-def _load(config_path: Path | None) -> Config:
+def _load(config_path: Path | None, *, sources_required: bool = True) -> Config:
     from sheetsync.config import ConfigError, load_config
 
     path = config_path or _default_config()
     try:
-        return load_config(path)
+        return load_config(path, sources_required=sources_required)
     except ConfigError as exc:
         _fail(f"config error in {path}: {exc}")
     raise AssertionError  # unreachable
@@ -207,7 +207,7 @@ def provision(config_path: Path | None, roster: Path, excel_dir: Path | None,
     from sheetsync.provision import ProvisionError, RosterError
     from sheetsync.provision import provision as roll_out
 
-    config = _load(config_path)
+    config = _load(config_path, sources_required=False)
     try:
         report = roll_out(config, roster, excel_dir=excel_dir, dry_run=dry_run, say=click.echo)
     except RosterError as exc:

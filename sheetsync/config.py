@@ -226,8 +226,10 @@ def _parse_hhmm(value: str, where: str) -> str:
     return value
 
 
-def _sources(raw: Any, base: Path) -> tuple[SourceEntry, ...]:
-    if not isinstance(raw, list) or not raw:
+def _sources(raw: Any, base: Path, required: bool = True) -> tuple[SourceEntry, ...]:
+    if raw is None and not required:
+        return ()
+    if not isinstance(raw, list) or (not raw and required):
         raise ConfigError("[[sources]] must list at least one source "
                           "(kind = \"team\" or \"coach\", and path = ... or google = ...)")
     out = []
@@ -295,8 +297,11 @@ def _activities(raw: dict[str, Any]) -> ActivityCatalog:
     return catalog
 
 
-def load_config(path: str | Path) -> Config:
-    """Read and check a config file. Raises :class:`ConfigError` with a precise message."""
+def load_config(path: str | Path, *, sources_required: bool = True) -> Config:
+    """Read and check a config file. Raises :class:`ConfigError` with a precise message.
+
+    ``sources_required=False`` accepts a config with no ``[[sources]]`` yet: a program about to
+    be rolled out by ``sheetsync provision``."""
     path = Path(path).resolve()
     try:
         with path.open("rb") as fh:
@@ -314,7 +319,7 @@ def load_config(path: str | Path) -> Config:
         if not isinstance(data["sources"], list):
             raise ConfigError("[[sources]] must list sources")
         data["sources"].extend(_included_sources(included))
-    return parse_config(data, path)
+    return parse_config(data, path, sources_required=sources_required)
 
 
 def includes(data: dict[str, Any], path: Path) -> list[Path]:
@@ -409,7 +414,8 @@ def _schedule(sched: dict[str, Any], base: Path) -> ScheduleConfig:
         log_file=Path(_resolve(base, log_file)) if log_file else None)
 
 
-def parse_config(data: dict[str, Any], path: Path) -> Config:
+def parse_config(data: dict[str, Any], path: Path, *, sources_required: bool = True
+                 ) -> Config:
     base = path.parent
     _check_keys(data, _CORE_SECTIONS | set(_BACKEND_SECTIONS), path.name)
     program = _table(data, "program", "[program]")
@@ -425,7 +431,7 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         raise ConfigError(f"[program].challenge_weeks must be between 1 and 52, not {weeks}")
 
     output = _output(_table(data, "output", "[output]"), base)
-    sources = _sources(data.get("sources"), base)
+    sources = _sources(data.get("sources"), base, sources_required)
     check_target(output.target, sources, "[output].path" if output.path else "[output].google")
 
     aliases = _table(data, "aliases", "[aliases]")

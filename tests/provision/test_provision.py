@@ -180,6 +180,16 @@ def test_excel_mode_writes_one_prefilled_workbook_per_row(district) -> None:
     assert len(report.created) == 3
 
 
+def test_a_new_program_with_no_sources_yet_can_be_rolled_out(district) -> None:
+    fake, root, _robot, folder = district
+    (root / "sources.toml").write_text("# nothing rolled out yet\n")
+    result = CliRunner().invoke(main, ["provision", "--config", str(root / "district.toml"),
+                                       "--roster", str(root / "roster.csv")])
+    assert result.exit_code == 0, result.output
+    assert len(fake.files_in(folder)) == 3
+    assert len(load_config(root / "district.toml").sources) == 3
+
+
 def test_a_bad_roster_says_every_problem_with_its_line(tmp_path: Path) -> None:
     path = tmp_path / "roster.csv"
     path.write_text("kind,name,email\ncoach,Ana,ana@x.org\nteams,,not-an-email\n"
