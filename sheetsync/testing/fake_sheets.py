@@ -8,6 +8,7 @@ deep copy and swapped in only when every request succeeded, so it is atomic like
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import random
 from dataclasses import dataclass, field
@@ -833,16 +834,21 @@ def _check_frozen(sheet: FakeSheet, where: str) -> None:
         raise bad_request(f"Invalid {where}: You can't freeze all visible columns on the sheet.")
 
 
+@functools.lru_cache(maxsize=256)
+def _paths_of(fields: str) -> tuple[str, ...]:
+    return tuple(mask_paths(parse_field_mask(fields)))
+
+
 def _apply_masked(target: dict[str, Any], source: dict[str, Any], fields: str, where: str) -> None:
     """Copy the ``fields`` of ``source`` into ``target`` (absent in source = cleared)."""
     try:
-        tree = parse_field_mask(fields or "")
+        paths = _paths_of(fields or "")
     except FieldMaskError as exc:
         raise bad_request(f"Invalid {where}: {exc}") from None
     if not fields:
         raise bad_request(f"Invalid {where}: At least one field must be updated, but none was "
                           "specified.")
-    for path in mask_paths(tree):
+    for path in paths:
         if path == "*":
             for key, value in source.items():
                 target[key] = copy.deepcopy(value)
@@ -914,10 +920,14 @@ def _cell_fields(fields: str, where: str) -> list[str]:
 
 
 def _write_cell(sheet: FakeSheet, row: int, col: int, data: dict[str, Any] | None,
-                paths: list[str]) -> None:
-    """Apply the masked parts of a ``CellData`` to one stored cell."""
+                paths: list[str], memo: dict[Any, Any] | None = None) -> None:
+    """Apply the masked parts of a ``CellData`` to one stored cell. ``memo`` lets one request
+    that writes the same format to many cells (repeatCell) work it out once per old format."""
     data = data or {}
-    cell = copy.deepcopy(sheet.cells.get((row, col))) or FakeCell()
+    old = sheet.cells.get((row, col))
+    # Stored cells are never changed in place, so a new one may share the old one's values.
+    cell = FakeCell(old.user_value, old.effective_value, old.user_format, old.note,
+                    dict(old.extra)) if old is not None else FakeCell()
     for path in paths:
         top = path.split(".")[0]
         if path == "*":
@@ -931,6 +941,11 @@ def _write_cell(sheet: FakeSheet, row: int, col: int, data: dict[str, Any] | Non
             fresh = cell_from_user_entered_value(data.get("userEnteredValue"))
             cell.user_value, cell.effective_value = fresh.user_value, fresh.effective_value
         elif top == "userEnteredFormat":
+            key = (path, id(cell.user_format))
+            if memo is not None and key in memo:
+                cell.user_format = memo[key][1]
+                continue
+            before = cell.user_format
             if path == top:
                 fmt = copy.deepcopy(data.get("userEnteredFormat") or {})
             else:
@@ -938,11 +953,13 @@ def _write_cell(sheet: FakeSheet, row: int, col: int, data: dict[str, Any] | Non
                 _apply_masked(fmt, data.get("userEnteredFormat", {}), path[len(top) + 1:],
                               "cell")
             cell.user_format = with_colour_styles(fmt) or None
+            if memo is not None:
+                memo[key] = (before, cell.user_format)  # keeps ``before`` alive: ids stay
         elif top == "note":
             cell.note = data.get("note") or None  # an empty note is no note
         elif top in ("dataValidation", "textFormatRuns", "hyperlink", "pivotTable"):
             if top in data:
-                cell.extra[top] = copy.deepcopy(data[top])
+                cell.extra[top] = data[top]  # a request's JSON, never changed afterwards
             else:
                 cell.extra.pop(top, None)
         elif top in ("effectiveValue", "formattedValue", "effectiveFormat"):
@@ -1017,9 +1034,10 @@ def _repeat_cell(book: FakeSpreadsheet, body: dict[str, Any], where: str,
                  rng: random.Random) -> None:
     paths = _cell_fields(body.get("fields", ""), where)
     sheet, (row0, col0, row1, col1) = grid_box(book, body.get("range", {}), where)
+    memo: dict[Any, Any] = {}
     for r in range(row0, row1):
         for c in range(col0, col1):
-            _write_cell(sheet, r, c, body.get("cell", {}), paths)
+            _write_cell(sheet, r, c, body.get("cell", {}), paths, memo)
 
 
 def _rule_sheet(book: FakeSpreadsheet, rule: dict[str, Any], where: str) -> FakeSheet:
@@ -1237,9 +1255,14 @@ def _clear_basic_filter(book: FakeSpreadsheet, body: dict[str, Any], where: str,
 def _set_data_validation(book: FakeSpreadsheet, body: dict[str, Any], where: str,
                          rng: random.Random) -> None:
     sheet, (row0, col0, row1, col1) = grid_box(book, body.get("range", {}), where)
+    data = {"dataValidation": body["rule"]} if body.get("rule") else {}
+    cells = sheet.cells
     for r in range(row0, row1):
         for c in range(col0, col1):
-            data = {"dataValidation": body["rule"]} if body.get("rule") else {}
+            if (r, c) not in cells:  # the common case, made quick: a new cell with the rule
+                if data:
+                    cells[(r, c)] = FakeCell(extra={"dataValidation": data["dataValidation"]})
+                continue
             _write_cell(sheet, r, c, data, ["dataValidation"])
 
 
