@@ -83,6 +83,8 @@ def parse_upload(body: bytes, content_type: str, upload_type: str
 
     if upload_type == "media":
         return {}, body, content_type.split(";")[0].strip() or "application/octet-stream"
+    if upload_type == "resumable":
+        raise NotImplementedError("uploadType=resumable")
     if upload_type != "multipart":
         raise UploadError(f"Invalid upload type: {upload_type}")
     if not content_type.lower().startswith("multipart/related"):

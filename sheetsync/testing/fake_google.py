@@ -844,6 +844,8 @@ class FakeGoogle:
                     body, headers.get("content-type", ""), uploading)
             except UploadError as exc:
                 return _drive_error(400, str(exc), "badRequest")
+            except NotImplementedError as exc:  # valid, but the fake takes one-part uploads
+                return _drive_unimplemented(str(exc))
             media = (content, media_type)
         elif body.strip():
             try:
