@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sheetsync.backends.google.settings import GoogleSettings  # noqa: E402
 from sheetsync.testing import FakeGoogle  # noqa: E402
 
-WINDOW_S = 6.0
+WINDOW_S = 60.0  # the real quota window: 60 writes a minute
 
 
 def provisioning(root: Path) -> dict[str, object]:
@@ -151,7 +151,7 @@ def dashboards(root: Path, sizes: list[int]) -> dict[str, object]:
                                   2)}
         cuts = scope_sheets(sheets, GoogleSettings().max_tab_rows)[1]
         figures["scoped tables"] = [f"{c.tab}: {c.kept_rows:,} of {c.all_rows:,} rows, latest "
-                                    f"{c.dates} weeks from {c.since}" for c in cuts]
+                                    f"{c.dates} week(s) from {c.since}" for c in cuts]
         if coaches == 1000:
             figures["written through the fake"] = write_through_fake(root, sheets)
         out[f"{coaches} coaches"] = figures
