@@ -38,12 +38,12 @@ CONFIG_OPTION = click.option(
     help="Config file (TOML). Default: the bundled example program, config/example.toml.")
 
 
-def _load(config_path: Path | None) -> Config:
+def _load(config_path: Path | None, *, sources_required: bool = True) -> Config:
     from sheetsync.config import ConfigError, load_config
 
     path = config_path or _default_config()
     try:
-        return load_config(path)
+        return load_config(path, sources_required=sources_required)
     except ConfigError as exc:
         _fail(f"config error in {path}: {exc}")
     raise AssertionError  # unreachable
@@ -187,6 +187,67 @@ def doctor(config_path: Path | None) -> None:
 
     config = _load(config_path)
     sys.exit(run_doctor(config))
+
+
+@main.command()
+@CONFIG_OPTION
+@click.option("--roster", "roster", type=click.Path(path_type=Path), required=True,
+              help="The roster: a .csv or .xlsx with kind, name, email, school, team, lead and "
+                   "viewers columns.")
+@click.option("--excel", "excel_dir", type=click.Path(path_type=Path), default=None,
+              help="Write pre-filled .xlsx workbooks into this folder instead of Google Sheets.")
+@click.option("--dry-run", is_flag=True,
+              help="List every action and its API calls, and show the config change; make "
+                   "nothing.")
+def provision(config_path: Path | None, roster: Path, excel_dir: Path | None,
+              dry_run: bool) -> None:
+    """Roll a program out from a roster: one coach workbook or team tracker per row, created
+    from the schemas (in Google Drive, or as .xlsx files), shared with its owner, and added to
+    the config. A re-run creates only the new rows."""
+    from sheetsync.provision import ProvisionError, RosterError
+    from sheetsync.provision import provision as roll_out
+
+    config = _load(config_path, sources_required=False)
+    try:
+        report = roll_out(config, roster, excel_dir=excel_dir, dry_run=dry_run, say=click.echo)
+    except RosterError as exc:
+        _fail(f"the roster cannot be used: {len(exc.problems)} problem(s)",
+              "\n  ".join(exc.problems))
+        return
+    except ProvisionError as exc:
+        _fail(exc.message, exc.hint)
+        return
+    for change in report.owner_changes:
+        click.secho(f"owner changed: {change}", fg="yellow")
+    made = len(report.created) + len(report.adopted)
+    if dry_run:
+        click.echo(f"dry run: nothing was made; {report.sources_file} would gain {made} "
+                   "source(s)")
+    else:
+        click.echo(f"{len(report.created)} created, {len(report.adopted)} adopted, "
+                   f"{report.unchanged} already there; {report.sources_file} updated"
+                   if made else f"nothing new: {report.unchanged} already there")
+    sys.exit(EXIT_FINDINGS if report.owner_changes else EXIT_OK)
+
+
+@main.command()
+@CONFIG_OPTION
+@click.option("--no-browser", is_flag=True,
+              help="Print the consent page's address instead of opening a browser.")
+def login(config_path: Path | None, no_browser: bool) -> None:
+    """Sign in with your own Google account ([google] oauth_client) and cache the token in the
+    state folder (readable by you only); runs then refresh it by themselves."""
+    from sheetsync.backends.google.backend import settings_for
+    from sheetsync.backends.google.signin import login as sign_in
+    from sheetsync.errors import CredentialsError
+
+    config = _load(config_path)
+    try:
+        path = sign_in(settings_for(config), open_browser=not no_browser)
+    except CredentialsError as exc:
+        _fail(exc.message, exc.hint)
+        return
+    click.echo(f"signed in; the token is cached in {path}")
 
 
 @main.command()

@@ -87,7 +87,7 @@ class Config:
 
 
 _CORE_SECTIONS = {"program", "sources", "output", "thresholds", "activities", "aliases",
-                  "schedule", "run"}
+                  "schedule", "run", "include"}
 _BACKEND_SECTIONS = ("google", "limits")
 
 
@@ -226,8 +226,10 @@ def _parse_hhmm(value: str, where: str) -> str:
     return value
 
 
-def _sources(raw: Any, base: Path) -> tuple[SourceEntry, ...]:
-    if not isinstance(raw, list) or not raw:
+def _sources(raw: Any, base: Path, required: bool = True) -> tuple[SourceEntry, ...]:
+    if raw is None and not required:
+        return ()
+    if not isinstance(raw, list) or (not raw and required):
         raise ConfigError("[[sources]] must list at least one source "
                           "(kind = \"team\" or \"coach\", and path = ... or google = ...)")
     out = []
@@ -235,7 +237,8 @@ def _sources(raw: Any, base: Path) -> tuple[SourceEntry, ...]:
         where = f"sources[{i}]"
         if not isinstance(entry, dict):
             raise ConfigError(f"{where} must be a table ([[sources]])")
-        _check_keys(entry, {"kind", "path", "google", "folder", "name", "write_back"}, where)
+        _check_keys(entry, {"kind", "path", "google", "folder", "name", "write_back",
+                            "provision_id", "owner"}, where)
         kind = _get(entry, "kind", str, where, default="auto")
         if kind not in ("team", "coach", "auto"):
             raise ConfigError(f"{where}.kind must be \"team\", \"coach\" or \"auto\", not {kind!r}")
@@ -294,8 +297,11 @@ def _activities(raw: dict[str, Any]) -> ActivityCatalog:
     return catalog
 
 
-def load_config(path: str | Path) -> Config:
-    """Read and check a config file. Raises :class:`ConfigError` with a precise message."""
+def load_config(path: str | Path, *, sources_required: bool = True) -> Config:
+    """Read and check a config file. Raises :class:`ConfigError` with a precise message.
+
+    ``sources_required=False`` accepts a config with no ``[[sources]]`` yet: a program about to
+    be rolled out by ``sheetsync provision``."""
     path = Path(path).resolve()
     try:
         with path.open("rb") as fh:
@@ -308,7 +314,39 @@ def load_config(path: str | Path) -> Config:
         raise ConfigError(f"{path.name} is not valid TOML: {exc}") from None
     except OSError as exc:
         raise ConfigError(f"config file cannot be read: {exc}") from None
-    return parse_config(data, path)
+    for included in includes(data, path):
+        data.setdefault("sources", [])
+        if not isinstance(data["sources"], list):
+            raise ConfigError("[[sources]] must list sources")
+        data["sources"].extend(_included_sources(included))
+    return parse_config(data, path, sources_required=sources_required)
+
+
+def includes(data: dict[str, Any], path: Path) -> list[Path]:
+    """The sources files a config includes (``include = ["sources.toml"]``), resolved against
+    the config's folder: ``sheetsync provision`` keeps the sources it rolls out there."""
+    names = data.get("include", [])
+    if isinstance(names, str):
+        names = [names]
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ConfigError("include must be a list of file names, e.g. include = "
+                          "[\"sources.toml\"]")
+    return [Path(_resolve(path.parent, name)) for name in names]
+
+
+def _included_sources(path: Path) -> list[Any]:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"include: {path} not found") from None
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"include: {path.name} cannot be read: {exc}") from None
+    _check_keys(data, {"sources"}, path.name)
+    sources = data.get("sources", [])
+    if not isinstance(sources, list):
+        raise ConfigError(f"{path.name}: [[sources]] must list sources")
+    return sources
 
 
 def _output(output: dict[str, Any], base: Path) -> OutputConfig:
@@ -376,7 +414,8 @@ def _schedule(sched: dict[str, Any], base: Path) -> ScheduleConfig:
         log_file=Path(_resolve(base, log_file)) if log_file else None)
 
 
-def parse_config(data: dict[str, Any], path: Path) -> Config:
+def parse_config(data: dict[str, Any], path: Path, *, sources_required: bool = True
+                 ) -> Config:
     base = path.parent
     _check_keys(data, _CORE_SECTIONS | set(_BACKEND_SECTIONS), path.name)
     program = _table(data, "program", "[program]")
@@ -392,7 +431,7 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         raise ConfigError(f"[program].challenge_weeks must be between 1 and 52, not {weeks}")
 
     output = _output(_table(data, "output", "[output]"), base)
-    sources = _sources(data.get("sources"), base)
+    sources = _sources(data.get("sources"), base, sources_required)
     check_target(output.target, sources, "[output].path" if output.path else "[output].google")
 
     aliases = _table(data, "aliases", "[aliases]")
@@ -430,4 +469,5 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
 
 
 __all__ = ["Config", "ConfigError", "OutputConfig", "ScheduleConfig", "check_target",
-           "load_config", "parse_config", "settings_from_table", "source_entry_covers"]
+           "includes", "load_config", "parse_config", "settings_from_table",
+           "source_entry_covers"]

@@ -7,6 +7,10 @@ them), clears and rewrites the managed ones, sets number formats, frozen rows, c
 fills for status columns, filters and charts, and rewrites the manifest. Google applies a
 ``batchUpdate`` atomically, so a failed write changes nothing.
 
+A batch too big for one request (Google refuses bodies over 10 MiB) is sent by
+:mod:`~.staging`: its bulk cell data first, in parts, into hidden staging tabs, then one small
+final batch that swaps it in; still all or nothing for what leaders see.
+
 Rules, the same as the Excel writer's:
 
 * a tab whose name is managed but which is not listed in the manifest belongs to a user, and
@@ -33,10 +37,18 @@ from sheetsync.backends.google.auth import CredentialsError
 from sheetsync.backends.google.locations import spreadsheet_key
 from sheetsync.backends.google.reader import FLAGS_TAB, SHARE_ADVICE, cell_value
 from sheetsync.backends.google.settings import GoogleSettings
+from sheetsync.backends.google.staging import (
+    ExistingTab,
+    SendReport,
+    StagedWriteFailed,
+    TooBig,
+    send,
+)
 from sheetsync.backends.google.transport import (
     GoogleConnection,
     UncertainWrite,
     classify_failure,
+    credentials_hint,
 )
 from sheetsync.errors import TargetWriteError
 from sheetsync.grid import column_number, to_serial
@@ -54,7 +66,7 @@ STATE_FIELDS = (
     "properties.title,"
     "sheets(properties(sheetId,title,index,hidden,gridProperties(rowCount,columnCount)),"
     "conditionalFormats.booleanRule.condition.type,conditionalFormats.gradientRule.minpoint.type,"
-    "charts.chartId,basicFilter.range.sheetId,"
+    "charts.chartId,basicFilter.range,"
     "data.rowData.values(effectiveValue,effectiveFormat.numberFormat))"
 )
 """What a write needs to know: tabs, their grid sizes and embedded objects, and cell values
@@ -70,8 +82,9 @@ class WriteSummary:
     added_tabs: tuple[str, ...]
     rows_written: int
     rows_appended: int
-    requests: int  # sub-requests inside the one batchUpdate
+    requests: int  # sub-requests inside the batchUpdate
     truncated_cells: int = 0
+    sent: SendReport | None = None  # the batchUpdate calls made, their sizes, staged tabs
 
 
 @dataclass
@@ -195,7 +208,7 @@ def target_error(target: str, exc: BaseException, account: str) -> TargetWriteEr
             transient=True)
     if failure.reason == "credentials" or failure.status == 401:
         return TargetWriteError(f"Could not write {target}: {failure.message}",
-                                hint=getattr(exc, "hint", "") or "Check the service-account key.")
+                                hint=credentials_hint(failure.message, exc))
     return TargetWriteError(
         f"Could not write {target}: Google did not answer properly ({failure.message}). "
         "Nothing was changed.", hint="This is usually temporary; the next run will try again.",
@@ -236,7 +249,7 @@ class GoogleWriter:
             _refuse_user_tabs(target, state, sheets)
             batch = self._build(state, sheets, retried)
             try:
-                http.batch_update(key, {"requests": batch.requests})
+                sent = self._send(key, state, batch)
             except UncertainWrite as exc:
                 # The write may have landed: re-read and rebuild once (idempotent by design:
                 # tabs now exist and the Run Log rows are recognised), rather than resend.
@@ -244,11 +257,25 @@ class GoogleWriter:
                     raise target_error(target, exc, account) from exc
                 retried = True
                 continue
+            except StagedWriteFailed as exc:
+                cause = target_error(target, exc.cause, account)
+                reason = cause.message.removesuffix(" Nothing was changed.").rstrip(".")
+                raise TargetWriteError(
+                    f"{reason}. The dashboard was not changed: the update stopped while it "
+                    "was still being prepared in hidden tabs, "
+                    + ("which were removed." if exc.cleaned else "which the next run removes."),
+                    hint=cause.hint, transient=cause.transient) from exc
+            except TooBig as exc:
+                raise TargetWriteError(
+                    f"The update of {target} cannot be cut into requests Google accepts: "
+                    f"{exc}. Nothing was changed.",
+                    hint="This is a sheetsync bug; please report it.") from exc
             except Exception as exc:
                 raise target_error(target, exc, account) from exc
             managed = _managed_after(state, sheets)
             return WriteSummary(target, tuple(managed), tuple(batch.added), batch.rows_written,
-                                batch.rows_appended, len(batch.requests), batch.truncated)
+                                batch.rows_appended, len(batch.requests), batch.truncated,
+                                sent)
 
     def write_flags_tab(self, spreadsheet: str, rows: Sequence[Sequence[Any]], *,
                         columns: Sequence[str] = FLAG_COLUMNS) -> None:
@@ -263,6 +290,28 @@ class GoogleWriter:
                                                               if c in ("Finding", "How to fix")})
         self.write(spreadsheet, [Sheet(FLAGS_TAB, tables=[table], freeze_rows=1,
                                        auto_filter=True)])
+
+    # ------------------------------------------------------------------ sending the batch
+    def _send(self, key: str, state: _State, batch: _Batch) -> SendReport:
+        """One batchUpdate, or several under the request-size limit (see :mod:`.staging`)."""
+        from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL
+
+        http = self.connection.http
+
+        def send_body(data: bytes) -> Any:
+            return http.request("post", SPREADSHEET_BATCH_UPDATE_URL % key, data=data,
+                                headers={"Content-Type": "application/json; charset=utf-8"}
+                                ).json()
+
+        existing = [ExistingTab(t.sheet_id, t.title, t.rows, t.columns)
+                    for t in state.tabs.values()]
+        titles = {t.sheet_id: t.title for t in state.tabs.values()}
+        for request in batch.requests:
+            props = request.get("addSheet", {}).get("properties", {})
+            if "sheetId" in props:
+                titles[int(props["sheetId"])] = str(props.get("title", ""))
+        return send(batch.requests, existing, send_body,
+                    limit=self.connection.settings.request_limit, titles=titles)
 
     # ------------------------------------------------------------------ building the batch
     def _build(self, state: _State, sheets: list[Sheet], retried: bool) -> _Batch:
