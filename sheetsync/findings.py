@@ -30,6 +30,8 @@ CODES: dict[str, str] = {
     # workbook and tab structure
     "unreadable-source": "The file or spreadsheet could not be read",
     "no-sources": "No source files matched",
+    "source-loop": "A folder link leads back into a folder being read",
+    "duplicate-source": "The same file is reached by two paths; it is read once",
     "unknown-kind": "The workbook kind could not be recognised",
     "missing-tab": "An expected tab is missing",
     "missing-header": "No header row was found",

@@ -50,6 +50,7 @@ from xml.etree import ElementTree as ET
 
 from sheetsync import __version__
 from sheetsync.backends.excel.atomic import (
+    OwnerNotKept,
     TargetChanged,
     move_into_place,
     new_temp_beside,
@@ -63,6 +64,7 @@ from sheetsync.backends.excel.ooxml import (
     NS_PKG_REL,
     NS_REL,
     clean_cell_text,
+    clean_label,
     escape_text,
     is_valid_tab_name,
     unescape,
@@ -1176,12 +1178,13 @@ def _add_chart(worksheet: Worksheet, chart: Chart) -> None:
         if chart.stacked:
             drawing.grouping = "stacked"
             drawing.overlap = 100
-    drawing.title = chart.title
+    # Titles are XML outside any cell: cleaned and cut like no cell text needs to be.
+    drawing.title = clean_label(chart.title)
     drawing.width = chart.width_cm
     drawing.height = chart.height_cm
     drawing.legend.position = "b"
     if chart.y_title:
-        drawing.y_axis.title = chart.y_title
+        drawing.y_axis.title = clean_label(chart.y_title)
     # openpyxl 3.1 marks axes as deleted unless told otherwise, which hides their labels.
     drawing.x_axis.delete = False
     drawing.y_axis.delete = False
@@ -1527,6 +1530,11 @@ def _save_atomically(
             "replace it. The file was left unchanged.",
             hint="Run sheetsync again once nobody is editing the workbook.",
             transient=True,
+        ) from None
+    except OwnerNotKept as exc:
+        raise TargetWriteError(
+            f"sheetsync did not replace {target}: {exc}. The file was left unchanged.",
+            hint="Run sheetsync as the dashboard file's owner, or choose another --output.",
         ) from None
     except PermissionError as exc:
         raise _locked(target, "it is open in another program or not writable") from exc
