@@ -135,7 +135,10 @@ def validate(config: Config, as_of: date | None = None, *, use_cache: bool = Tru
             progress.stop()
     findings = Findings(list(found.findings))
     for item in loaded:
-        findings.extend(item.findings)
+        # Only team trackers are written to be shared: what any other workbook holds is
+        # quoted to the coordinator (validate) and in its own flags tab, never on leader tabs.
+        shared = item.status.kind == "team"
+        findings.extend(item.findings if shared else (f.kept_private() for f in item.findings))
     for backend in backends.built():
         findings.extend(backend.notices())
     groups = {a.name: (a.group, a.outside_role) for a in config.activities.activities}
