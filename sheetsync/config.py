@@ -428,6 +428,9 @@ def load_config(path: str | Path) -> Config:
         raise ConfigError(f"config path is a folder, not a file: {path}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path.name} is not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path.name} is not UTF-8 text (byte {exc.start + 1}); save it "
+                          "as UTF-8") from None
     except OSError as exc:
         raise ConfigError(f"config file cannot be read: {exc}") from None
     return parse_config(data, path)

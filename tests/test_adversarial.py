@@ -48,6 +48,8 @@ def _files(root: Path) -> dict[Path, bytes]:
     for folder, dirs, names in os.walk(root):
         dirs[:] = [d for d in dirs if d != "state"]
         for name in names:
+            if name.startswith(".~sheetsync-"):
+                continue  # a temporary file, never anyone's data
             path = Path(os.fsdecode(folder)) / name
             if path.is_file():
                 found[path] = path.read_bytes()

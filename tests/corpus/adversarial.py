@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 import unicodedata
 import zipfile
 from collections.abc import Callable, Sequence
@@ -89,6 +90,7 @@ class Program:
     program_extra: str = ""
     output: str = "out/dashboard.xlsx"
     config_text: str | None = None  # a whole config, replacing the generated one
+    config_bytes: bytes | None = None  # the same, as bytes (in another encoding)
     private: tuple[str, ...] = PRIVATE
 
     @property
@@ -121,6 +123,9 @@ class Program:
         return path
 
     def write_config(self) -> Path:
+        if self.config_bytes is not None:
+            self.config.write_bytes(self.config_bytes)
+            return self.config
         if self.config_text is not None:
             self.config.write_text(self.config_text, encoding="utf-8")
             return self.config
@@ -700,6 +705,15 @@ def _long_tried(p: Program) -> None:
     p.team(tabs=team_tabs(weekly=weekly_rows(8, tried="=cmd|' /C calc'!A0 " + "w" * 40_000)))
 
 
+def _extreme_counts(p: Program) -> None:
+    p.team()
+    cycles = [CYCLE_HEADER, ["T. A", START, "Act", 1e300, -1e300],
+              ["T. B", START, "Plan", "1e308", 5], ["T. C", START, "Reflect", 10**30, 2]]
+    rel = [RELATIONSHIP_HEADER + ["Delight", "Engagement"],
+           ["T. A", "Yes", START, "", 1e308, -1e308]]
+    p.coach(tabs=coach_tabs(cycles=cycles, relationships=rel))
+
+
 HOSTILE = (
     *(Case(f"hostile-{label}-team", "hostile text",
            f"a Team name with {label} text: the dashboard is well-formed, no formula, titles clean",
@@ -753,6 +767,9 @@ HOSTILE = (
     Case("extreme-team-figures", "hostile text",
          "a -1e308 baseline and a 1e308 target: not Met, flagged out of range, no warning",
          _extreme_team, expect=_expect_not_met),
+    Case("extreme-counts", "hostile text",
+         "1e300 next steps and 1e308 ratings are flagged out of range, never counted",
+         _extreme_counts, expect=_expect_codes("out-of-range", source="coach-a")),
     Case("extreme-minutes", "hostile text",
          "1e308 and -1e308 minutes are flagged, never summed", _extreme_minutes,
          expect=_expect_codes("out-of-range", source="coach-a")),
@@ -794,6 +811,13 @@ def _output_into(relative: str, *, link: bool = False, entry: str | None = None
         if link:
             symlink(p.root / relative, p.root / "out" / "link.xlsx")
     return build
+
+
+def _latin1_config(p: Program) -> None:
+    standard(p)
+    p.write_config()
+    text = p.config.read_text(encoding="utf-8").replace("Adversarial program", "Caf\u00e9")
+    p.config_bytes = text.encode("latin-1")
 
 
 def _output_in_glob(p: Program) -> None:
@@ -867,6 +891,11 @@ CONFIG = (
                   args=("--output", "{root}/out/link.xlsx")),
     _config_error("output-in-glob", "[output].path inside a ** glob of sources is refused",
                   _output_in_glob, "never writes"),
+    _config_error("config-not-utf8", "a config saved as Latin-1 is refused, saying so",
+                  _latin1_config, "UTF-8"),
+    _config_error("config-empty-source-path", "an empty source path is refused",
+                  _config_replacing('path = "teams/team-a.xlsx"', 'path = ""'),
+                  "sources[0].path"),
     Case("hostile-program-name", "config",
          "a program name with control characters and a leading = is shown as text",
          _config_replacing('name = "Adversarial program"',
@@ -918,9 +947,20 @@ def _nested_output(p: Program) -> None:
 
 def _leftover_temps(p: Program) -> None:
     standard(p)
-    p.file("out/.~sheetsync-0123456789ab.xlsx.tmp").write_bytes(b"PK\x03\x04 half a file")
+    old = p.file("out/.~sheetsync-0123456789ab.xlsx.tmp")
+    old.write_bytes(b"PK\x03\x04 half a file")
+    two_days_ago = time.time() - 2 * 24 * 3600
+    os.utime(old, (two_days_ago, two_days_ago))
+    p.file("out/.~sheetsync-00000000beef.xlsx.tmp").write_bytes(b"PK\x03\x04 being written")
     p.file("coaches/.~sheetsync-ba9876543210.xlsx.tmp").write_bytes(b"PK\x03\x04 half")
     p.sources[1] = ("coach", "coaches/", False)
+
+
+def _expect_leftovers_cleared(o: Outcome) -> None:
+    _expect_sources("coach-a", "team-a")(o)
+    out = o.program.root / "out"
+    assert not (out / ".~sheetsync-0123456789ab.xlsx.tmp").exists()  # a day old: cleared
+    assert (out / ".~sheetsync-00000000beef.xlsx.tmp").exists()  # may be another run's
 
 
 def _dashboard_is_folder(p: Program) -> None:
@@ -962,8 +1002,8 @@ PROCESS = (
     Case("nested-output", "process fault", "a missing output folder is created",
          _nested_output, expect=_expect_ok("team-a", "coach-a")),
     Case("leftover-temp-files", "process fault",
-         "temporary files a killed run left behind are not read as sources", _leftover_temps,
-         expect=_expect_sources("coach-a", "team-a")),
+         "temporary files killed runs left are never read as sources, and cleared after a day",
+         _leftover_temps, expect=_expect_leftovers_cleared),
     Case("dashboard-is-a-folder", "process fault",
          "an output path that is a folder: a clear refusal, exit 2", _dashboard_is_folder,
          exits=(2,)),

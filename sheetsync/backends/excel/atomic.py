@@ -54,9 +54,33 @@ def new_temp_beside(target: Path) -> Path:
     Raises ``OSError``. The caller removes it if it is not moved into place.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
+    _clear_leftovers(target.parent)
     temp = target.parent / f".~sheetsync-{secrets.token_hex(6)}{target.suffix}.tmp"
     os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
     return temp
+
+
+LEFTOVER_AGE_SECONDS = 24 * 3600
+"""A temporary file this old was left by a write that was killed (no write takes a day)."""
+
+
+def _clear_leftovers(folder: Path) -> None:
+    """Remove the temporary files killed writes left in ``folder`` (best effort)."""
+    import time
+
+    now = time.time()
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name.startswith(".~sheetsync-") and entry.name.endswith(".tmp"):
+                    try:
+                        if now - entry.stat(follow_symlinks=False).st_mtime > \
+                                LEFTOVER_AGE_SECONDS:
+                            os.unlink(entry.path)
+                    except OSError:
+                        pass
+    except OSError:
+        pass
 
 
 def move_into_place(temp: Path, target: Path, expected: tuple[int, int] | None) -> None:

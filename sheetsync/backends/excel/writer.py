@@ -728,15 +728,19 @@ def _shape(tables: Sequence[Table]) -> Shape:
         count += sum(1 for name in table.columns if _excel_text(name)[0])
         width = len(table.columns)
         for row in table.rows:
-            for raw in row[:width]:
-                if raw is None or (type(raw) is float and raw != raw):
-                    continue
-                value = _plain_value(raw)
-                if value is None or type(value) is Formula:
-                    continue
-                if isinstance(value, str) and not _excel_text(value)[0]:
-                    continue
-                count += 1
+            for raw in row if len(row) <= width else row[:width]:
+                kind = type(raw)
+                if kind is str:  # the usual cells first: this runs over every value
+                    count += bool(raw) and (raw.isprintable() or bool(_excel_text(raw)[0]))
+                elif kind is float:
+                    count += math.isfinite(raw)
+                elif kind is int or kind is bool or kind is date or kind is datetime:
+                    count += 1
+                elif raw is not None:
+                    value = _plain_value(raw)
+                    if value is not None and type(value) is not Formula and not (
+                            isinstance(value, str) and not _excel_text(value)[0]):
+                        count += 1
     return Shape(count, min(t.row for t in tables), min(t.col for t in tables),
                  max(max(t.last_row, t.header_row) for t in tables),
                  max(max(t.last_col, t.col) for t in tables))
