@@ -607,7 +607,7 @@ def _expect_clean_titles(o: Outcome) -> None:
     titles = _chart_titles(o)
     assert titles, "no chart was drawn"
     for title in titles:
-        assert len(title) <= 100, title
+        assert len(title) <= 60, title
         assert not any(unicodedata.category(ch) in ("Cc", "Cs") for ch in title), title
 
 
@@ -729,7 +729,7 @@ HOSTILE = (
          _hostile_team("Team", "Team _x000B_ literally"),
          expect=_expect_literal("_x000B_")),
     Case("hostile-40000-char-team", "hostile text",
-         "a 40,000-character Team name: chart titles cut to at most 100 characters",
+         "a 40,000-character Team name: chart titles cut to at most 60 characters",
          _long_team, expect=_expect_clean_titles),
     Case("hostile-long-what-we-tried", "hostile text",
          "a 40,000-character formula-like What We Tried is cut, flagged and stays text",
@@ -1193,6 +1193,16 @@ def _typed_into_flags(p: Program) -> None:
                                                           value="called the school"))
 
 
+def _typed_then_a_failed_run(p: Program) -> None:
+    """A person types into the Dashboard; then a failed run stamps the workbook (its Run Log)."""
+    from sheetsync.config import load_config
+    from sheetsync.pipeline import record_failure
+
+    _saved_by_a_person(p, lambda book: book["Dashboard"].cell(row=2, column=20,
+                                                              value="ask about week 6"))
+    record_failure(load_config(p.config), "the shared drive was not reachable")
+
+
 def _manifest_deleted(p: Program) -> None:
     _saved_by_a_person(p, lambda book: book.remove(book["_sheetsync"]))
 
@@ -1249,6 +1259,10 @@ LEADER = (
          "text typed into the managed Flags tab stops the write, naming the cell",
          standard, exits=(2,), dashboard_first=True, before_run=_typed_into_flags,
          expect=_expect_dashboard_unchanged("'Flags'", "L3")),
+    Case("leader-typed-then-failed-run", "leader tabs",
+         "text typed into the Dashboard is still noticed after a failed run wrote the Run Log",
+         standard, exits=(2,), dashboard_first=True, before_run=_typed_then_a_failed_run,
+         expect=_expect_dashboard_unchanged("'Dashboard'", "T2")),
     Case("leader-manifest-deleted", "leader tabs",
          "a deleted manifest tab gives a message that says so, not one about charts",
          standard, exits=(2,), dashboard_first=True, before_run=_manifest_deleted,

@@ -178,7 +178,8 @@ def write_workbook(path: Path, sheets: list[Sheet], *, now: datetime | None = No
     stats = _Stats()
     _place_managed_tabs(workbook, sheets, previously_managed, stats)
     managed = _managed_in_workbook(workbook, sheets, previously_managed)
-    _write_manifest(workbook, managed, written_at, stats.shapes)
+    shapes, unchecked = _shapes_to_record(existing, managed, stats.shapes)
+    _write_manifest(workbook, managed, written_at, shapes, unchecked)
     _choose_visible_active_tab(workbook)
     workbook.properties.modified = written_at
     workbook.properties.lastModifiedBy = "sheetsync"
@@ -268,6 +269,8 @@ class _Existing:
     managed: list[str]  # tab names listed in the manifest
     signature: tuple[int, int]  # (mtime_ns, size) when read, to notice concurrent edits
     results: FormulaResults = field(default_factory=FormulaResults)  # on the leader's own tabs
+    manifest: _Manifest | None = None
+    saved: bool = False  # someone other than sheetsync saved it since sheetsync's last write
 
 
 def _open_existing(target: Path, sheets: Sequence[Sheet]) -> _Existing:
@@ -290,7 +293,8 @@ def _open_existing(target: Path, sheets: Sequence[Sheet]) -> _Existing:
             if not any(t.name.casefold() == MANIFEST_TAB.casefold() for t in tabs):
                 _refuse_without_manifest(target, package, tabs, sheets)
             _refuse_content_openpyxl_drops(target, package, tabs, manifest_names)
-            _refuse_edited_managed_tabs(target, package, tabs, manifest, sheets)
+            saved = saved_since(package, manifest.written_at, "sheetsync")
+            _refuse_edited_managed_tabs(target, package, tabs, manifest, sheets, saved)
             owned_or_manifest = {n.casefold() for n in manifest_names} | {
                 MANIFEST_TAB.casefold()}
             results = formula_results(package, {
@@ -317,7 +321,8 @@ def _open_existing(target: Path, sheets: Sequence[Sheet]) -> _Existing:
             hint="Unprotect the workbook structure (Review > Protect Workbook), or choose "
             "another --output for the dashboard.",
         )
-    return _Existing(workbook, manifest_names, (before.st_mtime_ns, before.st_size), results)
+    return _Existing(workbook, manifest_names, (before.st_mtime_ns, before.st_size), results,
+                     manifest, saved)
 
 
 _EMPTY_WORKSHEET = f'<worksheet xmlns="{NS_MAIN}"><sheetData/></worksheet>'.encode()
@@ -420,6 +425,7 @@ class _Manifest:
     names: list[str] = field(default_factory=list)  # the managed tabs
     shapes: dict[str, Shape] = field(default_factory=dict)  # of each as last written
     written_at: str | None = None  # "2026-11-04T02:00:00Z"
+    unchecked: set[str] = field(default_factory=set)  # saved by a person since, not yet checked
 
 
 def _manifest_from_package(target: Path, tabs: list[_PackageTab]) -> _Manifest:
@@ -449,7 +455,9 @@ def _manifest_from_package(target: Path, tabs: list[_PackageTab]) -> _Manifest:
               and (shape := Shape.parse(row[2])) is not None}
     written = next((str(row[1]) for row in rows[2:] if len(row) > 1 and row[0] == "last_written"),
                    None)
-    return _Manifest(names, shapes, written)
+    unchecked = {unescape(str(row[1])) for row in rows[2:]
+                 if len(row) > 3 and row[0] == "managed_tab" and row[3] == "unchecked"}
+    return _Manifest(names, shapes, written, unchecked)
 
 
 def _parse_manifest(rows: list[tuple[Any, ...]]) -> list[str] | None:
@@ -490,10 +498,12 @@ def _refuse_without_manifest(target: Path, package: zipfile.ZipFile, tabs: list[
 
 def _refuse_edited_managed_tabs(target: Path, package: zipfile.ZipFile,
                                 tabs: list[_PackageTab], manifest: _Manifest,
-                                sheets: Sequence[Sheet]) -> None:
-    """Refuse when someone added notes or typed into a managed tab this write would rebuild."""
+                                sheets: Sequence[Sheet], saved: bool) -> None:
+    """Refuse when someone added notes or typed into a managed tab this write would rebuild.
+
+    ``saved``: someone other than sheetsync saved the workbook since its last write (else only
+    the tabs an earlier write left unchecked are read)."""
     rebuilt = {s.name.casefold() for s in sheets} & {n.casefold() for n in manifest.names}
-    saved = None
     for tab in tabs:
         if tab.name.casefold() not in rebuilt:
             continue
@@ -506,9 +516,7 @@ def _refuse_edited_managed_tabs(target: Path, package: zipfile.ZipFile,
             shape = manifest.shapes.get(tab.name)
             if shape is None or tab.part not in package.namelist():
                 continue
-            if saved is None:
-                saved = saved_since(package, manifest.written_at, "sheetsync")
-            if not saved:
+            if not saved and tab.name not in manifest.unchecked:
                 continue
             added = added_cells(package.read(tab.part), shape)
             if added is None:
@@ -1609,8 +1617,30 @@ def _bulk_excel_writer(workbook: Workbook, archive: zipfile.ZipFile,
 # --------------------------------------------------------------------------- manifest
 
 
+def _shapes_to_record(existing: _Existing | None, managed: list[str],
+                      written: dict[str, Shape]) -> tuple[dict[str, Shape], set[str]]:
+    """Each managed tab's shape for the manifest, and the tabs still to check for edits.
+
+    A tab this write did not rebuild keeps its earlier shape. If a person saved the workbook
+    since the last write, such a tab may hold their edits, and this write's own stamp would
+    hide that from the next run: it is recorded as unchecked, so the next run reads it."""
+    if existing is None or existing.manifest is None:
+        return dict(written), set()
+    before = existing.manifest
+    shapes, unchecked = dict(written), set()
+    for name in managed:
+        if name in written:
+            continue
+        if name in before.shapes:
+            shapes[name] = before.shapes[name]
+        if existing.saved or name in before.unchecked:
+            unchecked.add(name)
+    return shapes, unchecked
+
+
 def _write_manifest(workbook: Workbook, managed: list[str], written_at: datetime,
-                    shapes: dict[str, Shape] | None = None) -> None:
+                    shapes: dict[str, Shape] | None = None,
+                    unchecked: set[str] | None = None) -> None:
     from openpyxl.styles import Font
 
     index = None
@@ -1638,6 +1668,8 @@ def _write_manifest(workbook: Workbook, managed: list[str], written_at: datetime
         if key == "managed_tab" and value in shapes:
             # what this run wrote there, so the next run notices cells someone added
             _set_text(worksheet.cell(row=r, column=3), shapes[value].text(), stats)
+            if value in (unchecked or ()):
+                _set_text(worksheet.cell(row=r, column=4), "unchecked", stats)
     worksheet.cell(row=1, column=1).font = Font(bold=True)
     worksheet.cell(row=1, column=2).font = Font(bold=True)
     _set_text(

@@ -23,6 +23,7 @@ STRICT = etree.XMLParser(recover=False, resolve_entities=False)
     ("Grade\x0b4", "Grade 4"),
     ("Line one\r\nLine two", "Line one Line two"),
     ("bell\x07 and nul\x00", "bell and nul"),
+    ("Sch\x01ool", "School"),
     ("half \ud800 surrogate", "half surrogate"),
     ("  spaced\t\tout  ", "spaced out"),
     ("caf\u00e9 \U0001f600", "caf\u00e9 \U0001f600"),
