@@ -105,8 +105,8 @@ class OutputSection:
 class ScheduleSection:
     """``[schedule]``."""
 
-    at: str = field(default="02:00", metadata={"max_chars": 5})
-    extra_times: tuple[str, ...] = field(default=(), metadata={"max_chars": 5})
+    at: str = field(default="02:00", metadata={"max_chars": 100})  # then checked as HH:MM
+    extra_times: tuple[str, ...] = field(default=(), metadata={"max_chars": 100})
     weekdays: tuple[str, ...] | None = field(default=None, metadata={"max_chars": 20})
     retry_after_minutes: int | None = field(default=None, metadata={"min": 1, "max": 10080})
     log_file: Path | None = field(default=None, metadata={"max_chars": 4096})
@@ -180,10 +180,10 @@ def settings_from_table(cls: type, table: Any, where: str, base: Path,
     Each field is read from the key its metadata names (``"key"``; the field name when absent;
     ``None`` keeps it out of the config) and checked against its annotated type (``int``,
     ``float``, ``str``, ``bool``, ``date``, ``Path``, ``tuple[str, ...]``, or ``X | None``) and
-    its metadata: ``min``/``max`` for numbers and dates, ``max_chars`` and ``choices`` for text,
-    ``one_or_many`` for a list that may be given as one text. A ``Path`` is resolved against the
-    config's folder. Keys the dataclass does not declare are errors that name them; so are the
-    ``required`` keys when missing.
+    its metadata: ``min``/``max`` for numbers and dates, ``max_chars``, ``choices`` and
+    ``not_empty`` for text. A ``Path`` is resolved against the config's folder. Keys the
+    dataclass does not declare are errors that name them; so are the ``required`` keys when
+    missing.
     """
     if not isinstance(table, dict):
         raise ConfigError(f"{where} must be a table, not {_kind_name(table)} {_shown(table)}")
@@ -254,8 +254,6 @@ def _setting(value: Any, hint: Any, meta: typing.Mapping[str, Any], where: str,
             raise ConfigError(f"{where} must be a date {_span(low, high)}, not {day}")
         return day
     if typing.get_origin(kind) is tuple:
-        if isinstance(value, str) and meta.get("one_or_many"):
-            value = [value]
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ConfigError(f"{where} must be a list of texts, not {_kind_name(value)} "
                               f"{_shown(value)}")
