@@ -230,7 +230,7 @@ def test_the_corpus_covers_every_class_with_at_least_60_cases() -> None:
 def test_zz_summary_every_count_is_zero(capsys: pytest.CaptureFixture[str]) -> None:
     """The closing tally (runs after the cases in this module): every count must be 0."""
     if not TALLY["cases"]:
-        pytest.skip("the cases did not run in this session")
+        pytest.skip("the cases were not run (deselected)")
     bad = {key: n for key, n in TALLY.items() if key != "cases"}
     with capsys.disabled():
         print(f"\nadversarial corpus: {TALLY['cases']} cases run; tracebacks "
