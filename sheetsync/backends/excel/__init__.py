@@ -5,6 +5,8 @@ The folder has the shape every backend has:
 * :mod:`.settings` - the ``[limits]`` section (:class:`ReadLimits`);
 * :mod:`.reader` - every tab of a workbook in one pass, with python-calamine;
 * :mod:`.writer` - the dashboard workbook, rebuilt atomically, keeping the user's own tabs;
+* :mod:`.own_tabs` - what those tabs keep through the rebuild (cached formula results, dynamic
+  arrays), and the edits people make to managed tabs, noticed before they could be lost;
 * :mod:`.writeback` - a source's ``Sheetsync Flags`` tab, by a surgical package edit;
 * :mod:`.atomic` - lock files, read-only checks and atomic replacement, for both writers;
 * :mod:`.templates` - the blank workbooks, generated from the schemas.

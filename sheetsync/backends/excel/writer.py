@@ -4,10 +4,11 @@ The dashboard workbook is **sheetsync's output file**: it is rebuilt with openpy
 Leaders may add tabs of their own to it, and those survive, but only as far as openpyxl can
 carry them through a load and save.
 
-What is kept in a leader's own tab: cell values (text, numbers, dates, their own formulas),
-cell styles and number formats, rich text, merged cells, column widths and row heights, frozen
-panes, auto-filters, plain conditional formatting and data validation, cell notes, hyperlinks,
-defined names and print settings.
+What is kept in a leader's own tab: cell values (text, numbers, dates, their own formulas with
+the results Excel last computed, dynamic arrays included: see :mod:`.own_tabs`), cell styles and
+number formats, rich text, merged cells, column widths and row heights, frozen panes,
+auto-filters, plain conditional formatting and data validation, cell notes, hyperlinks, defined
+names and print settings.
 
 What openpyxl would lose: charts, images, shapes and text boxes, form controls and embedded
 objects, threaded comments, slicers and timelines, sparklines and other Excel 2010+ extensions
@@ -19,7 +20,9 @@ in a workbook of their own.
 Ownership is recorded in a hidden tab, :data:`~sheetsync.report.model.MANIFEST_TAB`, that lists
 the tabs sheetsync manages. Managed tabs are replaced on every write, keeping their position;
 append-only tabs (the Run Log) keep their earlier rows. A tab that has a managed name but is not
-in the manifest is a user's tab, and sheetsync refuses to overwrite it.
+in the manifest is a user's tab, and sheetsync refuses to overwrite it. A managed tab someone
+added notes or text to since the last write, or a sheetsync workbook whose manifest was deleted,
+is refused too, with a message that says which.
 
 Every refusal raises :class:`~sheetsync.backends.base.TargetWriteError` before anything is
 written, so the file on disk is byte-identical to what it was. The new file is written to a
