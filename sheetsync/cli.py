@@ -59,10 +59,14 @@ def _fail(message: str, hint: str = "") -> None:
 def _parse_as_of(value: str | None) -> date | None:
     if value is None:
         return None
+    from sheetsync.config import ConfigError, check_as_of
+
     try:
-        return date.fromisoformat(value)
+        return check_as_of(date.fromisoformat(value), "--as-of")
     except ValueError:
         _fail(f"--as-of must be a date like 2026-11-04, not {value!r}")
+    except ConfigError as exc:
+        _fail(exc.message)
     return None
 
 

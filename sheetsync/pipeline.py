@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sheetsync.backends import Backends
 from sheetsync.backends.base import Target
-from sheetsync.config import Config, check_target
+from sheetsync.config import Config, check_as_of, check_target
 from sheetsync.dataset import ProgramData
 from sheetsync.errors import ConfigError, LockHeld, RunFailed, TargetWriteError
 from sheetsync.findings import Findings
@@ -79,7 +79,7 @@ class RunOutcome:
 def resolve_as_of(config: Config, as_of: date | None) -> date:
     """The run's "today": the flag, else the config's pinned date, else now in the program tz."""
     if as_of is not None:
-        return as_of
+        return check_as_of(as_of, "as_of")  # beyond its bounds, date arithmetic overflows
     if config.as_of is not None:
         return config.as_of
     return datetime.now(config.tz).date()
@@ -135,7 +135,10 @@ def validate(config: Config, as_of: date | None = None, *, use_cache: bool = Tru
             progress.stop()
     findings = Findings(list(found.findings))
     for item in loaded:
-        findings.extend(item.findings)
+        # Only team trackers are written to be shared: what any other workbook holds is
+        # quoted to the coordinator (validate) and in its own flags tab, never on leader tabs.
+        shared = item.status.kind == "team"
+        findings.extend(item.findings if shared else (f.kept_private() for f in item.findings))
     for backend in backends.built():
         findings.extend(backend.notices())
     groups = {a.name: (a.group, a.outside_role) for a in config.activities.activities}

@@ -100,7 +100,11 @@ def print_findings_json(data: ProgramData) -> None:
         "findings": [f.as_dict() for f in data.findings.sorted()],
         "summary": data.findings.by_severity(),
     }
-    sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+    text = json.dumps(payload, indent=2, ensure_ascii=False)
+    # A file name that is not valid UTF-8 is held as surrogate escapes: show U+FFFD for its bad
+    # bytes rather than write them out raw, which would make the JSON invalid UTF-8.
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    sys.stdout.write(text + "\n")
 
 
 def print_run_summary(outcome: RunOutcome, *, stats: bool = False) -> None:

@@ -60,6 +60,7 @@ STATUSES = ("Met", "On track", "At risk", "Off track", "Stale", "No data")
 NEEDS_SUPPORT = ("Off track", "At risk", "Stale")
 """Statuses that put a team on the weekly update's "needs support" list, most urgent first."""
 
+GOAL_TAB = "Goal"
 WEEKLY_TAB = "Weekly Progress"
 ACTIONS_TAB = "Action Steps"
 
@@ -132,6 +133,7 @@ def team_progress(goals: pd.DataFrame | None, weekly: pd.DataFrame | None,
     appears in the results, with status ``No data`` when it has no weekly values.
     """
     as_of_ts = as_timestamp(as_of)
+    goals, weekly, absurd = _without_absurd_figures(goals, weekly, column_of)
     teams = _teams(goals, as_of_ts)
     records = _weekly_records(weekly, teams)
     points = _points(records)
@@ -146,8 +148,47 @@ def team_progress(goals: pd.DataFrame | None, weekly: pd.DataFrame | None,
         weeks=plain_text(_week_table(teams, records)),
         movers=plain_text(_movers(teams, points, th)),
         needs_support=plain_text(_needs_support(teams)),
-        flags=_team_flags(teams, records, th, column_of),
+        flags=[*absurd, *_team_flags(teams, records, th, column_of)],
     )
+
+
+ABSURD_FIGURE = 1e12
+"""No team metric (a share, a count of students, a score) comes near this: a baseline, target or
+weekly value beyond it is a typing or formula mistake. It is treated as unknown, with a flag, so
+it never reaches the aimline arithmetic (where -1e308 to 1e308 overflows to a "Met")."""
+
+
+def _without_absurd_figures(goals: pd.DataFrame | None, weekly: pd.DataFrame | None,
+                            column_of: ColumnOf | None
+                            ) -> tuple[pd.DataFrame | None, pd.DataFrame | None, list[Finding]]:
+    """``goals`` and ``weekly`` with absurd figures blanked, and a flag for each one."""
+    flags: list[Finding] = []
+
+    def blank(frame: pd.DataFrame | None, key: str, tab: str, name: str) -> pd.DataFrame | None:
+        if frame is None or key not in frame.columns or not len(frame):
+            return frame
+        values = numbers(frame[key])
+        bad = (values.abs() > ABSURD_FIGURE).fillna(False).to_numpy(dtype=bool)
+        if not bad.any():
+            return frame
+        rows = frame["row"].tolist() if "row" in frame.columns else [None] * len(frame)
+        for i in np.flatnonzero(bad):
+            source = str(frame["source"].iloc[i])
+            cell = _cell(column_of, source, tab, key, rows[i])
+            flags.append(Finding(
+                "out-of-range", Severity.WARNING,
+                f"{name}: {values.iloc[i]:.3g} is too large to be a real figure, so it is "
+                f"treated as unknown{_where(cell, tab, rows[i])}.",
+                f"Check the {name} for a typing or formula mistake.", source=source, tab=tab,
+                cell=cell))
+        frame = frame.copy()
+        frame[key] = values.mask(bad)
+        return frame
+
+    goals = blank(goals, "baseline", GOAL_TAB, "Baseline")
+    goals = blank(goals, "target", GOAL_TAB, "Target")
+    weekly = blank(weekly, "value", WEEKLY_TAB, "Value")
+    return goals, weekly, flags
 
 
 # --- team parameters ---------------------------------------------------------------------------

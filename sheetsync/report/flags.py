@@ -24,7 +24,8 @@ def source_flag_rows(findings: Iterable[Finding]) -> list[list[object]]:
 
 def flags_sheet(findings: Sequence[Finding]) -> Sheet:
     """The leaders' Flags tab: every finding and analytic flag, without private cell content."""
-    rows = [[f.severity.value, f.code, f.source, f.tab, f.cell, f.leader_message(), f.hint]
+    rows = [[f.severity.value, f.code, f.source, f.tab, f.cell, f.leader_message(),
+             f.leader_hint()]
             for f in sorted(findings, key=lambda f: (f.severity.rank, f.source, f.tab,
                                                      f.sort_key()))]
     table = Table(columns=["Severity", "Code", "Source", "Tab", "Cell", "Message", "Hint"],

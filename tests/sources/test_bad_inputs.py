@@ -155,7 +155,10 @@ def test_each_bad_input_gives_findings_or_could_not_read(item: BadInput, corpus,
         failure = mine[0]
         assert failure.severity is Severity.ERROR and failure.hint
         assert item.name in failure.message and "Traceback" not in failure.message
-        assert status[item.stem].message == failure.message
+        if item.unreadable == "unknown-kind":  # the Dashboard's note does not list their tabs
+            assert "tabs" not in status[item.stem].message
+        else:
+            assert status[item.stem].message == failure.message
     else:
         assert status[item.stem].state == "ok"
         assert {f.code for f in mine} >= set(item.expect), [f.code for f in mine]

@@ -53,6 +53,7 @@ from xml.etree import ElementTree as ET
 
 from sheetsync import errors
 from sheetsync.backends.excel.atomic import (
+    OwnerNotKept,
     TargetChanged,
     move_into_place,
     new_temp_beside,
@@ -824,6 +825,12 @@ def _replace_atomically(target: Path, data: bytes, before: os.stat_result) -> No
             f"{target.name} changed while sheetsync was writing its flags, so the flags were "
             "not written.",
             hint="Run sheetsync again once nobody is editing the workbook.",
+        ) from None
+    except OwnerNotKept as exc:
+        raise WritebackError(
+            f"Flags were not written into {target.name}: {exc}. The file was left unchanged.",
+            hint="Run sheetsync as a user who may keep the file's owner (or as its owner), or "
+            "turn write_back off for this source.",
         ) from None
     except PermissionError as exc:
         raise _locked(target, "it is open in another program or not writable") from exc

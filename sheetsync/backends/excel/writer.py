@@ -4,10 +4,11 @@ The dashboard workbook is **sheetsync's output file**: it is rebuilt with openpy
 Leaders may add tabs of their own to it, and those survive, but only as far as openpyxl can
 carry them through a load and save.
 
-What is kept in a leader's own tab: cell values (text, numbers, dates, their own formulas),
-cell styles and number formats, rich text, merged cells, column widths and row heights, frozen
-panes, auto-filters, plain conditional formatting and data validation, cell notes, hyperlinks,
-defined names and print settings.
+What is kept in a leader's own tab: cell values (text, numbers, dates, their own formulas with
+the results Excel last computed, dynamic arrays included: see :mod:`.own_tabs`), cell styles and
+number formats, rich text, merged cells, column widths and row heights, frozen panes,
+auto-filters, plain conditional formatting and data validation, cell notes, hyperlinks, defined
+names and print settings.
 
 What openpyxl would lose: charts, images, shapes and text boxes, form controls and embedded
 objects, threaded comments, slicers and timelines, sparklines and other Excel 2010+ extensions
@@ -19,7 +20,9 @@ in a workbook of their own.
 Ownership is recorded in a hidden tab, :data:`~sheetsync.report.model.MANIFEST_TAB`, that lists
 the tabs sheetsync manages. Managed tabs are replaced on every write, keeping their position;
 append-only tabs (the Run Log) keep their earlier rows. A tab that has a managed name but is not
-in the manifest is a user's tab, and sheetsync refuses to overwrite it.
+in the manifest is a user's tab, and sheetsync refuses to overwrite it. A managed tab someone
+added notes or text to since the last write, or a sheetsync workbook whose manifest was deleted,
+is refused too, with a message that says which.
 
 Every refusal raises :class:`~sheetsync.backends.base.TargetWriteError` before anything is
 written, so the file on disk is byte-identical to what it was. The new file is written to a
@@ -34,6 +37,7 @@ included (Excel and calamine decode them; openpyxl reads them back literally).
 from __future__ import annotations
 
 import math
+import re
 import time as clock
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
@@ -50,6 +54,7 @@ from xml.etree import ElementTree as ET
 
 from sheetsync import __version__
 from sheetsync.backends.excel.atomic import (
+    OwnerNotKept,
     TargetChanged,
     move_into_place,
     new_temp_beside,
@@ -63,10 +68,24 @@ from sheetsync.backends.excel.ooxml import (
     NS_PKG_REL,
     NS_REL,
     clean_cell_text,
+    clean_label,
     escape_text,
     is_valid_tab_name,
     unescape,
     xml_text,
+)
+from sheetsync.backends.excel.own_tabs import (
+    METADATA_PART,
+    METADATA_REL,
+    METADATA_TYPE,
+    FormulaResults,
+    Shape,
+    added_cells,
+    describe,
+    formula_results,
+    patch_formula_results,
+    saved_since,
+    value_metadata_in,
 )
 from sheetsync.errors import TargetWriteError
 from sheetsync.grid import a1, column_letter
@@ -162,12 +181,14 @@ def write_workbook(path: Path, sheets: list[Sheet], *, now: datetime | None = No
     stats = _Stats()
     _place_managed_tabs(workbook, sheets, previously_managed, stats)
     managed = _managed_in_workbook(workbook, sheets, previously_managed)
-    _write_manifest(workbook, managed, written_at)
+    shapes, unchecked = _shapes_to_record(existing, managed, stats.shapes)
+    _write_manifest(workbook, managed, written_at, shapes, unchecked)
     _choose_visible_active_tab(workbook)
     workbook.properties.modified = written_at
     workbook.properties.lastModifiedBy = "sheetsync"
 
-    _save_atomically(workbook, target, existing.signature if existing else None, stats.bulk)
+    _save_atomically(workbook, target, existing.signature if existing else None, stats.bulk,
+                     existing.results if existing else None)
     preserved = tuple(
         name for name in workbook.sheetnames if name not in managed and name != MANIFEST_TAB
     )
@@ -250,6 +271,9 @@ class _Existing:
     workbook: Workbook
     managed: list[str]  # tab names listed in the manifest
     signature: tuple[int, int]  # (mtime_ns, size) when read, to notice concurrent edits
+    results: FormulaResults = field(default_factory=FormulaResults)  # on the leader's own tabs
+    manifest: _Manifest | None = None
+    saved: bool = False  # someone other than sheetsync saved it since sheetsync's last write
 
 
 def _open_existing(target: Path, sheets: Sequence[Sheet]) -> _Existing:
@@ -267,8 +291,18 @@ def _open_existing(target: Path, sheets: Sequence[Sheet]) -> _Existing:
             if sum(info.file_size for info in package.infolist()) > _MAX_UNCOMPRESSED_BYTES:
                 raise _not_a_workbook(target, "it unpacks to more than 1 GB")
             tabs = _package_tabs(package)
-            manifest_names = _manifest_names_from_package(target, tabs)
+            manifest = _manifest_from_package(target, tabs)
+            manifest_names = manifest.names
+            if not any(t.name.casefold() == MANIFEST_TAB.casefold() for t in tabs):
+                _refuse_without_manifest(target, package, tabs, sheets)
             _refuse_content_openpyxl_drops(target, package, tabs, manifest_names)
+            saved = saved_since(package, manifest.written_at, "sheetsync")
+            _refuse_edited_managed_tabs(target, package, tabs, manifest, sheets, saved)
+            owned_or_manifest = {n.casefold() for n in manifest_names} | {
+                MANIFEST_TAB.casefold()}
+            results = formula_results(package, {
+                t.name: t.part for t in tabs
+                if t.kind == "worksheet" and t.name.casefold() not in owned_or_manifest})
             # Tabs about to be rebuilt need not be parsed: on a large dashboard that is most
             # of the load time. Append-only tabs are parsed, since their rows are kept.
             owned = {name.casefold() for name in manifest_names}
@@ -290,7 +324,8 @@ def _open_existing(target: Path, sheets: Sequence[Sheet]) -> _Existing:
             hint="Unprotect the workbook structure (Review > Protect Workbook), or choose "
             "another --output for the dashboard.",
         )
-    return _Existing(workbook, manifest_names, (before.st_mtime_ns, before.st_size))
+    return _Existing(workbook, manifest_names, (before.st_mtime_ns, before.st_size), results,
+                     manifest, saved)
 
 
 _EMPTY_WORKSHEET = f'<worksheet xmlns="{NS_MAIN}"><sheetData/></worksheet>'.encode()
@@ -388,11 +423,19 @@ def _normalise_part(part: str) -> str:
     return "/".join(parts)
 
 
-def _manifest_names_from_package(target: Path, tabs: list[_PackageTab]) -> list[str]:
-    """Managed tab names from the manifest tab (read cheaply before the full openpyxl load)."""
+@dataclass
+class _Manifest:
+    names: list[str] = field(default_factory=list)  # the managed tabs
+    shapes: dict[str, Shape] = field(default_factory=dict)  # of each as last written
+    written_at: str | None = None  # "2026-11-04T02:00:00Z"
+    unchecked: set[str] = field(default_factory=set)  # saved by a person since, not yet checked
+
+
+def _manifest_from_package(target: Path, tabs: list[_PackageTab]) -> _Manifest:
+    """The manifest tab (read cheaply before the full openpyxl load)."""
     manifest = next((t for t in tabs if t.name.casefold() == MANIFEST_TAB.casefold()), None)
     if manifest is None:
-        return []
+        return _Manifest()
     from openpyxl import load_workbook
 
     # Read-only mode parses just the tab asked for, so this stays cheap on a large workbook.
@@ -410,7 +453,14 @@ def _manifest_names_from_package(target: Path, tabs: list[_PackageTab]) -> list[
             hint=f"Rename your tab {manifest.name!r}, or choose another --output for the "
             "dashboard.",
         )
-    return names
+    shapes = {unescape(str(row[1])): shape for row in rows[2:]
+              if len(row) > 2 and row[0] == "managed_tab" and row[1]
+              and (shape := Shape.parse(row[2])) is not None}
+    written = next((str(row[1]) for row in rows[2:] if len(row) > 1 and row[0] == "last_written"),
+                   None)
+    unchecked = {unescape(str(row[1])) for row in rows[2:]
+                 if len(row) > 3 and row[0] == "managed_tab" and row[3] == "unchecked"}
+    return _Manifest(names, shapes, written, unchecked)
 
 
 def _parse_manifest(rows: list[tuple[Any, ...]]) -> list[str] | None:
@@ -421,6 +471,67 @@ def _parse_manifest(rows: list[tuple[Any, ...]]) -> list[str] | None:
         for row in rows[2:]
         if len(row) > 1 and row[0] == "managed_tab" and row[1]
     ]
+
+
+def _refuse_without_manifest(target: Path, package: zipfile.ZipFile, tabs: list[_PackageTab],
+                             sheets: Sequence[Sheet]) -> None:
+    """A workbook that sheetsync wrote but whose manifest tab was deleted: say so, rather than
+    take its own tabs for a user's (whose charts it would then refuse to drop)."""
+    ours = {s.name.casefold() for s in sheets}
+    clashing = [t.name for t in tabs if t.name.casefold() in ours]
+    if not clashing:
+        return
+    try:
+        creator = re.search(rb"<dc:creator>([^<]*)</dc:creator>",
+                            package.read("docProps/core.xml"))
+    except KeyError:
+        creator = None
+    if creator is None or creator.group(1) != b"sheetsync":
+        return  # a user's workbook: the managed-name check below says which tab clashes
+    raise TargetWriteError(
+        f"{target} is a dashboard sheetsync wrote, but its hidden {MANIFEST_TAB!r} tab, which "
+        "lists the tabs sheetsync manages, is gone, so sheetsync cannot tell its tabs "
+        f"({', '.join(clashing[:3])}{', ...' if len(clashing) > 3 else ''}) from yours and did "
+        "not write it. The file was left unchanged.",
+        hint="Undo the deletion of the hidden tab if you can. Otherwise move the workbook "
+        "away (keep any tabs of your own in another workbook) and run again: sheetsync writes "
+        "a new dashboard.",
+    )
+
+
+def _refuse_edited_managed_tabs(target: Path, package: zipfile.ZipFile,
+                                tabs: list[_PackageTab], manifest: _Manifest,
+                                sheets: Sequence[Sheet], saved: bool) -> None:
+    """Refuse when someone added notes or typed into a managed tab this write would rebuild.
+
+    ``saved``: someone other than sheetsync saved the workbook since its last write (else only
+    the tabs an earlier write left unchecked are read)."""
+    rebuilt = {s.name.casefold() for s in sheets} & {n.casefold() for n in manifest.names}
+    for tab in tabs:
+        if tab.name.casefold() not in rebuilt:
+            continue
+        notes = {"comments", "threadedComment"} & {t.rsplit("/", 1)[-1]
+                                                    for t in tab.relationship_types}
+        where: str | None = None
+        if notes:
+            where = "notes (comments)"
+        else:
+            shape = manifest.shapes.get(tab.name)
+            if shape is None or tab.part not in package.namelist():
+                continue
+            if not saved and tab.name not in manifest.unchecked:
+                continue
+            added = added_cells(package.read(tab.part), shape)
+            if added is None:
+                continue
+            where = f"text typed into {describe(added)}" if added else "text typed into cells"
+        raise TargetWriteError(
+            f"{target}: the tab {tab.name!r} is sheetsync's (it is rebuilt on every run), but "
+            f"it now holds {where} that sheetsync did not write. Rebuilding it would lose them, "
+            "so sheetsync did not write the workbook. The file was left unchanged.",
+            hint=f"Move what you added to {tab.name!r} into a tab of your own (sheetsync keeps "
+            "your own tabs), or delete it; then run again.",
+        )
 
 
 def _refuse_content_openpyxl_drops(
@@ -440,6 +551,8 @@ def _refuse_content_openpyxl_drops(
         xml = package.read(tab.part) if tab.part in package.namelist() else b""
         if b"<extLst" in xml or b":extLst" in xml:
             losses.append("Excel 2010+ features such as sparklines or cross-tab dropdown lists")
+        if value_metadata_in(xml):
+            losses.append("pictures in cells or linked data types")
         if losses:
             raise TargetWriteError(
                 f"{target} has a tab {tab.name!r} with {', '.join(losses)}, which would be lost "
@@ -477,6 +590,7 @@ class _Stats:
     rows_appended: int = 0
     truncated_cells: int = 0
     bulk: dict[str, _BulkRows] = field(default_factory=dict)  # tab name -> cells as XML
+    shapes: dict[str, Shape] = field(default_factory=dict)  # tab name -> what was written
 
 
 def _place_managed_tabs(
@@ -571,6 +685,7 @@ def _render_sheet(
     worksheet: Worksheet, sheet: Sheet, kept_rows: list[list[Any]], stats: _Stats
 ) -> None:
     widths: dict[int, float] = {}
+    written: list[Table] = []
     bulk = None
     if _renders_in_bulk(sheet, kept_rows):
         bulk = _BulkRows(worksheet, cell_by_cell=_tables_overlap(sheet.tables))
@@ -583,6 +698,7 @@ def _render_sheet(
         elif i == 0 and sheet.append_only:
             stats.rows_appended += len(table.rows)
         stats.rows_written += len(table.rows)
+        written.append(table)
         if bulk is not None:
             _write_table_in_bulk(bulk, table, widths, stats)
         else:
@@ -593,6 +709,7 @@ def _render_sheet(
             )
     if bulk is not None:
         stats.bulk[worksheet.title] = bulk
+    stats.shapes[worksheet.title] = _shape(written)
     for column, width in sorted(widths.items()):
         worksheet.column_dimensions[column_letter(column)].width = width
     for chart in sheet.charts:
@@ -606,6 +723,38 @@ def _render_sheet(
     worksheet.page_setup.fitToWidth = 1
     worksheet.page_setup.fitToHeight = 0
     worksheet.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def _shape(tables: Sequence[Table]) -> Shape:
+    """What the tables put on a tab: the cells that hold content (as :func:`own_tabs.
+    content_cells` counts them in the saved sheet: no formulas, no empty text) and the range
+    the tables span. Overlapping tables count a shared cell twice: a shape may overstate, never
+    understate, what was written, so an unedited tab never looks edited."""
+    if not tables:
+        return Shape(0, 1, 1, 1, 1)
+    count = 0
+    for table in tables:
+        if table.title and _excel_text(table.title)[0]:
+            count += 1
+        count += sum(1 for name in table.columns if _excel_text(name)[0])
+        width = len(table.columns)
+        for row in table.rows:
+            for raw in row if len(row) <= width else row[:width]:
+                kind = type(raw)
+                if kind is str:  # the usual cells first: this runs over every value
+                    count += bool(raw) and (raw.isprintable() or bool(_excel_text(raw)[0]))
+                elif kind is float:
+                    count += math.isfinite(raw)
+                elif kind is int or kind is bool or kind is date or kind is datetime:
+                    count += 1
+                elif raw is not None:
+                    value = _plain_value(raw)
+                    if value is not None and type(value) is not Formula and not (
+                            isinstance(value, str) and not _excel_text(value)[0]):
+                        count += 1
+    return Shape(count, min(t.row for t in tables), min(t.col for t in tables),
+                 max(max(t.last_row, t.header_row) for t in tables),
+                 max(max(t.last_col, t.col) for t in tables))
 
 
 def _with_table_replaced(sheet: Sheet, old: Table, new: Table) -> Sheet:
@@ -1176,12 +1325,13 @@ def _add_chart(worksheet: Worksheet, chart: Chart) -> None:
         if chart.stacked:
             drawing.grouping = "stacked"
             drawing.overlap = 100
-    drawing.title = chart.title
+    # Titles are XML outside any cell: cleaned and cut like no cell text needs to be.
+    drawing.title = clean_label(chart.title)
     drawing.width = chart.width_cm
     drawing.height = chart.height_cm
     drawing.legend.position = "b"
     if chart.y_title:
-        drawing.y_axis.title = chart.y_title
+        drawing.y_axis.title = clean_label(chart.y_title)
     # openpyxl 3.1 marks axes as deleted unless told otherwise, which hides their labels.
     drawing.x_axis.delete = False
     drawing.y_axis.delete = False
@@ -1401,14 +1551,40 @@ class _BulkRows:
 
 
 def _bulk_excel_writer(workbook: Workbook, archive: zipfile.ZipFile,
-                       bulk: dict[str, _BulkRows]) -> Any:
-    """openpyxl's package writer, with the bulk-rendered rows spliced into their sheets."""
+                       bulk: dict[str, _BulkRows],
+                       results: FormulaResults | None = None) -> Any:
+    """openpyxl's package writer, with the bulk-rendered rows spliced into their sheets, and
+    the cached formula results (and dynamic-array metadata) of a leader's own tabs kept."""
     from openpyxl.writer.excel import ExcelWriter
 
+    results = results or FormulaResults()
+
+    class MetadataPart:  # what openpyxl's content-type manifest needs of a part
+        path = "/" + METADATA_PART
+        mime_type = METADATA_TYPE
+
     class BulkExcelWriter(ExcelWriter):
+        def write_data(self) -> None:
+            if results.metadata is not None:
+                self._archive.writestr(METADATA_PART, results.metadata)
+                self.manifest.append(MetadataPart())
+                archive_writestr = self._archive.writestr
+
+                def writestr(name: Any, data: Any, *args: Any, **kwargs: Any) -> None:
+                    if name == "xl/_rels/workbook.xml.rels":  # the metadata part's relationship
+                        text = data.decode() if isinstance(data, bytes) else data
+                        data = text.replace("</Relationships>", (
+                            f'<Relationship Id="rIdSheetsyncMetadata" Type="{METADATA_REL}" '
+                            'Target="metadata.xml"/></Relationships>'), 1)
+                    archive_writestr(name, data, *args, **kwargs)
+
+                self._archive.writestr = writestr  # type: ignore[method-assign]
+            super().write_data()
+
         def write_worksheet(self, ws: Worksheet) -> None:
             rows = bulk.get(ws.title)
-            if rows is None:
+            kept = results.by_tab.get(ws.title)
+            if rows is None and kept is None:
                 super().write_worksheet(ws)
                 return
             from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
@@ -1423,14 +1599,17 @@ def _bulk_excel_writer(workbook: Workbook, archive: zipfile.ZipFile,
             ws._rels = writer._rels
             with open(writer.out, encoding="utf-8") as handle:
                 xml = handle.read()
-            for empty in ("<sheetData></sheetData>", "<sheetData />", "<sheetData/>"):
-                if empty in xml:
-                    xml = xml.replace(empty, rows.sheet_data(), 1)
-                    break
-            else:  # pragma: no cover - openpyxl always writes an element for sheetData
-                raise RuntimeError("no sheetData element in the rendered sheet")
-            xml = xml.replace('<dimension ref="A1:A1" />',
-                              f'<dimension ref="{rows.dimension()}" />', 1)
+            if kept is not None:
+                xml = patch_formula_results(xml, kept, keep_marks=results.metadata is not None)
+            if rows is not None:
+                for empty in ("<sheetData></sheetData>", "<sheetData />", "<sheetData/>"):
+                    if empty in xml:
+                        xml = xml.replace(empty, rows.sheet_data(), 1)
+                        break
+                else:  # pragma: no cover - openpyxl always writes an element for sheetData
+                    raise RuntimeError("no sheetData element in the rendered sheet")
+                xml = xml.replace('<dimension ref="A1:A1" />',
+                                  f'<dimension ref="{rows.dimension()}" />', 1)
             self._archive.writestr(ws.path[1:], xml.encode("utf-8"))
             self.manifest.append(ws)
             writer.cleanup()
@@ -1441,7 +1620,30 @@ def _bulk_excel_writer(workbook: Workbook, archive: zipfile.ZipFile,
 # --------------------------------------------------------------------------- manifest
 
 
-def _write_manifest(workbook: Workbook, managed: list[str], written_at: datetime) -> None:
+def _shapes_to_record(existing: _Existing | None, managed: list[str],
+                      written: dict[str, Shape]) -> tuple[dict[str, Shape], set[str]]:
+    """Each managed tab's shape for the manifest, and the tabs still to check for edits.
+
+    A tab this write did not rebuild keeps its earlier shape. If a person saved the workbook
+    since the last write, such a tab may hold their edits, and this write's own stamp would
+    hide that from the next run: it is recorded as unchecked, so the next run reads it."""
+    if existing is None or existing.manifest is None:
+        return dict(written), set()
+    before = existing.manifest
+    shapes, unchecked = dict(written), set()
+    for name in managed:
+        if name in written:
+            continue
+        if name in before.shapes:
+            shapes[name] = before.shapes[name]
+        if existing.saved or name in before.unchecked:
+            unchecked.add(name)
+    return shapes, unchecked
+
+
+def _write_manifest(workbook: Workbook, managed: list[str], written_at: datetime,
+                    shapes: dict[str, Shape] | None = None,
+                    unchecked: set[str] | None = None) -> None:
     from openpyxl.styles import Font
 
     index = None
@@ -1458,6 +1660,7 @@ def _write_manifest(workbook: Workbook, managed: list[str], written_at: datetime
         ("last_written", written_at.strftime("%Y-%m-%dT%H:%M:%SZ")),
         *(("managed_tab", name) for name in managed),
     ]
+    shapes = shapes or {}
     for r, (key, value) in enumerate(rows, start=1):
         _set_text(worksheet.cell(row=r, column=1), key, stats)
         value_cell = worksheet.cell(row=r, column=2)
@@ -1465,6 +1668,11 @@ def _write_manifest(workbook: Workbook, managed: list[str], written_at: datetime
             _set_text(value_cell, value, stats)
         else:
             value_cell.value = value
+        if key == "managed_tab" and value in shapes:
+            # what this run wrote there, so the next run notices cells someone added
+            _set_text(worksheet.cell(row=r, column=3), shapes[value].text(), stats)
+            if value in (unchecked or ()):
+                _set_text(worksheet.cell(row=r, column=4), "unchecked", stats)
     worksheet.cell(row=1, column=1).font = Font(bold=True)
     worksheet.cell(row=1, column=2).font = Font(bold=True)
     _set_text(
@@ -1494,7 +1702,7 @@ def _choose_visible_active_tab(workbook: Workbook) -> None:
 
 def _save_atomically(
     workbook: Workbook, target: Path, signature: tuple[int, int] | None,
-    bulk: dict[str, _BulkRows] | None = None,
+    bulk: dict[str, _BulkRows] | None = None, results: FormulaResults | None = None,
 ) -> None:
     """Save to a temporary file beside ``target``, then move it over ``target``."""
     from openpyxl.writer.excel import ExcelWriter
@@ -1516,8 +1724,8 @@ def _save_atomically(
         # one at the default level costs more than writing the few extra bytes.
         with zipfile.ZipFile(temp, "w", zipfile.ZIP_DEFLATED, allowZip64=True,
                              compresslevel=1) as archive:
-            if bulk:
-                _bulk_excel_writer(workbook, archive, bulk).save()
+            if bulk or results:
+                _bulk_excel_writer(workbook, archive, bulk or {}, results).save()
             else:
                 ExcelWriter(workbook, archive).save()
         move_into_place(temp, target, signature)
@@ -1527,6 +1735,11 @@ def _save_atomically(
             "replace it. The file was left unchanged.",
             hint="Run sheetsync again once nobody is editing the workbook.",
             transient=True,
+        ) from None
+    except OwnerNotKept as exc:
+        raise TargetWriteError(
+            f"sheetsync did not replace {target}: {exc}. The file was left unchanged.",
+            hint="Run sheetsync as the dashboard file's owner, or choose another --output.",
         ) from None
     except PermissionError as exc:
         raise _locked(target, "it is open in another program or not writable") from exc
