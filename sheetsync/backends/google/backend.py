@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sheetsync.backends.base import Check, Listing, RawWorkbook, Source, SourceEntry
 from sheetsync.backends.google.auth import check_key_file_permissions
@@ -135,12 +135,11 @@ class GoogleBackend:
 
         GoogleWriter(connection=self.connection).write(target, sheets)
 
-    def write_flags(self, source: Source, header: list[str], rows: list[list[Any]]) -> None:
+    def write_flags(self, source: Source, sheet: Sheet) -> None:
         from sheetsync.backends.google.writer import GoogleWriter
 
         try:
-            GoogleWriter(connection=self.connection).write_flags_tab(source.location, rows,
-                                                                     columns=header)
+            GoogleWriter(connection=self.connection).write_flags_tab(source.location, sheet)
         except Exception as exc:  # noqa: BLE001 - reported as a finding, never a crash
             raise WritebackError(f"Flags could not be written back: {redact(str(exc))}",
                                  hint="Give the service account Editor access to this "
