@@ -305,10 +305,10 @@ def calendar_for(config: Config, analysis: Analysis) -> Calendar:
 
 @dataclass
 class _Layout:
-    """Where the Chart Data tab holds each team's weekly block (for the sparklines)."""
+    """The Chart Data tab's tables, and where it holds each team's values (for sparklines)."""
 
     tables: list[Table] = field(default_factory=list)
-    value_range: dict[str, str] = field(default_factory=dict)  # team source -> "B4:B14"
+    value_range: dict[str, str] = field(default_factory=dict)  # team source -> "C6:C16"
 
 
 def _share(part: float, whole: float) -> float | None:
@@ -417,8 +417,9 @@ def _team_table(data: ProgramData, analysis: Analysis, layout: _Layout, row: int
                            _figure(t["projected_value"], unit, decimals=1),
                            _clean(t["actions_overdue"]),
                            t["reason"]]))
+    known = set(teams["source"])
     for s in data.sources:
-        if s.kind == "team" and s.state == "failed" and s.name not in set(teams["source"]):
+        if s.kind == "team" and s.state == "failed" and s.name not in known:
             rows.append(((0, "", s.name.casefold(), s.name),
                          ["File failed", s.name, None, None, None, None, None, None, None,
                           f"Not read: {s.message or 'the file could not be read'}. Its figures "
@@ -445,7 +446,10 @@ def _issues_needing_action(data: ProgramData) -> dict[str, int]:
 def coach_rows(data: ProgramData, analysis: Analysis, cal: Calendar) -> list[dict[str, Any]]:
     """One record per coach workbook, failed ones included, in the coach table's order."""
     overview = analysis.coaches.overview
-    time = analysis.coaches.time.set_index("source")
+    time = analysis.coaches.time
+    last_of = dict(zip(time["source"].tolist(), _values(time, "last_entry"), strict=True))
+    outside_of = dict(zip(time["source"].tolist(), _values(time, "outside_role_minutes_recent"),
+                          strict=True))
     least = analysis.thresholds.min_matrix_teachers
     target = analysis.thresholds.coaching_share_target
     issues = _issues_needing_action(data)
@@ -454,11 +458,10 @@ def coach_rows(data: ProgramData, analysis: Analysis, cal: Calendar) -> list[dic
     records = []
     for o in _records(overview):
         source = o["source"]
-        last = _clean(time["last_entry"].get(source)) if source in time.index else None
+        last = last_of.get(source)
         if isinstance(last, datetime):
             last = last.date()
-        outside = _clean(time["outside_role_minutes_recent"].get(source)) \
-            if source in time.index else None
+        outside = outside_of.get(source)
         share = _clean(o["coaching_share_recent"])
         status = state_of.get(source)
         note = []
@@ -571,10 +574,10 @@ grey, the latest value and the target labelled, and a triangle on the bottom edg
 the team changed what it tried (the progress-monitoring mark of an instructional change)."""
 
 
-def _team_charts(analysis: Analysis, order: list[str], layout: _Layout) -> tuple[Sheet, int]:
-    """The Team Charts tab (small multiples, three across, in the team table's order), filling
-    ``layout`` with the Chart Data blocks they draw from. Returns the tab and the next free
-    row of the Chart Data tab."""
+def _team_charts(analysis: Analysis, order: list[str], layout: _Layout) -> Sheet:
+    """The Team Charts tab (small multiples, three across, in the team table's order), adding
+    to ``layout`` the Chart Data table they draw from: every team's weeks, one block of rows
+    per team, in the same order."""
     teams = {t["source"]: t for t in _records(analysis.teams.teams)}
     weeks = analysis.teams.weeks
     rows_of = weeks.groupby("source", sort=False).indices if len(weeks) else {}
@@ -582,7 +585,10 @@ def _team_charts(analysis: Analysis, order: list[str], layout: _Layout) -> tuple
     all_weeks, all_values, all_goal, all_changed = (
         _values(weeks, key) for key in ("week", "value", "aimline", "strategy_changed"))
     charts: list[Chart] = []
-    data_row = CHART_DATA_FIRST_ROW
+    data = Table(columns=["Team", "Week", *TEAM_SERIES], rows=[], row=CHART_DATA_FIRST_ROW,
+                 title="Teams, week by week", number_formats={"Week": "0"},
+                 column_widths={"Team": 30})
+    value_column = a1(1, data.col + data.columns.index("Value"))[:-1]
     across, chart_cols, chart_rows = 3, 7, 16
     for n, source in enumerate(order):
         team = teams.get(source)
@@ -605,20 +611,19 @@ def _team_charts(analysis: Analysis, order: list[str], layout: _Layout) -> tuple
             known.append(round(target * factor, 2))
         low, high, step = _axis_range(known) if known else (0.0, 1.0, 0.25)
         latest_week = _clean(team["latest_week"])
-        rows = []
-        for i, week in enumerate(week_numbers):
-            rows.append([week, values[i], goal[i],
-                         values[i] if latest_week is not None and week == latest_week else None,
-                         round(target * factor, 2) if target is not None
-                         and week == team["weeks"] else None,
-                         low if changed[i] else None])
         label = f"{team['team'] or source}, {team['school']}" if team["school"] else \
             (team["team"] or source)
-        block = Table(columns=["Week", *TEAM_SERIES], rows=rows, title=label, row=data_row,
-                      number_formats={"Week": "0"})
-        layout.tables.append(block)
-        layout.value_range[source] = (f"B{block.first_data_row}:B{block.last_row}")
-        data_row = block.last_row + 2
+        first = len(data.rows)
+        for i, week in enumerate(week_numbers):
+            data.rows.append([
+                label, week, values[i], goal[i],
+                values[i] if latest_week is not None and week == latest_week else None,
+                round(target * factor, 2) if target is not None and week == team["weeks"]
+                else None,
+                low if changed[i] else None])
+        block = (first, len(data.rows))
+        layout.value_range[source] = (f"{value_column}{data.first_data_row + block[0]}:"
+                                      f"{value_column}{data.first_data_row + block[1] - 1}")
         if n >= MAX_TEAM_CHARTS:
             continue
         status = team["status"]
@@ -627,8 +632,9 @@ def _team_charts(analysis: Analysis, order: list[str], layout: _Layout) -> tuple
         axis = (team["metric"] or "") + (" (%)" if unit == "percent" else "")
         charts.append(Chart(
             kind="line", title=f"{team['team'] or source}, {team['school'] or ''}: {status}"
-            .replace(", :", ":"), table=block, category_column="Week",
-            series_columns=list(TEAM_SERIES), anchor=a1(top, left), width_cm=12.6,
+            .replace(", :", ":"), table=data, category_column="Week",
+            series_columns=list(TEAM_SERIES), anchor=a1(top, left), data_rows=block,
+            width_cm=12.6,
             height_cm=7.4, y_title=axis[:48] or None, data_tab=CHART_DATA,
             styles=dict(TEAM_STYLES), title_colour=STATUS_TEXT_COLOURS.get(status),
             legend=False, span_gaps=True, y_min=low, y_max=high, y_step=step))
@@ -642,9 +648,9 @@ def _team_charts(analysis: Analysis, order: list[str], layout: _Layout) -> tuple
         "Team Progress tabs.",
     ]
     head = Table(columns=[], rows=[], title="Team charts", intro=intro)
-    sheet = Sheet("Team Charts", tables=[head], charts=charts,
-                  column_widths={c: 9.5 for c in range(1, across * chart_cols + 1)})
-    return sheet, data_row
+    layout.tables.append(data)
+    return Sheet("Team Charts", tables=[head], charts=charts,
+                 column_widths={c: 9.5 for c in range(1, across * chart_cols + 1)})
 
 
 def _coach_chart(records: list[dict[str, Any]], analysis: Analysis,
@@ -896,12 +902,13 @@ def build_sheets(config: Config, data: ProgramData, analysis: Analysis, *, as_of
         _records(teams), key=lambda t: (TEAM_ORDER.get(t["status"], 9),
                                         (t["school"] or "").casefold(),
                                         (t["team"] or "").casefold(), t["source"]))]
-    team_charts, _ = _team_charts(analysis, order, layout)
+    team_charts = _team_charts(analysis, order, layout)
     coaches = coach_rows(data, analysis, cal)
     coach_chart = _coach_chart(coaches, analysis, layout)
     head = Table(columns=[], rows=[], title="Chart data", intro=[
-        "The numbers the charts draw, one block per team in the Dashboard's order (values in "
-        "the team's unit, percentage points for a percent goal), then the coaches' time.",
+        "The numbers the charts draw: every team's weeks, team by team in the Dashboard's "
+        "order (values in the team's unit, percentage points for a percent goal); beside them, "
+        "the coaches' time.",
         "Latest and Target hold one point each; Strategy changed holds the axis's bottom value "
         "in each week the team's \u201cWhat We Tried\u201d changed, where the chart marks it."])
     chart_data = Sheet(CHART_DATA, tables=[head, *layout.tables], column_widths={1: 8})

@@ -9,6 +9,7 @@ written as literal text, never interpreted as a formula, whatever it starts with
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal
 
 MANIFEST_TAB = "_sheetsync"
@@ -196,8 +197,11 @@ TEXT_PER_WIDTH = 1.2
 widest digits; Calibri in Excel and the default font of LibreOffice fit about 20% more text."""
 
 
+@lru_cache(maxsize=65536)
 def wrapped_lines(text: str, width: float) -> int:
     """Lines ``text`` takes when wrapped at word boundaries to ``width`` characters."""
+    if len(text) <= width and "\n" not in text:
+        return 1
     total = 0
     for paragraph in text.split("\n"):
         line, count = 0, 1

@@ -247,8 +247,11 @@ def test_team_charts_in_excel_are_styled_as_progress_monitoring_graphs(excel):
     assert series["Target"]["labels"] and series["Target"]["marker"] == "square"
     assert series["Strategy changed"]["marker"] == "triangle"
     assert series["Strategy changed"]["no_line"]
-    # the series draw from the Chart Data tab, week 0 to week 10
-    assert series["Value"]["values"].startswith("'Chart Data'!$B$")
+    # the series draw from the team's rows of the Chart Data tab, week 0 to week 10
+    first, last = (int(n) for n in re.findall(r"\$(\d+)", series["Value"]["values"]))
+    weeks = [r[1] for r in rows_of(excel, "Chart Data")[first - 1:last]]
+    teams = {r[0] for r in rows_of(excel, "Chart Data")[first - 1:last]}
+    assert weeks == list(range(11)) and teams == {"Grade 4 Reading, Maple Hill Elementary"}
     assert len(charts) == 7  # six teams and the coaches' time
 
 
@@ -300,8 +303,9 @@ def test_google_charts_match_the_excel_ones_point_for_point(excel, google):
             source = gs["series"]["sourceRange"]["sources"][0]
             assert ids[source["sheetId"]] == "Chart Data"
             letter = openpyxl.utils.get_column_letter(source["startColumnIndex"] + 1)
-            # the same cells: Google's range starts at the header (headerCount 1)
-            assert xs["values"] == (f"'Chart Data'!${letter}${source['startRowIndex'] + 2}:"
+            # the same cells (with headerCount 1, Google's range starts at the header)
+            first = source["startRowIndex"] + 1 + basic["headerCount"]
+            assert xs["values"] == (f"'Chart Data'!${letter}${first}:"
                                     f"${letter}${source['endRowIndex']}"), title
             rgb = gs["colorStyle"]["rgbColor"]
             colour = "".join(f"{round(rgb.get(k, 0) * 255):02X}"

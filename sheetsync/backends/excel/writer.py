@@ -101,8 +101,10 @@ HEADER_FONT_COLOUR = "FFFFFFFF"
 DATA_BAR_COLOUR = "FF5B9BD5"
 MIN_COLUMN_WIDTH = 8.0
 MAX_COLUMN_WIDTH = 60.0
-BULK_CELLS = 2_000
-"""A managed tab with at least this many data cells is written in bulk (see _BulkRows)."""
+BULK_CELLS = 300
+"""A managed tab with at least this many data cells is written in bulk (see _BulkRows): below
+it openpyxl's cells cost little, above it the bulk route is faster (the Chart Data and Sources
+tabs of a small program are already worth it)."""
 LINK_COLOUR = "FF0563C1"
 INTRO_COLOUR = "FF404040"
 HEAT_COLOURS = ("FFFFFFFF", "FF63BE7B")  # a colour scale from white (none) to green (most)
@@ -616,7 +618,12 @@ def _render_sheet(
     widths.update(sheet.column_widths)
     for column, width in sorted(widths.items()):
         worksheet.column_dimensions[column_letter(column)].width = width
-    _set_row_heights(worksheet, sheet.tables, widths)
+    heights = _row_heights(sheet.tables, widths)
+    if bulk is not None:
+        bulk.heights = heights  # rows written in bulk carry their own heights
+    else:
+        for row, height in heights.items():
+            worksheet.row_dimensions[row].height = height
     for chart in sheet.charts:
         _add_chart(worksheet, chart)
     if sheet.freeze_rows > 0:
@@ -635,21 +642,26 @@ def _render_sheet(
         worksheet.page_margins.top = worksheet.page_margins.bottom = 0.5
 
 
-def _set_row_heights(worksheet: Worksheet, tables: Sequence[Table],
-                     widths: dict[int, float]) -> None:
-    """Rows tall enough for their wrapped text (a header's, or a wrapped column's)."""
+def _row_heights(tables: Sequence[Table], widths: dict[int, float]) -> dict[int, float]:
+    """Rows tall enough for their text (in points, by row): a large title's, a wrapped
+    header's, a wrapped column's."""
+    heights: dict[int, float] = {}
+
+    def grow(row: int, height: float) -> None:
+        heights[row] = max(heights.get(row, 0.0), height)
+
     for table in tables:
         if table.title and table.title_size > 13:
-            worksheet.row_dimensions[table.row].height = table.title_size * 1.6
+            grow(table.row, table.title_size * 1.6)
         named = {name: widths.get(table.col + i, MIN_COLUMN_WIDTH)
                  for i, name in enumerate(table.columns)}
         header = max((_wrapped(name, named[name]) for name in table.columns), default=1)
         if header > 1:
-            worksheet.row_dimensions[table.header_row].height = LINE_HEIGHT_PT * header
+            grow(table.header_row, LINE_HEIGHT_PT * header)
         for offset, lines in enumerate(table.row_lines(named)):
             if lines > 1:
-                worksheet.row_dimensions[table.first_data_row + offset].height = \
-                    LINE_HEIGHT_PT * lines
+                grow(table.first_data_row + offset, LINE_HEIGHT_PT * lines)
+    return heights
 
 
 def _wrapped(text: str, width: float) -> int:
@@ -741,7 +753,7 @@ def _write_table_in_bulk(
             stats.truncated_cells += truncated
             measured[offset] = max(measured[offset], used)
             if Link in columns[offset].kinds:
-                _add_links(bulk.worksheet, first_row, first_col + offset, columns[offset].values)
+                bulk.links += _links(first_row, first_col + offset, columns[offset].values)
         bulk.block(first_row, first_col, refs, pieces)
 
     for offset, name in enumerate(table.columns):
@@ -1579,16 +1591,15 @@ def _link_location(link: Link) -> str:
     return f"{quote_sheetname(link.tab)}!{link.cell}"
 
 
-def _add_links(worksheet: Worksheet, first_row: int, column: int, values: Sequence[Any]) -> None:
-    """The hyperlinks of a column's :class:`Link` cells (written in bulk, so not by openpyxl)."""
+def _links(first_row: int, column: int, values: Sequence[Any]) -> list[Any]:
+    """The hyperlinks of a column's :class:`Link` cells (written in bulk, so not by openpyxl:
+    its sheet writer gets them, see :func:`_bulk_excel_writer`)."""
     from openpyxl.worksheet.hyperlink import Hyperlink
 
     letter = column_letter(column)
-    for offset, value in enumerate(values):
-        if type(value) is Link:
-            worksheet._hyperlinks.append(Hyperlink(ref=f"{letter}{first_row + offset}",
-                                                   location=_link_location(value),
-                                                   display=value.text))
+    return [Hyperlink(ref=f"{letter}{first_row + offset}", location=_link_location(value),
+                      display=value.text)
+            for offset, value in enumerate(values) if type(value) is Link]
 
 
 class _Run(NamedTuple):
@@ -1619,6 +1630,8 @@ class _BulkRows:
         self._texts: dict[tuple[str, str | None], tuple[str, float, int]] = {}
         self.min_row = self.min_col = 1 << 30
         self.max_row = self.max_col = 0
+        self.heights: dict[int, float] = {}  # rows taller than the default, in points
+        self.links: list[Any] = []  # hyperlinks of Link cells
 
     def _style(self, key: tuple[Any, ...], **attributes: Any) -> str:
         """The ``s="N"`` attribute for a style, registering it on first use ("" for none)."""
@@ -1753,15 +1766,29 @@ class _BulkRows:
         runs = sorted(self.runs, key=lambda run: run.col)
         cursors = [(run, [iter(piece) for piece in run.pieces]) for run in runs]
         edges = sorted({edge for run in runs for edge in (run.row, run.row + len(run.refs))})
+        # A sweep down the rows: the runs covering a segment are those begun and not ended,
+        # kept in column order (a tab of many small tables has thousands of runs).
+        begins: dict[int, list[int]] = {}
+        ends: dict[int, list[int]] = {}
+        for i, run in enumerate(runs):
+            begins.setdefault(run.row, []).append(i)
+            ends.setdefault(run.row + len(run.refs), []).append(i)
+        active: set[int] = set()
         parts = ["<sheetData>"]
         for start, stop in pairwise(edges):
-            covering = [(run, pieces) for run, pieces in cursors
-                        if run.row <= start and stop <= run.row + len(run.refs)]
-            if not covering:
+            active.difference_update(ends.get(start, ()))
+            active.update(begins.get(start, ()))
+            if not active:
                 continue
+            covering = [cursors[i] for i in sorted(active)]
             first = covering[0][0]
+            closers: Iterable[str] = repeat(">")
+            if any(start <= row < stop for row in self.heights):
+                closers = [f' ht="{height:g}" customHeight="1">'
+                           if (height := self.heights.get(row)) else ">"
+                           for row in range(start, stop)]
             rows = zip(repeat('<row r="', stop - start),
-                       first.refs[start - first.row:stop - first.row], repeat(">"),
+                       first.refs[start - first.row:stop - first.row], closers,
                        *[piece for _, pieces in covering for piece in pieces], repeat("</row>"))
             parts.append("".join(chain.from_iterable(rows)))
         parts.append("</sheetData>")
@@ -1792,6 +1819,7 @@ def _bulk_excel_writer(workbook: Workbook, archive: zipfile.ZipFile,
             ws._drawing.charts = ws._charts
             ws._drawing.images = ws._images
             writer = WorksheetWriter(ws)
+            ws._hyperlinks.extend(rows.links)  # the writer starts the list afresh
             writer.write()
             ws._rels = writer._rels
             with open(writer.out, encoding="utf-8") as handle:
