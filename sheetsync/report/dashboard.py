@@ -586,8 +586,7 @@ def _team_charts(analysis: Analysis, order: list[str], layout: _Layout) -> Sheet
         _values(weeks, key) for key in ("week", "value", "aimline", "strategy_changed"))
     charts: list[Chart] = []
     data = Table(columns=["Team", "Week", *TEAM_SERIES], rows=[], row=CHART_DATA_FIRST_ROW,
-                 title="Teams, week by week", number_formats={"Week": "0"},
-                 column_widths={"Team": 30})
+                 title="Teams, week by week", number_formats={"Week": "0"})
     value_column = a1(1, data.col + data.columns.index("Value"))[:-1]
     across, chart_cols, chart_rows = 3, 7, 16
     for n, source in enumerate(order):
@@ -911,7 +910,7 @@ def build_sheets(config: Config, data: ProgramData, analysis: Analysis, *, as_of
         "the coaches' time.",
         "Latest and Target hold one point each; Strategy changed holds the axis's bottom value "
         "in each week the team's \u201cWhat We Tried\u201d changed, where the chart marks it."])
-    chart_data = Sheet(CHART_DATA, tables=[head, *layout.tables], column_widths={1: 8})
+    chart_data = Sheet(CHART_DATA, tables=[head, *layout.tables])
     return [
         _dashboard(config, data, analysis, cal, layout, coaches, generated_at, coach_chart),
         team_charts,
