@@ -152,6 +152,24 @@ def validate(config: Config, as_of: date | None = None, *, use_cache: bool = Tru
                        as_of=day, columns=columns)
 
 
+NO_SOURCES_HINT = ("Check the [[sources]] entries of the config: a path is a file, a glob such "
+                   "as \"trackers/*.xlsx\" or a folder, relative to the config's folder.")
+
+
+def nothing_found(data: ProgramData) -> bool:
+    """No workbook at all: every entry matched nothing (a missing path counts as a failed
+    source, but one that does not exist, unlike a broken file, is not a workbook found)."""
+    missing = {f.source for f in data.findings if f.code == "no-sources"}
+    return all(s.state == "failed" and s.name in missing for s in data.sources)
+
+
+def no_sources_message(data: ProgramData) -> str:
+    """Why a run found nothing to read, entry by entry."""
+    missing = [f.message for f in data.findings if f.code == "no-sources"]
+    found = " ".join(missing) if missing else "The config lists no sources."
+    return f"no source workbook was found, so nothing was written. {found}"
+
+
 def _keep_snapshot(path: Path, fingerprint: str, snapshot: Any, loaded: list[LoadedSource],
                    frames: dict[str, Any]) -> None:
     storable = sum(item.storable for item in loaded)
@@ -170,6 +188,8 @@ class RollupContext:
     as_of: date
     generated_at: datetime
     duration_s: float = 0.0
+    previous_flags: set[tuple[str, str, str, str]] | None = None
+    """The last run's flags (code, source, tab, cell), to mark new ones; None: no last run."""
 
     @property
     def thresholds(self) -> Thresholds:
@@ -196,7 +216,8 @@ def report(data: ProgramData, analysis: Analysis, ctx: RollupContext) -> list[Sh
     from sheetsync.report.dashboard import build_sheets
 
     return build_sheets(ctx.config, data, analysis, as_of=ctx.as_of,
-                        generated_at=ctx.generated_at, duration_s=ctx.duration_s)
+                        generated_at=ctx.generated_at, duration_s=ctx.duration_s,
+                        previous_flags=ctx.previous_flags)
 
 
 def rollup(data: ProgramData, ctx: RollupContext) -> list[Sheet]:
@@ -256,10 +277,14 @@ def run(config: Config, *, as_of: date | None = None, output: Path | Target | No
 def _run_locked(config: Config, day: date, target: Target, dry_run: bool, use_cache: bool,
                 progress: Progress | None, generated: datetime, started: float,
                 backends: Backends) -> RunOutcome:
-    from sheetsync.nightly.state import record_success
+    from sheetsync.nightly.state import load_flag_keys, record_success, save_flag_keys
+    from sheetsync.report.flags import flag_key
 
     data = validate(config, day, use_cache=use_cache, progress=progress, backends=backends)
-    ctx = RollupContext(config, day, generated)
+    if nothing_found(data):
+        raise RunFailed(no_sources_message(data), hint=NO_SOURCES_HINT)
+    ctx = RollupContext(config, day, generated,
+                        previous_flags=load_flag_keys(config.output.state_dir))
     analysis = analyse(data, ctx)
     with_flags(data, analysis)
     if not dry_run:
@@ -278,6 +303,7 @@ def _run_locked(config: Config, day: date, target: Target, dry_run: bool, use_ca
             outcome.api_calls = backends.api_calls()
         record_success(config.output.state_dir, generated, day, outcome.output,
                        outcome.sources_ok, outcome.sources_failed)
+        save_flag_keys(config.output.state_dir, {flag_key(f) for f in data.findings})
     else:
         outcome.api_calls = backends.api_calls()
     outcome.duration_s = time.perf_counter() - started
@@ -291,7 +317,7 @@ def write_back(config: Config, data: ProgramData, backends: Backends) -> list:
     change since the last write is not rewritten. Returns findings about the write-back."""
     from sheetsync.errors import WritebackError
     from sheetsync.nightly.state import WritebackDigests, flags_digest
-    from sheetsync.report.flags import SOURCE_FLAGS_HEADER, source_flag_rows
+    from sheetsync.report.flags import source_flag_rows, source_flags_sheet
 
     wanted = [s for s in data.sources if s.state == "ok"]
     if not any(entry.write_back for entry in config.sources) or not wanted:
@@ -311,7 +337,7 @@ def write_back(config: Config, data: ProgramData, backends: Backends) -> list:
         if digests.unchanged(source.location, digest):
             continue
         try:
-            backends[source.backend].write_flags(source, SOURCE_FLAGS_HEADER, rows)
+            backends[source.backend].write_flags(source, source_flags_sheet(rows, data.as_of))
             digests.remember(source.location, digest)
         except WritebackError as exc:
             out.append(exc.as_finding(source=source.name, file=source.location))

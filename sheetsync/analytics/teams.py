@@ -81,7 +81,7 @@ than 3 values); ``reason``: what the data shows, then what to consider; ``stale`
 completed week has no value (also for teams whose status is not Stale); ``raise_goal``: the
 last 4 values are all on the better side of the aimline (with at least 6 values)."""
 WEEK_COLUMNS = ("source", "school", "team", "week", "week_of", "value", "aimline", "on_line",
-                "position", "row")
+                "position", "row", "what_we_tried", "strategy_changed")
 MOVER_COLUMNS = ("source", "school", "team", "coach", "week", "value", "previous_week",
                  "previous_value", "change", "gap_moved", "what_we_tried", "status")
 SUPPORT_COLUMNS = ("source", "school", "team", "coach", "status", "reason", "week_label")
@@ -234,8 +234,10 @@ def _teams(goals: pd.DataFrame | None, as_of: pd.Timestamp) -> pd.DataFrame:
     out["direction"] = out["direction"].astype(object)
     out["sign"] = sign
     out["gap"] = target - baseline
-    out["week_label"] = ("Week " + out["current_week"].astype(str) + " of "
-                         + out["weeks"].astype(str)).astype(object)
+    out["week_label"] = pd.Series(
+        [wording.challenge_week(int(c), int(w), started=not (pd.notna(e) and e < 0))
+         for c, w, e in zip(out["current_week"], out["weeks"], elapsed, strict=True)],
+        index=out.index, dtype=object)
     # A tolerance for "on the line" and "reached", so float noise never flips a status.
     out["tol"] = 1e-9 * (1.0 + out["gap"].abs().fillna(0.0))
     return out.reset_index(drop=True)
@@ -478,7 +480,7 @@ def _week_table(teams: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
     starts = np.repeat(np.cumsum(count) - count, count)
     grid = pd.DataFrame({"_order": order, "source": teams["source"].to_numpy()[order],
                          "week": (np.arange(count.sum()) - starts).astype(int)})
-    grid = grid.merge(records[["source", "week", "week_of", "value", "row"]],
+    grid = grid.merge(records[["source", "week", "week_of", "value", "row", "what_we_tried"]],
                       on=["source", "week"], how="left")
     t = teams.set_index("source")
     for col in ("school", "team", "baseline", "gap", "weeks", "sign", "tol", "current_week"):
@@ -496,7 +498,18 @@ def _week_table(teams: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
         [BASELINE, ON_LINE, BEHIND_LINE, NO_VALUE], default=NOT_DUE).astype(object)
     grid["row"] = grid["row"].astype("Int64")
     grid = grid.sort_values(["_order", "week"]).reset_index(drop=True)
+    grid["strategy_changed"] = _strategy_changes(grid)
     return grid[list(WEEK_COLUMNS)]
+
+
+def _strategy_changes(grid: pd.DataFrame) -> pd.Series:
+    """Weeks whose "What We Tried" differs from the team's previous entry (ignoring case and
+    spacing): an instructional change, as a progress-monitoring graph marks it. A team's first
+    entry is where it starts, not a change."""
+    tried = texts(grid["what_we_tried"]).str.casefold().str.split().str.join(" ")
+    tried = tried.astype(object).where(tried.notna() & tried.ne(""), None)
+    before = tried.groupby(grid["source"]).ffill().groupby(grid["source"]).shift()
+    return (tried.notna() & before.notna() & (tried != before)).astype(bool)
 
 
 def _movers(teams: pd.DataFrame, points: pd.DataFrame, th: Thresholds) -> pd.DataFrame:

@@ -154,6 +154,7 @@ class FakeSheet:
     merges: list[dict[str, Any]] = field(default_factory=list)
     basic_filter: dict[str, Any] | None = None
     protected_ranges: list[dict[str, Any]] = field(default_factory=list)
+    developer_metadata: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def sheet_id(self) -> int:
@@ -639,6 +640,8 @@ def sheet_json(sheet: FakeSheet, data_boxes: list[tuple[int, int, int, int]] | N
         out["charts"] = without_defaults(sheet.charts, "charts")
     if sheet.protected_ranges:
         out["protectedRanges"] = without_defaults(sheet.protected_ranges, "protectedRanges")
+    if sheet.developer_metadata:
+        out["developerMetadata"] = copy.deepcopy(sheet.developer_metadata)
     return out
 
 
@@ -1585,6 +1588,39 @@ def _delete_dimension(book: FakeSpreadsheet, body: dict[str, Any], where: str,
     sheet.properties["gridProperties"]["rowCount" if rows else "columnCount"] -= end - start
 
 
+def _create_developer_metadata(book: FakeSpreadsheet, body: dict[str, Any], where: str,
+                               rng: random.Random) -> dict[str, Any]:
+    """Developer metadata on a sheet or on the spreadsheet (deleted with its sheet)."""
+    meta = copy.deepcopy(body.get("developerMetadata") or {})
+    if not meta.get("metadataKey"):
+        raise bad_request(f"Invalid {where}: A metadataKey is required.")
+    if meta.get("visibility") not in ("DOCUMENT", "PROJECT"):
+        raise bad_request(f"Invalid {where}: visibility must be DOCUMENT or PROJECT.")
+    location = meta.get("location") or {}
+    taken = {int(m["metadataId"]) for s in book.sheets for m in s.developer_metadata}
+    taken |= {int(m["metadataId"]) for m in book.developer_metadata}
+    if "metadataId" in meta:
+        if int(meta["metadataId"]) in taken:
+            raise bad_request(f"Invalid {where}: Metadata id {meta['metadataId']} is taken.")
+    else:
+        meta["metadataId"] = rng.randrange(1, 2**31 - 1)
+        while meta["metadataId"] in taken:
+            meta["metadataId"] = rng.randrange(1, 2**31 - 1)
+    if "sheetId" in location:
+        sheet = book.sheet_by_id(int(location["sheetId"]))
+        if sheet is None:
+            raise bad_request(f"Invalid {where}: No sheet with id: {location['sheetId']}")
+        meta["location"] = {"locationType": "SHEET", "sheetId": sheet.sheet_id}
+        sheet.developer_metadata.append(meta)
+    elif location.get("spreadsheet"):
+        meta["location"] = {"locationType": "SPREADSHEET", "spreadsheet": True}
+        book.developer_metadata.append(meta)
+    else:
+        raise bad_request(f"Invalid {where}: Only sheet and spreadsheet locations are supported "
+                          "by the fake.")
+    return {"createDeveloperMetadata": {"developerMetadata": copy.deepcopy(meta)}}
+
+
 def _no_op(book: FakeSpreadsheet, body: dict[str, Any], where: str, rng: random.Random) -> None:
     return None
 
@@ -1610,6 +1646,7 @@ _HANDLERS = {
     "setBasicFilter": _set_basic_filter,
     "clearBasicFilter": _clear_basic_filter,
     "setDataValidation": _set_data_validation,
+    "createDeveloperMetadata": _create_developer_metadata,
     "autoResizeDimensions": _no_op,
     "addProtectedRange": _add_protected_range,
     "deleteProtectedRange": _delete_protected_range,

@@ -25,7 +25,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sheetsync.backends.base import Check, Listing, RawWorkbook, Source, SourceEntry
 from sheetsync.backends.excel.reader import EXCEL_SUFFIXES, read_excel, shown_name
@@ -274,15 +274,18 @@ class ExcelBackend:
             raise TargetWriteError(str(exc), hint="Close the file if it is open in Excel, and "
                                    "check permissions.") from None
 
-    def write_flags(self, source: Source, header: list[str], rows: list[list[Any]]) -> None:
+    def write_flags(self, source: Source, sheet: Sheet) -> None:
         from sheetsync.backends.excel.writeback import UnsupportedFormatError, write_flags_tab
-        from sheetsync.report.model import FLAGS_TAB
 
         suffix = Path(source.location).suffix.lower()
         if suffix not in (".xlsx", ".xlsm"):
             raise UnsupportedFormatError(f"Flags cannot be written into a {suffix} file.",
                                          hint="Save the workbook as .xlsx to see flags inside it.")
-        write_flags_tab(Path(source.location), header, rows, tab_name=FLAGS_TAB)
+        table = sheet.tables[0]
+        write_flags_tab(Path(source.location), table.columns, table.rows, tab_name=sheet.name,
+                        title=table.title, intro=table.intro, widths=table.column_widths,
+                        wrap=table.wrap_columns,
+                        severity=table.status_columns[0] if table.status_columns else None)
 
     def check(self, target: str | None) -> list[Check]:
         if target is None:

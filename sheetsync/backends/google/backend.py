@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sheetsync.backends.base import Check, Listing, RawWorkbook, Source, SourceEntry
 from sheetsync.backends.excel.settings import ReadLimits
@@ -192,7 +192,7 @@ class GoogleBackend:
         scoped, _cuts = scope_sheets(sheets, self.settings.max_tab_rows)
         GoogleWriter(connection=self.connection).write(target, scoped)
 
-    def write_flags(self, source: Source, header: list[str], rows: list[list[Any]]) -> None:
+    def write_flags(self, source: Source, sheet: Sheet) -> None:
         from sheetsync.backends.google.writer import GoogleWriter
 
         if drive_file_id(source.location) is not None:
@@ -202,8 +202,7 @@ class GoogleBackend:
                 hint="Convert it to Google Sheets to get flags inside it (in Drive: Open with "
                 "> Google Sheets, then File > Save as Google Sheets).")
         try:
-            GoogleWriter(connection=self.connection).write_flags_tab(source.location, rows,
-                                                                     columns=header)
+            GoogleWriter(connection=self.connection).write_flags_tab(source.location, sheet)
         except Exception as exc:  # noqa: BLE001 - reported as a finding, never a crash
             raise WritebackError(f"Flags could not be written back: {redact(str(exc))}",
                                  hint="Give the service account Editor access to this "
