@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from sheetsync.analytics.closeout import close_out
 from sheetsync.analytics.coaches import CoachResults, coach_summary
 from sheetsync.analytics.frames import ColumnOf, dates
 from sheetsync.analytics.teams import STATUSES, TeamResults, team_progress
@@ -39,6 +40,14 @@ class ProgramSummary:
     outside_role_minutes: float
     teachers_reached: int
     flags_by_severity: dict[str, int] = field(default_factory=dict)
+    teams_ended: int = 0
+    """Teams whose challenge has ended: their status is final, Met or Not met."""
+    met_share: float | None = None
+    """Of the teams that ended, the share that met their goal (None before any ended)."""
+
+    @property
+    def all_ended(self) -> bool:
+        return self.teams_total > 0 and self.teams_ended == self.teams_total
 
     def headline(self, recent_weeks: int = 4) -> list[tuple[str, Any, str]]:
         """(label, value, number format) rows for the Dashboard's headline block."""
@@ -48,6 +57,7 @@ class ProgramSummary:
             ("Share of teams on track", self.on_track_share, "0%"),
             ("Benchmark: teams expected to reach their goal", self.benchmark_share, "0%"),
             ("Teams that have met their goal", self.teams_met, "0"),
+            ("Share of ended teams that met their goal", self.met_share, "0%"),
             (f"Coaching share, last {recent_weeks} weeks", self.coaching_share_recent, "0%"),
             ("Coaching share, whole program", self.coaching_share, "0%"),
             ("Coaching share target", self.coaching_target, "0%"),
@@ -102,8 +112,8 @@ def analyse(data: Any, as_of: date | None = None, th: Thresholds = DEFAULT_THRES
         raise ValueError("analyse() needs an as-of date: pass as_of or set data.as_of")
 
     goals = frames.get("goals")
-    teams = team_progress(goals, frames.get("weekly"), frames.get("actions"), as_of, th,
-                          column_of=column_of)
+    teams = close_out(team_progress(goals, frames.get("weekly"), frames.get("actions"), as_of,
+                                    th, column_of=column_of), as_of)
     coaches = coach_summary(frames.get("coaches"), frames.get("relationships"),
                             frames.get("time_log"), frames.get("cycles"), as_of, th,
                             groups=groups, program_start=_program_start(goals),
@@ -133,6 +143,12 @@ def _program_summary(teams: TeamResults, coaches: CoachResults, flags: list[Find
     total = len(status)
     on_track = sum(counts[s] for s in ON_TRACK)
     on_track_share = _share(on_track, total)
+    ended = teams.teams["ended"] if "ended" in teams.teams.columns else status.eq("")
+    teams_ended = int(ended.sum())
+    met_share = _share(int((status[ended.to_numpy(dtype=bool)] == "Met").sum()), teams_ended)
+    # Once every team has ended, the benchmark is judged on the teams that met their goal; until
+    # then on the share on track, the forecast of it.
+    judged = met_share if total and teams_ended == total else on_track_share
     time = coaches.time
     by_severity = Counter(f.severity.value for f in flags)
     return ProgramSummary(
@@ -141,8 +157,8 @@ def _program_summary(teams: TeamResults, coaches: CoachResults, flags: list[Find
         teams_met=counts["Met"],
         on_track_share=on_track_share,
         benchmark_share=th.program_goal_share,
-        meets_benchmark=(None if on_track_share is None
-                         else on_track_share >= th.program_goal_share - 1e-12),
+        meets_benchmark=(None if judged is None
+                         else judged >= th.program_goal_share - 1e-12),
         status_counts=counts,
         coaches_total=len(time),
         coaching_share=_share(time["minutes_coaching"].sum(), time["minutes_total"].sum()),
@@ -153,4 +169,6 @@ def _program_summary(teams: TeamResults, coaches: CoachResults, flags: list[Find
         outside_role_minutes=float(time["outside_role_minutes"].sum()),
         teachers_reached=int(time["teachers_reached"].sum()),
         flags_by_severity={s.value: by_severity.get(s.value, 0) for s in Severity},
+        teams_ended=teams_ended,
+        met_share=met_share,
     )

@@ -59,7 +59,7 @@ CHART_DATA = "Chart Data"
 CHART_DATA_FIRST_ROW = 4
 
 TEAM_ORDER = {"File failed": 0, "Off track": 1, "At risk": 2, "Stale": 3, "No data": 4,
-              "On track": 5, "Met": 6}
+              "On track": 5, "Not met": 6, "Met": 7}
 """The team table's order: teams that need support first, then on track, then met."""
 
 COACH_ORDER = {"File failed": 0, "Stale data": 1, "Log stopped": 2, "No time logged": 3,
@@ -336,14 +336,18 @@ def _scoreboard(config: Config, data: ProgramData, analysis: Analysis, cal: Cale
     met = _share(program.teams_met, teams_total)
     coaches_at = _share(program.coaches_meeting_target, coaches_total)
     bench = program.benchmark_share
-    finished = cal.start is not None and cal.complete >= cal.weeks
+    finished = (cal.start is not None and cal.complete >= cal.weeks) or program.all_ended
+    # After the close-out the benchmark is judged on the teams that met their goal, not on
+    # the share on track (the met share then also counts only teams whose challenge ended).
+    closed = program.all_ended
 
     def of(count: int, total: int) -> str:
         return f'0%" ({count} of {total})"'
 
     now = [
         "Now",
-        Cell(on_track, of(program.teams_on_track, teams_total), _light(on_track, bench, 0.10),
+        Cell(on_track, of(program.teams_on_track, teams_total),
+             BLUE if closed else _light(on_track, bench, 0.10),
              bold=True) if on_track is not None else Cell(None, fill=GREY),
         Cell(met, of(program.teams_met, teams_total),
              _light(met, bench, 0.10) if finished else BLUE, bold=True)
@@ -362,8 +366,8 @@ def _scoreboard(config: Config, data: ProgramData, analysis: Analysis, cal: Cale
         "the end; grey: not known.",
     ]
     benchmark = [
-        "Benchmark", Cell(bench, "0%"),
-        Cell(bench, f'0%" by week {cal.weeks}"'),
+        "Benchmark", Cell(None) if closed else Cell(bench, "0%"),
+        Cell(bench, f'0%" by week {cal.weeks}"' if not closed else '0%" met (final)"'),
         Cell(1.0, "0%"), Cell(target, "0%"),
         Cell(total_sources, '0" (all)"'), Cell(0, "0"), Cell(0, "0"), Cell(0, "0"),
         "Targets: a share, or a count of sources.",

@@ -24,6 +24,7 @@ GREEN, AMBER, RED, GREY, BLUE = "C6EFCE", "FFEB9C", "FFC7CE", "D9D9D9", "DDEBF7"
 STATUS_COLOURS: dict[str, str] = {
     # teams
     "Met": GREEN,
+    "Not met": "F4B183",
     "On track": "E2F0D9",
     "At risk": AMBER,
     "Off track": RED,
@@ -52,6 +53,7 @@ STATUS_COLOURS: dict[str, str] = {
 
 STATUS_TEXT_COLOURS: dict[str, str] = {
     "Met": "375623",
+    "Not met": "843C0C",
     "On track": "548235",
     "At risk": "9C5700",
     "Off track": "C00000",
