@@ -190,6 +190,9 @@ class RollupContext:
     duration_s: float = 0.0
     previous_flags: set[tuple[str, str, str, str]] | None = None
     """The last run's flags (code, source, tab, cell), to mark new ones; None: no last run."""
+    history: Any = None
+    """The :class:`~sheetsync.history.records.HistoryView` the history tabs show (None: the
+    tabs show only this run)."""
 
     @property
     def thresholds(self) -> Thresholds:
@@ -217,7 +220,7 @@ def report(data: ProgramData, analysis: Analysis, ctx: RollupContext) -> list[Sh
 
     return build_sheets(ctx.config, data, analysis, as_of=ctx.as_of,
                         generated_at=ctx.generated_at, duration_s=ctx.duration_s,
-                        previous_flags=ctx.previous_flags)
+                        previous_flags=ctx.previous_flags, history=ctx.history)
 
 
 def rollup(data: ProgramData, ctx: RollupContext) -> list[Sheet]:
@@ -288,6 +291,9 @@ def _run_locked(config: Config, day: date, target: Target, dry_run: bool, use_ca
     analysis = analyse(data, ctx)
     with_flags(data, analysis)
     if not dry_run:
+        # recorded before anything is written, so a run that skips an unchanged dashboard
+        # still adds its as-of date to the history
+        ctx = replace(ctx, history=record_history(config, data, analysis, generated))
         data.findings.extend(write_back(config, data, backends))
     outcome = RunOutcome(data=data, analysis=analysis, dry_run=dry_run, output=target.location,
                          generated_at=generated)
@@ -308,6 +314,23 @@ def _run_locked(config: Config, day: date, target: Target, dry_run: bool, use_ca
         outcome.api_calls = backends.api_calls()
     outcome.duration_s = time.perf_counter() - started
     return outcome
+
+
+def record_history(config: Config, data: ProgramData, analysis: Analysis,
+                   generated: datetime) -> Any:
+    """Add the run's as-of date to the program's history (see :mod:`sheetsync.history`) and
+    read back what the history tabs show; a history that cannot be written is a finding."""
+    from sheetsync.findings import Finding, Severity
+    from sheetsync.history import record_run
+
+    view, problem = record_run(config, analysis, generated)
+    if problem is not None:
+        data.findings.add(Finding(
+            "history-not-recorded", Severity.WARNING,
+            f"This run's figures could not be added to the program's history ({problem}).",
+            "Check that the state folder can be written; then run again with the same as-of "
+            "date, or rebuild past dates with sheetsync history --rebuild."))
+    return view
 
 
 def write_back(config: Config, data: ProgramData, backends: Backends) -> list:

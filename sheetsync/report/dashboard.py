@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from sheetsync.analytics.program import Analysis
     from sheetsync.config import Config
     from sheetsync.dataset import ProgramData, SourceStatus
+    from sheetsync.history.records import HistoryView
 
 TAB_ORDER = ("Dashboard", "Team Charts", "Team Progress", "Coach Time", "Relationships",
              "Coaching Cycles", "Weekly Update", "Flags", "Sources", "Run Log", "Chart Data")
@@ -894,10 +895,12 @@ def _owners(data: ProgramData, analysis: Analysis) -> dict[str, str]:
 
 def build_sheets(config: Config, data: ProgramData, analysis: Analysis, *, as_of: date,
                  generated_at: datetime, duration_s: float,
-                 previous_flags: set[FlagKey] | None = None) -> list[Sheet]:
+                 previous_flags: set[FlagKey] | None = None,
+                 history: HistoryView | None = None) -> list[Sheet]:
     """Every managed tab, in the order leaders read them.
 
-    ``previous_flags`` are the flags of the last run, to mark new ones (None: no earlier run)."""
+    ``previous_flags`` are the flags of the last run, to mark new ones (None: no earlier run);
+    ``history`` is what the program's history holds (None: the history tabs show this run)."""
     cal = calendar_for(config, analysis)
     layout = _Layout()
     teams = analysis.teams.teams
