@@ -230,6 +230,43 @@ def schedule(config_path: Path | None, run_now: bool, max_runs: int | None,
 
 @main.command()
 @CONFIG_OPTION
+@click.option("--rebuild", is_flag=True, required=True,
+              help="Recompute past dates from the sources' own dated rows.")
+@click.option("--from", "since", required=True,
+              help="The first date to recompute (YYYY-MM-DD), e.g. the challenge's start.")
+@click.option("--to", "until", default=None,
+              help="The last date (default: [program].as_of, else today).")
+@click.option("--every", default=7, show_default=True, type=click.IntRange(1, 366),
+              help="Days between recomputed dates (1: every night).")
+def history(config_path: Path | None, rebuild: bool, since: str, until: str | None,
+            every: int) -> None:
+    """Rebuild the program's history (state folder) from the sources' dated rows, so weeks
+    before sheetsync was first run still show on the History, Trends and Check-ins tabs. Each
+    date recomputed replaces what the history held for it."""
+    import sqlite3
+
+    from sheetsync.history.backfill import rebuild as rebuild_history
+    from sheetsync.pipeline import resolve_as_of
+
+    config = _load(config_path)
+    first = _parse_as_of(since.replace("--as-of", "--from"))
+    last = resolve_as_of(config, _parse_as_of(until))
+    if first is None or first > last:
+        _fail(f"--from must be a date on or before {last}, not {since!r}")
+        return
+    try:
+        days = rebuild_history(config, first, last, every=every,
+                               progress=lambda day: click.echo(f"  recorded {day}"))
+    except (OSError, sqlite3.Error) as exc:
+        _fail(f"could not write the history in {config.output.state_dir}: {exc}",
+              "Check [output].state_dir and its permissions.")
+        return
+    click.echo(f"History rebuilt: {len(days)} dates from {days[0]} to {days[-1]}.")
+    sys.exit(EXIT_OK)
+
+
+@main.command()
+@CONFIG_OPTION
 def doctor(config_path: Path | None) -> None:
     """Check the config, credentials, every source and the output target."""
     from sheetsync.doctor import run_doctor

@@ -217,10 +217,12 @@ def with_flags(data: ProgramData, analysis: Analysis) -> None:
 def report(data: ProgramData, analysis: Analysis, ctx: RollupContext) -> list[Sheet]:
     """The managed tabs, in the order leaders read them (pure)."""
     from sheetsync.report.dashboard import build_sheets
+    from sheetsync.report.rhythm import with_rhythm_tabs
 
-    return build_sheets(ctx.config, data, analysis, as_of=ctx.as_of,
-                        generated_at=ctx.generated_at, duration_s=ctx.duration_s,
-                        previous_flags=ctx.previous_flags, history=ctx.history)
+    sheets = build_sheets(ctx.config, data, analysis, as_of=ctx.as_of,
+                          generated_at=ctx.generated_at, duration_s=ctx.duration_s,
+                          previous_flags=ctx.previous_flags)
+    return with_rhythm_tabs(sheets, ctx.config, data, analysis, ctx.history)
 
 
 def rollup(data: ProgramData, ctx: RollupContext) -> list[Sheet]:

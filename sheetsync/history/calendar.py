@@ -163,3 +163,14 @@ def quarter_of(day: date, first_month: int = 8) -> tuple[str, str]:
     school_year = f"{year}-{(year + 1) % 100:02d}" if first_month != 1 else str(year)
     key = f"{school_year} Q{q + 1}"
     return key, f"{key} ({months[0]}-{months[1]})"
+
+
+def checkin_due(checkins: Sequence[int | date], start: date | None, as_of: date) -> str | None:
+    """The Dashboard's line in the week before a check-in (None outside that week)."""
+    for checkin in checkin_dates(checkins, start):
+        days = (checkin.day - as_of).days
+        if 0 <= days <= 7:
+            when = "today" if days == 0 else f"on {checkin.day:%A} {checkin.day.isoformat()}"
+            return (f"{checkin.label} is due this week, {when}: each team's agenda is on the "
+                    "Check-ins tab.")
+    return None

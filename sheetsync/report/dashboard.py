@@ -50,10 +50,12 @@ if TYPE_CHECKING:
     from sheetsync.analytics.program import Analysis
     from sheetsync.config import Config
     from sheetsync.dataset import ProgramData, SourceStatus
-    from sheetsync.history.records import HistoryView
 
 TAB_ORDER = ("Dashboard", "Team Charts", "Team Progress", "Coach Time", "Relationships",
-             "Coaching Cycles", "Weekly Update", "Flags", "Sources", "Run Log", "Chart Data")
+             "Coaching Cycles", "Weekly Update", "Trends", "Check-ins", "Check-in Agenda",
+             "Retrospective", "History", "Flags", "Sources", "Run Log", "Chart Data")
+"""Every managed tab; those from Trends to History are built from the program's history
+(:mod:`sheetsync.report.rhythm`)."""
 MAX_TEAM_CHARTS = 12
 MAX_COACHES_IN_CHART = 40
 CHART_DATA = "Chart Data"
@@ -377,12 +379,23 @@ def _scoreboard(config: Config, data: ProgramData, analysis: Analysis, cal: Cale
     intro = [f"As of {cal.as_of:%A} {cal.as_of.isoformat()}  \u00b7  {cal.label}  \u00b7  "
              f"last {cal.recent_weeks} weeks = {window_from.isoformat()} to "
              f"{window_to.isoformat()}  \u00b7  generated {_stamp(generated_at)}"]
+    due = _checkin_due(config, cal)
+    if due:
+        intro.append(due)
     columns = ["Scoreboard", "Teams on track or met", "Teams that met their goal",
                f"Coaches at or above the {wording.share(target)} target",
                f"Coaching share ({cal.recent_weeks} weeks)", "Sources read fresh",
                "Sources stale", "Sources failed", "Data errors", "How to read the colours"]
     return Table(columns=columns, rows=[now, benchmark], title=config.name, title_size=16,
                  intro=intro, wrap_columns=columns[-1:])
+
+
+def _checkin_due(config: Config, cal: Calendar) -> str | None:
+    """The "check-in due this week" line, in the week before a sponsor check-in."""
+    from sheetsync.history.calendar import checkin_due, current_cycle
+
+    cycle = current_cycle(cal.as_of, config.cycles)
+    return checkin_due(config.checkins, cycle.start if cycle else cal.start, cal.as_of)
 
 
 def _stamp(moment: datetime) -> str:
@@ -895,12 +908,10 @@ def _owners(data: ProgramData, analysis: Analysis) -> dict[str, str]:
 
 def build_sheets(config: Config, data: ProgramData, analysis: Analysis, *, as_of: date,
                  generated_at: datetime, duration_s: float,
-                 previous_flags: set[FlagKey] | None = None,
-                 history: HistoryView | None = None) -> list[Sheet]:
+                 previous_flags: set[FlagKey] | None = None) -> list[Sheet]:
     """Every managed tab, in the order leaders read them.
 
-    ``previous_flags`` are the flags of the last run, to mark new ones (None: no earlier run);
-    ``history`` is what the program's history holds (None: the history tabs show this run)."""
+    ``previous_flags`` are the flags of the last run, to mark new ones (None: no earlier run)."""
     cal = calendar_for(config, analysis)
     layout = _Layout()
     teams = analysis.teams.teams

@@ -1,0 +1,250 @@
+"""The Trends and History tabs, and the pieces every tab built from the history shares.
+
+The program's rhythm over time is on five leader tabs built from the history (placed by
+:mod:`sheetsync.report.rhythm`):
+
+* **Trends**: team status week by week (a team x week grid coloured by status), and each
+  coach's coaching share by week, month and quarter, and relationship depth by month;
+* **Check-ins**: each sponsor check-in that has happened, frozen as the history holds it, and
+  the agenda of the next one (:mod:`sheetsync.report.checkins`);
+* **Retrospective**: once a team's challenge has ended, met or not, what it tried, and the
+  program against the benchmark; the Cycles table (:mod:`sheetsync.report.retrospective`);
+* **History**: the long tables, team by week and coach by month.
+
+Like every leader tab, these hold per-team figures and per-coach aggregates only; the history
+they read records nothing else (see :mod:`sheetsync.history.records`). Without a history (a
+dry run, or :func:`sheetsync.rollup`), they show this run alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from sheetsync.history.calendar import quarter_of
+from sheetsync.history.records import HistoryView, coach_records, team_records
+from sheetsync.report.dashboard import _clean
+from sheetsync.report.model import Benchmark, Cell, Sheet, Table
+
+if TYPE_CHECKING:
+    from sheetsync.analytics.program import Analysis
+    from sheetsync.config import Config
+
+MAX_WEEK_COLUMNS = 16
+"""The coach-share-by-week grid shows the latest weeks only; months and quarters show all."""
+
+
+def view_of(config: Config, analysis: Analysis, history: HistoryView | None) -> HistoryView:
+    """The history to show: the recorded one, or this run alone when there is none."""
+    if history is not None and len(history.team_weeks.columns):
+        return history
+    teams = team_records(analysis, config.cycles)
+    coaches = coach_records(analysis)
+    coaches["month"] = analysis.as_of.isoformat()[:7]
+    return HistoryView(team_weeks=teams, checkins={}, coach_months=coaches, team_finals=teams,
+                       dates=[analysis.as_of])
+
+
+# -- shared pieces ---------------------------------------------------------------------------------
+
+def current_teams(config: Config, analysis: Analysis, weeks: pd.DataFrame) -> pd.DataFrame:
+    """Records of the teams this run shows, in their current cycle (their start dates now)."""
+    if not len(weeks):
+        return weeks
+    teams = analysis.teams.teams
+    starts = dict(zip(teams["source"], _iso_dates(teams["start_date"]), strict=True))
+    keep = [starts.get(s, "?") == (d or None) for s, d in zip(weeks["source"],
+                                                               weeks["start_date"], strict=True)]
+    return weeks[keep]
+
+
+def _iso_dates(series: pd.Series) -> list[str | None]:
+    values = pd.to_datetime(series, errors="coerce")
+    return [None if pd.isna(v) else v.date().isoformat() for v in values]
+
+
+def label_of(school: Any, team: Any, source: str) -> tuple[str, str]:
+    return (_clean(school) or "", _clean(team) or source)
+
+
+def team_order(frame: pd.DataFrame) -> list[str]:
+    """Sources sorted by school, then team, as every team table lists them."""
+    seen = frame.drop_duplicates("source", keep="last")
+    keyed = sorted(zip(seen["school"].fillna("").astype(str).str.casefold(),
+                       seen["team"].fillna("").astype(str).str.casefold(), seen["source"],
+                       strict=True))
+    return [k[2] for k in keyed]
+
+
+# -- Trends ----------------------------------------------------------------------------------------
+
+def status_grid(config: Config, analysis: Analysis, view: HistoryView) -> Table:
+    """Team x challenge week, each cell the team's status at the end of that week."""
+    weeks = current_teams(config, analysis, view.team_weeks)
+    length = max([config.challenge_weeks, *pd.to_numeric(analysis.teams.teams["weeks"],
+                                                         errors="coerce").dropna().astype(int)])
+    columns = ["School", "Team", *[f"Wk {w}" for w in range(1, length + 1)], "Now"]
+    rows: list[list[Any]] = []
+    if len(weeks):
+        by_source = {s: g for s, g in weeks.groupby("source")}
+        now = analysis.teams.teams.set_index("source")
+        for source in team_order(weeks):
+            g = by_source[source]
+            status_at = dict(zip(pd.to_numeric(g["current_week"]).fillna(0).astype(int),
+                                 g["status"], strict=True))
+            last = g.iloc[-1]
+            rows.append([*label_of(last["school"], last["team"], source),
+                         *[status_at.get(w) for w in range(1, length + 1)],
+                         now["status"].get(source, last["status"])])
+    week_columns = columns[2:]
+    return Table(columns=columns, rows=rows, title="Team status, week by week",
+                 status_columns=week_columns, wrap_columns=["Team"],
+                 column_widths={"School": 20, "Team": 20, **{c: 9 for c in week_columns}},
+                 intro=["Each cell: the team's status as recorded at the end of that challenge "
+                        "week (blank: no run was recorded that week). Now: today's status."])
+
+
+def coach_share_grid(config: Config, analysis: Analysis, period: str, *, row: int,
+                     title: str) -> Table:
+    """Coach x period (week, month or quarter): the share of logged time spent coaching."""
+    weekly = analysis.coaches.time_weekly
+    target = analysis.thresholds.coaching_share_target
+    coaching = config.activities.groups[0] if config.activities.groups else None
+    if not len(weekly) or coaching is None:
+        return Table(columns=["Coach"], rows=[], title=title, row=row,
+                     intro=["No time logged yet."])
+    w = weekly[["source", "coach", "week_start", "program_week", "activity_group", "minutes"]]
+    w = w[w["week_start"].notna()].copy()
+    starts = pd.to_datetime(w["week_start"])
+    if period == "week":
+        keys = [f"Wk {int(p)}" if pd.notna(p) else d.date().isoformat()
+                for p, d in zip(w["program_week"], starts, strict=True)]
+        order = dict(zip(keys, starts, strict=True))
+    elif period == "month":
+        keys = [f"{d:%Y-%m}" for d in starts]
+        order = {k: k for k in keys}
+    else:
+        first = config.quarter_start_month
+        keys = [quarter_of(d.date(), first)[1] for d in starts]
+        order = {k: k for k in keys}
+    w["period"] = keys
+    w["coaching"] = w["minutes"].where(w["activity_group"] == coaching, 0.0)
+    sums = w.groupby(["source", "period"])[["minutes", "coaching"]].sum()
+    share = (sums["coaching"] / sums["minutes"].where(sums["minutes"] > 0)).unstack("period")
+    periods = sorted(share.columns, key=lambda k: order[k])
+    if period == "week":
+        periods = periods[-MAX_WEEK_COLUMNS:]
+    names = analysis.coaches.overview.set_index("source")["coach"]
+    rows = []
+    for source in share.index:
+        values = [_clean(share.at[source, p]) for p in periods]
+        known = [v for v in values if v is not None]
+        change = (known[-1] - known[0]) if len(known) >= 2 else None
+        rows.append([_clean(names.get(source)) or source, *values,
+                     None if change is None else Cell(change, '+0%" pts";-0%" pts";0%" pts"')])
+    rows.sort(key=lambda r: str(r[0]).casefold())
+    columns = ["Coach", *periods, "Change"]
+    return Table(columns=columns, rows=rows, title=title, row=row,
+                 number_formats={p: "0%" for p in periods},
+                 benchmarks={p: Benchmark(target, 0.10) for p in periods},
+                 column_widths={"Coach": 22, **{p: 11 for p in periods}, "Change": 11},
+                 intro=[f"Share of each {period}'s logged time spent coaching with teachers "
+                        f"(green: at or above the {target:.0%} target). Change: from the first "
+                        f"{period} shown to the last."])
+
+
+def depth_grid(analysis: Analysis, view: HistoryView, *, row: int) -> Table:
+    """Coach x month: teachers listed and the share with all four known (relationship depth)."""
+    least = analysis.thresholds.min_matrix_teachers
+    months = view.coach_months
+    title = "Relationship depth by month (% of listed teachers with all four known)"
+    if not len(months):
+        return Table(columns=["Coach"], rows=[], title=title, row=row)
+    labels = sorted(set(months["month"]))
+    rows = []
+    for source, g in months.groupby("source"):
+        by_month = dict(zip(g["month"], g["pct_with_all_four"], strict=True))
+        listed = dict(zip(g["month"], g["teachers_listed"], strict=True))
+        values = [_clean(by_month.get(m)) for m in labels]
+        latest = _clean(listed.get(labels[-1]))
+        rows.append([_clean(g["coach"].iloc[-1]) or source, *values,
+                     None if latest is None else int(latest)])
+    rows.sort(key=lambda r: str(r[0]).casefold())
+    return Table(columns=["Coach", *labels, "Teachers listed (latest)"], rows=rows,
+                 title=title, row=row, number_formats={m: "0%" for m in labels},
+                 heat_columns=list(labels),
+                 intro=["Over time the list and the depth of each coach's relationships should "
+                        f"grow. Blank: fewer than {least} teachers listed, or no record that "
+                        "month."])
+
+
+def trends_sheet(config: Config, analysis: Analysis, view: HistoryView) -> Sheet:
+    grid = status_grid(config, analysis, view)
+    tables = [grid]
+    at = grid.last_row + 3
+    for period, title in (("week", "Coaching share by week"),
+                          ("month", "Coaching share by month"),
+                          ("quarter", "Coaching share by quarter of the school year")):
+        table = coach_share_grid(config, analysis, period, row=at, title=title)
+        tables.append(table)
+        at = table.last_row + 3
+    tables.append(depth_grid(analysis, view, row=at))
+    return Sheet("Trends", tables=tables, freeze_rows=0, column_widths={1: 22, 2: 20})
+
+
+# -- History ---------------------------------------------------------------------------------------
+
+def _in_unit(values: Sequence[Any], units: Sequence[Any]) -> list[Any]:
+    return [None if _clean(v) is None else
+            round(v * 100, 1) if u == "percent" else round(v, 2)
+            for v, u in zip(values, units, strict=True)]
+
+
+def history_sheet(view: HistoryView) -> Sheet:
+    weeks = view.team_weeks
+    t_rows = []
+    if len(weeks):
+        w = weeks.sort_values(["as_of", "school", "team", "source"], na_position="first")
+        values = _in_unit(w["latest_value"].tolist(), w["unit"].tolist())
+        aims = _in_unit(w["aimline_latest"].tolist(), w["unit"].tolist())
+        for r, value, aim in zip(w.to_dict("records"), values, aims, strict=True):
+            t_rows.append([r["as_of"], _clean(r["cycle"]), _clean(r["school"]),
+                           _clean(r["team"]) or r["source"], _clean(r["current_week"]),
+                           r["status"], value, aim, _clean(r["gap_closed"]),
+                           _clean(r["what_we_tried"]), _clean(r["reason"])])
+    teams = Table(columns=["As of", "Cycle", "School", "Team", "Week", "Status",
+                           "Latest value", "Goal line", "% of gap closed", "What we tried",
+                           "Reason"], rows=t_rows, title="Teams, week by week",
+                  status_columns=["Status"],
+                  number_formats={"Week": "0", "% of gap closed": "0%"},
+                  column_widths={"As of": 11, "Cycle": 12, "School": 20, "Team": 20,
+                                 "What we tried": 30, "Reason": 60},
+                  intro=["Each team's last recorded run of each challenge week. Values in the "
+                         "team's unit (percentage points for a percent goal)."])
+    months = view.coach_months
+    c_rows = []
+    if len(months):
+        m = months.sort_values(["month", "coach", "source"], na_position="first")
+        for r in m.to_dict("records"):
+            hours = _clean(r["outside_role_minutes"])
+            c_rows.append([r["month"], r["as_of"], _clean(r["coach"]) or r["source"],
+                           _clean(r["coaching_share"]), _clean(r["coaching_share_recent"]),
+                           None if hours is None else round(hours / 60, 1),
+                           _clean(r["teachers_reached"]), _clean(r["teachers_listed"]),
+                           _clean(r["pct_with_all_four"])])
+    coaches = Table(columns=["Month", "As of", "Coach", "Coaching share, whole program",
+                             "Coaching share, last 4 weeks", "Hours outside the role",
+                             "Teachers reached, last 4 weeks", "Teachers listed",
+                             "% with all four"], rows=c_rows,
+                    title="Coaches, month by month", row=teams.last_row + 3,
+                    number_formats={"Coaching share, whole program": "0%",
+                                    "Coaching share, last 4 weeks": "0%",
+                                    "Hours outside the role": "0.0",
+                                    "Teachers reached, last 4 weeks": "0",
+                                    "Teachers listed": "0", "% with all four": "0%"},
+                    intro=["Each coach's last recorded run of each month: aggregates only."])
+    return Sheet("History", tables=[teams, coaches], freeze_rows=teams.header_row)
+
+
