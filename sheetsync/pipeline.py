@@ -202,8 +202,10 @@ class RollupContext:
 def analyse(data: ProgramData, ctx: RollupContext) -> Analysis:
     """Progress-monitoring analytics over the validated frames (pure)."""
     from sheetsync.analytics.program import analyse as analyse_frames
+    from sheetsync.history.records import in_current_cycle
 
-    return analyse_frames(data.frames, ctx.as_of, ctx.thresholds,
+    frames = in_current_cycle(data.frames, ctx.config.cycles, ctx.as_of)
+    return analyse_frames(frames, ctx.as_of, ctx.thresholds,
                           groups=ctx.config.activities.groups, column_of=data.column_of)
 
 

@@ -19,7 +19,7 @@ Each date's records replace what the history held for that date.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 if TYPE_CHECKING:
+    from sheetsync.backends.base import Backend
     from sheetsync.config import Config
     from sheetsync.dataset import ProgramData
 
@@ -68,13 +69,15 @@ def as_it_was(frames: dict[str, pd.DataFrame], day: date) -> dict[str, pd.DataFr
 
 def rebuild(config: Config, first: date, last: date, *, every: int = 7,
             data: ProgramData | None = None,
-            progress: Callable[[date], None] | None = None) -> list[date]:
-    """Recompute and record the history from ``first`` to ``last``; returns the dates."""
+            progress: Callable[[date], None] | None = None,
+            backends: Mapping[str, Backend] | None = None) -> list[date]:
+    """Recompute and record the history from ``first`` to ``last``; returns the dates.
+    ``data``: the sources already read and validated (default: read them as of ``last``)."""
     from sheetsync.history import record
     from sheetsync.pipeline import RollupContext, analyse, validate
 
     if data is None:
-        data = validate(config, last)
+        data = validate(config, last, backends=backends)
     recorded = []
     for day in rebuild_dates(first, last, every):
         past = replace(data, frames=as_it_was(data.frames, day), as_of=day)

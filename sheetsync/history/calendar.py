@@ -172,5 +172,5 @@ def checkin_due(checkins: Sequence[int | date], start: date | None, as_of: date)
         if 0 <= days <= 7:
             when = "today" if days == 0 else f"on {checkin.day:%A} {checkin.day.isoformat()}"
             return (f"{checkin.label} is due this week, {when}: each team's agenda is on the "
-                    "Check-ins tab.")
+                    "Check-in Agenda tab.")
     return None

@@ -149,3 +149,25 @@ class HistoryView:
     coach_months: pd.DataFrame
     team_finals: pd.DataFrame
     dates: list[date] = field(default_factory=list)
+
+
+def in_current_cycle(frames: dict[str, pd.DataFrame], cycles: Sequence[Cycle],
+                     as_of: date) -> dict[str, pd.DataFrame]:
+    """The team frames of the current cycle's trackers only (coach frames as they are): with
+    ``[[program.cycles]]`` the dashboard shows the current cycle, and earlier cycles live on in
+    the history and the Cycles table. Without cycles, every team."""
+    from sheetsync.history.calendar import current_cycle
+
+    cycle = current_cycle(as_of, cycles)
+    goals = frames.get("goals")
+    if cycle is None or goals is None or not len(goals) or "start_date" not in goals.columns:
+        return frames
+    starts = pd.to_datetime(goals["start_date"], errors="coerce")
+    mine = [cycle_of(s.date(), cycles) == cycle if pd.notna(s) else True for s in starts]
+    keep = set(goals.loc[mine, "source"])
+    out = dict(frames)
+    for name in ("goals", "weekly", "actions"):
+        frame = frames.get(name)
+        if frame is not None and "source" in frame.columns:
+            out[name] = frame[frame["source"].isin(keep).to_numpy(dtype=bool)]
+    return out

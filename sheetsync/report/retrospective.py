@@ -13,6 +13,7 @@ import pandas as pd
 
 from sheetsync.analytics import wording
 from sheetsync.analytics.teams import ON_LINE
+from sheetsync.history.calendar import cycle_of
 from sheetsync.history.records import HistoryView
 from sheetsync.report.dashboard import _clean, _figure, figure_format
 from sheetsync.report.model import BLUE, GREEN, RED, Cell, Sheet, Table
@@ -73,7 +74,7 @@ def retrospective_sheet(config: Config, data: ProgramData, analysis: Analysis,
             f"No team's challenge has ended yet{when}. After its end date, each team's final "
             "result (met or not), the strategies it tried and the program's share of teams "
             "that met their goal, against the benchmark, appear here."])
-        return Sheet("Retrospective", tables=[note, cycles_table(view, analysis, row=4)])
+        return Sheet("Retrospective", tables=[note, cycles_table(config, view, analysis, row=4)])
     ended = teams[teams["ended"].to_numpy(dtype=bool)]
     weeks = analysis.teams.weeks
     goals = data.frames.get("goals")
@@ -142,20 +143,20 @@ def retrospective_sheet(config: Config, data: ProgramData, analysis: Analysis,
                "are one strategy. Change: from the week before it (or the baseline) to its last "
                "week with a value, in the goal's unit (percentage points for a percent goal); a "
                "positive change is in the goal's direction only when the goal should rise."])
-    cycles = cycles_table(view, analysis, row=strategy_table.last_row + 3)
+    cycles = cycles_table(config, view, analysis, row=strategy_table.last_row + 3)
     return Sheet("Retrospective", tables=[summary, team_table, strategy_table, cycles],
                  column_widths={1: 14, 2: 22, 3: 22, 4: 40, 5: 16, 6: 10, 7: 12, 8: 10,
                                 9: 20, 10: 9, 11: 10})
 
 
-def cycles_table(view: HistoryView, analysis: Analysis, *, row: int) -> Table:
+def cycles_table(config: Config, view: HistoryView, analysis: Analysis, *, row: int) -> Table:
     """Each cycle: its teams, how many ended, the share that met their goal and the median
     share of the gap closed, from each team's latest record of each cycle."""
     finals = view.team_finals
     rows = []
     if len(finals):
         f = finals.copy()
-        f["label"] = [c if _clean(c) else f"Started {s or 'unknown'}"
+        f["label"] = [_cycle_label(config, c, s)
                       for c, s in zip(f["cycle"], f["start_date"], strict=True)]
         first = f.groupby("label")["start_date"].min()
         for label in sorted(first.index, key=lambda k: str(first[k])):
@@ -176,3 +177,15 @@ def cycles_table(view: HistoryView, analysis: Analysis, *, row: int) -> Table:
                         "met their goal (benchmark "
                         f"{wording.share(analysis.thresholds.program_goal_share)}), and the "
                         "median share of the gap closed."])
+
+
+def _cycle_label(config: Config, recorded: Any, start: Any) -> str:
+    """A team's cycle as the config names it now (records made before ``[[program.cycles]]``
+    was set carry none), else as recorded, else by its start date."""
+    from datetime import date
+
+    if config.cycles and _clean(start):
+        cycle = cycle_of(date.fromisoformat(start), config.cycles)
+        if cycle is not None:
+            return cycle.name
+    return _clean(recorded) or f"Started {start or 'on an unknown date'}"
