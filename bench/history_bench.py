@@ -22,6 +22,7 @@ import argparse
 import statistics
 import tempfile
 import time
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -32,6 +33,8 @@ def main() -> int:
     parser.add_argument("--teams", type=int, default=200)
     parser.add_argument("--nights", type=int, default=300)
     parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep the program and history already in --workdir")
     args = parser.parse_args()
 
     from sheetsync.benchmark import generate_program
@@ -42,15 +45,18 @@ def main() -> int:
     from sheetsync.pipeline import RollupContext, analyse, run, validate
 
     root = args.workdir or Path(tempfile.mkdtemp(prefix="sheetsync-history-bench-"))
-    started = time.perf_counter()
-    program = generate_program(root, coaches=args.coaches, teams=args.teams)
-    print(f"generated {program.files:,} workbooks in {time.perf_counter() - started:.1f} s "
-          f"under {root}")
-    config = load_config(program.config)
+    reuse = args.reuse and (root / "bench.toml").exists()
+    if not reuse:
+        started = time.perf_counter()
+        program = generate_program(root, coaches=args.coaches, teams=args.teams)
+        print(f"generated {program.files:,} workbooks in {time.perf_counter() - started:.1f} s "
+              f"under {root}")
+    config = load_config(root / "bench.toml")
     as_of = config.as_of
-    started = time.perf_counter()
-    run(config)
-    print(f"first run (fills the cache): {time.perf_counter() - started:.1f} s")
+    if not reuse:
+        started = time.perf_counter()
+        run(config)
+        print(f"first run (fills the cache): {time.perf_counter() - started:.1f} s")
 
     data = validate(config, as_of)
     analysis = analyse(data, RollupContext(config, as_of, config.tz and _now(config)))
@@ -58,15 +64,16 @@ def main() -> int:
     store = HistoryStore.in_state_dir(config.output.state_dir)
     first = as_of - timedelta(days=args.nights)
     started = time.perf_counter()
-    for n in range(args.nights):
+    for n in range(0 if reuse else args.nights):
         day = first + timedelta(days=n)
         store.record(teams.assign(as_of=day.isoformat()),
                      coaches.assign(as_of=day.isoformat()), day)
     filled = time.perf_counter() - started
     size_mb = store.path.stat().st_size / 1e6
-    print(f"history: {args.nights} nights x ({len(teams)} teams + {len(coaches)} coaches) = "
-          f"{args.nights * (len(teams) + len(coaches)):,} records, {size_mb:.1f} MB on disk "
-          f"({size_mb / args.nights * 1000:.0f} kB a night); filled in {filled:.1f} s")
+    nights = len(store.dates())
+    print(f"history: {nights} nights x ({len(teams)} teams + {len(coaches)} coaches) = "
+          f"{nights * (len(teams) + len(coaches)):,} records, {size_mb:.1f} MB on disk "
+          f"({size_mb / nights * 1000:.0f} kB a night); filled in {filled:.1f} s")
 
     appends = []
     for _ in range(5):
@@ -74,9 +81,10 @@ def main() -> int:
         record(config, analysis)
         appends.append(time.perf_counter() - t0)
     reads = []
+    latest = replace(analysis, as_of=max(store.dates()))  # the nightly case: the latest date
     for _ in range(3):
         t0 = time.perf_counter()
-        view = read_view(config, analysis)
+        view = read_view(config, latest)
         reads.append(time.perf_counter() - t0)
     append_s, read_s = min(appends), min(reads)
     print(f"append one night: best {append_s * 1000:.0f} ms (median "

@@ -35,17 +35,17 @@ if TYPE_CHECKING:
     import pandas as pd
 
 HISTORY_FILE = "history.sqlite"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _TEXT = {"as_of", "source", "cycle", "school", "team", "coach", "metric", "unit", "direction",
          "start_date", "end_date", "status", "reason", "what_we_tried", "schools"}
 _INT = {"ended"}
 
 
-def _columns(fields: tuple[str, ...]) -> str:
+def _columns(fields: tuple[str, ...], key: str = "as_of, source") -> str:
     kinds = ", ".join(f"{f} {'TEXT' if f in _TEXT else 'INTEGER' if f in _INT else 'REAL'}"
                       for f in fields)
-    return f"{kinds}, PRIMARY KEY (as_of, source)"
+    return f"{kinds}, PRIMARY KEY ({key})"
 
 
 SCHEMA = f"""
@@ -55,8 +55,30 @@ CREATE TABLE IF NOT EXISTS teams ({_columns(TEAM_FIELDS)}) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS coaches ({_columns(COACH_FIELDS)}) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS teams_by_source ON teams (source, as_of);
 CREATE INDEX IF NOT EXISTS coaches_by_source ON coaches (source, as_of);
-PRAGMA user_version = {SCHEMA_VERSION};
+CREATE TABLE IF NOT EXISTS team_weeks (start_key TEXT NOT NULL, {
+    _columns(TEAM_FIELDS, "source, start_key, current_week")}) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS coach_months (month TEXT NOT NULL, {
+    _columns(COACH_FIELDS, "source, month")}) WITHOUT ROWID;
 """
+"""``team_weeks`` and ``coach_months`` hold each team's latest record of each challenge week and
+each coach's latest record of each month, kept up to date on every append, so the tabs read a
+few thousand rows rather than grouping a school year of records each night."""
+
+
+def _summaries(day: str | None) -> list[str]:
+    """The statements that fold the records of ``day`` (None: every date) into the summary
+    tables, a later as-of date winning over an earlier one."""
+    where = "WHERE as_of = ?" if day else "WHERE true ORDER BY as_of"
+    t_set = ", ".join(f"{f} = excluded.{f}" for f in TEAM_FIELDS)
+    c_set = ", ".join(f"{f} = excluded.{f}" for f in COACH_FIELDS)
+    return [
+        f"INSERT INTO team_weeks SELECT coalesce(start_date, ''), * FROM teams {where} "
+        "ON CONFLICT (source, start_key, current_week) DO UPDATE SET "
+        f"{t_set} WHERE excluded.as_of >= team_weeks.as_of",
+        f"INSERT INTO coach_months SELECT substr(as_of, 1, 7), * FROM coaches {where} "
+        "ON CONFLICT (source, month) DO UPDATE SET "
+        f"{c_set} WHERE excluded.as_of >= coach_months.as_of",
+    ]
 
 
 def history_path(state_dir: Path) -> Path:
@@ -79,7 +101,12 @@ class HistoryStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         con = sqlite3.connect(self.path, timeout=30)
         try:
-            con.executescript(SCHEMA)
+            if con.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+                with con:
+                    con.executescript(SCHEMA)
+                    for statement in _summaries(None):
+                        con.execute(statement)
+                    con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             yield con
         finally:
             con.close()
@@ -101,6 +128,8 @@ class HistoryStore:
                 coach_rows)
             con.execute("INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?)",
                         (day, stamp, len(team_rows), len(coach_rows)))
+            for statement in _summaries(day):
+                con.execute(statement, (day,))
 
     # -- questions the tabs ask ---------------------------------------------------------------
 
@@ -134,9 +163,22 @@ class HistoryStore:
             "WHERE as_of <= ? GROUP BY source) m ON t.source = m.source AND t.as_of = m.last "
             "ORDER BY t.source", (day.isoformat(),))
 
+    def _latest(self) -> str | None:
+        runs = self._query("SELECT MAX(as_of) AS last FROM runs")
+        return runs["last"].iloc[0] if len(runs) else None
+
+    def _summary_holds(self, until: date | None) -> bool:
+        """Whether the summary tables answer for ``until``: no record after it exists."""
+        last = self._latest()
+        return until is None or last is None or last <= until.isoformat()
+
     def team_weeks(self, until: date | None = None) -> pd.DataFrame:
         """Each team's last record of each challenge week (by its start date, so a tracker
         used again for a later cycle keeps its weeks apart)."""
+        if self._summary_holds(until):
+            fields = ", ".join(TEAM_FIELDS)
+            return self._query(f"SELECT {fields} FROM team_weeks "  # noqa: S608
+                               "ORDER BY source, as_of")
         return self._query(
             "SELECT t.* FROM teams t JOIN (SELECT source, start_date, current_week, "
             "MAX(as_of) AS last FROM teams WHERE as_of <= ? "
@@ -146,6 +188,10 @@ class HistoryStore:
 
     def coach_months(self, until: date | None = None) -> pd.DataFrame:
         """Each coach's last record of each calendar month."""
+        if self._summary_holds(until):
+            fields = ", ".join(COACH_FIELDS)
+            return self._query(f"SELECT {fields}, month FROM coach_months "  # noqa: S608
+                               "ORDER BY source, as_of")
         return self._query(
             "SELECT c.*, substr(c.as_of, 1, 7) AS month FROM coaches c JOIN "
             "(SELECT source, MAX(as_of) AS last FROM coaches WHERE as_of <= ? "
@@ -155,6 +201,13 @@ class HistoryStore:
 
     def team_finals(self, until: date | None = None) -> pd.DataFrame:
         """Each team's latest record of each of its cycles (start dates)."""
+        if self._summary_holds(until):
+            fields = ", ".join(f"t.{f}" for f in TEAM_FIELDS)
+            return self._query(
+                f"SELECT {fields} FROM team_weeks t JOIN (SELECT source, start_key, "  # noqa: S608
+                "MAX(as_of) AS last FROM team_weeks GROUP BY source, start_key) m "
+                "ON t.source = m.source AND t.start_key = m.start_key AND t.as_of = m.last "
+                "ORDER BY t.source, t.as_of")
         return self._query(
             "SELECT t.* FROM teams t JOIN (SELECT source, start_date, MAX(as_of) AS last "
             "FROM teams WHERE as_of <= ? GROUP BY source, start_date) m "

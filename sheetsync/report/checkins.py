@@ -19,7 +19,7 @@ from sheetsync.history import cycle_start
 from sheetsync.history.calendar import Checkin, checkin_dates
 from sheetsync.history.records import HistoryView
 from sheetsync.report.dashboard import _clean, _figure
-from sheetsync.report.model import Cell, Sheet, Table
+from sheetsync.report.model import STATUS_COLOURS, Cell, Sheet, Table
 from sheetsync.report.trends import label_of, team_order
 
 if TYPE_CHECKING:
@@ -110,7 +110,8 @@ def agenda_tables(checkin: Checkin, data: ProgramData, analysis: Analysis,
                    + ("unknown" if target is None else wording.metric(target, unit))
                    + ("" if gap is None else f"; {wording.share(gap)} of the gap closed"))
         learned, next_steps = _latest_words(weekly, source)
-        rows = [["Status", t["status"]], ["Figures", figures],
+        status = Cell(t["status"], fill=STATUS_COLOURS.get(t["status"]), bold=True)
+        rows = [["Status", status], ["Figures", figures],
                 ["Action steps overdue", _overdue(actions, source, as_of)],
                 ["Tried since the last check-in",
                  _tried_between(view.team_weeks, source, last_day, analysis.as_of.isoformat())

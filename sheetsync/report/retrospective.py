@@ -87,19 +87,19 @@ def retrospective_sheet(config: Config, data: ProgramData, analysis: Analysis,
     share = met / total if total else None
     verdict = ("not known" if share is None else
                "at or above the benchmark" if share >= bench - 1e-12 else "below the benchmark")
+    fill = (GREEN if share is not None and share >= bench - 1e-12 else RED)
     summary = Table(
-        columns=["Program", "Teams ended", "Met their goal", "Not met", "Not known",
-                 "Share that met", "Benchmark", "Result"],
-        rows=[["This cycle", total, met, known - met, total - known,
-               Cell(share, "0%", GREEN if share is not None and share >= bench - 1e-12
-                    else RED, bold=True) if share is not None else None,
-               Cell(bench, "0%"), verdict]],
+        columns=["This cycle", "Teams"],
+        rows=[["Teams ended", total], ["Met their goal", met], ["Not met", known - met],
+              ["Not known", total - known],
+              ["Share that met", Cell(share, "0%", fill, bold=True) if share is not None
+               else None],
+              ["Benchmark", Cell(bench, "0%")], ["Result", verdict]],
         title="Retrospective: did each team meet its SMART goal?",
         intro=[f"{met} of {total} teams that have ended met their goal, against the district's "
-               f"benchmark of {wording.share(bench)} of teams. Not known: no final value or no "
-               "target, never counted as met."],
-        number_formats={c: "0" for c in ("Teams ended", "Met their goal", "Not met",
-                                         "Not known")})
+               f"benchmark of {wording.share(bench)} of teams.",
+               "Not known: no final value or no target, never counted as met."],
+        number_formats={"Teams": "0"})
     rows: list[list[Any]] = []
     strategy_rows: list[list[Any]] = []
     for source in team_order(ended):
@@ -126,7 +126,7 @@ def retrospective_sheet(config: Config, data: ProgramData, analysis: Analysis,
                 shown = round(change * 100, 1) if unit == "percent" else round(change, 2)
                 fmt = figure_format(shown) + ('" pts"' if unit == "percent" else "")
                 cell = Cell(shown, f"+{fmt};-{fmt};0")
-            strategy_rows.append([team, school, text, _weeks_text(first, last), cell])
+            strategy_rows.append([_weeks_text(first, last), team, school, text, cell])
     team_table = Table(
         columns=["Result", "Team", "School", "Goal", "Baseline", "Target", "Final (week)",
                  "% of gap closed", "Weeks on or ahead of the goal line", "Weeks on track",
@@ -135,17 +135,17 @@ def retrospective_sheet(config: Config, data: ProgramData, analysis: Analysis,
         number_formats={"% of gap closed": "0%", "Weeks on track": "0", "Strategies": "0"},
         column_widths={"Goal": 40, "Weeks on or ahead of the goal line": 20})
     strategy_table = Table(
-        columns=["Team", "School", "What we tried", "Weeks", "Change that followed"],
+        columns=["Weeks", "Team", "School", "What we tried", "Change that followed"],
         rows=strategy_rows, row=team_table.last_row + 3,
         title="Strategies tried, and the change in the metric that followed",
-        wrap_columns=["What we tried"], column_widths={"What we tried": 50},
-        intro=["From each team's \u201cWhat We Tried\u201d: consecutive weeks with the same entry "
-               "are one strategy. Change: from the week before it (or the baseline) to its last "
-               "week with a value, in the goal's unit (percentage points for a percent goal); a "
-               "positive change is in the goal's direction only when the goal should rise."])
+        wrap_columns=["What we tried"],
+        intro=["From each team's \u201cWhat We Tried\u201d: consecutive weeks with the same "
+               "entry are one strategy.",
+               "Change: from the week before it (or the baseline) to its last week with a "
+               "value, in the goal's unit (percentage points for a percent goal)."])
     cycles = cycles_table(config, view, analysis, row=strategy_table.last_row + 3)
     return Sheet("Retrospective", tables=[summary, team_table, strategy_table, cycles],
-                 column_widths={1: 14, 2: 22, 3: 22, 4: 40, 5: 16, 6: 10, 7: 12, 8: 10,
+                 column_widths={1: 16, 2: 22, 3: 22, 4: 40, 5: 12, 6: 10, 7: 12, 8: 10,
                                 9: 20, 10: 9, 11: 10})
 
 
@@ -165,18 +165,18 @@ def cycles_table(config: Config, view: HistoryView, analysis: Analysis, *, row: 
             met = int((ended["status"] == "Met").sum())
             share = met / len(ended) if len(ended) else None
             median = pd.to_numeric(ended["gap_closed"], errors="coerce").median()
-            rows.append([label, _clean(first[label]), len(g), len(ended), met,
+            rows.append([_clean(first[label]), label, len(g), len(ended), met,
                          Cell(share, "0%", BLUE) if share is not None else None,
                          _clean(median)])
-    return Table(columns=["Cycle", "Started", "Teams", "Ended", "Met their goal",
+    return Table(columns=["Started", "Cycle", "Teams", "Ended", "Met their goal",
                           "Share that met", "Median % of gap closed"], rows=rows,
                  title="Cycles", row=row,
                  number_formats={"Teams": "0", "Ended": "0", "Met their goal": "0",
                                  "Median % of gap closed": "0%"},
-                 intro=["Each cycle's teams as last recorded: the share of ended teams that "
-                        "met their goal (benchmark "
-                        f"{wording.share(analysis.thresholds.program_goal_share)}), and the "
-                        "median share of the gap closed."])
+                 intro=["Each cycle's teams as last recorded: the share of the teams that "
+                        "ended that met their goal",
+                        f"(benchmark {wording.share(analysis.thresholds.program_goal_share)}), "
+                        "and the median share of the gap closed."])
 
 
 def _cycle_label(config: Config, recorded: Any, start: Any) -> str:

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from sheetsync.analytics.program import Analysis
     from sheetsync.config import Config
 
+POINTS = '+0" pts";-0" pts";0" pts"'
+"""A change in a share, in percentage points."""
 MAX_WEEK_COLUMNS = 16
 """The coach-share-by-week grid shows the latest weeks only; months and quarters show all."""
 
@@ -141,9 +143,9 @@ def coach_share_grid(config: Config, analysis: Analysis, period: str, *, row: in
     for source in share.index:
         values = [_clean(share.at[source, p]) for p in periods]
         known = [v for v in values if v is not None]
-        change = (known[-1] - known[0]) if len(known) >= 2 else None
+        change = round((known[-1] - known[0]) * 100, 1) + 0.0 if len(known) >= 2 else None
         rows.append([_clean(names.get(source)) or source, *values,
-                     None if change is None else Cell(change, '+0%" pts";-0%" pts";0%" pts"')])
+                     None if change is None else Cell(change, POINTS)])
     rows.sort(key=lambda r: str(r[0]).casefold())
     columns = ["Coach", *periods, "Change"]
     return Table(columns=columns, rows=rows, title=title, row=row,
@@ -191,7 +193,9 @@ def trends_sheet(config: Config, analysis: Analysis, view: HistoryView) -> Sheet
         tables.append(table)
         at = table.last_row + 3
     tables.append(depth_grid(analysis, view, row=at))
-    return Sheet("Trends", tables=tables, freeze_rows=0, column_widths={1: 22, 2: 20})
+    widest = max(len(t.columns) for t in tables)
+    return Sheet("Trends", tables=tables, freeze_rows=0,
+                 column_widths={1: 22, 2: 20, **{c: 11 for c in range(3, widest + 1)}})
 
 
 # -- History ---------------------------------------------------------------------------------------
