@@ -80,7 +80,8 @@ def checkin_table(checkin: Checkin, frozen: pd.DataFrame, previous: pd.DataFrame
                  status_columns=["Status"], number_formats={"% of gap closed": "0%"},
                  wrap_columns=["Tried since the previous check-in", "Reason and suggestion"],
                  intro=[f"{note}, frozen: later weeks do not change it. Change: since {since}."]
-                 if rows else ["No run was recorded on or before this date."])
+                 if rows else ["No run was recorded on or before this date: `sheetsync history "
+                               "--rebuild --from DATE` recomputes past dates from the sources."])
 
 
 def agenda_tables(checkin: Checkin, data: ProgramData, analysis: Analysis,

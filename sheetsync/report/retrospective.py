@@ -59,6 +59,23 @@ def strategies(weeks: pd.DataFrame, source: str, length: int,
     return out
 
 
+def _weeks_on_track(view: HistoryView, source: str, team: Any) -> int | None:
+    """How many of the team's challenge weeks ended with the status On track or Met, as the
+    history recorded them (None: no week of this cycle was recorded)."""
+    weeks = view.team_weeks
+    if not len(weeks):
+        return None
+    start = pd.Timestamp(team["start_date"]).date().isoformat() \
+        if pd.notna(team["start_date"]) else None
+    mine = weeks[(weeks["source"] == source) & (weeks["start_date"] == start)
+                 & (pd.to_numeric(weeks["current_week"]) >= 1)]
+    if not len(mine):
+        return None
+    # the week the challenge ended is recorded with its final status: count the weeks before
+    during = mine[~mine["ended"].fillna(0).astype(bool)]
+    return int(during["status"].isin(("On track", "Met")).sum())
+
+
 def _weeks_text(first: int, last: int) -> str:
     return f"week {first}" if first == last else f"weeks {first}-{last}"
 
@@ -119,7 +136,7 @@ def retrospective_sheet(config: Config, data: ProgramData, analysis: Analysis,
                              f" (wk {int(week)})" if week is not None else ""),
                      _clean(t["gap_closed"]),
                      wording.numbers_list(on_line, limit=52) if on_line else "none",
-                     len(on_line), len(tried)])
+                     _weeks_on_track(view, source, t), len(tried)])
         for text, first, last, change in tried:
             cell = None
             if change is not None:

@@ -230,25 +230,35 @@ def history_sheet(view: HistoryView) -> Sheet:
     months = view.coach_months
     c_rows = []
     if len(months):
-        m = months.sort_values(["month", "coach", "source"], na_position="first")
+        m = months.sort_values(["source", "as_of"])
+        # the month's own share, from the growth of the running totals since the month before
+        grown = m.groupby("source")[["minutes_total", "minutes_coaching"]].diff()
+        total = grown["minutes_total"].fillna(m["minutes_total"])
+        coaching = grown["minutes_coaching"].fillna(m["minutes_coaching"])
+        m = m.assign(month_share=(coaching / total.where(total > 0)))
+        m = m.sort_values(["month", "coach", "source"], na_position="first")
         for r in m.to_dict("records"):
             hours = _clean(r["outside_role_minutes"])
             c_rows.append([r["month"], r["as_of"], _clean(r["coach"]) or r["source"],
+                           _clean(r["month_share"]),
                            _clean(r["coaching_share"]), _clean(r["coaching_share_recent"]),
                            None if hours is None else round(hours / 60, 1),
                            _clean(r["teachers_reached"]), _clean(r["teachers_listed"]),
                            _clean(r["pct_with_all_four"])])
-    coaches = Table(columns=["Month", "As of", "Coach", "Coaching share, whole program",
+    coaches = Table(columns=["Month", "As of", "Coach", "Coaching share that month",
+                             "Coaching share, whole program",
                              "Coaching share, last 4 weeks", "Hours outside the role",
                              "Teachers reached, last 4 weeks", "Teachers listed",
                              "% with all four"], rows=c_rows,
                     title="Coaches, month by month", row=teams.last_row + 3,
-                    number_formats={"Coaching share, whole program": "0%",
+                    number_formats={"Coaching share that month": "0%",
+                                    "Coaching share, whole program": "0%",
                                     "Coaching share, last 4 weeks": "0%",
                                     "Hours outside the role": "0.0",
                                     "Teachers reached, last 4 weeks": "0",
                                     "Teachers listed": "0", "% with all four": "0%"},
-                    intro=["Each coach's last recorded run of each month: aggregates only."])
+                    intro=["Each coach's last recorded run of each month: aggregates only. That "
+                           "month: the minutes logged since the month before."])
     return Sheet("History", tables=[teams, coaches], freeze_rows=teams.header_row)
 
 

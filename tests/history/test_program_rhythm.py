@@ -261,6 +261,14 @@ def test_the_status_grid_and_coach_trends(program):
                   if t.title == "Coaching share by quarter of the school year").columns
     assert header[1:3] == ["2026-27 Q1 (Aug-Oct)", "2026-27 Q2 (Nov-Jan)"]
     assert len(quarters) == 2
+    history = rows(seen[NIGHTS[-1]][1]["History"], "Coaches, month by month")
+    ada_months = [r for r in history if r[2] == "Coach Ada"]
+    assert [r[0] for r in ada_months] == ["2026-09", "2026-10", "2026-11"]
+    # the month's own share, from the history's running totals (recorded on Mondays), rises
+    # as the time log's does (whole weeks, by the month they start in)
+    month_shares = [r[3] for r in ada_months]
+    assert month_shares == sorted(month_shares)
+    assert month_shares == pytest.approx(shares, abs=0.03)
     depth = rows(trends, "Relationship depth by month (% of listed teachers with all four "
                          "known)")
     assert depth[0][1] == pytest.approx(0.5)  # 3 of 6 teachers with all four known
