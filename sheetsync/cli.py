@@ -67,15 +67,15 @@ def _fail(message: str, hint: str = "") -> None:
     sys.exit(EXIT_CANNOT_RUN)
 
 
-def _parse_as_of(value: str | None) -> date | None:
+def _parse_as_of(value: str | None, flag: str = "--as-of") -> date | None:
     if value is None:
         return None
     from sheetsync.config import ConfigError, check_as_of
 
     try:
-        return check_as_of(date.fromisoformat(value), "--as-of")
+        return check_as_of(date.fromisoformat(value), flag)
     except ValueError:
-        _fail(f"--as-of must be a date like 2026-11-04, not {value!r}")
+        _fail(f"{flag} must be a date like 2026-11-04, not {value!r}")
     except ConfigError as exc:
         _fail(exc.message)
     return None
@@ -249,14 +249,22 @@ def history(config_path: Path | None, rebuild: bool, since: str, until: str | No
     from sheetsync.pipeline import resolve_as_of
 
     config = _load(config_path)
-    first = _parse_as_of(since.replace("--as-of", "--from"))
-    last = resolve_as_of(config, _parse_as_of(until))
+    first = _parse_as_of(since, "--from")
+    last = resolve_as_of(config, _parse_as_of(until, "--to"))
     if first is None or first > last:
         _fail(f"--from must be a date on or before {last}, not {since!r}")
         return
+    from sheetsync.errors import LockHeld
+    from sheetsync.nightly.run_lock import RunLock
+
     try:
-        days = rebuild_history(config, first, last, every=every,
-                               progress=lambda day: click.echo(f"  recorded {day}"))
+        # one writer at a time: a nightly run and a rebuild share the cache and the history
+        with RunLock(config.output.state_dir, command="sheetsync history"):
+            days = rebuild_history(config, first, last, every=every,
+                                   progress=lambda day: click.echo(f"  recorded {day}"))
+    except LockHeld as exc:
+        _fail(str(exc), "Wait for the other run to finish.")
+        return
     except (OSError, sqlite3.Error) as exc:
         _fail(f"could not write the history in {config.output.state_dir}: {exc}",
               "Check [output].state_dir and its permissions.")

@@ -87,3 +87,31 @@ def test_the_checkin_line_shows_only_in_the_week_before():
     assert "due this week, on Monday 2026-09-28" in checkin_due((3,), START, date(2026, 9, 21))
     assert "due this week, today" in checkin_due((3,), START, date(2026, 9, 28))
     assert checkin_due((3,), START, date(2026, 9, 29)) is None
+
+
+def test_the_history_command_rebuilds_past_dates(tmp_path):
+    from click.testing import CliRunner
+
+    from sheetsync.cli import main
+    from sheetsync.history.store import HistoryStore
+    from tests import REPO
+
+    text = (REPO / "config" / "example.toml").read_text()
+    text = text.replace('"../', f'"{REPO}/').replace(
+        f'path = "{REPO}/out/dashboard.xlsx"',
+        f'path = "{tmp_path}/d.xlsx"\nstate_dir = "{tmp_path}/state"')
+    config = tmp_path / "sheetsync.toml"
+    config.write_text(text)
+    result = CliRunner().invoke(main, ["history", "--config", str(config), "--rebuild",
+                                       "--from", "2026-09-14", "--to", "2026-09-21"])
+    assert result.exit_code == 0, result.output
+    assert "History rebuilt: 2 dates from 2026-09-14 to 2026-09-21" in result.output
+    store = HistoryStore.in_state_dir(tmp_path / "state")
+    assert [d.isoformat() for d in store.dates()] == ["2026-09-14", "2026-09-21"]
+    weeks = store.teams()
+    # as of week 2 no team shows a value of a later week
+    assert (weeks.loc[weeks["as_of"] == "2026-09-21", "latest_week"] <= 2).all()
+    assert not (tmp_path / "d.xlsx").exists()  # the dashboard is not written
+    bad = CliRunner().invoke(main, ["history", "--config", str(config), "--rebuild",
+                                    "--from", "2027-02-30"])
+    assert bad.exit_code == 2 and "--from must be a date" in bad.output
