@@ -143,7 +143,7 @@ def coach_share_grid(config: Config, analysis: Analysis, period: str, *, row: in
     for source in share.index:
         values = [_clean(share.at[source, p]) for p in periods]
         known = [v for v in values if v is not None]
-        change = round((known[-1] - known[0]) * 100, 1) + 0.0 if len(known) >= 2 else None
+        change = int(round((known[-1] - known[0]) * 100)) + 0 if len(known) >= 2 else None
         rows.append([_clean(names.get(source)) or source, *values,
                      None if change is None else Cell(change, POINTS)])
     rows.sort(key=lambda r: str(r[0]).casefold())
@@ -223,8 +223,7 @@ def history_sheet(view: HistoryView) -> Sheet:
                            "Reason"], rows=t_rows, title="Teams, week by week",
                   status_columns=["Status"],
                   number_formats={"Week": "0", "% of gap closed": "0%"},
-                  column_widths={"As of": 11, "Cycle": 12, "School": 20, "Team": 20,
-                                 "What we tried": 30, "Reason": 60},
+                  wrap_columns=["What we tried", "Reason"],
                   intro=["Each team's last recorded run of each challenge week. Values in the "
                          "team's unit (percentage points for a percent goal)."])
     months = view.coach_months
@@ -250,7 +249,7 @@ def history_sheet(view: HistoryView) -> Sheet:
                              "Coaching share, last 4 weeks", "Hours outside the role",
                              "Teachers reached, last 4 weeks", "Teachers listed",
                              "% with all four"], rows=c_rows,
-                    title="Coaches, month by month", row=teams.last_row + 3,
+                    title="Coaches, month by month", row=1, col=len(teams.columns) + 2,
                     number_formats={"Coaching share that month": "0%",
                                     "Coaching share, whole program": "0%",
                                     "Coaching share, last 4 weeks": "0%",
@@ -259,6 +258,8 @@ def history_sheet(view: HistoryView) -> Sheet:
                                     "Teachers listed": "0", "% with all four": "0%"},
                     intro=["Each coach's last recorded run of each month: aggregates only. That "
                            "month: the minutes logged since the month before."])
-    return Sheet("History", tables=[teams, coaches], freeze_rows=teams.header_row)
+    widths = [11, 12, 22, 20, 6, 10, 9, 9, 9, 30, 60, 2, 9, 11, 22, 11, 11, 11, 10, 11, 9, 9]
+    return Sheet("History", tables=[teams, coaches], freeze_rows=teams.header_row,
+                 column_widths={i: w for i, w in enumerate(widths, start=1)})
 
 
