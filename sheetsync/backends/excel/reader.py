@@ -8,7 +8,9 @@ size against a limit, so a zip bomb is refused instead of exhausting memory.
 from __future__ import annotations
 
 import re
+import struct
 import zipfile
+import zlib
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,7 +23,9 @@ EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 ZIP_SUFFIXES = (".xlsx", ".xlsm", ".ods")
 
 
-def _check_package(path: Path, limits: ReadLimits) -> None:
+def _check_package(path: Path, limits: ReadLimits) -> dict[str, list[tuple[int, int, str]]]:
+    """Refuse a file that is too large, encrypted or not a workbook; return its formula error
+    cells (see :func:`_error_cells`), found in the same pass over the package."""
     size = path.stat().st_size
     if size > limits.max_file_mb * 1024 * 1024:
         raise SourceReadError(
@@ -31,7 +35,7 @@ def _check_package(path: Path, limits: ReadLimits) -> None:
     if path.suffix.lower() == ".xls":
         _check_xls_signature(path)
     if path.suffix.lower() not in ZIP_SUFFIXES:
-        return
+        return {}
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
@@ -39,6 +43,10 @@ def _check_package(path: Path, limits: ReadLimits) -> None:
                 raise SourceReadError(f"{path.name} is password-protected.",
                                       hint="Save a copy without a password for sheetsync to read.")
             total = sum(i.file_size for i in infos)
+            _check_unpacked_size(path, total, limits)
+            if path.suffix.lower() in (".xlsx", ".xlsm"):
+                return _error_cells(zf)
+            return {}
     except zipfile.BadZipFile:
         with path.open("rb") as fh:
             head = fh.read(8)
@@ -53,6 +61,9 @@ def _check_package(path: Path, limits: ReadLimits) -> None:
         raise SourceReadError(f"{path.name} is not a valid {path.suffix} workbook (damaged or "
                               "not a spreadsheet).",
                               hint="Open it in Excel and save it again as .xlsx.") from None
+
+
+def _check_unpacked_size(path: Path, total: int, limits: ReadLimits) -> None:
     if total > limits.max_uncompressed_mb * 1024 * 1024:
         raise SourceReadError(
             f"{path.name} unpacks to {total / 1024 / 1024:.0f} MB, over the "
@@ -87,35 +98,37 @@ _ERROR_CELL_RE = re.compile(rb'<c\b[^>]*?\br="([A-Z]+)(\d+)"[^>]*?\bt="e"[^>]*>'
                             rb'<v>([^<]*)</v>', re.S)
 
 
-def _error_cells(path: Path) -> dict[str, list[tuple[int, int, str]]]:
+def _error_cells(zf: zipfile.ZipFile) -> dict[str, list[tuple[int, int, str]]]:
     """Formula error values (#DIV/0!, #REF!, ...) per sheet, from the OOXML sheet parts.
 
-    calamine returns error cells as blanks; people need to know a formula is broken, so the
-    (rare) error cells are found with a byte search and put back into the grid.
+    calamine returns error cells as blanks, and cannot say where one is; people need to know a
+    formula is broken, so the (rare) error cells are found with a byte search and put back into
+    the grid. The search runs in the package check's pass over the zip (its directory is read
+    once) and inflates each sheet part in one call; the regex runs only on a part that holds an
+    error cell.
     """
     import html
 
     out: dict[str, list[tuple[int, int, str]]] = {}
     try:
-        with zipfile.ZipFile(path) as zf:
-            names = set(zf.namelist())
-            if "xl/workbook.xml" not in names:
-                return out
-            rels_xml = _read_part(zf, "xl/_rels/workbook.xml.rels")
-            rels = {rid: target for rid, target in _REL_RE.findall(rels_xml)}
-            rels.update({rid: target for target, rid in _REL_RE_REV.findall(rels_xml)})
-            for name, rid in _SHEET_RE.findall(_read_part(zf, "xl/workbook.xml")):
-                target = rels.get(rid, b"").decode()
-                part = target.lstrip("/") if target.startswith("/") else "xl/" + target
-                if part not in names:
-                    continue
-                xml = _read_part(zf, part)
-                if b't="e"' not in xml:
-                    continue
-                found = [(int(row), column_number(letters.decode()), html.unescape(text.decode()))
-                         for letters, row, text in _ERROR_CELL_RE.findall(xml)]
-                out[html.unescape(name.decode())] = found
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+        names = set(zf.namelist())
+        if "xl/workbook.xml" not in names:
+            return out
+        rels_xml = _read_part(zf, "xl/_rels/workbook.xml.rels")
+        rels = {rid: target for rid, target in _REL_RE.findall(rels_xml)}
+        rels.update({rid: target for target, rid in _REL_RE_REV.findall(rels_xml)})
+        for name, rid in _SHEET_RE.findall(_read_part(zf, "xl/workbook.xml")):
+            target = rels.get(rid, b"").decode()
+            part = target.lstrip("/") if target.startswith("/") else "xl/" + target
+            if part not in names:
+                continue
+            xml = _read_part(zf, part)
+            if b't="e"' not in xml:
+                continue
+            found = [(int(row), column_number(letters.decode()), html.unescape(text.decode()))
+                     for letters, row, text in _ERROR_CELL_RE.findall(xml)]
+            out[html.unescape(name.decode())] = found
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, zlib.error):
         return {}
     return out
 
@@ -125,11 +138,28 @@ def _read_part(zf: zipfile.ZipFile, name: str) -> bytes:
 
     ``ZipFile.read`` inflates a member's whole compressed stream before it compares sizes, so a
     part whose header understates its size (a lying zip bomb) would cost all of its real size
-    in memory. Reading a bounded amount makes the lie fail its CRC check instead, cheaply.
+    in memory. Reading a bounded amount makes the lie show as a short or long part instead,
+    cheaply. The stored bytes are read straight from the file and inflated in one call: this
+    is a search, and calamine checks the part's CRC when it parses it.
     """
     info = zf.getinfo(name)
-    with zf.open(info) as fh:
-        return fh.read(info.file_size + 1)
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or zf.fp is None:
+        with zf.open(info) as fh:
+            return fh.read(info.file_size + 1)
+    fp = zf.fp
+    fp.seek(info.header_offset)
+    header = fp.read(_LOCAL_HEADER.size)
+    if len(header) != _LOCAL_HEADER.size or header[:4] != b"PK\x03\x04":
+        raise zipfile.BadZipFile(f"bad local header for {name}")
+    name_length, extra_length = _LOCAL_HEADER.unpack(header)[-2:]
+    fp.seek(info.header_offset + _LOCAL_HEADER.size + name_length + extra_length)
+    stored = fp.read(info.compress_size)
+    if info.compress_type == zipfile.ZIP_STORED:
+        return stored[: info.file_size + 1]
+    return zlib.decompressobj(-zlib.MAX_WBITS).decompress(stored, info.file_size + 1)
+
+
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # a zip local file header (see zipfile.py)
 
 
 def _put_errors(rows: list[list], errors: list[tuple[int, int, str]]) -> None:
@@ -174,10 +204,9 @@ def read_excel(path: str | Path, limits: ReadLimits | None = None) -> RawWorkboo
                               f"({', '.join(EXCEL_SUFFIXES)}).",
                               hint="Save it as .xlsx.")
     try:
-        _check_package(path, limits)
+        errors = _check_package(path, limits)
         modified = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
         wb = CalamineWorkbook.from_path(str(path))
-        errors = _error_cells(path) if path.suffix.lower() in (".xlsx", ".xlsm") else {}
         tabs: dict[str, RawTab] = {}
         cells = 0
         for meta in wb.sheets_metadata:
