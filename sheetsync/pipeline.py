@@ -29,10 +29,9 @@ from sheetsync.dataset import ProgramData
 from sheetsync.errors import ConfigError, LockHeld, RunFailed, TargetWriteError
 from sheetsync.findings import Findings
 from sheetsync.schema import WorkbookSchema, load_schema, with_overrides
-from sheetsync.sources.cache import ParseCache, Stored, load_snapshot, needs_rewrite, snapshot_path
-from sheetsync.sources.cache import write_snapshot as store_snapshot
+from sheetsync.sources.cache import ParseCache, Stored, keep, load_snapshot, snapshot_path
 from sheetsync.sources.discover import discover
-from sheetsync.sources.load import LoadedSource, ReadContext, load_sources
+from sheetsync.sources.load import ReadContext, load_sources
 from sheetsync.validation.workbook import ValidationContext
 
 if TYPE_CHECKING:
@@ -141,22 +140,15 @@ def validate(config: Config, as_of: date | None = None, *, use_cache: bool = Tru
     groups = {a.name: (a.group, a.outside_role) for a in config.activities.activities}
     frames = build_frames((item.result.records for item in loaded if item.result is not None),
                           activity_groups=groups)
-    if snapshot_file is not None:
-        _keep_snapshot(snapshot_file, fingerprint, snapshot, loaded, frames)
+    if snapshot_file is not None and ctx.cache is not None:
+        keep(ctx.cache, snapshot_file, fingerprint, snapshot,
+             [Stored(item.source, item.result, item.version, item.status.data_as_of,
+                     item.storable) for item in loaded], frames,
+             served=sum(item.from_snapshot for item in loaded))
     columns = {item.source.name: item.result.columns for item in loaded
                if item.result is not None}
     return ProgramData(frames=frames, findings=findings, sources=[i.status for i in loaded],
                        as_of=day, columns=columns)
-
-
-def _keep_snapshot(path: Path, fingerprint: str, snapshot: Any, loaded: list[LoadedSource],
-                   frames: dict[str, Any]) -> None:
-    storable = sum(item.storable for item in loaded)
-    served = sum(item.from_snapshot for item in loaded)
-    if needs_rewrite(snapshot, storable=storable, served=served, total=len(loaded)):
-        store_snapshot(path, fingerprint,
-                       (Stored(item.source, item.result, item.version, item.status.data_as_of,
-                               item.storable) for item in loaded), frames)
 
 
 @dataclass(frozen=True)
