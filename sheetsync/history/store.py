@@ -16,8 +16,8 @@ Why SQLite (from the standard library) rather than Parquet or JSON:
 Tables (one row per as-of date and workbook; see :mod:`sheetsync.history.records`):
 
 ``runs``    as_of, recorded_at (UTC, ISO), teams, coaches
-``teams``   :data:`~sheetsync.history.records.TEAM_FIELDS`, keyed by (as_of, source)
-``coaches`` :data:`~sheetsync.history.records.COACH_FIELDS`, keyed by (as_of, source)
+``teams``   :data:`~sheetsync.history.fields.TEAM_FIELDS`, keyed by (as_of, source)
+``coaches`` :data:`~sheetsync.history.fields.COACH_FIELDS`, keyed by (as_of, source)
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sheetsync.history.records import COACH_FIELDS, TEAM_FIELDS, rows_of
+from sheetsync.history.fields import COACH_FIELDS, TEAM_FIELDS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -114,6 +114,8 @@ class HistoryStore:
     def record(self, teams: pd.DataFrame, coaches: pd.DataFrame, as_of: date,
                recorded_at: datetime | None = None) -> None:
         """Record one as-of date, replacing whatever that date held, in one transaction."""
+        from sheetsync.history.records import rows_of
+
         day = as_of.isoformat()
         stamp = (recorded_at or datetime.now(UTC)).astimezone(UTC).isoformat()
         team_rows = rows_of(teams[list(TEAM_FIELDS)])
@@ -130,6 +132,21 @@ class HistoryStore:
                         (day, stamp, len(team_rows), len(coach_rows)))
             for statement in _summaries(day):
                 con.execute(statement, (day,))
+
+    def has(self, day: date) -> bool:
+        """Whether ``day`` is recorded (plain SQLite, no pandas: the unchanged-run check)."""
+        if not self.path.exists():
+            return False
+        try:
+            con = sqlite3.connect(self.path, timeout=30)
+            try:
+                found = con.execute("SELECT 1 FROM runs WHERE as_of = ?",
+                                    (day.isoformat(),)).fetchone()
+            finally:
+                con.close()
+        except sqlite3.Error:
+            return False
+        return found is not None
 
     # -- questions the tabs ask ---------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -115,3 +115,21 @@ def test_the_history_command_rebuilds_past_dates(tmp_path):
     bad = CliRunner().invoke(main, ["history", "--config", str(config), "--rebuild",
                                     "--from", "2027-02-30"])
     assert bad.exit_code == 2 and "--from must be a date" in bad.output
+
+
+def test_an_unchanged_night_still_records_a_date_the_history_lacks(tmp_path):
+    from sheetsync import benchmark
+    from sheetsync.config import load_config
+    from sheetsync.history.store import HistoryStore
+    from sheetsync.pipeline import run
+
+    program = benchmark.generate_program(tmp_path, coaches=2, teams=2, weeks=10, seed=5)
+    config = load_config(program.config)
+    night = datetime(2026, 11, 14, 2, 0)
+    run(config, now=night, keep_unchanged=True)
+    store = HistoryStore.in_state_dir(config.output.state_dir)
+    assert store.has(config.as_of)
+    assert run(config, now=night, keep_unchanged=True).unchanged  # recorded: kept as it is
+    store.path.unlink()  # the history is lost
+    again = run(config, now=night, keep_unchanged=True)
+    assert not again.unchanged and store.has(config.as_of)
