@@ -103,10 +103,13 @@ def coach_records(analysis: Analysis) -> pd.DataFrame:
 def rows_of(frame: pd.DataFrame) -> list[tuple]:
     """The frame's rows as plain Python tuples for the store (NaN and NaT as None)."""
     cleaned = frame.astype(object).where(frame.notna(), None)
-    out = []
-    for row in cleaned.itertuples(index=False, name=None):
-        out.append(tuple(v.item() if isinstance(v, np.generic) else v for v in row))
-    return out
+    columns = []
+    for name in cleaned.columns:
+        values = cleaned[name].tolist()
+        if any(isinstance(v, np.generic) for v in values):
+            values = [v.item() if isinstance(v, np.generic) else v for v in values]
+        columns.append(values)
+    return list(zip(*columns, strict=True))
 
 
 def as_date(text: str | None) -> date | None:

@@ -54,7 +54,6 @@ CREATE TABLE IF NOT EXISTS runs (as_of TEXT PRIMARY KEY, recorded_at TEXT NOT NU
 CREATE TABLE IF NOT EXISTS teams ({_columns(TEAM_FIELDS)}) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS coaches ({_columns(COACH_FIELDS)}) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS teams_by_source ON teams (source, as_of);
-CREATE INDEX IF NOT EXISTS coaches_by_source ON coaches (source, as_of);
 CREATE TABLE IF NOT EXISTS team_weeks (start_key TEXT NOT NULL, {
     _columns(TEAM_FIELDS, "source, start_key, current_week")}) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS coach_months (month TEXT NOT NULL, {
@@ -101,6 +100,10 @@ class HistoryStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         con = sqlite3.connect(self.path, timeout=30)
         try:
+            # a write-ahead log: one night's append is a few pages at the end of it, and a
+            # reader never waits for a writer; still one atomic transaction per night
+            con.execute("PRAGMA journal_mode = WAL")
+            con.execute("PRAGMA synchronous = NORMAL")
             if con.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
                 with con:
                     con.executescript(SCHEMA)
@@ -118,8 +121,8 @@ class HistoryStore:
 
         day = as_of.isoformat()
         stamp = (recorded_at or datetime.now(UTC)).astimezone(UTC).isoformat()
-        team_rows = rows_of(teams[list(TEAM_FIELDS)])
-        coach_rows = rows_of(coaches[list(COACH_FIELDS)])
+        team_rows = rows_of(teams.assign(as_of=day)[list(TEAM_FIELDS)])
+        coach_rows = rows_of(coaches.assign(as_of=day)[list(COACH_FIELDS)])
         with self._connect() as con, con:
             for table in ("teams", "coaches"):
                 con.execute(f"DELETE FROM {table} WHERE as_of = ?", (day,))  # noqa: S608
