@@ -34,19 +34,22 @@ AGENDA_TAB = "Check-in Agenda"
 CHANGE_FORMAT = '+0%" of the gap";-0%" of the gap";0%" of the gap"'
 
 
-def _tried_between(weeks: pd.DataFrame, source: str, after: str | None, until: str) -> str:
-    """The team's distinct "What We Tried" entries recorded after ``after`` up to ``until``."""
+def tried_between(weeks: pd.DataFrame, after: str | None, until: str) -> dict[str, str]:
+    """Each team's distinct "What We Tried" entries recorded after ``after`` up to ``until``,
+    in order, joined by "; " (one pass over the records, whatever the number of teams)."""
     if not len(weeks):
-        return ""
-    rows = weeks[(weeks["source"] == source) & (weeks["as_of"] <= until)]
-    if after is not None:
-        rows = rows[rows["as_of"] > after]
-    seen: list[str] = []
-    for text in rows["what_we_tried"].tolist():
-        text = _clean(text)
-        if text and text.strip() and text.strip() not in seen:
-            seen.append(text.strip())
-    return "; ".join(seen)
+        return {}
+    keep = (weeks["as_of"] <= until) & (weeks["as_of"] > after if after is not None else True)
+    rows = weeks.loc[keep.to_numpy(dtype=bool), ["source", "as_of", "what_we_tried"]]
+    rows = rows.sort_values(["source", "as_of"], kind="stable")
+    seen: dict[str, list[str]] = {}
+    for source, text in zip(rows["source"].tolist(), rows["what_we_tried"].tolist(),
+                            strict=True):
+        if isinstance(text, str) and text.strip():
+            listed = seen.setdefault(source, [])
+            if text.strip() not in listed:
+                listed.append(text.strip())
+    return {source: "; ".join(texts) for source, texts in seen.items()}
 
 
 def checkin_table(checkin: Checkin, frozen: pd.DataFrame, previous: pd.DataFrame | None,
@@ -57,8 +60,11 @@ def checkin_table(checkin: Checkin, frozen: pd.DataFrame, previous: pd.DataFrame
               dict(zip(previous["source"], previous["gap_closed"], strict=True)))
     rows: list[list[Any]] = []
     recorded = sorted(set(frozen["as_of"])) if len(frozen) else []
+    tried = tried_between(weeks, previous_day, day)
+    by_source = ({rec["source"]: rec for rec in frozen.to_dict("records")}
+                 if len(frozen) else {})
     for source in team_order(frozen) if len(frozen) else []:
-        r = frozen[frozen["source"] == source].iloc[-1]
+        r = by_source[source]
         unit = _clean(r["unit"])
         week = _clean(r["latest_week"])
         gap = _clean(r["gap_closed"])
@@ -70,7 +76,7 @@ def checkin_table(checkin: Checkin, frozen: pd.DataFrame, previous: pd.DataFrame
                              f" (wk {int(week)})" if week is not None else ""),
                      _figure(r["target"], unit), gap,
                      None if change is None else Cell(round(change, 4), CHANGE_FORMAT),
-                     _tried_between(weeks, source, previous_day, day),
+                     tried.get(source, ""),
                      _clean(r["reason"])])
     note = (f"As recorded on {recorded[-1]}" if recorded and recorded[-1] != day
             else "As recorded that day")
@@ -98,8 +104,12 @@ def agenda_tables(checkin: Checkin, data: ProgramData, analysis: Analysis,
                         "latest \u201cwhat we learned\u201d and \u201cnext steps\u201d."])
     tables.append(head)
     at = head.last_row + 2
+    words = _latest_words(weekly)
+    overdue = _overdue(actions, as_of)
+    tried = tried_between(view.team_weeks, last_day, analysis.as_of.isoformat())
+    by_source = {rec["source"]: rec for rec in teams.to_dict("records")} if len(teams) else {}
     for source in team_order(teams) if len(teams) else []:
-        t = teams[teams["source"] == source].iloc[0]
+        t = by_source[source]
         unit = _clean(t["unit"])
         school, team = label_of(t["school"], t["team"], source)
         week = _clean(t["latest_week"])
@@ -110,13 +120,11 @@ def agenda_tables(checkin: Checkin, data: ProgramData, analysis: Analysis,
                    f"{wording.metric(latest, unit)} in week {int(week)}; target "
                    + ("unknown" if target is None else wording.metric(target, unit))
                    + ("" if gap is None else f"; {wording.share(gap)} of the gap closed"))
-        learned, next_steps = _latest_words(weekly, source)
+        learned, next_steps = words.get(source, ("", ""))
         status = Cell(t["status"], fill=STATUS_COLOURS.get(t["status"]), bold=True)
         rows = [["Status", status], ["Figures", figures],
-                ["Action steps overdue", _overdue(actions, source, as_of)],
-                ["Tried since the last check-in",
-                 _tried_between(view.team_weeks, source, last_day, analysis.as_of.isoformat())
-                 or "(nothing new recorded)"],
+                ["Action steps overdue", overdue.get(source, "None")],
+                ["Tried since the last check-in", tried.get(source) or "(nothing new recorded)"],
                 ["What we learned", learned or "(not filled in)"],
                 ["Next steps", next_steps or "(not filled in)"],
                 ["Reason and suggestion", _clean(t["reason"])]]
@@ -128,36 +136,37 @@ def agenda_tables(checkin: Checkin, data: ProgramData, analysis: Analysis,
     return tables
 
 
-def _latest_words(weekly: pd.DataFrame | None, source: str) -> tuple[str, str]:
-    """The team's latest non-blank "What We Learned" and "Next Steps"."""
+def _latest_words(weekly: pd.DataFrame | None) -> dict[str, tuple[str, str]]:
+    """Each team's latest non-blank "What We Learned" and "Next Steps"."""
     if weekly is None or not len(weekly):
-        return "", ""
-    rows = weekly[weekly["source"] == source].sort_values("week")
-    out = []
-    for key in ("what_we_learned", "next_steps"):
+        return {}
+    rows = weekly.sort_values(["source", "week"], kind="stable")
+    found: dict[str, list[str]] = {}
+    for i, key in enumerate(("what_we_learned", "next_steps")):
         if key not in rows.columns:
-            out.append("")
             continue
-        texts = [str(v).strip() for v in rows[key].tolist() if _clean(v) and str(v).strip()]
-        out.append(texts[-1] if texts else "")
-    return out[0], out[1]
+        for source, text in zip(rows["source"].tolist(), rows[key].tolist(), strict=True):
+            if isinstance(text, str) and text.strip():
+                found.setdefault(source, ["", ""])[i] = text.strip()
+    return {source: (texts[0], texts[1]) for source, texts in found.items()}
 
 
-def _overdue(actions: pd.DataFrame | None, source: str, as_of: pd.Timestamp) -> str:
+def _overdue(actions: pd.DataFrame | None, as_of: pd.Timestamp) -> dict[str, str]:
+    """Each team's action steps past their due date and not Done, one a line."""
     if actions is None or not len(actions) or "due" not in actions.columns:
-        return "None"
-    a = actions[actions["source"] == source]
-    due = pd.to_datetime(a["due"], errors="coerce")
-    done = a["status"].astype(str).str.strip().str.casefold().eq("done")
-    late = a[(due < as_of).fillna(False).to_numpy(dtype=bool) & ~done.to_numpy(dtype=bool)]
-    if not len(late):
-        return "None"
-    items = []
-    for action, day in zip(late.get("action", pd.Series([None] * len(late))).tolist(),
-                           pd.to_datetime(late["due"], errors="coerce"), strict=True):
+        return {}
+    due = pd.to_datetime(actions["due"], errors="coerce")
+    done = actions["status"].astype(str).str.strip().str.casefold().eq("done")
+    late = (due < as_of).fillna(False).to_numpy(dtype=bool) & ~done.to_numpy(dtype=bool)
+    texts = (actions["action"] if "action" in actions.columns
+             else pd.Series([None] * len(actions), index=actions.index))
+    out: dict[str, list[str]] = {}
+    for source, action, day in zip(actions["source"][late].tolist(), texts[late].tolist(),
+                                   due[late].tolist(), strict=True):
         text = _clean(action) or "(an action step)"
-        items.append(f"{text} (due {day:%Y-%m-%d})" if pd.notna(day) else text)
-    return "\n".join(items)
+        out.setdefault(source, []).append(f"{text} (due {day:%Y-%m-%d})" if pd.notna(day)
+                                          else text)
+    return {source: "\n".join(items) for source, items in out.items()}
 
 
 def checkins_sheet(config: Config, data: ProgramData, analysis: Analysis,

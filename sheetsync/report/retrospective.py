@@ -59,16 +59,15 @@ def strategies(weeks: pd.DataFrame, source: str, length: int,
     return out
 
 
-def _weeks_on_track(view: HistoryView, source: str, team: Any) -> int | None:
+def _weeks_on_track(weeks: pd.DataFrame | None, team: Any) -> int | None:
     """How many of the team's challenge weeks ended with the status On track or Met, as the
-    history recorded them (None: no week of this cycle was recorded)."""
-    weeks = view.team_weeks
-    if not len(weeks):
+    history recorded them (``weeks``: the team's records; None: no week of this cycle was
+    recorded)."""
+    if weeks is None or not len(weeks):
         return None
     start = pd.Timestamp(team["start_date"]).date().isoformat() \
         if pd.notna(team["start_date"]) else None
-    mine = weeks[(weeks["source"] == source) & (weeks["start_date"] == start)
-                 & (pd.to_numeric(weeks["current_week"]) >= 1)]
+    mine = weeks[(weeks["start_date"] == start) & (pd.to_numeric(weeks["current_week"]) >= 1)]
     if not len(mine):
         return None
     # the week the challenge ended is recorded with its final status: count the weeks before
@@ -119,16 +118,21 @@ def retrospective_sheet(config: Config, data: ProgramData, analysis: Analysis,
         number_formats={"Teams": "0"})
     rows: list[list[Any]] = []
     strategy_rows: list[list[Any]] = []
+    by_source = {rec["source"]: rec for rec in ended.to_dict("records")}
+    weeks_of = {s: g for s, g in weeks.groupby("source", sort=False)}
+    recorded_of = ({s: g for s, g in view.team_weeks.groupby("source", sort=False)}
+                   if len(view.team_weeks) else {})
+    empty = weeks.iloc[:0]
     for source in team_order(ended):
-        t = ended[ended["source"] == source].iloc[0]
+        t = by_source[source]
         unit = _clean(t["unit"])
         school, team = label_of(t["school"], t["team"], source)
         length = int(t["weeks"])
-        mine = weeks[(weeks["source"] == source) & (weeks["week"] >= 1)
-                     & (weeks["week"] <= length)]
+        all_weeks = weeks_of.get(source, empty)
+        mine = all_weeks[(all_weeks["week"] >= 1) & (all_weeks["week"] <= length)]
         on_line = [int(w) for w, p in zip(mine["week"], mine["position"], strict=True)
                    if p == ON_LINE]
-        tried = strategies(weeks, source, length, _clean(t["baseline"]))
+        tried = strategies(all_weeks, source, length, _clean(t["baseline"]))
         week = _clean(t["latest_week"])
         rows.append([t["status"], team, school, _clean(smart.get(source)) or _clean(t["metric"]),
                      _figure(t["baseline"], unit), _figure(t["target"], unit),
@@ -136,7 +140,7 @@ def retrospective_sheet(config: Config, data: ProgramData, analysis: Analysis,
                              f" (wk {int(week)})" if week is not None else ""),
                      _clean(t["gap_closed"]),
                      wording.numbers_list(on_line, limit=52) if on_line else "none",
-                     _weeks_on_track(view, source, t), len(tried)])
+                     _weeks_on_track(recorded_of.get(source), t), len(tried)])
         for text, first, last, change in tried:
             cell = None
             if change is not None:

@@ -120,17 +120,23 @@ def coach_share_grid(config: Config, analysis: Analysis, period: str, *, row: in
     w = weekly[["source", "coach", "week_start", "program_week", "activity_group", "minutes"]]
     w = w[w["week_start"].notna()].copy()
     starts = pd.to_datetime(w["week_start"])
+    number = pd.to_numeric(w["program_week"], errors="coerce").fillna(-1).astype(int)
+    # one label per distinct week, not per row: tens of thousands of coach-week rows
+    weeks = pd.DataFrame({"start": starts, "program_week": number}).drop_duplicates()
     if period == "week":
-        keys = [f"Wk {int(p)}" if pd.notna(p) else d.date().isoformat()
-                for p, d in zip(w["program_week"], starts, strict=True)]
-        order = dict(zip(keys, starts, strict=True))
+        labels = [f"Wk {p}" if p >= 0 else d.date().isoformat()
+                  for p, d in zip(weeks["program_week"], weeks["start"], strict=True)]
     elif period == "month":
-        keys = [f"{d:%Y-%m}" for d in starts]
-        order = {k: k for k in keys}
+        labels = [f"{d:%Y-%m}" for d in weeks["start"]]
     else:
         first = config.quarter_start_month
-        keys = [quarter_of(d.date(), first)[1] for d in starts]
-        order = {k: k for k in keys}
+        labels = [quarter_of(d.date(), first)[1] for d in weeks["start"]]
+    label_of_week = dict(zip(zip(weeks["start"], weeks["program_week"], strict=True), labels,
+                             strict=True))
+    order = {}
+    for (start, _), label in sorted(label_of_week.items(), key=lambda kv: kv[0][0]):
+        order.setdefault(label, start)
+    keys = [label_of_week[k] for k in zip(starts, number, strict=True)]
     w["period"] = keys
     w["coaching"] = w["minutes"].where(w["activity_group"] == coaching, 0.0)
     sums = w.groupby(["source", "period"])[["minutes", "coaching"]].sum()
@@ -139,9 +145,10 @@ def coach_share_grid(config: Config, analysis: Analysis, period: str, *, row: in
     if period == "week":
         periods = periods[-MAX_WEEK_COLUMNS:]
     names = analysis.coaches.overview.set_index("source")["coach"]
+    grid = share[periods].to_numpy(dtype=float)
     rows = []
-    for source in share.index:
-        values = [_clean(share.at[source, p]) for p in periods]
+    for source, line in zip(share.index.tolist(), grid.tolist(), strict=True):
+        values = [None if v != v else v for v in line]  # NaN: not known
         known = [v for v in values if v is not None]
         change = int(round((known[-1] - known[0]) * 100)) + 0 if len(known) >= 2 else None
         rows.append([_clean(names.get(source)) or source, *values,
@@ -165,13 +172,18 @@ def depth_grid(analysis: Analysis, view: HistoryView, *, row: int) -> Table:
     if not len(months):
         return Table(columns=["Coach"], rows=[], title=title, row=row)
     labels = sorted(set(months["month"]))
+    depth = months.pivot_table(index="source", columns="month", values="pct_with_all_four",
+                               aggfunc="last", dropna=False).reindex(columns=labels)
+    m = months.sort_values("as_of")
+    listed = m[m["month"] == labels[-1]].drop_duplicates("source", keep="last") \
+        .set_index("source")["teachers_listed"]
+    names = m.drop_duplicates("source", keep="last").set_index("source")["coach"]
     rows = []
-    for source, g in months.groupby("source"):
-        by_month = dict(zip(g["month"], g["pct_with_all_four"], strict=True))
-        listed = dict(zip(g["month"], g["teachers_listed"], strict=True))
-        values = [_clean(by_month.get(m)) for m in labels]
-        latest = _clean(listed.get(labels[-1]))
-        rows.append([_clean(g["coach"].iloc[-1]) or source, *values,
+    for source, line in zip(depth.index.tolist(), depth.to_numpy(dtype=float).tolist(),
+                            strict=True):
+        latest = _clean(listed.get(source))
+        rows.append([_clean(names.get(source)) or source,
+                     *[None if v != v else v for v in line],
                      None if latest is None else int(latest)])
     rows.sort(key=lambda r: str(r[0]).casefold())
     return Table(columns=["Coach", *labels, "Teachers listed (latest)"], rows=rows,
