@@ -90,16 +90,18 @@ def status_grid(config: Config, analysis: Analysis, view: HistoryView) -> Table:
     columns = ["School", "Team", *[f"Wk {w}" for w in range(1, length + 1)], "Now"]
     rows: list[list[Any]] = []
     if len(weeks):
-        by_source = {s: g for s, g in weeks.groupby("source")}
-        now = analysis.teams.teams.set_index("source")
+        number = pd.to_numeric(weeks["current_week"], errors="coerce").fillna(0).astype(int)
+        ordered = weeks.assign(week=number).sort_values("as_of", kind="stable")
+        # each (team, week) holds one record (the week's last); the last one wins regardless
+        status = ordered.drop_duplicates(["source", "week"], keep="last") \
+            .set_index(["source", "week"])["status"].to_dict()
+        last = ordered.drop_duplicates("source", keep="last").set_index("source")
+        now = dict(zip(analysis.teams.teams["source"], analysis.teams.teams["status"],
+                       strict=True))
         for source in team_order(weeks):
-            g = by_source[source]
-            status_at = dict(zip(pd.to_numeric(g["current_week"]).fillna(0).astype(int),
-                                 g["status"], strict=True))
-            last = g.iloc[-1]
-            rows.append([*label_of(last["school"], last["team"], source),
-                         *[status_at.get(w) for w in range(1, length + 1)],
-                         now["status"].get(source, last["status"])])
+            rows.append([*label_of(last.at[source, "school"], last.at[source, "team"], source),
+                         *[status.get((source, w)) for w in range(1, length + 1)],
+                         now.get(source, last.at[source, "status"])])
     week_columns = columns[2:]
     return Table(columns=columns, rows=rows, title="Team status, week by week",
                  status_columns=week_columns, wrap_columns=["Team"],
@@ -136,7 +138,11 @@ def coach_share_grid(config: Config, analysis: Analysis, period: str, *, row: in
     order = {}
     for (start, _), label in sorted(label_of_week.items(), key=lambda kv: kv[0][0]):
         order.setdefault(label, start)
-    keys = [label_of_week[k] for k in zip(starts, number, strict=True)]
+    labelled = pd.DataFrame({"start": [k[0] for k in label_of_week],
+                             "program_week": [k[1] for k in label_of_week],
+                             "period": list(label_of_week.values())})
+    keys = pd.DataFrame({"start": starts.to_numpy(), "program_week": number.to_numpy()}) \
+        .merge(labelled, on=["start", "program_week"], how="left")["period"].to_numpy()
     w["period"] = keys
     w["coaching"] = w["minutes"].where(w["activity_group"] == coaching, 0.0)
     sums = w.groupby(["source", "period"])[["minutes", "coaching"]].sum()
@@ -218,6 +224,12 @@ def _in_unit(values: Sequence[Any], units: Sequence[Any]) -> list[Any]:
             for v, u in zip(values, units, strict=True)]
 
 
+def _plain(series: pd.Series) -> list[Any]:
+    """A numeric column as plain floats, None where not known."""
+    return [None if v != v else v
+            for v in pd.to_numeric(series, errors="coerce").astype(float).tolist()]
+
+
 def history_sheet(view: HistoryView) -> Sheet:
     weeks = view.team_weeks
     t_rows = []
@@ -248,14 +260,16 @@ def history_sheet(view: HistoryView) -> Sheet:
         coaching = grown["minutes_coaching"].fillna(m["minutes_coaching"])
         m = m.assign(month_share=(coaching / total.where(total > 0)))
         m = m.sort_values(["month", "coach", "source"], na_position="first")
-        for r in m.to_dict("records"):
-            hours = _clean(r["outside_role_minutes"])
-            c_rows.append([r["month"], r["as_of"], _clean(r["coach"]) or r["source"],
-                           _clean(r["month_share"]),
-                           _clean(r["coaching_share"]), _clean(r["coaching_share_recent"]),
-                           None if hours is None else round(hours / 60, 1),
-                           _clean(r["teachers_reached"]), _clean(r["teachers_listed"]),
-                           _clean(r["pct_with_all_four"])])
+        hours = (pd.to_numeric(m["outside_role_minutes"], errors="coerce") / 60).round(1)
+        names = [c if isinstance(c, str) and c else s
+                 for c, s in zip(m["coach"].tolist(), m["source"].tolist(), strict=True)]
+        columns = [m["month"].tolist(), m["as_of"].tolist(), names,
+                   *(_plain(m[k]) for k in ("month_share", "coaching_share",
+                                            "coaching_share_recent")),
+                   _plain(hours),
+                   *(_plain(m[k]) for k in ("teachers_reached", "teachers_listed",
+                                            "pct_with_all_four"))]
+        c_rows = [list(r) for r in zip(*columns, strict=True)]
     coaches = Table(columns=["Month", "As of", "Coach", "Coaching share that month",
                              "Coaching share, whole program",
                              "Coaching share, last 4 weeks", "Hours outside the role",
