@@ -237,8 +237,9 @@ def _sources(raw: Any, base: Path) -> tuple[SourceEntry, ...]:
             raise ConfigError(f"{where} must be a table ([[sources]])")
         _check_keys(entry, {"kind", "path", "google", "folder", "name", "write_back"}, where)
         kind = _get(entry, "kind", str, where, default="auto")
-        if kind not in ("team", "coach", "auto"):
-            raise ConfigError(f"{where}.kind must be \"team\", \"coach\" or \"auto\", not {kind!r}")
+        if kind not in ("team", "coach", "shared_log", "auto"):
+            raise ConfigError(f"{where}.kind must be \"team\", \"coach\", \"shared_log\" or "
+                              f"\"auto\", not {kind!r}")
         path = _get(entry, "path", str, where)
         google = _get(entry, "google", str, where)
         folder = _get(entry, "folder", str, where)
@@ -286,7 +287,8 @@ def _activities(raw: dict[str, Any]) -> ActivityCatalog:
         names = {a.name for a in extra.activities}
         catalog = ActivityCatalog(
             groups=extra.groups or base.groups,
-            activities=tuple(a for a in base.activities if a.name not in names) + extra.activities)
+            activities=tuple(a for a in base.activities if a.name not in names) + extra.activities,
+            filler=base.filler)
     for act in catalog.activities:
         if act.group not in catalog.groups:
             raise ConfigError(f"[activities]: activity {act.name!r} has group {act.group!r}, "
