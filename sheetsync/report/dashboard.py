@@ -191,9 +191,19 @@ TEAM_COLS = [
     Col("Actions overdue", "actions_overdue", "0"),
 ]
 
+def _or_unknown(key: str) -> Callable[[pd.DataFrame], list[Any]]:
+    """A coach's time figure, or, when the time log could not be read, the reason in its
+    place (its other time figures stay blank): never a 0 that looks true."""
+    def get(frame: pd.DataFrame) -> list[Any]:
+        return [value if not note else f"unknown: {note}: see Flags"
+                for value, note in zip(_values(frame, key), _values(frame, "time_note"),
+                                       strict=True)]
+    return get
+
+
 COACH_COLS = [
     Col("Coach", "coach", width=20), Col("School(s)", "schools", width=22),
-    Col("Coaching share, last 4 weeks", "coaching_share_recent", "0%", 14),
+    Col("Coaching share, last 4 weeks", _or_unknown("coaching_share_recent"), "0%", 14),
     Col("Coaching share, whole program", "coaching_share", "0%", 14),
     Col("Target", "coaching_target", "0%"),
     Col("Minutes outside the role", "outside_role_minutes", "0", 12),
@@ -219,6 +229,7 @@ def _dashboard(config: Config, data: ProgramData, analysis: Analysis, as_of: dat
             ["As of", as_of],
             ["Generated", Formula("=INDEX('Run Log'!A:A,COUNTA('Run Log'!A:A))")],
             ["Challenge week", f"{week_now} of {config.challenge_weeks}" if len(teams) else ""],
+            [f"Last {analysis.thresholds.recent_weeks} weeks", _window(analysis)],
             ["Sources read", f"{len(data.sources)}: {states['ok']} ok, {states['stale']} stale, "
                              f"{states['failed']} failed"],
         ],
@@ -265,6 +276,16 @@ def _dashboard(config: Config, data: ProgramData, analysis: Analysis, as_of: dat
     return Sheet("Dashboard", tables=tables, charts=charts)
 
 
+def _window(analysis: Analysis) -> str:
+    """The dates of "the last weeks", as every coach figure over them uses."""
+    window = analysis.coaches.recent_window
+    if window is None:
+        return ""
+    first, last = window
+    return (f"{first.isoformat()} to {last.isoformat()} (complete weeks, "
+            f"{first:%A} to {last:%A})")
+
+
 def _headline_value(value: Any, fmt: str) -> Any:
     value = _clean(value)
     if value is None:
@@ -282,7 +303,8 @@ def _team_charts(analysis: Analysis, tables: list[Table], charts: list[Chart], r
     weeks = analysis.teams.weeks
     if not len(teams):
         return row
-    order = {"Off track": 0, "At risk": 1, "Stale": 2, "No data": 3, "On track": 4, "Met": 5}
+    order = {"Off track": 0, "At risk": 1, "Stale": 2, "Unknown": 3, "No data": 3, "On track": 4,
+             "Met": 5}
     status, school, name = (teams[key].tolist() for key in ("status", "school", "team"))
     first = sorted(range(len(teams)), key=lambda i: (order.get(status[i], 9), school[i] or "",
                                                      name[i] or ""))[:MAX_TEAM_CHARTS]
@@ -317,6 +339,10 @@ def _coach_chart(analysis: Analysis, tables: list[Table], charts: list[Chart], r
     group_names = [g for g in analysis_groups(groups_frame) if g in pivot.columns]
     rows = []
     for rec in overview.to_dict("records"):
+        if rec.get("time_note"):  # blank bars, and the reason beside the name: never a 0
+            rows.append([f"{rec['coach']} (unknown: {rec['time_note']})",
+                         *[None for _ in group_names]])
+            continue
         rows.append([rec["coach"], *[_clean(pivot.loc[rec["source"], g])
                                      if rec["source"] in pivot.index else 0
                                      for g in group_names]])
@@ -359,7 +385,7 @@ def _coach_time(analysis: Analysis) -> Sheet:
                                                           width=24),
             Col("Minutes", "minutes", "0"), Col("Share of the week", "share", "0%")]
     summary_cols = [Col("Coach", "coach", width=20), Col("Entries", "entries", "0"),
-                    Col("Minutes, whole program", "minutes_total", "0"),
+                    Col("Minutes, whole program", _or_unknown("minutes_total"), "0"),
                     Col("Coaching minutes", "minutes_coaching", "0"),
                     Col("Coaching share", "coaching_share", "0%"),
                     Col("Minutes, last 4 weeks", "minutes_recent", "0"),

@@ -24,6 +24,7 @@ STATUS_COLOURS: dict[str, str] = {
     "Off track": "FFC7CE",
     "Stale": "D9D9D9",
     "No data": "EDEDED",
+    "Unknown": "F8CBAD",
     "error": "FFC7CE",
     "warning": "FFEB9C",
     "info": "DDEBF7",

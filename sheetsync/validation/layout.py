@@ -126,7 +126,7 @@ class Vocabulary:
         key = self.exact.get(label)
         if key is not None:
             return ((key, 1.0, ALIAS),)
-        if len(text) > 80:
+        if len(text) > 60:
             return ()  # a sentence or a note, not a header
         have = set(words_of(text, self.filler))
         if not have:
@@ -137,7 +137,7 @@ class Vocabulary:
             for phrase in phrases:
                 if phrase <= have:
                     covered |= phrase
-            if covered:
+            if covered and len(covered) * 4 >= len(have):  # a word or two among many is noise
                 out.append((key, round(0.5 + 0.4 * len(covered) / len(have), 3), WORDS))
         return tuple(sorted(out, key=lambda c: -c[1]))
 
@@ -270,9 +270,23 @@ def _assign(labels: Sequence[Any], vocab: Vocabulary, lo: int = 0,
     return match, score
 
 
+def _series(row: Sequence[Any], vocab: Vocabulary, lo: int, hi: int) -> bool:
+    """Three or more cells that would all name the same column (a row of week labels)."""
+    seen: dict[str, int] = {}
+    for cell in row[lo:hi]:
+        found = vocab.candidates(cell) if isinstance(cell, str) else ()
+        if found and found[0][2] != ALIAS:
+            seen[found[0][0]] = seen.get(found[0][0], 0) + 1
+            if seen[found[0][0]] >= 3:
+                return True
+    return False
+
+
 def _enough(match: HeaderMatch, vocab: Vocabulary) -> bool:
+    """Two columns named, or every required one, and named with confidence."""
     return (len(match.columns) >= 2
-            or bool(vocab.required and vocab.required <= set(match.columns)))
+            or bool(vocab.required and vocab.required <= set(match.columns)
+                    and all(m.confidence >= CERTAIN for m in match.matches.values())))
 
 
 def _perfect(match: HeaderMatch) -> bool:
@@ -297,15 +311,22 @@ def find_header(tab: RawTab, spec: TabSpec, activities: ActivityMatcher | None =
         row = rows[i]
         if not row or all(_blank(v) for v in row[lo:hi]):
             continue
+        if _series(row, vocab, lo, hi):
+            continue  # "Wk 1", "Wk 2", ...: labels of a series across, not a header
         match, score = _assign(row, vocab, lo, hi)
         if _enough(match, vocab) and score > best_score + 1e-9:
             match.row = match.first_row = i
             best, best_score = match, score
             if _perfect(match):
                 break
-        if i + 1 < len(rows) and rows[i + 1]:
-            merged, merged_score = _assign(_combined_labels(row, rows[i + 1]), vocab, lo, hi)
-            if _enough(merged, vocab) and merged_score > best_score + 0.5:
+        lower = rows[i + 1] if i + 1 < len(rows) else None
+        upper = [v for v in row[lo:hi] if not _blank(v)]
+        # A header over two rows: group labels above ("Knows" over "Face" | "Classroom"), never
+        # a one-cell title, with labels only below.
+        if lower and len(upper) >= 2 and all(isinstance(v, str) and len(v) <= 40 for v in upper) \
+                and all(isinstance(v, str) for v in lower[lo:hi] if not _blank(v)):
+            merged, merged_score = _assign(_combined_labels(row, lower), vocab, lo, hi)
+            if _enough(merged, vocab) and merged_score > best_score + 0.3:
                 merged.first_row, merged.row = i, i + 1
                 best, best_score = merged, merged_score
     if best is None:

@@ -57,7 +57,11 @@ WARNING_CODES = {"future-date", "unknown-activity", "cell-too-long", "inconsiste
 UNREADABLE_SHARE = 0.5
 """A time log or weekly table whose rows could not be read in at least this share (of at least
 two rows) gives unknown figures, not a partial count."""
-SEE_FLAGS = ": see Flags"
+
+
+def _subject(spec: TabSpec) -> str:
+    """How a reason names a tab: "time log", "Weekly Progress"."""
+    return "time log" if spec.frame == "time_log" else spec.name
 
 
 @dataclass(frozen=True)
@@ -342,18 +346,22 @@ def _validate_form(tab: RawTab, spec: TabSpec, ctx: ValidationContext, collect: 
                             tab=tab.name, cell=where)
             continue
         cell = a1(f.row + 1, f.col + 1)
-        if col.key in ("baseline", "target"):
-            parse: Callable[[Any], Any] = (
-                lambda raw, end=col.key == "target": cells.parse_goal_value(raw, unit, end))
-        else:
-            parse = _parser_for(col, ctx, unit, activities, collect.window)
+        parse = (_goal_parser(unit, col.key == "target") if col.key in ("baseline", "target")
+                 else _parser_for(col, ctx, unit, activities, collect.window))
+        before = len(collect.items)
         record[col.key] = _parse_cell(col, parse, f.value, ctx, unit, collect, tab.name, cell)
         if record[col.key] is None and col.required:
-            collect.unknown(spec.name, f"{col.name} \u201c{show(f.value)}\u201d could not be "
-                                       "read")
+            said = [x.message for x in collect.items[before:] if x.cell == cell]
+            collect.unknown(spec.name, said[0].rstrip(".") if said else
+                            f"{col.name}: \u201c{show(f.value)}\u201d could not be read")
     if "_unit" in record and record.get("unit") is None:
         record["unit"] = unit  # blank Unit: the one inferred from how the values are typed
     return record
+
+
+def _goal_parser(unit: str | None, end: bool) -> Callable[[Any], Any]:
+    """Baseline (``end`` False) or Target as people write them (see parse_goal_value)."""
+    return lambda raw: cells.parse_goal_value(raw, unit, end)
 
 
 def _values_from_sentence(fields: dict[str, Any], sentence: str | None, where: Any,
@@ -362,7 +370,17 @@ def _values_from_sentence(fields: dict[str, Any], sentence: str | None, where: A
     taken from it when their cells are blank, with an info finding that says so."""
     blank = [k for k in ("baseline", "target")
              if k not in fields or cells.is_missing(fields[k].value)]
-    pair = cells.goal_pair(sentence) if blank and sentence else None
+    if not blank:
+        return {}
+    pair = None
+    for key in ("target", "baseline"):  # "70% -> 80%" typed in the other cell
+        f = fields.get(key)
+        if f is not None and key not in blank and cells.goal_pair(f.value) is not None:
+            pair, where, what = cells.goal_pair(f.value), f, f"the {key.capitalize()} cell"
+            break
+    else:
+        pair = cells.goal_pair(sentence) if sentence else None
+        what = "the SMART goal"
     if pair is None:
         return {}
     try:
@@ -374,7 +392,7 @@ def _values_from_sentence(fields: dict[str, Any], sentence: str | None, where: A
     names = " and ".join(k.capitalize() for k in blank)
     collect.add("value-from-goal", Severity.INFO,
                 f"{names} {'are' if len(blank) > 1 else 'is'} blank, so "
-                f"{'they were' if len(blank) > 1 else 'it was'} taken from the SMART goal: "
+                f"{'they were' if len(blank) > 1 else 'it was'} taken from {what}: "
                 f"{pair[0]} \u2192 {pair[1]}.",
                 f"Fill in {names} to make {'them' if len(blank) > 1 else 'it'} explicit.",
                 tab=tab, cell=a1(where.row + 1, where.col + 1) if where is not None else "")
@@ -406,7 +424,7 @@ def _mapping_findings(tab: RawTab, spec: TabSpec, header: HeaderMatch,
                         "the header you use: [aliases.columns] "
                         f"{_toml_key(alias_key(col.key, spec.name))} = [\"<your header>\"].",
                         tab=tab.name, cell=a1(hdr_row, 1))
-            collect.unknown(spec.name, f"{spec.name} has no {col.name} column")
+            collect.unknown(spec.name, f"{_subject(spec)} not readable (no {col.name} column)")
     for group in one_of_groups(spec):
         if not any(all(k in header.columns for k in keys) for keys in group):
             names = " or ".join("/".join(spec.column(k).name for k in keys) for keys in group)
@@ -414,7 +432,7 @@ def _mapping_findings(tab: RawTab, spec: TabSpec, header: HeaderMatch,
                         f"{tab.name!r} has no {names} column.",
                         f"Add a column for it to the header row (row {hdr_row}).",
                         tab=tab.name, cell=a1(hdr_row, 1))
-            collect.unknown(spec.name, f"{spec.name} has no {names} column")
+            collect.unknown(spec.name, f"{_subject(spec)} not readable (no {names} column)")
 
 
 def _validate_table(tab: RawTab, spec: TabSpec, ctx: ValidationContext, collect: _Collector,
@@ -432,7 +450,7 @@ def _validate_table(tab: RawTab, spec: TabSpec, ctx: ValidationContext, collect:
                         f"No header row was found in the first rows of {tab.name!r}.",
                         "Put the column names (" + ", ".join(c.name for c in spec.columns[:4])
                         + ", ...) in one row above the data.", tab=tab.name)
-            collect.unknown(spec.name, f"{spec.name} not readable")
+            collect.unknown(spec.name, f"{_subject(spec)} not readable (no header row found)")
         collect.readings.append(TabReading(tab.name, spec.name, "table",
                                            problem="no header row found"))
         return []
@@ -488,8 +506,10 @@ def _table_records(tab: RawTab, spec: TabSpec, header: HeaderMatch, ctx: Validat
     for i in range(header.row + 1, len(rows)):
         row = rows[i]
         if not row or all(v is None for v in row[lo:hi]):
-            if collect.inspecting and (not row or all(v is None for v in row)):
-                skipped.append(SkippedRow(i + 1, BLANK))
+            if collect.inspecting:
+                outside = [v for v in row if v is not None]
+                skipped.append(SkippedRow(i + 1, BLANK) if not outside else SkippedRow(
+                    i + 1, "outside the table", _row_text(row)))
             continue
         values = {key: row[j] if j < len(row) else None for key, j in header.columns.items()}
         if all(cells.is_missing(v) for v in values.values()):
@@ -610,12 +630,15 @@ def _validate_wide(tab: RawTab, spec: TabSpec, wide: WideLayout, ctx: Validation
                     "(such as 'Actual').",
                     "Label the row of weekly values 'Actual' (or 'Value').", tab=tab.name,
                     cell=a1(wide.row + 1, wide.label_col + 1))
-        collect.unknown(spec.name, f"{spec.name} has no row of weekly values")
+        collect.unknown(spec.name, f"{spec.name} not readable (no row of weekly values)")
     rows = tab.rows
     records: list[dict[str, Any]] = []
     value_row = wide.fields.get("value", next(iter(wide.fields.values()), wide.row))
     for j, week, when in wide.weeks:
         record: dict[str, Any] = {"row": value_row + 1, "_tab": tab.name, "_wide": True}
+        if all(j >= len(rows[r]) or cells.is_missing(rows[r][j])
+               for key, r in wide.fields.items() if key not in ("week", "week_of")):
+            continue  # a week with nothing reported yet (its date may be in the future)
         found = False
         for key, r in wide.fields.items():
             col = spec.column(key)
@@ -674,7 +697,7 @@ def _validate(raw: RawWorkbook, schema: WorkbookSchema, source: str, ctx: Valida
                         f"The {spec.name!r} tab is missing.",
                         f"Add a tab named {spec.name!r} (tabs found: "
                         + (", ".join(repr(n) for n in raw.tabs) or "none") + ").")
-            collect.unknown(spec.name, f"no {spec.name} tab")
+            collect.unknown(spec.name, f"{_subject(spec)} not found (no {spec.name!r} tab)")
     for spec in schema.tabs:
         frame = spec.frame
         records: list[dict[str, Any]] = []
@@ -774,7 +797,8 @@ def _finish_team(result: WorkbookResult, raw: RawWorkbook, schema: WorkbookSchem
         seen[week] = rec["row"]
         kept.append(rec)
     if len(weekly) >= 2 and len(kept) <= len(weekly) * (1 - UNREADABLE_SHARE):
-        collect.unknown("Weekly Progress", "most weekly rows could not be read")
+        collect.unknown("Weekly Progress",
+                        "Weekly Progress not readable (most of its rows could not be read)")
     result.records["weekly"] = kept
     for rec in result.records.get("actions", []):
         rec["source"] = result.source
@@ -787,7 +811,7 @@ def _team_reason(collect: _Collector) -> str | None:
     values'. None when they can."""
     for tab in ("Goal", "Weekly Progress"):
         if tab in collect.problems:
-            return collect.problems[tab] + SEE_FLAGS
+            return collect.problems[tab]
     return None
 
 
@@ -838,9 +862,9 @@ def _time_records(records: list[dict[str, Any]], collect: _Collector, source: st
 def _time_reason(collect: _Collector, total: int, counted: int) -> str | None:
     """Why a coach's time figures are unknown, or None when they can be shown."""
     if "Time Log" in collect.problems:
-        return collect.problems["Time Log"] + SEE_FLAGS
+        return collect.problems["Time Log"]
     if total >= 2 and counted <= total * (1 - UNREADABLE_SHARE):
-        return "most time-log rows could not be read" + SEE_FLAGS
+        return "time log not readable (most of its rows could not be read)"
     return None
 
 
@@ -888,7 +912,7 @@ def _finish_shared_log(result: WorkbookResult, schema: WorkbookSchema,
         coaches.append({"source": result.source, "coach": result.source, "schools": None,
                         "role": None,
                         "time_unknown": (collect.problems.get("Time Log")
-                                         or "no coach named in the log") + SEE_FLAGS})
+                                         or "no coach named in the log")})
     for rec in kept:
         rec["source"] = (_coach_source(result.source, rec["coach"]) if rec["coach"]
                          else result.source)
