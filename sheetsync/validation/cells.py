@@ -573,8 +573,8 @@ _COMPARATOR_RE = re.compile(
     r"a\s+maximum\s+of|maximum\s+of|max\.?|\u2264|<=)\s*", re.I)
 _CURRENTLY_RE = re.compile(r"\b(?:currently|baseline|now|today)\b[^.;]*?\b(?:at|is|of|was)\s+"
                            + _NUM, re.I)
-_WILL_BE_RE = re.compile(r"\b(?:will\s+be|will\s+reach|to\s+reach|reach)\s+(?:at\s+least\s+)?"
-                         + _NUM, re.I)
+_WILL_BE_RE = re.compile(r"\b(?:(?:will\s+be|will\s+reach|to\s+reach|reach)\s+(?:at\s+least\s+)?"
+                         r"|at\s+least\s+)" + _NUM, re.I)
 
 
 def _number_text(m: re.Match[str], first: int) -> str:

@@ -343,14 +343,23 @@ _CLOCK_RE = re.compile(r"^\s*\d{1,2}(:\d{2})?\s*([ap]\.?m\.?)?\s*$", re.I)
 _SERIAL_DAYS = (36526, 73415)  # 2000-01-01 .. 2100-12-31 as serial day numbers
 
 
-def column_sample(tab: RawTab, j: int, start: int, limit: int = SAMPLE_ROWS) -> list[Any]:
-    """Up to ``limit`` non-blank cells of column ``j`` from row index ``start`` down."""
+def column_sample(tab: RawTab, j: int, start: int, limit: int = SAMPLE_ROWS,
+                  header: str | None = None) -> list[Any]:
+    """Up to ``limit`` non-blank cells of column ``j`` from row index ``start`` down, leaving
+    out what is plainly not data: totals, averages, notes, the header repeated."""
     out = []
+    again = normalise_label(header) if header else None
     for row in tab.rows[start:]:
-        if j < len(row) and not _blank(row[j]) and not cells.is_missing(row[j]):
-            out.append(row[j])
-            if len(out) >= limit:
-                break
+        if j >= len(row) or _blank(row[j]) or cells.is_missing(row[j]):
+            continue
+        value = row[j]
+        if isinstance(value, str) and (
+                _TOTAL_RE.search(value) or _AVERAGE_RE.search(value) or _FORMULA_RE.match(value)
+                or len(value.split()) >= 5 or normalise_label(value) == again):
+            continue
+        out.append(value)
+        if len(out) >= limit:
+            break
     return out
 
 
@@ -447,7 +456,7 @@ def _settle_by_content(tab: RawTab, header: HeaderMatch, spec: TabSpec, vocab: V
 
     def sample(j: int) -> list[Any]:
         if j not in samples:
-            samples[j] = column_sample(tab, j, start)
+            samples[j] = column_sample(tab, j, start, header=header.texts.get(j))
         return samples[j]
 
     # Every (column, key) word candidate, rescored with its content.
