@@ -48,9 +48,8 @@ class ProgramSummary:
     def headline(self, recent_weeks: int = 4) -> list[tuple[str, Any, str]]:
         """(label, value, number format) rows for the Dashboard's headline block. A figure
         that leaves out teams or coaches whose data could not be read says how many."""
-        teams_out = _left_out(self.teams_unknown, "team", "whose goal could not be read")
-        coaches_out = _left_out(self.coaches_unknown, "coach",
-                                "whose time log could not be read")
+        teams_out = _left_out(self.teams_unknown, "team")
+        coaches_out = _left_out(self.coaches_unknown, "coach")
         known_teams = self.teams_total - self.teams_unknown
         known_coaches = self.coaches_total - self.coaches_unknown
         return [
@@ -69,15 +68,26 @@ class ProgramSummary:
              "0"),
             (f"Teachers reached, last {recent_weeks} weeks (sum over coaches){coaches_out}",
              self.teachers_reached, "0"),
+            *([("Left out: data that could not be read (see Flags)",
+                ", ".join(part for part in (
+                    _count(self.coaches_unknown, "coach", "time log"),
+                    _count(self.teams_unknown, "team", "goal or weekly values")) if part), "")]
+              if self.coaches_unknown or self.teams_unknown else []),
             *((f"Flags: {s}", n, "0") for s, n in self.flags_by_severity.items()),
         ]
 
 
-def _left_out(count: int, noun: str, why: str) -> str:
-    if not count:
-        return ""
-    return f" (leaves out {count} {noun}{'es' if noun == 'coach' and count > 1 else ''}" \
-        f"{'s' if noun != 'coach' and count > 1 else ''} {why})"
+def _plural(count: int, noun: str) -> str:
+    return noun if count == 1 else noun + ("es" if noun.endswith("h") else "s")
+
+
+def _left_out(count: int, noun: str) -> str:
+    """" (2 coaches left out)": those whose data could not be read (Flags says why)."""
+    return f" ({count} {_plural(count, noun)} left out)" if count else ""
+
+
+def _count(count: int, noun: str, what: str) -> str:
+    return f"{count} {_plural(count, noun)} ({what})" if count else ""
 
 
 @dataclass(frozen=True)

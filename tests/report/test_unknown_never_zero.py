@@ -101,11 +101,13 @@ def test_headline_figures_say_how_many_they_leave_out(sheets):
     head = {r["Headline"]: r["Value"] for r in _table(sheets["Dashboard"],
                                                       "Headline figures")}
     label = next(k for k in head if k.startswith("Coaching share, last 4 weeks"))
-    assert "leaves out 2 coaches whose time log could not be read" in label
+    assert label.endswith("(2 coaches left out)")
     assert head[label] == "100%"  # Ana's alone: all co-planning
     teams = next(k for k in head if k.startswith("Teams on track"))
-    assert "leaves out 1 team whose goal could not be read" in teams
+    assert teams.endswith("(1 team left out)")
     assert head[teams].endswith("of 1")
+    assert head["Left out: data that could not be read (see Flags)"] == \
+        "2 coaches (time log), 1 team (goal or weekly values)"
 
 
 def test_a_team_whose_target_is_not_a_number_is_unknown_with_the_reason(sheets):
