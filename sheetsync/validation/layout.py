@@ -638,8 +638,10 @@ def _find_side_tables(tab: RawTab, header: HeaderMatch, spec: TabSpec,
 
 # -- rows that are not data ---------------------------------------------------------------------
 
-_TOTAL_RE = re.compile(r"\b(grand\s+total|sub-?\s*total|totals?|sum)\b", re.I)
-_AVERAGE_RE = re.compile(r"\b(average|avg|mean)\b", re.I)
+_TOTAL_RE = re.compile(r"^\s*(grand\s+totals?|sub-?\s*totals?|totals?|sum)\b"
+                       r"|\b(sub-?\s*)?totals?[\s:.]*$", re.I)
+_AVERAGE_RE = re.compile(r"^\s*(average|avg|mean)\b|\b(average|avg)[\s:.]*$", re.I)
+_NOTE_RE = re.compile(r"^\s*(notes?|nb|n\.b\.|key|legend|source|comments?)\b", re.I)
 _FORMULA_RE = re.compile(r"^\s*=\s*(sum|subtotal|average|avg|count|counta)\s*\(", re.I)
 _SECTION_RE = re.compile(
     r"^\s*(mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*\.?\s*$"
@@ -667,20 +669,37 @@ def classify_row(row: Sequence[Any], header: HeaderMatch,
     for _, t in texts:
         if _FORMULA_RE.match(t):
             return TOTAL, t
-    for _, t in texts:
-        if len(t) <= 40 and _TOTAL_RE.search(t):
+    # A total's label is the row's first cell ("Total", "Week 3 total", "Total Daily Hrs"),
+    # and the rest of the row holds numbers.
+    if texts and texts[0][0] == filled[0][0] and len(texts[0][1]) <= 30 \
+            and all(_numeric(v) for _, v in filled[1:]):
+        t = texts[0][1]
+        if _TOTAL_RE.search(t):
             return (SUBTOTAL if re.search(r"sub|week|wk|day|daily|month", t, re.I) else TOTAL,
                     t)
-        if len(t) <= 40 and _AVERAGE_RE.search(t):
+        if _AVERAGE_RE.search(t):
             return AVERAGE, t
     if len(filled) == 1 and texts:
         t = texts[0][1]
         if _SECTION_RE.match(t):
             return SECTION, t
-        if t.endswith(":") or re.match(r"^(notes?|nb|key|legend|source|comments?)\b", t, re.I) \
-                or len(t.split()) >= 4:
+        words = t.split()
+        if _NOTE_RE.match(t) or (t.endswith(":") and len(t) > 2) or (
+                len(words) >= 6 and sum(w.isalpha() for w in words) >= 0.7 * len(words)):
             return NOTE, t
     return None
+
+
+def _numeric(value: Any) -> bool:
+    """A number as a totals row holds it: a number, "57%", "1:30", or a formula's text."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float | timedelta):
+        return True
+    if isinstance(value, str):
+        return bool(_FORMULA_RE.match(value)) or _ok(cells.parse_percent, value) \
+            or _ok(cells.parse_duration_minutes, value)
+    return False
 
 
 def is_unlabelled_total(values: Sequence[float], total: float) -> bool:

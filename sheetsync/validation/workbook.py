@@ -54,9 +54,6 @@ from sheetsync.validation.layout import (
 
 WARNING_CODES = {"future-date", "unknown-activity", "cell-too-long", "inconsistent-value",
                  "second-table"}
-UNREADABLE_SHARE = 0.5
-"""A time log or weekly table whose rows could not be read in at least this share (of at least
-two rows) gives unknown figures, not a partial count."""
 
 
 def _subject(spec: TabSpec) -> str:
@@ -796,9 +793,6 @@ def _finish_team(result: WorkbookResult, raw: RawWorkbook, schema: WorkbookSchem
             continue
         seen[week] = rec["row"]
         kept.append(rec)
-    if len(weekly) >= 2 and len(kept) <= len(weekly) * (1 - UNREADABLE_SHARE):
-        collect.unknown("Weekly Progress",
-                        "Weekly Progress not readable (most of its rows could not be read)")
     result.records["weekly"] = kept
     for rec in result.records.get("actions", []):
         rec["source"] = result.source
@@ -860,11 +854,10 @@ def _time_records(records: list[dict[str, Any]], collect: _Collector, source: st
 
 
 def _time_reason(collect: _Collector, total: int, counted: int) -> str | None:
-    """Why a coach's time figures are unknown, or None when they can be shown."""
+    """Why a coach's time figures are unknown, or None when they can be shown. A row that
+    cannot be read is a finding at its cell and is not counted; the figures stay known."""
     if "Time Log" in collect.problems:
         return collect.problems["Time Log"]
-    if total >= 2 and counted <= total * (1 - UNREADABLE_SHARE):
-        return "time log not readable (most of its rows could not be read)"
     return None
 
 

@@ -9,8 +9,7 @@ import pytest
 
 from sheetsync.backends.base import RawTab, RawWorkbook
 from sheetsync.schema import default_activities, load_schema
-from sheetsync.validation import ValidationContext, build_frames, validate_workbook
-from sheetsync.validation import cells
+from sheetsync.validation import ValidationContext, build_frames, cells, validate_workbook
 from sheetsync.validation.cells import CellProblem
 from sheetsync.validation.layout import find_header, infer_kind, vocabulary
 
