@@ -114,9 +114,13 @@ def _tab_dict(reading: TabReading, schema: Any) -> dict[str, Any]:
         out["header_rows"] = [w.row + 1]
         out["weeks"] = (f"{column_letter(w.weeks[0][0] + 1)}:{column_letter(w.weeks[-1][0] + 1)}"
                         f" ({len(w.weeks)} weeks across)")
-        out["columns"] = [{"row": m.col + 1, "header": m.header, "key": m.key,
-                           "name": spec.column(m.key).name, "confidence": m.confidence,
-                           "signal": m.signal, "note": m.note} for m in w.matches.values()]
+        out["columns"] = sorted(
+            [{"row": m.col + 1, "header": m.header, "key": m.key,
+              "name": spec.column(m.key).name, "confidence": m.confidence, "signal": m.signal,
+              "note": m.note} for m in w.matches.values()]
+            + [{"row": r + 1, "header": label, "key": None, "name": None, "confidence": None,
+                "signal": "unused", "note": ""} for r, label in w.unknown.items()],
+            key=lambda c: c["row"])
     if reading.form:
         out["fields"] = [{"cell": f"{column_letter(f.col + 1)}{f.row + 1}", "label": f.label,
                           "key": f.key, "name": spec.column(f.key).name,
