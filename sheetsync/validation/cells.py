@@ -508,9 +508,9 @@ def parse_time_range(raw: Any) -> float | None:
 
     An end that reads earlier than the start without AM/PM ("12:30-1:15") is taken as
     afternoon. None when the text is not a range."""
-    if not isinstance(raw, str):
+    if not isinstance(raw, str) or len(raw) > 60:
         return None
-    m = TIME_RANGE_RE.match(_clean_text(raw))
+    m = TIME_RANGE_RE.match(_squeezed(raw))
     if not m:
         return None
     start, end = parse_time(m.group(1)), parse_time(m.group(2))
@@ -533,8 +533,8 @@ def parse_duration_minutes(raw: Any) -> float | None:
         return raw.total_seconds() / 60
     if isinstance(raw, time):
         return raw.hour * 60 + raw.minute + raw.second / 60
-    if isinstance(raw, str):
-        text = _clean_text(raw).casefold()
+    if isinstance(raw, str) and len(raw) <= 60:  # durations are short; long text is not one
+        text = _squeezed(raw).casefold()
         m = re.fullmatch(r"(\d{1,2}):(\d{2})(?::(\d{2}))?", text)
         if m:
             return int(m.group(1)) * 60 + int(m.group(2)) + int(m.group(3) or 0) / 60
@@ -545,6 +545,11 @@ def parse_duration_minutes(raw: Any) -> float | None:
         if ranged is not None:
             return ranged
     return parse_number(raw)
+
+
+def _squeezed(raw: str) -> str:
+    """Clean text with every run of spaces as one: the patterns below then stay linear."""
+    return re.sub(r"\s+", " ", _clean_text(raw))
 
 
 def parse_hours(raw: Any) -> float | None:
@@ -587,7 +592,7 @@ def goal_pair(raw: Any) -> tuple[str, str] | None:
     None when the text states no pair."""
     if not isinstance(raw, str):
         return None
-    text = _clean_text(raw)
+    text = _squeezed(raw[:500])  # a goal sentence is short; longer text is searched no further
     for pattern in (_FROM_TO_RE, _ARROW_RE):
         m = pattern.search(text)
         if m:
@@ -608,7 +613,7 @@ def parse_goal_value(raw: Any, unit: str | None, end: bool) -> float | None:
 
     A vague one ("about 70") is not a number."""
     if isinstance(raw, str):
-        text = _clean_text(raw)
+        text = _squeezed(raw)
         pair = goal_pair(text)
         if pair is not None:
             return parse_metric(pair[1] if end else pair[0], unit)
