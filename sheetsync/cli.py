@@ -24,26 +24,37 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_FINDINGS, EXIT_CANNOT_RUN = 0, 1, 2
 
 
-def _default_config() -> Path:
+CONFIG_ENV = "SHEETSYNC_CONFIG"
+TEMPLATE = "sheetsync.template.toml"
+
+
+def _bundled(name: str) -> Path | None:
+    """A file of the ``config`` folder: in a checkout, or bundled into an installed package."""
     here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "config" / "example.toml",
-                      here / "_bundled" / "config" / "example.toml"):
+    for candidate in (here.parent / "config" / name, here / "_bundled" / "config" / name):
         if candidate.is_file():
             return candidate
-    return Path("config/example.toml")
+    return None
 
 
 CONFIG_OPTION = click.option(
     "--config", "config_path", type=click.Path(path_type=Path), default=None,
-    help="Config file (TOML). Default: the bundled example program, config/example.toml.")
+    help=f"Config file (TOML). Default: ${CONFIG_ENV}. `sheetsync init` writes a commented one.")
 
 
-def _load(config_path: Path | None) -> Config:
+def _load(config_path: Path | None, *, sources_required: bool = True) -> Config:
+    import os
+
     from sheetsync.config import ConfigError, load_config
 
-    path = config_path or _default_config()
+    path = config_path or (Path(os.environ[CONFIG_ENV]) if os.environ.get(CONFIG_ENV) else None)
+    if path is None:
+        _fail("no config given, so there is nothing to run.",
+              "Run `sheetsync init` to write a commented sheetsync.toml here, edit its sources, "
+              f"then pass --config sheetsync.toml (or set {CONFIG_ENV}). To try the bundled "
+              "example from a clone: sheetsync run --config config/example.toml")
     try:
-        return load_config(path)
+        return load_config(path, sources_required=sources_required)
     except ConfigError as exc:
         _fail(f"config error in {path}: {exc}")
     raise AssertionError  # unreachable
@@ -59,10 +70,14 @@ def _fail(message: str, hint: str = "") -> None:
 def _parse_as_of(value: str | None) -> date | None:
     if value is None:
         return None
+    from sheetsync.config import ConfigError, check_as_of
+
     try:
-        return date.fromisoformat(value)
+        return check_as_of(date.fromisoformat(value), "--as-of")
     except ValueError:
         _fail(f"--as-of must be a date like 2026-11-04, not {value!r}")
+    except ConfigError as exc:
+        _fail(exc.message)
     return None
 
 
@@ -104,12 +119,15 @@ def main() -> None:
 @click.option("--as-of", "as_of", default=None, help="Treat this date (YYYY-MM-DD) as today.")
 def validate(config_path: Path | None, as_json: bool, as_of: str | None) -> None:
     """Check every source and print its findings (nothing is written)."""
+    from sheetsync.pipeline import NO_SOURCES_HINT, no_sources_message, nothing_found
     from sheetsync.pipeline import validate as validate_program
     from sheetsync.terminal import ProgressBar, print_findings, print_findings_json
 
     config = _load(config_path)
     data = validate_program(config, _parse_as_of(as_of),
                             progress=None if as_json else ProgressBar())
+    if nothing_found(data):
+        _fail(no_sources_message(data), NO_SOURCES_HINT)
     if as_json:
         print_findings_json(data)
     else:
@@ -129,22 +147,53 @@ def validate(config_path: Path | None, as_json: bool, as_of: str | None) -> None
 @click.option("--dry-run", is_flag=True, help="Read and analyse everything, write nothing.")
 @click.option("--stats", is_flag=True, help="Print the Google API calls made, by kind.")
 @click.option("--no-cache", is_flag=True, help="Re-read every source, ignoring the parse cache.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the run summary as JSON (sources, teams by status, coaches below "
+                   "target, findings by severity, output, API calls), for a script to act on.")
 def run(config_path: Path | None, as_of: str | None, output: Path | None, dry_run: bool,
-        stats: bool, no_cache: bool) -> None:
+        stats: bool, no_cache: bool, as_json: bool) -> None:
     """Read, validate and roll up every source, then write the dashboard workbook."""
     from sheetsync.errors import RunFailed
     from sheetsync.pipeline import run as run_program
-    from sheetsync.terminal import ProgressBar, print_run_summary
+    from sheetsync.terminal import ProgressBar, print_run_json, print_run_summary
 
     config = _load(config_path)
     try:
         outcome = run_program(config, as_of=_parse_as_of(as_of), output=output, dry_run=dry_run,
-                              use_cache=not no_cache, progress=ProgressBar())
+                              use_cache=not no_cache,
+                              progress=None if as_json else ProgressBar())
     except RunFailed as exc:
         _fail(exc.message, exc.hint)
         return
-    print_run_summary(outcome, stats=stats)
-    sys.exit(EXIT_FINDINGS if outcome.data.findings.has_errors else EXIT_OK)
+    code = EXIT_FINDINGS if outcome.data.findings.has_errors else EXIT_OK
+    if as_json:
+        print_run_json(outcome, config, exit_code=code)
+    else:
+        print_run_summary(outcome, config, stats=stats)
+    sys.exit(code)
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path), default=Path("sheetsync.toml"))
+def init(path: Path) -> None:
+    """Write a commented config (default: sheetsync.toml here) to edit and run."""
+    template = _bundled(TEMPLATE)
+    if template is None:  # pragma: no cover - the template ships with the package
+        _fail("the config template is missing from this installation.")
+        return
+    if path.exists():
+        _fail(f"{path} already exists; sheetsync leaves it as it is.",
+              "Choose another name: sheetsync init other.toml")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(template.read_text(encoding="utf-8"), encoding="utf-8")
+    except OSError as exc:
+        _fail(f"cannot write {path}: {exc.strerror or exc}")
+    click.echo(f"wrote {path}. Next:\n"
+               f"  1. put the team trackers in trackers/ and the coach workbooks in coaches/ "
+               f"(beside {path.name}), or edit the [[sources]] paths;\n"
+               f"  2. sheetsync validate --config {path}\n"
+               f"  3. sheetsync run --config {path}")
 
 
 @main.command()
@@ -254,6 +303,67 @@ def doctor(config_path: Path | None) -> None:
 
     config = _load(config_path)
     sys.exit(run_doctor(config))
+
+
+@main.command()
+@CONFIG_OPTION
+@click.option("--roster", "roster", type=click.Path(path_type=Path), required=True,
+              help="The roster: a .csv or .xlsx with kind, name, email, school, team, lead and "
+                   "viewers columns.")
+@click.option("--excel", "excel_dir", type=click.Path(path_type=Path), default=None,
+              help="Write pre-filled .xlsx workbooks into this folder instead of Google Sheets.")
+@click.option("--dry-run", is_flag=True,
+              help="List every action and its API calls, and show the config change; make "
+                   "nothing.")
+def provision(config_path: Path | None, roster: Path, excel_dir: Path | None,
+              dry_run: bool) -> None:
+    """Roll a program out from a roster: one coach workbook or team tracker per row, created
+    from the schemas (in Google Drive, or as .xlsx files), shared with its owner, and added to
+    the config. A re-run creates only the new rows."""
+    from sheetsync.provision import ProvisionError, RosterError
+    from sheetsync.provision import provision as roll_out
+
+    config = _load(config_path, sources_required=False)
+    try:
+        report = roll_out(config, roster, excel_dir=excel_dir, dry_run=dry_run, say=click.echo)
+    except RosterError as exc:
+        _fail(f"the roster cannot be used: {len(exc.problems)} problem(s)",
+              "\n  ".join(exc.problems))
+        return
+    except ProvisionError as exc:
+        _fail(exc.message, exc.hint)
+        return
+    for change in report.owner_changes:
+        click.secho(f"owner changed: {change}", fg="yellow")
+    made = len(report.created) + len(report.adopted)
+    if dry_run:
+        click.echo(f"dry run: nothing was made; {report.sources_file} would gain {made} "
+                   "source(s)")
+    else:
+        click.echo(f"{len(report.created)} created, {len(report.adopted)} adopted, "
+                   f"{report.unchanged} already there; {report.sources_file} updated"
+                   if made else f"nothing new: {report.unchanged} already there")
+    sys.exit(EXIT_FINDINGS if report.owner_changes else EXIT_OK)
+
+
+@main.command()
+@CONFIG_OPTION
+@click.option("--no-browser", is_flag=True,
+              help="Print the consent page's address instead of opening a browser.")
+def login(config_path: Path | None, no_browser: bool) -> None:
+    """Sign in with your own Google account ([google] oauth_client) and cache the token in the
+    state folder (readable by you only); runs then refresh it by themselves."""
+    from sheetsync.backends.google.backend import settings_for
+    from sheetsync.backends.google.signin import login as sign_in
+    from sheetsync.errors import CredentialsError
+
+    config = _load(config_path)
+    try:
+        path = sign_in(settings_for(config), open_browser=not no_browser)
+    except CredentialsError as exc:
+        _fail(exc.message, exc.hint)
+        return
+    click.echo(f"signed in; the token is cached in {path}")
 
 
 @main.command()

@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sheetsync.backends import settings_class
 from sheetsync.backends.base import SourceEntry, Target
 from sheetsync.errors import ConfigError
-from sheetsync.schema import ActivityCatalog, default_activities, parse_activities
+from sheetsync.schema import Activity, ActivityCatalog, default_activities
 
 if TYPE_CHECKING:
     from sheetsync.backends.excel.settings import ReadLimits
@@ -63,6 +63,84 @@ class ScheduleConfig:
     log_file: Path | None = None
 
 
+AS_OF_EARLIEST = date(2000, 1, 1)
+AS_OF_LATEST = date(2199, 12, 31)
+"""The as-of dates a run accepts: beyond them date arithmetic (week numbers, windows of days)
+means nothing for a school program."""
+
+
+@dataclass(frozen=True)
+class ProgramSection:
+    """``[program]``."""
+
+    name: str = field(default="Breakthrough program", metadata={"max_chars": 200})
+    timezone: str = field(default="UTC", metadata={"max_chars": 64})
+    challenge_weeks: int = field(default=10, metadata={"min": 1, "max": 52})
+    as_of: date | None = field(default=None, metadata={"min": AS_OF_EARLIEST,
+                                                       "max": AS_OF_LATEST})
+
+
+@dataclass(frozen=True)
+class SourceSection:
+    """One ``[[sources]]`` entry."""
+
+    kind: str = field(default="auto", metadata={"choices": ("team", "coach", "shared_log", "auto")})
+    path: str | None = field(default=None, metadata={"max_chars": 4096, "not_empty": True})
+    google: str | None = field(default=None, metadata={"max_chars": 300})
+    folder: str | None = field(default=None, metadata={"max_chars": 300})
+    name: str | None = field(default=None, metadata={"max_chars": 200, "not_empty": True})
+    write_back: bool = False
+    provision_id: str | None = field(default=None, metadata={"max_chars": 100})  # provision
+    owner: str | None = field(default=None, metadata={"max_chars": 320})  # provision: email
+
+
+@dataclass(frozen=True)
+class OutputSection:
+    """``[output]``."""
+
+    path: str | None = field(default=None, metadata={"max_chars": 4096, "not_empty": True})
+    google: str | None = field(default=None, metadata={"max_chars": 300})
+    state_dir: Path | None = field(default=None, metadata={"max_chars": 4096})
+
+
+@dataclass(frozen=True)
+class ScheduleSection:
+    """``[schedule]``."""
+
+    at: str = field(default="02:00", metadata={"max_chars": 100})  # then checked as HH:MM
+    extra_times: tuple[str, ...] = field(default=(), metadata={"max_chars": 100})
+    weekdays: tuple[str, ...] | None = field(default=None, metadata={"max_chars": 20})
+    retry_after_minutes: int | None = field(default=None, metadata={"min": 1, "max": 10080})
+    log_file: Path | None = field(default=None, metadata={"max_chars": 4096})
+
+
+@dataclass(frozen=True)
+class RunSection:
+    """``[run]``."""
+
+    workers: int = field(default=0, metadata={"min": 0, "max": 256})
+
+
+@dataclass(frozen=True)
+class ActivitiesSection:
+    """``[activities]`` (its ``activity`` entries are :class:`ActivitySection` tables)."""
+
+    groups: tuple[str, ...] = field(default=(), metadata={"max_chars": 100, "not_empty": True})
+    replace: bool = False
+
+
+@dataclass(frozen=True)
+class ActivitySection:
+    """One ``[[activities.activity]]`` entry."""
+
+    name: str = field(default="", metadata={"max_chars": 100, "not_empty": True})
+    group: str = field(default="", metadata={"max_chars": 100, "not_empty": True})
+    aliases: tuple[str, ...] = field(default=(), metadata={"max_chars": 100,
+                                                           "not_empty": True})
+    outside_role: bool = False
+    words: tuple[str, ...] = field(default=(), metadata={"max_chars": 100, "not_empty": True})
+
+
 @dataclass(frozen=True)
 class Config:
     path: Path
@@ -87,7 +165,7 @@ class Config:
 
 
 _CORE_SECTIONS = {"program", "sources", "output", "thresholds", "activities", "aliases",
-                  "schedule", "run"}
+                  "schedule", "run", "include"}
 _BACKEND_SECTIONS = ("google", "limits")
 
 
@@ -98,47 +176,55 @@ def _check_keys(table: dict[str, Any], allowed: set[str], where: str) -> None:
                               f"(allowed: {', '.join(sorted(allowed))})")
 
 
-def _get(table: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str,
-         default: Any = None, required: bool = False) -> Any:
-    if key not in table:
-        if required:
-            raise ConfigError(f"{where}.{key} is required")
-        return default
-    value = table[key]
-    if isinstance(value, bool) and kind in (int, float, (int, float)):
-        raise ConfigError(f"{where}.{key} must be a number, not {value!r}")
-    if not isinstance(value, kind):
-        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-        raise ConfigError(f"{where}.{key} must be {names}, not {type(value).__name__} {value!r}")
-    return value
-
-
-def _table(data: dict[str, Any], key: str, where: str) -> dict[str, Any]:
-    value = data.get(key, {})
-    if not isinstance(value, dict):
-        raise ConfigError(f"{where} must be a table")
-    return value
-
-
-def settings_from_table(cls: type, table: dict[str, Any], where: str, base: Path) -> Any:
+def settings_from_table(cls: type, table: Any, where: str, base: Path,
+                        required: tuple[str, ...] = ()) -> Any:
     """Build the settings dataclass ``cls`` from a config table.
 
     Each field is read from the key its metadata names (``"key"``; the field name when absent;
-    ``None`` keeps it out of the config), checked against its annotated type (``int``,
-    ``float``, ``str``, ``bool``, ``Path``, or ``X | None``) and its ``min``/``max``, and a
-    ``Path`` is resolved against the config's folder. Keys the dataclass does not declare are
-    errors that name them.
+    ``None`` keeps it out of the config) and checked against its annotated type (``int``,
+    ``float``, ``str``, ``bool``, ``date``, ``Path``, ``tuple[str, ...]``, or ``X | None``) and
+    its metadata: ``min``/``max`` for numbers and dates, ``max_chars``, ``choices`` and
+    ``not_empty`` for text. A ``Path`` is resolved against the config's folder. Keys the
+    dataclass does not declare are errors that name them; so are the ``required`` keys when
+    missing.
     """
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where} must be a table, not {_kind_name(table)} {_shown(table)}")
     hints = typing.get_type_hints(cls)
     keyed = {(f.metadata.get("key", f.name)): f for f in fields(cls)
              if f.metadata.get("key", f.name) is not None}
     _check_keys(table, set(keyed), where)
+    for key in required:
+        if key not in table:
+            raise ConfigError(f"{where}.{key} is required")
     values: dict[str, Any] = {}
     for key, f in keyed.items():
         if key in table:
             values[f.name] = _setting(table[key], hints[f.name], f.metadata, f"{where}.{key}",
                                       base)
-    return cls(**values)
+    try:
+        return cls(**values)
+    except (TypeError, ValueError) as exc:  # a check of the dataclass's own
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+MAX_TEXT_CHARS = 1_000
+"""A text setting longer than this is a mistake (a pasted document), whatever the key."""
+
+
+def _kind_name(value: Any) -> str:
+    return {dict: "a table", list: "a list", str: "text", bool: "true/false", int: "a number",
+            float: "a number"}.get(type(value), type(value).__name__)
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _span(low: Any, high: Any) -> str:
+    return (f"between {low} and {high}" if low is not None and high is not None
+            else f"at least {low}" if low is not None else f"at most {high}")
 
 
 def _setting(value: Any, hint: Any, meta: typing.Mapping[str, Any], where: str,
@@ -148,26 +234,56 @@ def _setting(value: Any, hint: Any, meta: typing.Mapping[str, Any], where: str,
     kind = kinds[0]
     if kind is Path:
         if not isinstance(value, str):
-            raise ConfigError(f"{where} must be a path (text), not {type(value).__name__} "
-                              f"{value!r}")
+            raise ConfigError(f"{where} must be a path (text), not {_kind_name(value)} "
+                              f"{_shown(value)}")
+        _check_text(value, meta, where)
         return Path(_resolve(base, value))
     if kind in (int, float):
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(f"{where} must be a number, not {value!r}")
-        if kind is int and not (isinstance(value, int) or float(value).is_integer()):
-            raise ConfigError(f"{where} must be a whole number, not {value!r}")
+            raise ConfigError(f"{where} must be a number, not {_kind_name(value)} "
+                              f"{_shown(value)}")
         if not math.isfinite(value):
             raise ConfigError(f"{where} must be a finite number, not {value!r}")
+        if kind is int and not (isinstance(value, int) or float(value).is_integer()):
+            raise ConfigError(f"{where} must be a whole number, not {value!r}")
         low, high = meta.get("min"), meta.get("max")
         if (low is not None and value < low) or (high is not None and value > high):
-            span = (f"between {low} and {high}" if low is not None and high is not None
-                    else f"at least {low}" if low is not None else f"at most {high}")
-            raise ConfigError(f"{where} must be {span}, not {value!r}")
+            raise ConfigError(f"{where} must be {_span(low, high)}, not {value!r}")
         return kind(value)
+    if kind is date:
+        day = _parse_date(value, where)
+        low, high = meta.get("min"), meta.get("max")
+        if day is not None and ((low and day < low) or (high and day > high)):
+            raise ConfigError(f"{where} must be a date {_span(low, high)}, not {day}")
+        return day
+    if typing.get_origin(kind) is tuple:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{where} must be a list of texts, not {_kind_name(value)} "
+                              f"{_shown(value)}")
+        for item in value:
+            _check_text(item, meta, where)
+        return tuple(value)
     if not isinstance(value, kind):
-        raise ConfigError(f"{where} must be {kind.__name__}, not {type(value).__name__} "
-                          f"{value!r}")
+        expected = {str: "str (text)", bool: "true or false"}.get(kind, kind.__name__)
+        raise ConfigError(f"{where} must be {expected}, not {_kind_name(value)} "
+                          f"{_shown(value)}")
+    if kind is str:
+        _check_text(value, meta, where)
     return value
+
+
+def _check_text(value: str, meta: typing.Mapping[str, Any], where: str) -> None:
+    choices = meta.get("choices")
+    if choices and value not in choices:
+        quoted = [f'"{c}"' for c in choices]
+        listed = ", ".join(quoted[:-1]) + f" or {quoted[-1]}" if len(quoted) > 1 else quoted[0]
+        raise ConfigError(f"{where} must be {listed}, not {_shown(value)}")
+    limit = meta.get("max_chars", MAX_TEXT_CHARS)
+    if len(value) > limit:
+        raise ConfigError(f"{where} is {len(value):,} characters long; at most {limit:,} are "
+                          "allowed")
+    if meta.get("not_empty") and not value.strip():
+        raise ConfigError(f"{where} must not be empty")
 
 
 def _resolve(base: Path, text: str) -> str:
@@ -226,8 +342,10 @@ def _parse_hhmm(value: str, where: str) -> str:
     return value
 
 
-def _sources(raw: Any, base: Path) -> tuple[SourceEntry, ...]:
-    if not isinstance(raw, list) or not raw:
+def _sources(raw: Any, base: Path, required: bool = True) -> tuple[SourceEntry, ...]:
+    if raw is None and not required:
+        return ()
+    if not isinstance(raw, list) or (not raw and required):
         raise ConfigError("[[sources]] must list at least one source "
                           "(kind = \"team\" or \"coach\", and path = ... or google = ...)")
     out = []
@@ -235,14 +353,8 @@ def _sources(raw: Any, base: Path) -> tuple[SourceEntry, ...]:
         where = f"sources[{i}]"
         if not isinstance(entry, dict):
             raise ConfigError(f"{where} must be a table ([[sources]])")
-        _check_keys(entry, {"kind", "path", "google", "folder", "name", "write_back"}, where)
-        kind = _get(entry, "kind", str, where, default="auto")
-        if kind not in ("team", "coach", "shared_log", "auto"):
-            raise ConfigError(f"{where}.kind must be \"team\", \"coach\", \"shared_log\" or "
-                              f"\"auto\", not {kind!r}")
-        path = _get(entry, "path", str, where)
-        google = _get(entry, "google", str, where)
-        folder = _get(entry, "folder", str, where)
+        section: SourceSection = settings_from_table(SourceSection, entry, where, base)
+        path, google, folder = section.path, section.google, section.folder
         if sum(x is not None for x in (path, google, folder)) != 1:
             raise ConfigError(f"{where} needs exactly one of path, google or folder")
         if google is not None and not GOOGLE_ID_RE.search(google):
@@ -256,39 +368,52 @@ def _sources(raw: Any, base: Path) -> tuple[SourceEntry, ...]:
             backend, location = "google", _google_key(google)
         else:
             backend, location = "google", f"folder:{folder}"
-        out.append(SourceEntry(
-            kind=kind, backend=backend, location=location, name=_get(entry, "name", str, where),
-            write_back=_get(entry, "write_back", bool, where, default=False), index=i))
+        out.append(SourceEntry(kind=section.kind, backend=backend, location=location,
+                               name=section.name, write_back=section.write_back, index=i))
     return tuple(out)
 
 
-def _thresholds(raw: Any) -> dict[str, float]:
+def _thresholds(raw: Any, base: Path) -> dict[str, float]:
     from sheetsync.analytics.thresholds import Thresholds
 
-    if not isinstance(raw, dict):
-        raise ConfigError("[thresholds] must be a table")
+    chosen = settings_from_table(Thresholds, raw, "[thresholds]", base)
     try:
-        Thresholds.from_mapping(raw)
+        Thresholds.from_mapping(raw)  # what the analytics will build from it
     except ValueError as exc:
         raise ConfigError(f"[thresholds]: {exc}") from None
-    return dict(raw)
+    return {key: getattr(chosen, key) for key in raw}
 
 
-def _activities(raw: dict[str, Any]) -> ActivityCatalog:
-    _check_keys(raw, {"groups", "activity", "replace"}, "[activities]")
-    extra = parse_activities({"groups": raw.get("groups", ()), "activity": raw.get("activity", [])})
-    base = default_activities()
-    for i, act in enumerate(raw.get("activity", [])):
-        if not isinstance(act, dict) or "name" not in act or "group" not in act:
-            raise ConfigError(f"[activities].activity[{i}] needs a name and a group")
-    if raw.get("replace", False):
+def _activities(raw: Any, base: Path) -> ActivityCatalog:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"[activities] must be a table, not {_kind_name(raw)}")
+    section: ActivitiesSection = settings_from_table(
+        ActivitiesSection, {k: v for k, v in raw.items() if k != "activity"}, "[activities]",
+        base)
+    listed = raw.get("activity", [])
+    if not isinstance(listed, list):
+        raise ConfigError("[activities].activity must be a list of tables "
+                          "([[activities.activity]])")
+    acts = [settings_from_table(ActivitySection, act, f"[activities].activity[{i}]", base,
+                                required=("name", "group"))
+            for i, act in enumerate(listed)]
+    extra = ActivityCatalog(
+        groups=section.groups,
+        activities=tuple(Activity(a.name, a.group, a.aliases, a.outside_role, a.words)
+                         for a in acts))
+    base_catalog = default_activities()
+    if section.replace:
+        if not extra.groups or not extra.activities:
+            raise ConfigError("[activities].replace = true needs groups and at least one "
+                              "[[activities.activity]]")
         catalog = extra
     else:
         names = {a.name for a in extra.activities}
         catalog = ActivityCatalog(
-            groups=extra.groups or base.groups,
-            activities=tuple(a for a in base.activities if a.name not in names) + extra.activities,
-            filler=base.filler)
+            groups=extra.groups or base_catalog.groups,
+            activities=tuple(a for a in base_catalog.activities if a.name not in names)
+            + extra.activities,
+            filler=base_catalog.filler)
     for act in catalog.activities:
         if act.group not in catalog.groups:
             raise ConfigError(f"[activities]: activity {act.name!r} has group {act.group!r}, "
@@ -296,8 +421,11 @@ def _activities(raw: dict[str, Any]) -> ActivityCatalog:
     return catalog
 
 
-def load_config(path: str | Path) -> Config:
-    """Read and check a config file. Raises :class:`ConfigError` with a precise message."""
+def load_config(path: str | Path, *, sources_required: bool = True) -> Config:
+    """Read and check a config file. Raises :class:`ConfigError` with a precise message.
+
+    ``sources_required=False`` accepts a config with no ``[[sources]]`` yet: a program about to
+    be rolled out by ``sheetsync provision``."""
     path = Path(path).resolve()
     try:
         with path.open("rb") as fh:
@@ -308,15 +436,49 @@ def load_config(path: str | Path) -> Config:
         raise ConfigError(f"config path is a folder, not a file: {path}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path.name} is not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path.name} is not UTF-8 text (byte {exc.start + 1}); save it "
+                          "as UTF-8") from None
     except OSError as exc:
         raise ConfigError(f"config file cannot be read: {exc}") from None
-    return parse_config(data, path)
+    for included in includes(data, path):
+        data.setdefault("sources", [])
+        if not isinstance(data["sources"], list):
+            raise ConfigError("[[sources]] must list sources")
+        data["sources"].extend(_included_sources(included))
+    return parse_config(data, path, sources_required=sources_required)
 
 
-def _output(output: dict[str, Any], base: Path) -> OutputConfig:
-    _check_keys(output, {"path", "google", "state_dir"}, "[output]")
-    out_path = _get(output, "path", str, "[output]")
-    out_google = _get(output, "google", str, "[output]")
+def includes(data: dict[str, Any], path: Path) -> list[Path]:
+    """The sources files a config includes (``include = ["sources.toml"]``), resolved against
+    the config's folder: ``sheetsync provision`` keeps the sources it rolls out there."""
+    names = data.get("include", [])
+    if isinstance(names, str):
+        names = [names]
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ConfigError("include must be a list of file names, e.g. include = "
+                          "[\"sources.toml\"]")
+    return [Path(_resolve(path.parent, name)) for name in names]
+
+
+def _included_sources(path: Path) -> list[Any]:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"include: {path} not found") from None
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"include: {path.name} cannot be read: {exc}") from None
+    _check_keys(data, {"sources"}, path.name)
+    sources = data.get("sources", [])
+    if not isinstance(sources, list):
+        raise ConfigError(f"{path.name}: [[sources]] must list sources")
+    return sources
+
+
+def _output(output: Any, base: Path) -> OutputConfig:
+    section: OutputSection = settings_from_table(OutputSection, output, "[output]", base)
+    out_path, out_google = section.path, section.google
     if (out_path is None) == (out_google is None):
         raise ConfigError("[output] needs exactly one of path (an .xlsx file) or google "
                           "(a spreadsheet URL or key)")
@@ -326,9 +488,8 @@ def _output(output: dict[str, Any], base: Path) -> OutputConfig:
         raise ConfigError(f"[output].google is not a spreadsheet URL or key: {out_google!r}")
     resolved_out = Path(_resolve(base, out_path)) if out_path else None
     state_default = (resolved_out.parent if resolved_out else base) / ".sheetsync-state"
-    state = _get(output, "state_dir", str, "[output]")
-    state_dir = Path(_resolve(base, state)) if state else state_default
-    return OutputConfig(path=resolved_out, google=out_google, state_dir=state_dir)
+    return OutputConfig(path=resolved_out, google=out_google,
+                        state_dir=section.state_dir or state_default)
 
 
 def check_target(target: Target, sources: tuple[SourceEntry, ...], where: str) -> None:
@@ -355,81 +516,114 @@ def check_target(target: Target, sources: tuple[SourceEntry, ...], where: str) -
                               "reads sources; choose another folder")
 
 
-def _schedule(sched: dict[str, Any], base: Path) -> ScheduleConfig:
-    _check_keys(sched, {"at", "extra_times", "weekdays", "retry_after_minutes", "log_file"},
-                "[schedule]")
-    weekdays = _get(sched, "weekdays", list, "[schedule]")
+def _schedule(sched: Any, base: Path) -> ScheduleConfig:
+    section: ScheduleSection = settings_from_table(ScheduleSection, sched, "[schedule]", base)
+    weekdays = section.weekdays
     if weekdays is not None:
         from sheetsync.nightly.scheduler import weekday_names  # one reader of day names
 
         try:
-            weekdays = weekday_names(weekdays)
+            weekdays = weekday_names(list(weekdays))
         except ValueError as exc:
             raise ConfigError(f"[schedule].weekdays: {exc}") from None
         if not weekdays:
             raise ConfigError("[schedule].weekdays lists no day: leave it out to run every day")
-    log_file = _get(sched, "log_file", str, "[schedule]")
     return ScheduleConfig(
-        at=_parse_hhmm(_get(sched, "at", str, "[schedule]", default="02:00"), "[schedule].at"),
-        extra_times=tuple(_parse_hhmm(t, "[schedule].extra_times")
-                          for t in _get(sched, "extra_times", list, "[schedule]", default=[])),
+        at=_parse_hhmm(section.at, "[schedule].at"),
+        extra_times=tuple(_parse_hhmm(t, "[schedule].extra_times") for t in section.extra_times),
         weekdays=weekdays or None,
-        retry_after_minutes=_get(sched, "retry_after_minutes", int, "[schedule]"),
-        log_file=Path(_resolve(base, log_file)) if log_file else None)
+        retry_after_minutes=section.retry_after_minutes,
+        log_file=section.log_file)
 
 
-def parse_config(data: dict[str, Any], path: Path) -> Config:
+def _aliases(aliases: Any) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """``[aliases]``: tab names by canonical tab name, extra header texts by column key (or
+    ``"Tab.key"``); every tab name and column key must be one the schemas declare."""
+    from sheetsync.schema import load_schema
+
+    if not isinstance(aliases, dict):
+        raise ConfigError(f"[aliases] must be a table, not {_kind_name(aliases)}")
+    _check_keys(aliases, {"tabs", "columns"}, "[aliases]")
+    schemas = [load_schema(kind) for kind in ("team", "coach")]
+    tab_names = {tab.name for schema in schemas for tab in schema.tabs}
+    keys = {col.key for schema in schemas for tab in schema.tabs for col in tab.columns}
+    keys |= {f"{tab.name}.{col.key}" for schema in schemas for tab in schema.tabs
+             for col in tab.columns}
+    tabs = aliases.get("tabs", {})
+    if not isinstance(tabs, dict):
+        raise ConfigError(f"[aliases.tabs] must be a table, not {_kind_name(tabs)}")
+    for tab, name in tabs.items():
+        where = f"[aliases.tabs].{_shown(tab)}"
+        if tab not in tab_names:
+            raise ConfigError(f"{where}: {tab!r} is not a tab sheetsync reads "
+                              f"(one of: {', '.join(sorted(tab_names))})")
+        if not isinstance(name, str) or not name.strip() or len(name) > 100:
+            raise ConfigError(f"{where} must be the tab name your workbooks use (text of 1 to "
+                              f"100 characters), not {_kind_name(name)} {_shown(name)}")
+    columns = aliases.get("columns", {})
+    if not isinstance(columns, dict):
+        raise ConfigError(f"[aliases.columns] must be a table, not {_kind_name(columns)}")
+    out: dict[str, list[str]] = {}
+    for key, value in columns.items():
+        where = f"[aliases.columns].{_shown(key)}"
+        if key not in keys:
+            raise ConfigError(f"{where}: {key!r} is not a column key of the schemas (for "
+                              "example minutes, or \"Time Log.minutes\"; see "
+                              "sheet_templates/*.toml)")
+        texts = [value] if isinstance(value, str) else value
+        if not (isinstance(texts, list) and texts and all(
+                isinstance(v, str) and v.strip() and len(v) <= 200 for v in texts)):
+            raise ConfigError(f"{where} must be a list of header texts (1 to 200 characters "
+                              f"each), not {_shown(value)}")
+        out[key] = list(texts)
+    return dict(tabs), out
+
+
+def check_as_of(day: date, where: str) -> date:
+    """``day`` as a run's as-of date, or :class:`ConfigError` naming ``where``."""
+    if not AS_OF_EARLIEST <= day <= AS_OF_LATEST:
+        raise ConfigError(f"{where} must be a date between {AS_OF_EARLIEST} and {AS_OF_LATEST}, "
+                          f"not {day}")
+    return day
+
+
+def parse_config(data: dict[str, Any], path: Path, *, sources_required: bool = True
+                 ) -> Config:
     base = path.parent
     _check_keys(data, _CORE_SECTIONS | set(_BACKEND_SECTIONS), path.name)
-    program = _table(data, "program", "[program]")
-    _check_keys(program, {"name", "timezone", "challenge_weeks", "as_of"}, "[program]")
-    tzname = _get(program, "timezone", str, "[program]", default="UTC")
+    program: ProgramSection = settings_from_table(ProgramSection, data.get("program", {}),
+                                                  "[program]", base)
+    tzname = program.timezone
     try:
         ZoneInfo(tzname)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"[program].timezone {tzname!r} is not a time zone name "
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ConfigError(f"[program].timezone {_shown(tzname)} is not a time zone name "
                           "(for example America/New_York)") from None
-    weeks = _get(program, "challenge_weeks", int, "[program]", default=10)
-    if not 1 <= weeks <= 52:
-        raise ConfigError(f"[program].challenge_weeks must be between 1 and 52, not {weeks}")
 
-    output = _output(_table(data, "output", "[output]"), base)
-    sources = _sources(data.get("sources"), base)
+    output = _output(data.get("output", {}), base)
+    sources = _sources(data.get("sources"), base, sources_required)
     check_target(output.target, sources, "[output].path" if output.path else "[output].google")
-
-    aliases = _table(data, "aliases", "[aliases]")
-    _check_keys(aliases, {"tabs", "columns"}, "[aliases]")
-    tab_names = _get(aliases, "tabs", dict, "[aliases]", default={})
-    columns = _get(aliases, "columns", dict, "[aliases]", default={})
-    for key, value in columns.items():
-        if isinstance(value, str):
-            columns[key] = [value]
-        elif not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
-            raise ConfigError(f"[aliases.columns].{key} must be a list of header texts")
+    tab_names, columns = _aliases(data.get("aliases", {}))
 
     backend_settings = {
-        section: settings_from_table(settings_class(section),
-                                     _table(data, section, f"[{section}]"), f"[{section}]", base)
+        section: settings_from_table(settings_class(section), data.get(section, {}),
+                                     f"[{section}]", base)
         for section in _BACKEND_SECTIONS}
-
-    run = _table(data, "run", "[run]")
-    _check_keys(run, {"workers"}, "[run]")
+    run: RunSection = settings_from_table(RunSection, data.get("run", {}), "[run]", base)
     return Config(
-        path=path,
-        name=_get(program, "name", str, "[program]", default="Breakthrough program"),
-        timezone=tzname, challenge_weeks=weeks,
-        as_of=_parse_date(program.get("as_of"), "[program].as_of"),
-        sources=sources, output=output,
+        path=path, name=program.name, timezone=tzname, challenge_weeks=program.challenge_weeks,
+        as_of=program.as_of, sources=sources, output=output,
         google=backend_settings["google"], limits=backend_settings["limits"],
-        thresholds=_thresholds(data.get("thresholds", {})),
-        activities=(_activities(data["activities"]) if "activities" in data
+        thresholds=_thresholds(data.get("thresholds", {}), base),
+        activities=(_activities(data["activities"], base) if "activities" in data
                     else default_activities()),
         tab_names={str(k): str(v) for k, v in tab_names.items()},
         column_aliases=columns,
-        schedule=_schedule(_table(data, "schedule", "[schedule]"), base),
-        workers=_get(run, "workers", int, "[run]", default=0),
+        schedule=_schedule(data.get("schedule", {}), base),
+        workers=run.workers,
     )
 
 
-__all__ = ["Config", "ConfigError", "OutputConfig", "ScheduleConfig", "check_target",
+__all__ = ["AS_OF_EARLIEST", "AS_OF_LATEST", "Config", "ConfigError", "OutputConfig",
+           "ScheduleConfig", "check_as_of", "check_target", "includes",
            "load_config", "parse_config", "settings_from_table", "source_entry_covers"]

@@ -30,6 +30,8 @@ CODES: dict[str, str] = {
     # workbook and tab structure
     "unreadable-source": "The file or spreadsheet could not be read",
     "no-sources": "No source files matched",
+    "source-loop": "A folder link leads back into a folder being read",
+    "duplicate-source": "The same file is reached by two paths; it is read once",
     "unknown-kind": "The workbook kind could not be recognised",
     "missing-tab": "An expected tab is missing",
     "missing-header": "No header row was found",
@@ -74,6 +76,16 @@ CODES: dict[str, str] = {
 }
 
 
+SOURCE_TEXT_CODES = frozenset({
+    "unknown-kind", "missing-tab", "missing-header", "missing-column", "unknown-column",
+    "duplicate-column", "missing-required", "bad-date", "bad-time", "bad-number", "bad-percent",
+    "bad-yes-no", "bad-choice", "unknown-activity", "out-of-range", "formula-error",
+    "future-date", "duplicate-week", "inconsistent-value", "cell-too-long"})
+"""Codes whose message may quote what a source holds: a cell's text, a header, a tab name."""
+
+_HINTS_QUOTING_SOURCE = frozenset({"unknown-kind", "missing-tab", "missing-header"})
+
+
 @dataclass(frozen=True)
 class Finding:
     """One problem or notice, addressed to a cell where possible."""
@@ -90,11 +102,32 @@ class Finding:
     private: bool = False  # about a private column: leaders' tabs must not show its value
 
     def leader_message(self) -> str:
-        """The message as a leader-facing tab may show it: no private cell content."""
+        """The message as a leader-facing tab may show it.
+
+        A private finding (about a private column, or any cell of a coach's workbook, where
+        people type private text into the wrong column) names the problem and no text of the
+        source: its tab and cell say where. The full message stays in the coach's own flags tab
+        and in ``sheetsync validate``."""
         if not self.private:
             return self.message
-        column = self.message.split(":", 1)[0] if ":" in self.message else "A private column"
-        return f"{column}: {CODES.get(self.code, self.code).lower()} (value not shown here)."
+        where = f" at {self.cell}" if self.cell else ""
+        return (f"{CODES.get(self.code, 'A problem')}{where} (the cell's text is not shown "
+                "here: see the workbook's own flags, or sheetsync validate).")
+
+    def leader_hint(self) -> str:
+        """The hint as a leader-facing tab may show it (see :meth:`leader_message`)."""
+        if self.private and self.code in _HINTS_QUOTING_SOURCE:
+            return "Open the workbook, or run sheetsync validate, to see what it holds."
+        return self.hint
+
+    def kept_private(self) -> Finding:
+        """This finding marked private when it quotes its source's text (see
+        :data:`SOURCE_TEXT_CODES`): how a coach workbook's findings reach a leader tab."""
+        if self.private or self.code not in SOURCE_TEXT_CODES:
+            return self
+        from dataclasses import replace
+
+        return replace(self, private=True)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sheetsync.backends import Backends
 from sheetsync.backends.base import Target
-from sheetsync.config import Config, check_target
+from sheetsync.config import Config, check_as_of, check_target
 from sheetsync.dataset import ProgramData
 from sheetsync.errors import ConfigError, LockHeld, RunFailed, TargetWriteError
 from sheetsync.findings import Findings
@@ -79,7 +79,7 @@ class RunOutcome:
 def resolve_as_of(config: Config, as_of: date | None) -> date:
     """The run's "today": the flag, else the config's pinned date, else now in the program tz."""
     if as_of is not None:
-        return as_of
+        return check_as_of(as_of, "as_of")  # beyond its bounds, date arithmetic overflows
     if config.as_of is not None:
         return config.as_of
     return datetime.now(config.tz).date()
@@ -136,7 +136,10 @@ def validate(config: Config, as_of: date | None = None, *, use_cache: bool = Tru
             progress.stop()
     findings = Findings(list(found.findings))
     for item in loaded:
-        findings.extend(item.findings)
+        # Only team trackers are written to be shared: what any other workbook holds is
+        # quoted to the coordinator (validate) and in its own flags tab, never on leader tabs.
+        shared = item.status.kind == "team"
+        findings.extend(item.findings if shared else (f.kept_private() for f in item.findings))
     for backend in backends.built():
         findings.extend(backend.notices())
     groups = {a.name: (a.group, a.outside_role) for a in config.activities.activities}
@@ -148,6 +151,24 @@ def validate(config: Config, as_of: date | None = None, *, use_cache: bool = Tru
                if item.result is not None}
     return ProgramData(frames=frames, findings=findings, sources=[i.status for i in loaded],
                        as_of=day, columns=columns)
+
+
+NO_SOURCES_HINT = ("Check the [[sources]] entries of the config: a path is a file, a glob such "
+                   "as \"trackers/*.xlsx\" or a folder, relative to the config's folder.")
+
+
+def nothing_found(data: ProgramData) -> bool:
+    """No workbook at all: every entry matched nothing (a missing path counts as a failed
+    source, but one that does not exist, unlike a broken file, is not a workbook found)."""
+    missing = {f.source for f in data.findings if f.code == "no-sources"}
+    return all(s.state == "failed" and s.name in missing for s in data.sources)
+
+
+def no_sources_message(data: ProgramData) -> str:
+    """Why a run found nothing to read, entry by entry."""
+    missing = [f.message for f in data.findings if f.code == "no-sources"]
+    found = " ".join(missing) if missing else "The config lists no sources."
+    return f"no source workbook was found, so nothing was written. {found}"
 
 
 def _keep_snapshot(path: Path, fingerprint: str, snapshot: Any, loaded: list[LoadedSource],
@@ -168,6 +189,8 @@ class RollupContext:
     as_of: date
     generated_at: datetime
     duration_s: float = 0.0
+    previous_flags: set[tuple[str, str, str, str]] | None = None
+    """The last run's flags (code, source, tab, cell), to mark new ones; None: no last run."""
 
     @property
     def thresholds(self) -> Thresholds:
@@ -194,7 +217,8 @@ def report(data: ProgramData, analysis: Analysis, ctx: RollupContext) -> list[Sh
     from sheetsync.report.dashboard import build_sheets
 
     return build_sheets(ctx.config, data, analysis, as_of=ctx.as_of,
-                        generated_at=ctx.generated_at, duration_s=ctx.duration_s)
+                        generated_at=ctx.generated_at, duration_s=ctx.duration_s,
+                        previous_flags=ctx.previous_flags)
 
 
 def rollup(data: ProgramData, ctx: RollupContext) -> list[Sheet]:
@@ -205,18 +229,23 @@ def rollup(data: ProgramData, ctx: RollupContext) -> list[Sheet]:
     return report(data, analysis, ctx)
 
 
-def resolve_target(config: Config, output: Path | None) -> Target:
-    """Where this run writes: ``--output`` or the config's ``[output]``, checked once, whatever
-    set it, never to be a source."""
-    target = Target("excel", str(output)) if output else config.output.target
+def resolve_target(config: Config, output: Path | Target | None) -> Target:
+    """Where this run writes: ``--output`` (a path, or any backend's :class:`Target`) or the
+    config's ``[output]``, checked once, whatever set it, never to be a source."""
+    if output is None:
+        target = config.output.target
+    elif isinstance(output, Target):
+        target = output
+    else:
+        target = Target("excel", str(output))
     try:
-        check_target(target, config.sources, "--output" if output else "[output]")
+        check_target(target, config.sources, "[output]" if output is None else "--output")
     except ConfigError as exc:
         raise RunFailed(exc.message, hint="Choose another output file.") from None
     return target
 
 
-def run(config: Config, *, as_of: date | None = None, output: Path | None = None,
+def run(config: Config, *, as_of: date | None = None, output: Path | Target | None = None,
         dry_run: bool = False, use_cache: bool = True, progress: Progress | None = None,
         now: datetime | None = None, take_lock: bool = True,
         backends: Mapping[str, Backend] | None = None) -> RunOutcome:
@@ -249,10 +278,14 @@ def run(config: Config, *, as_of: date | None = None, output: Path | None = None
 def _run_locked(config: Config, day: date, target: Target, dry_run: bool, use_cache: bool,
                 progress: Progress | None, generated: datetime, started: float,
                 backends: Backends) -> RunOutcome:
-    from sheetsync.nightly.state import record_success
+    from sheetsync.nightly.state import load_flag_keys, record_success, save_flag_keys
+    from sheetsync.report.flags import flag_key
 
     data = validate(config, day, use_cache=use_cache, progress=progress, backends=backends)
-    ctx = RollupContext(config, day, generated)
+    if nothing_found(data):
+        raise RunFailed(no_sources_message(data), hint=NO_SOURCES_HINT)
+    ctx = RollupContext(config, day, generated,
+                        previous_flags=load_flag_keys(config.output.state_dir))
     analysis = analyse(data, ctx)
     with_flags(data, analysis)
     if not dry_run:
@@ -271,6 +304,7 @@ def _run_locked(config: Config, day: date, target: Target, dry_run: bool, use_ca
             outcome.api_calls = backends.api_calls()
         record_success(config.output.state_dir, generated, day, outcome.output,
                        outcome.sources_ok, outcome.sources_failed)
+        save_flag_keys(config.output.state_dir, {flag_key(f) for f in data.findings})
     else:
         outcome.api_calls = backends.api_calls()
     outcome.duration_s = time.perf_counter() - started
@@ -284,7 +318,7 @@ def write_back(config: Config, data: ProgramData, backends: Backends) -> list:
     change since the last write is not rewritten. Returns findings about the write-back."""
     from sheetsync.errors import WritebackError
     from sheetsync.nightly.state import WritebackDigests, flags_digest
-    from sheetsync.report.flags import SOURCE_FLAGS_HEADER, source_flag_rows
+    from sheetsync.report.flags import source_flag_rows, source_flags_sheet
 
     wanted = [s for s in data.sources if s.state == "ok"]
     if not any(entry.write_back for entry in config.sources) or not wanted:
@@ -304,7 +338,7 @@ def write_back(config: Config, data: ProgramData, backends: Backends) -> list:
         if digests.unchanged(source.location, digest):
             continue
         try:
-            backends[source.backend].write_flags(source, SOURCE_FLAGS_HEADER, rows)
+            backends[source.backend].write_flags(source, source_flags_sheet(rows, data.as_of))
             digests.remember(source.location, digest)
         except WritebackError as exc:
             out.append(exc.as_finding(source=source.name, file=source.location))

@@ -1,15 +1,22 @@
-"""What the CLI prints: findings grouped by source, JSON, and the run summary (via Rich)."""
+"""What the CLI prints: findings grouped by source, JSON, and the run summary (via Rich).
+
+Counts are worded as people say them ("1 warning", "2 warnings"). ``validate`` counts what the
+files hold; ``run`` adds the analysis's own flags (a team off track, a coach below the target),
+and says so, so the two commands' numbers can be told apart.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 from itertools import groupby
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sheetsync.dataset import ProgramData
 
 if TYPE_CHECKING:
+    from sheetsync.config import Config
     from sheetsync.pipeline import RunOutcome
 
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
@@ -51,18 +58,40 @@ class ProgressBar:
             self._bar = None
 
 
-def summary_line(data: ProgramData) -> str:
-    counts = data.findings.by_severity()
+def plural(n: int, singular: str, plural_form: str | None = None) -> str:
+    """``plural(1, "warning")`` -> "1 warning"; ``plural(2, "warning")`` -> "2 warnings"."""
+    return f"{n} {singular if n == 1 else (plural_form or singular + 's')}"
+
+
+def severities(counts: dict[str, int], *, skip_zero: bool = False) -> str:
+    """"6 errors, 1 warning, 2 info" (info, like the Flags tab's severity, has no plural)."""
+    parts = [(counts.get("error", 0), "error", None), (counts.get("warning", 0), "warning", None),
+             (counts.get("info", 0), "info", "info")]
+    return ", ".join(plural(n, word, many) for n, word, many in parts if n or not skip_zero)
+
+
+def _states(data: ProgramData) -> dict[str, int]:
     states = {"ok": 0, "stale": 0, "failed": 0}
     for s in data.sources:
         states[s.state] += 1
-    parts = [f"{len(data.sources)} sources ({states['ok']} ok"]
+    return states
+
+
+def summary_line(data: ProgramData, flags: Any = ()) -> str:
+    """The sources and the findings in one line; ``flags`` (the analysis's own, already among
+    ``data.findings``) are counted apart from what the files hold."""
+    states = _states(data)
+    parts = [plural(len(data.sources), "source") + f" ({states['ok']} ok"]
     if states["stale"]:
         parts.append(f", {states['stale']} stale")
     if states["failed"]:
         parts.append(f", {states['failed']} failed")
-    parts.append(f"): {counts['error']} errors, {counts['warning']} warnings, "
-                 f"{counts['info']} info")
+    flagged = Counter(f.severity.value for f in flags)
+    in_files = {k: v - flagged.get(k, 0) for k, v in data.findings.by_severity().items()}
+    parts.append(f"): {severities(in_files)} in the files")
+    if flags:
+        parts.append(f"; the analysis adds {severities(dict(flagged), skip_zero=True)} "
+                     "of its own (teams off track, coaches below the target and the like)")
     return "".join(parts)
 
 
@@ -100,18 +129,79 @@ def print_findings_json(data: ProgramData) -> None:
         "findings": [f.as_dict() for f in data.findings.sorted()],
         "summary": data.findings.by_severity(),
     }
+    text = json.dumps(payload, indent=2, ensure_ascii=False)
+    # A file name that is not valid UTF-8 is held as surrogate escapes: show U+FFFD for its bad
+    # bytes rather than write them out raw, which would make the JSON invalid UTF-8.
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    sys.stdout.write(text + "\n")
+
+
+def run_summary(outcome: RunOutcome, config: Config) -> dict[str, Any]:
+    """What a run found, as plain data: the JSON of ``run --json`` and the printed summary."""
+    from sheetsync.report.dashboard import calendar_for, coach_rows
+
+    data, analysis = outcome.data, outcome.analysis
+    findings = data.findings.by_severity()
+    flags = Counter(f.severity.value for f in getattr(analysis, "flags", ()))
+    summary: dict[str, Any] = {
+        "as_of": data.as_of.isoformat() if data.as_of else None,
+        "sources": {**_states(data), "total": len(data.sources),
+                    "list": [{"name": s.name, "kind": s.kind, "state": s.state, "rows": s.rows,
+                              "message": s.message, "location": s.location}
+                             for s in data.sources]},
+        "findings": {"by_severity": findings,
+                     "in_the_files": {k: v - flags.get(k, 0) for k, v in findings.items()},
+                     "analytic_flags": {k: flags.get(k, 0) for k in findings}},
+        "output": None if outcome.dry_run else outcome.output,
+        "dry_run": outcome.dry_run,
+        "api_calls": dict(outcome.api_calls),
+        "duration_s": round(outcome.duration_s, 2),
+    }
+    if analysis is not None:
+        cal = calendar_for(config, analysis)
+        program = analysis.program
+        coaches = coach_rows(data, analysis, cal)
+        summary["challenge"] = {"label": cal.label, "weeks_complete": cal.complete,
+                                "weeks": cal.weeks,
+                                "start": cal.start.isoformat() if cal.start else None,
+                                "last_weeks_window": [d.isoformat() for d in cal.window]}
+        summary["teams"] = {"total": program.teams_total, "on_track": program.teams_on_track,
+                            "benchmark": program.benchmark_share,
+                            "by_status": {k: v for k, v in program.status_counts.items() if v}}
+        summary["coaches"] = {
+            "total": len(coaches), "target": program.coaching_target,
+            "below_target": [c["coach"] for c in coaches if c["status"] == "Below target"],
+            "log_stopped": [c["coach"] for c in coaches if c["status"] == "Log stopped"],
+            "not_read": [c["coach"] for c in coaches if c["status"] == "File failed"],
+            "by_status": dict(Counter(c["status"] for c in coaches))}
+    return summary
+
+
+def print_run_json(outcome: RunOutcome, config: Config, *, exit_code: int) -> None:
+    payload = {**run_summary(outcome, config), "exit_code": exit_code}
     sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
 
 
-def print_run_summary(outcome: RunOutcome, *, stats: bool = False) -> None:
+def print_run_summary(outcome: RunOutcome, config: Config | None = None, *,
+                      stats: bool = False) -> None:
     from rich.text import Text
 
     console = _console()
     data = outcome.data
     program = getattr(outcome.analysis, "program", None)
-    if program is not None:
+    if program is not None and config is not None:
+        summary = run_summary(outcome, config)
+        console.print(f"As of {summary['as_of']}: {summary['challenge']['label']}")
+        console.print(f"Teams on track: {program.teams_on_track} of {program.teams_total} "
+                      f"(benchmark {program.benchmark_share:.0%})")
+        coaches = summary["coaches"]
+        below = coaches["below_target"] + coaches["log_stopped"]
+        console.print(f"Coaches at or above the {program.coaching_target:.0%} target: "
+                      f"{program.coaches_meeting_target} of {program.coaches_total}"
+                      + (f"; needing a look: {', '.join(below)}" if below else ""))
+    elif program is not None:
         console.print(f"Teams on track: {program.teams_on_track} of {program.teams_total}")
-    console.print(summary_line(data))
+    console.print(summary_line(data, getattr(outcome.analysis, "flags", ())))
     for s in data.sources:
         if s.state != "ok":
             console.print(Text(f"{s.state.upper()}: {s.name}: {s.message}", style="bold red"))

@@ -9,8 +9,10 @@ import pytest
 from click.testing import CliRunner
 
 from sheetsync.cli import main
+from sheetsync.config import load_config
+from tests import REPO
 
-COMMANDS = ["run", "validate", "templates", "schedule", "doctor", "bench"]
+COMMANDS = ["run", "validate", "templates", "schedule", "doctor", "bench", "init"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -47,10 +49,47 @@ def test_templates_command_writes_both_workbooks(tmp_path):
                                                                  "team_tracker.xlsx"]
 
 
+EXAMPLE = str(REPO / "config" / "example.toml")
+
+
 def test_bad_as_of_is_a_clear_error():
-    result = CliRunner().invoke(main, ["run", "--as-of", "yesterday"])
+    result = CliRunner().invoke(main, ["run", "--config", EXAMPLE, "--as-of", "yesterday"])
     assert result.exit_code == 2
     assert "--as-of must be a date" in result.output
+
+
+@pytest.mark.parametrize("command", ["run", "validate", "doctor", "schedule"])
+def test_without_a_config_every_command_says_how_to_start(command, tmp_path, monkeypatch):
+    monkeypatch.delenv("SHEETSYNC_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, [command])
+    assert result.exit_code == 2
+    assert "no config given" in result.output and "sheetsync init" in result.output
+    assert list(tmp_path.iterdir()) == []  # nothing written, not even an out/ folder
+
+
+def test_the_config_can_come_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("SHEETSYNC_CONFIG", str(tmp_path / "missing.toml"))
+    result = CliRunner().invoke(main, ["validate"])
+    assert result.exit_code == 2 and "missing.toml" in result.output
+
+
+def test_init_writes_a_commented_config_that_validates(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["init"])
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "sheetsync.toml").read_text()
+    assert text.count("\n#") > 10  # commented
+    config = load_config(tmp_path / "sheetsync.toml")
+    assert [s.kind for s in config.sources] == ["team", "coach"]
+    again = CliRunner().invoke(main, ["init"])
+    assert again.exit_code == 2 and "already exists" in again.output
+    assert (tmp_path / "sheetsync.toml").read_text() == text  # left as it was
+    # with its folders still empty, a run writes nothing and says why
+    run = CliRunner().invoke(main, ["run", "--config", "sheetsync.toml"])
+    assert run.exit_code == 2
+    assert "no source workbook was found" in run.output and "trackers" in run.output
+    assert not (tmp_path / "out" / "dashboard.xlsx").exists()
 
 
 def test_an_unexpected_error_is_one_clear_line_and_exit_2(monkeypatch):
@@ -60,7 +99,7 @@ def test_an_unexpected_error_is_one_clear_line_and_exit_2(monkeypatch):
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(sheetsync.pipeline, "validate", broken)
-    result = CliRunner().invoke(main, ["validate"])
+    result = CliRunner().invoke(main, ["validate", "--config", EXAMPLE])
     assert result.exit_code == 2
     assert "unexpected error: RuntimeError: disk on fire" in result.output
     assert "SHEETSYNC_DEBUG=1" in result.output

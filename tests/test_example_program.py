@@ -88,3 +88,15 @@ def test_validate_command_prints_findings_and_exits_1(tmp_path):
     assert payload["summary"]["error"] >= 6
     codes = {f["code"] for f in payload["findings"]}
     assert {"bad-date", "formula-error", "duplicate-week", "out-of-range"} <= codes
+
+
+def test_validate_counts_in_words_with_singular_and_plural():
+    from click.testing import CliRunner
+
+    from sheetsync.cli import main
+
+    result = CliRunner().invoke(main, ["validate", "--config",
+                                       str(REPO / "config" / "example.toml")])
+    assert result.exit_code == 1
+    last = " ".join(result.output.split("\n")[-2].split())
+    assert last == "10 sources (10 ok): 6 errors, 1 warning, 1 info in the files"

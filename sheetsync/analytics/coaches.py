@@ -89,7 +89,8 @@ TIME_FIGURES = ("entries", "minutes_total", "minutes_coaching", "coaching_share"
                 "teachers_reached", "first_entry", "last_entry")
 TIME_WEEKLY_COLUMNS = ("source", "coach", "week_start", "program_week", "activity_group",
                        "minutes", "share")
-TIME_GROUP_COLUMNS = ("source", "coach", "activity_group", "minutes", "share")
+TIME_GROUP_COLUMNS = ("source", "coach", "activity_group", "minutes", "share", "minutes_recent",
+                      "share_recent")
 MATRIX_COLUMNS = tuple(f"matrix_d{d}_e{e}" for d in (1, 2, 3) for e in (1, 2, 3))
 """``matrix_d{delight}_e{engagement}``: teachers rated delight d and engagement e (1..3)."""
 RELATIONSHIP_COLUMNS = (
@@ -124,7 +125,8 @@ FLAG_SEVERITY: dict[str, Severity] = {
 class TimeResults:
     """The time-log rollup: ``summary`` per coach, ``weekly`` per coach x week x activity group
     (every group listed for each week, zeros included), ``groups`` per coach x activity group
-    over the whole program."""
+    over the whole program (``minutes``, ``share``) and the last weeks (``minutes_recent``,
+    ``share_recent``)."""
 
     summary: pd.DataFrame
     weekly: pd.DataFrame
@@ -409,7 +411,7 @@ def _time_figures(time_log: pd.DataFrame | None, as_of: date, th: Thresholds,
         keep = keep & ~np.isin(source_codes, [i for i, s in enumerate(source_names)
                                               if s in blank])
     kept = _KeptEntries(source_codes[keep], source_names, days[keep], group[keep],
-                        minutes[keep], order)
+                        minutes[keep], order, recent[keep])
     weekly = _weekly_groups(kept, roster, program_start)
     totals = _group_totals(kept, roster)
     if blank:
@@ -453,6 +455,7 @@ class _KeptEntries:
     group: np.ndarray  # index into order
     minutes: np.ndarray
     order: list[str]
+    recent: np.ndarray  # within the last ``recent_weeks`` weeks
 
 
 def _teachers_reached(cells: pd.Series, source_codes: np.ndarray, n_sources: int,
@@ -586,24 +589,33 @@ def _distinct_weeks(week_start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _group_totals(kept: _KeptEntries, roster: pd.DataFrame) -> pd.DataFrame:
-    """Minutes per coach and group over the whole program; every roster coach, every group."""
+    """Minutes per coach and group over the whole program and over the last weeks (the window
+    of the coaching share); every roster coach, every group."""
     n_groups, n_sources = len(kept.order), len(kept.source_names)
-    sums = np.bincount(kept.source * n_groups + kept.group, weights=kept.minutes,
-                       minlength=n_sources * n_groups).reshape(n_sources, n_groups)
     code = {s: i for i, s in enumerate(kept.source_names)}
     rows = np.array([code.get(s, -1) for s in roster["source"]], dtype=np.int64)
-    block = np.zeros((len(roster), n_groups))
     present = rows >= 0
-    block[present] = sums[rows[present]]
-    totals = block.sum(axis=1, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        shares = np.where(totals > 0, block / np.where(totals > 0, totals, 1), np.nan)
+
+    def per_coach(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        sums = np.bincount(kept.source * n_groups + kept.group, weights=weights,
+                           minlength=n_sources * n_groups).reshape(n_sources, n_groups)
+        block = np.zeros((len(roster), n_groups))
+        block[present] = sums[rows[present]]
+        totals = block.sum(axis=1, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            shares = np.where(totals > 0, block / np.where(totals > 0, totals, 1), np.nan)
+        return block.ravel(), shares.ravel()
+
+    minutes, shares = per_coach(kept.minutes)
+    minutes_recent, shares_recent = per_coach(np.where(kept.recent, kept.minutes, 0.0))
     out = pd.DataFrame({
         "source": np.repeat(roster["source"].to_numpy(dtype=object), n_groups),
         "coach": np.repeat(roster["coach"].to_numpy(dtype=object), n_groups),
         "activity_group": np.tile(np.asarray(kept.order, dtype=object), len(roster)),
-        "minutes": block.ravel(),
-        "share": shares.ravel(),
+        "minutes": minutes,
+        "share": shares,
+        "minutes_recent": minutes_recent,
+        "share_recent": shares_recent,
     })
     return _objects(out[list(TIME_GROUP_COLUMNS)], ("source", "coach", "activity_group"))
 

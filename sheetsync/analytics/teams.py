@@ -63,6 +63,7 @@ STATUSES = ("Met", "On track", "At risk", "Off track", "Stale", "No data", "Unkn
 NEEDS_SUPPORT = ("Off track", "At risk", "Stale")
 """Statuses that put a team on the weekly update's "needs support" list, most urgent first."""
 
+GOAL_TAB = "Goal"
 WEEKLY_TAB = "Weekly Progress"
 ACTIONS_TAB = "Action Steps"
 
@@ -83,7 +84,7 @@ than 3 values); ``reason``: what the data shows, then what to consider; ``stale`
 completed week has no value (also for teams whose status is not Stale); ``raise_goal``: the
 last 4 values are all on the better side of the aimline (with at least 6 values)."""
 WEEK_COLUMNS = ("source", "school", "team", "week", "week_of", "value", "aimline", "on_line",
-                "position", "row")
+                "position", "row", "what_we_tried", "strategy_changed")
 MOVER_COLUMNS = ("source", "school", "team", "coach", "week", "value", "previous_week",
                  "previous_value", "change", "gap_moved", "what_we_tried", "status")
 SUPPORT_COLUMNS = ("source", "school", "team", "coach", "status", "reason", "week_label")
@@ -135,6 +136,7 @@ def team_progress(goals: pd.DataFrame | None, weekly: pd.DataFrame | None,
     appears in the results, with status ``No data`` when it has no weekly values.
     """
     as_of_ts = as_timestamp(as_of)
+    goals, weekly, absurd = _without_absurd_figures(goals, weekly, column_of)
     teams = _teams(goals, as_of_ts)
     records = _weekly_records(weekly, teams)
     points = _points(records)
@@ -149,8 +151,47 @@ def team_progress(goals: pd.DataFrame | None, weekly: pd.DataFrame | None,
         weeks=plain_text(_week_table(teams, records)),
         movers=plain_text(_movers(teams, points, th)),
         needs_support=plain_text(_needs_support(teams)),
-        flags=_team_flags(teams, records, th, column_of),
+        flags=[*absurd, *_team_flags(teams, records, th, column_of)],
     )
+
+
+ABSURD_FIGURE = 1e12
+"""No team metric (a share, a count of students, a score) comes near this: a baseline, target or
+weekly value beyond it is a typing or formula mistake. It is treated as unknown, with a flag, so
+it never reaches the aimline arithmetic (where -1e308 to 1e308 overflows to a "Met")."""
+
+
+def _without_absurd_figures(goals: pd.DataFrame | None, weekly: pd.DataFrame | None,
+                            column_of: ColumnOf | None
+                            ) -> tuple[pd.DataFrame | None, pd.DataFrame | None, list[Finding]]:
+    """``goals`` and ``weekly`` with absurd figures blanked, and a flag for each one."""
+    flags: list[Finding] = []
+
+    def blank(frame: pd.DataFrame | None, key: str, tab: str, name: str) -> pd.DataFrame | None:
+        if frame is None or key not in frame.columns or not len(frame):
+            return frame
+        values = numbers(frame[key])
+        bad = (values.abs() > ABSURD_FIGURE).fillna(False).to_numpy(dtype=bool)
+        if not bad.any():
+            return frame
+        rows = frame["row"].tolist() if "row" in frame.columns else [None] * len(frame)
+        for i in np.flatnonzero(bad):
+            source = str(frame["source"].iloc[i])
+            cell = _cell(column_of, source, tab, key, rows[i])
+            flags.append(Finding(
+                "out-of-range", Severity.WARNING,
+                f"{name}: {values.iloc[i]:.3g} is too large to be a real figure, so it is "
+                f"treated as unknown{_where(cell, tab, rows[i])}.",
+                f"Check the {name} for a typing or formula mistake.", source=source, tab=tab,
+                cell=cell))
+        frame = frame.copy()
+        frame[key] = values.mask(bad)
+        return frame
+
+    goals = blank(goals, "baseline", GOAL_TAB, "Baseline")
+    goals = blank(goals, "target", GOAL_TAB, "Target")
+    weekly = blank(weekly, "value", WEEKLY_TAB, "Value")
+    return goals, weekly, flags
 
 
 # --- team parameters ---------------------------------------------------------------------------
@@ -198,8 +239,10 @@ def _teams(goals: pd.DataFrame | None, as_of: pd.Timestamp) -> pd.DataFrame:
     out["direction"] = out["direction"].astype(object)
     out["sign"] = sign
     out["gap"] = target - baseline
-    out["week_label"] = ("Week " + out["current_week"].astype(str) + " of "
-                         + out["weeks"].astype(str)).astype(object)
+    out["week_label"] = pd.Series(
+        [wording.challenge_week(int(c), int(w), started=not (pd.notna(e) and e < 0))
+         for c, w, e in zip(out["current_week"], out["weeks"], elapsed, strict=True)],
+        index=out.index, dtype=object)
     # A tolerance for "on the line" and "reached", so float noise never flips a status.
     out["tol"] = 1e-9 * (1.0 + out["gap"].abs().fillna(0.0))
     return out.reset_index(drop=True)
@@ -446,7 +489,7 @@ def _week_table(teams: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
     starts = np.repeat(np.cumsum(count) - count, count)
     grid = pd.DataFrame({"_order": order, "source": teams["source"].to_numpy()[order],
                          "week": (np.arange(count.sum()) - starts).astype(int)})
-    grid = grid.merge(records[["source", "week", "week_of", "value", "row"]],
+    grid = grid.merge(records[["source", "week", "week_of", "value", "row", "what_we_tried"]],
                       on=["source", "week"], how="left")
     t = teams.set_index("source")
     for col in ("school", "team", "baseline", "gap", "weeks", "sign", "tol", "current_week"):
@@ -464,7 +507,18 @@ def _week_table(teams: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
         [BASELINE, ON_LINE, BEHIND_LINE, NO_VALUE], default=NOT_DUE).astype(object)
     grid["row"] = grid["row"].astype("Int64")
     grid = grid.sort_values(["_order", "week"]).reset_index(drop=True)
+    grid["strategy_changed"] = _strategy_changes(grid)
     return grid[list(WEEK_COLUMNS)]
+
+
+def _strategy_changes(grid: pd.DataFrame) -> pd.Series:
+    """Weeks whose "What We Tried" differs from the team's previous entry (ignoring case and
+    spacing): an instructional change, as a progress-monitoring graph marks it. A team's first
+    entry is where it starts, not a change."""
+    tried = texts(grid["what_we_tried"]).str.casefold().str.split().str.join(" ")
+    tried = tried.astype(object).where(tried.notna() & tried.ne(""), None)
+    before = tried.groupby(grid["source"]).ffill().groupby(grid["source"]).shift()
+    return (tried.notna() & before.notna() & (tried != before)).astype(bool)
 
 
 def _movers(teams: pd.DataFrame, points: pd.DataFrame, th: Thresholds) -> pd.DataFrame:

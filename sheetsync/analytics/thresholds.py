@@ -6,8 +6,9 @@ a config file can change them and a run stays reproducible.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 
@@ -41,24 +42,26 @@ class Thresholds:
     * ``top_movers``: how many teams the weekly update lists as having moved most.
     """
 
-    coaching_share_target: float = 0.40
-    stale_contact_days: int = 21
-    stalled_cycle_days: int = 21
-    min_matrix_teachers: int = 5
-    projection_margin: float = 0.10
-    at_risk_points: int = 3
-    four_point_rule_points: int = 4
-    four_point_min_points: int = 6
-    recent_weeks: int = 4
-    program_goal_share: float = 0.75
-    top_movers: int = 3
+    # Each field's metadata gives its range, which the config loader checks (see
+    # sheetsync.config.settings_from_table); __post_init__ keeps the essentials for direct use.
+    coaching_share_target: float = field(default=0.40, metadata={"min": 0.0, "max": 1.0})
+    stale_contact_days: int = field(default=21, metadata={"min": 1, "max": 3660})
+    stalled_cycle_days: int = field(default=21, metadata={"min": 1, "max": 3660})
+    min_matrix_teachers: int = field(default=5, metadata={"min": 1, "max": 1000})
+    projection_margin: float = field(default=0.10, metadata={"min": 0.0, "max": 10.0})
+    at_risk_points: int = field(default=3, metadata={"min": 1, "max": 52})
+    four_point_rule_points: int = field(default=4, metadata={"min": 1, "max": 52})
+    four_point_min_points: int = field(default=6, metadata={"min": 1, "max": 52})
+    recent_weeks: int = field(default=4, metadata={"min": 1, "max": 52})
+    program_goal_share: float = field(default=0.75, metadata={"min": 0.0, "max": 1.0})
+    top_movers: int = field(default=3, metadata={"min": 1, "max": 100})
 
     def __post_init__(self) -> None:
         for name in ("coaching_share_target", "program_goal_share"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be a share between 0 and 1, not {value!r}")
-        if self.projection_margin < 0:
+        if not math.isfinite(self.projection_margin) or self.projection_margin < 0:
             raise ValueError("projection_margin must not be negative, "
                              f"not {self.projection_margin!r}")
         for name in ("stale_contact_days", "stalled_cycle_days", "min_matrix_teachers",
@@ -89,6 +92,8 @@ class Thresholds:
                 number = float(value)
             except (TypeError, ValueError):
                 raise ValueError(f"threshold {key} must be a number, not {value!r}") from None
+            if not math.isfinite(number):
+                raise ValueError(f"threshold {key} must be a finite number, not {value!r}")
             if kind is int:
                 if number != int(number):
                     raise ValueError(f"threshold {key} must be a whole number, not {value!r}")

@@ -35,6 +35,21 @@ def count(n: int, singular: str, plural: str | None = None) -> str:
     return f"{n} {singular if n == 1 else (plural or singular + 's')}"
 
 
+def challenge_week(complete: int, total: int, *, started: bool = True) -> str:
+    """Where a challenge stands, the one way sheetsync says it everywhere.
+
+    ``complete`` weeks have ended (the as-of date is ``7 * complete`` or more days after the
+    start): ``challenge_week(8, 10)`` -> "Week 8 complete, week 9 in progress (of 10)".
+    """
+    if not started:
+        return f"Not started yet (a {total}-week challenge)"
+    if complete <= 0:
+        return f"Week 1 in progress (of {total})"
+    if complete >= total:
+        return f"All {total} weeks complete"
+    return f"Week {complete} complete, week {complete + 1} in progress (of {total})"
+
+
 def numbers_list(values: Iterable[int], limit: int = 8) -> str:
     """``[2, 4, 7]`` -> "2, 4 and 7"; long lists end with "and N more"."""
     items = [str(v) for v in values]

@@ -156,8 +156,8 @@ class Backend(Protocol):
 
         Raises :class:`~sheetsync.errors.TargetWriteError`; nothing changes then."""
 
-    def write_flags(self, source: Source, header: list[str], rows: list[list[Any]]) -> None:
-        """Write one source's flags tab into it; raises
+    def write_flags(self, source: Source, sheet: Sheet) -> None:
+        """Write one source's flags tab (``sheet``, one table) into it; raises
         :class:`~sheetsync.errors.WritebackError`, leaving the source untouched."""
 
     def check(self, target: str | None) -> list[Check]:

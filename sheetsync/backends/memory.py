@@ -112,8 +112,9 @@ class MemoryBackend:
             tabs[sheet.name] = sheet
         self.targets[target] = tabs
 
-    def write_flags(self, source: Source, header: list[str], rows: list[list[Any]]) -> None:
-        self.flags[source.location] = (list(header), [list(r) for r in rows])
+    def write_flags(self, source: Source, sheet: Sheet) -> None:
+        table = sheet.tables[0]
+        self.flags[source.location] = (list(table.columns), [list(r) for r in table.rows])
 
     def check(self, target: str | None) -> list[Check]:
         return [] if target is None else [Check(f"target {target}", True, "in memory")]

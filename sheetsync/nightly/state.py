@@ -4,7 +4,9 @@
   as-of date, target and source counts;
 * ``failures.log``: one line per failed run, always written, even when the dashboard cannot be;
 * ``writeback.json``: a digest of the flags last written into each source, so an unchanged
-  flags tab is not rewritten.
+  flags tab is not rewritten;
+* ``flags.json``: which flags the last run wrote to the dashboard, so the Flags tab can mark
+  the new ones.
 
 The parse cache and the program snapshot live beside them (see :mod:`sheetsync.sources.cache`).
 Every write here is best effort: losing one costs a catch-up run or a rewrite, never data.
@@ -23,6 +25,7 @@ from typing import Any
 STATE_FILE = "state.json"
 FAILURES_FILE = "failures.log"
 WRITEBACK_FILE = "writeback.json"
+FLAGS_FILE = "flags.json"
 
 
 def last_success(state_dir: Path) -> datetime | None:
@@ -56,6 +59,20 @@ def log_failure(state_dir: Path, reason: str, now: datetime) -> None:
         state_dir.mkdir(parents=True, exist_ok=True)
         with (state_dir / FAILURES_FILE).open("a", encoding="utf-8") as fh:
             fh.write(f"{now.astimezone(UTC).isoformat()}\t{reason}\n")
+
+
+def load_flag_keys(state_dir: Path) -> set[tuple[str, str, str, str]] | None:
+    """The flags (code, source, tab, cell) of the last run that wrote a dashboard; None if
+    there was none (or its record is unreadable: then nothing can be called new)."""
+    try:
+        data = json.loads((state_dir / FLAGS_FILE).read_text())
+        return {(str(k[0]), str(k[1]), str(k[2]), str(k[3])) for k in data["flags"]}
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return None
+
+
+def save_flag_keys(state_dir: Path, keys: set[tuple[str, str, str, str]]) -> None:
+    _replace_json(state_dir / FLAGS_FILE, {"flags": sorted(keys)})
 
 
 def flags_digest(rows: list[list[object]]) -> str:

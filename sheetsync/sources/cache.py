@@ -123,7 +123,9 @@ class ParseCache:
     folder: Path
 
     def _path(self, key: str) -> Path:
-        return self.folder / (hashlib.sha1(key.encode()).hexdigest() + ".pkl")
+        # A file name that is not valid UTF-8 reaches here as surrogate escapes (PEP 383).
+        digest = hashlib.sha1(key.encode("utf-8", "surrogateescape")).hexdigest()
+        return self.folder / (digest + ".pkl")
 
     def load(self, source: Source) -> CacheEntry | None:
         """The entry for ``source``, or None. A corrupt entry is deleted, never trusted."""

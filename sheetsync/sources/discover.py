@@ -30,15 +30,33 @@ class Discovery:
 
 
 def discover(entries: Iterable[SourceEntry], backends: Backends) -> Discovery:
-    """Ask each entry's backend what the entry holds."""
+    """Ask each entry's backend what the entry holds.
+
+    A workbook that two entries list (a folder and a file in it) is one source, read once under
+    the first entry: its rows must not be counted twice."""
     found = Discovery()
+    seen: dict[tuple[str, str], Source] = {}
     for entry in entries:
         listing = backends[entry.backend].sources(entry)
-        found.sources.extend(listing.sources)
+        for source in listing.sources:
+            first = seen.setdefault((source.backend, source.location), source)
+            if first is source:
+                found.sources.append(source)
+            else:
+                found.findings.append(_listed_twice(source, first))
         found.findings.extend(listing.findings)
         found.failures.extend(listing.failures)
     found.sources = unique_names(found.sources)
     return found
+
+
+def _listed_twice(source: Source, first: Source) -> Finding:
+    from sheetsync.findings import Finding, Severity
+
+    return Finding("duplicate-source", Severity.INFO,
+                   f"{source.entry} lists {first.name}, which {first.entry} already lists; it was "
+                   "read once.", "Remove one of the two entries from the config.",
+                   source=first.name, file=source.location)
 
 
 def unique_names(sources: list[Source]) -> list[Source]:

@@ -171,8 +171,10 @@ def load_one(job: _Job) -> LoadedSource:
     result, findings = validate_raw(source, raw, ctx.schemas, ctx.validation)
     del raw  # the grid is not kept: only the validated columns travel and are cached
     if result is None:
+        # The finding lists the workbook's tabs for the coordinator; the status, shown on the
+        # leaders' Dashboard, does not quote the workbook.
         status = SourceStatus(source.name, "unknown", source.location, "failed",
-                              message=findings[0].message)
+                              message="not recognised as a team tracker or a coach workbook")
         return LoadedSource(source, status, None, findings)
     result.records = compact(result.records)
     if ctx.cache is not None:

@@ -1,13 +1,25 @@
-"""Service accounts, key files and the OAuth JWT-bearer grant of the fake Google API.
+"""Service accounts, key files, users and the OAuth grants of the fake Google API.
 
 Each key file the fake issues holds a fresh RSA key; the token endpoint verifies the grant's
 RS256 signature with the matching public key, its issuer, audience and expiry, exactly as the
 real endpoint would, and hands out an opaque bearer token bound to the account and scopes.
+
+Two more ways in, as a Workspace district uses them:
+
+* **domain-wide delegation**: a JWT whose ``sub`` names a user of the domain gets a token for
+  that user, if the domain's admin authorised the service account
+  (:meth:`AuthRegistry.allow_delegation`); otherwise 401 ``unauthorized_client``;
+* **a user's own OAuth client** (the installed-app flow): an authorisation code from the consent
+  page (the user :meth:`AuthRegistry.consent_as` names clicks Allow), exchanged for an access
+  token and a refresh token, and refresh-token grants after that.
+
+Errors have the OAuth shape ``{"error": ..., "error_description": ...}``, as Google's do.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import secrets
 import threading
@@ -15,6 +27,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 GOOGLE_TOKEN_AUDIENCE = "https://oauth2.googleapis.com/token"
 JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -60,6 +73,12 @@ class AuthRegistry:
     accounts: dict[str, ServiceAccount] = field(default_factory=dict)  # by key id
     tokens: dict[str, AccessToken] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    users: set[str] = field(default_factory=set)  # Workspace users a service account may act as
+    delegations: set[str] = field(default_factory=set)  # service accounts the admin authorised
+    clients: dict[str, str] = field(default_factory=dict)  # OAuth client id -> secret
+    consenting_user: str | None = None  # who clicks Allow on the consent page
+    codes: dict[str, tuple[str, str, tuple[str, ...], str]] = field(default_factory=dict)
+    refresh_tokens: dict[str, tuple[str, str, tuple[str, ...]]] = field(default_factory=dict)
 
     def make_key_file(self, path: Path, token_uri: str, *, name: str = "sheetsync-reader",
                       project: str = "sheetsync-test") -> str:
@@ -105,8 +124,100 @@ class AuthRegistry:
                                              time.time() + lifetime)
         return token
 
-    def grant(self, form: dict[str, str]) -> dict[str, Any]:
-        """The JWT-bearer grant: verify the assertion and return the token response."""
+    # ------------------------------------------------------------------ Workspace users
+    def add_user(self, email: str) -> None:
+        """A user of the district's Workspace domain."""
+        with self.lock:
+            self.users.add(email.lower())
+
+    def allow_delegation(self, service_account: str) -> None:
+        """The domain's admin authorises the service account for domain-wide delegation."""
+        with self.lock:
+            self.delegations.add(service_account)
+
+    # ------------------------------------------------------------------ installed-app OAuth
+    def make_oauth_client(self, path: Path, *, auth_uri: str, token_uri: str) -> str:
+        """Write an installed-app client secrets file (as the Cloud console downloads it);
+        returns the client id."""
+        client_id = f"{secrets.randbelow(10**12)}-fake.apps.googleusercontent.com"
+        secret = "GOCSPX-" + secrets.token_urlsafe(20)
+        with self.lock:
+            self.clients[client_id] = secret
+        info = {"installed": {"client_id": client_id, "project_id": "sheetsync-test",
+                              "auth_uri": auth_uri, "token_uri": token_uri,
+                              "client_secret": secret, "redirect_uris": ["http://localhost"]}}
+        path = Path(path)
+        path.write_text(json.dumps(info, indent=2), encoding="utf-8")
+        path.chmod(0o600)
+        return client_id
+
+    def consent_as(self, email: str | None) -> None:
+        """The user who signs in and clicks Allow on the consent page (None: nobody does)."""
+        with self.lock:
+            self.consenting_user = email
+
+    def authorize(self, query: dict[str, str]) -> str:
+        """The consent page: the URL it redirects the browser to, with a code or an error."""
+        client_id = query.get("client_id", "")
+        redirect = query.get("redirect_uri", "")
+        if client_id not in self.clients or not redirect.startswith(("http://localhost",
+                                                                      "http://127.0.0.1")):
+            raise TokenGrantError("invalid_client", "The OAuth client was not found.", 401)
+        state = {"state": query["state"]} if "state" in query else {}
+        with self.lock:
+            user = self.consenting_user
+        if user is None:
+            return redirect + "?" + urlencode({"error": "access_denied", **state})
+        code = "4/0A" + secrets.token_urlsafe(30)
+        scopes = tuple(query.get("scope", "").split())
+        with self.lock:
+            self.codes[code] = (client_id, user, scopes, query.get("code_challenge", ""))
+        return redirect + "?" + urlencode({**state, "code": code, "scope": " ".join(scopes)})
+
+    def _user_grant(self, form: dict[str, str], authorization: str | None) -> dict[str, Any]:
+        client_id, secret = form.get("client_id", ""), form.get("client_secret")
+        if authorization and authorization.lower().startswith("basic "):
+            # The client may authenticate with HTTP Basic instead of form fields.
+            decoded = _b64decode(authorization.split(None, 1)[1]).decode("utf-8", "replace")
+            client_id, _, secret = decoded.partition(":")
+        if not client_id or self.clients.get(client_id) != secret:
+            raise TokenGrantError("invalid_client", "Unauthorized", 401)
+        if form.get("grant_type") == "authorization_code":
+            with self.lock:
+                found = self.codes.pop(form.get("code", ""), None)
+            if found is None or found[0] != client_id:
+                raise TokenGrantError("invalid_grant", "Malformed auth code.")
+            _client, user, scopes, challenge = found
+            verifier = form.get("code_verifier", "")
+            if challenge and base64.urlsafe_b64encode(hashlib.sha256(
+                    verifier.encode()).digest()).rstrip(b"=").decode() != challenge:
+                raise TokenGrantError("invalid_grant", "Invalid code verifier.")
+            refresh = "1//0" + secrets.token_urlsafe(40)
+            with self.lock:
+                self.refresh_tokens[refresh] = (client_id, user, scopes)
+            return {"access_token": self.issue_token(user, scopes), "expires_in": 3599,
+                    "refresh_token": refresh, "scope": " ".join(scopes),
+                    "token_type": "Bearer"}
+        with self.lock:
+            found_refresh = self.refresh_tokens.get(form.get("refresh_token", ""))
+        if found_refresh is None or found_refresh[0] != client_id:
+            raise TokenGrantError("invalid_grant", "Token has been expired or revoked.")
+        _client, user, scopes = found_refresh
+        # A refresh answer carries no new refresh token.
+        return {"access_token": self.issue_token(user, scopes), "expires_in": 3599,
+                "scope": " ".join(scopes), "token_type": "Bearer"}
+
+    def revoke_refresh_tokens(self, email: str) -> None:
+        """The user removed sheetsync's access (or the token expired)."""
+        with self.lock:
+            for key in [k for k, v in self.refresh_tokens.items() if v[1] == email]:
+                del self.refresh_tokens[key]
+
+    def grant(self, form: dict[str, str], authorization: str | None = None) -> dict[str, Any]:
+        """The token endpoint: a JWT-bearer grant (service accounts, with ``sub`` for
+        domain-wide delegation), an authorisation code or a refresh token."""
+        if form.get("grant_type") in ("authorization_code", "refresh_token"):
+            return self._user_grant(form, authorization)
         if form.get("grant_type") != JWT_BEARER_GRANT:
             raise TokenGrantError("unsupported_grant_type",
                                   f"Invalid grant_type: {form.get('grant_type', '')}")
@@ -139,7 +250,21 @@ class AuthRegistry:
         if not scopes:
             raise TokenGrantError("invalid_scope", "Invalid OAuth scope or ID token audience "
                                   "provided.")
-        token = self.issue_token(account.email, scopes, account.project)
+        email = account.email
+        subject = payload.get("sub")
+        if subject:
+            with self.lock:
+                allowed = account.email in self.delegations
+                known = str(subject).lower() in self.users
+            if not allowed:
+                raise TokenGrantError(
+                    "unauthorized_client", "Client is unauthorized to retrieve access tokens "
+                    "using this method, or client not authorized for any of the scopes "
+                    "requested.", 401)
+            if not known:
+                raise TokenGrantError("invalid_grant", "Invalid email or User ID")
+            email = str(subject).lower()
+        token = self.issue_token(email, scopes, account.project)
         return {"access_token": token, "expires_in": TOKEN_LIFETIME, "token_type": "Bearer"}
 
     def check_token(self, authorization: str | None) -> AccessToken | None:

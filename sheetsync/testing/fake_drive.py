@@ -1,17 +1,105 @@
-"""The Drive v3 ``files.list`` query language (``q``) for the fake Google API.
+"""Drive v3 for the fake Google API: files with content, permissions, uploads, and the
+``files.list`` query language (``q``).
 
-Supported: ``name``, ``mimeType``, ``modifiedTime``, ``createdTime``, ``trashed``, ``starred``,
-``parents`` and ``fullText`` terms with ``= != < <= > >= contains in``, joined by
-``and``/``or``/``not`` and parentheses. Both ``'<folder>' in parents`` (Drive's syntax) and
-``parents in "<folder>"`` (what gspread sends) are accepted.
+Native spreadsheets live in :mod:`~sheetsync.testing.fake_sheets`; every other file (an .xlsx,
+.xls or .ods kept in Drive, or any upload) is a :class:`FakeFile` holding its bytes, with the
+``md5Checksum`` and ``size`` Drive reports for binary content.
+
+Query language supported: ``name``, ``mimeType``, ``modifiedTime``, ``createdTime``,
+``trashed``, ``starred``, ``parents`` and ``fullText`` terms with
+``= != < <= > >= contains in``, joined by ``and``/``or``/``not`` and parentheses. Both
+``'<folder>' in parents`` (Drive's syntax) and ``parents in "<folder>"`` (what gspread sends)
+are accepted.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.parser import BytesParser
+from email.policy import HTTP
 from typing import Any
+
+EXCEL_MIMES = {
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".xlsm": "application/vnd.ms-excel.sheet.macroEnabled.12",
+    ".xls": "application/vnd.ms-excel",
+    ".ods": "application/vnd.oasis.opendocument.spreadsheet",
+    ".csv": "text/csv",
+}
+"""The media types Drive gives spreadsheet files kept as files, by extension."""
+
+
+def mime_for(name: str) -> str:
+    """The media type Drive infers from a file name (``application/octet-stream`` if unknown)."""
+    lowered = name.lower()
+    for extension, mime in EXCEL_MIMES.items():
+        if lowered.endswith(extension):
+            return mime
+    return "application/octet-stream"
+
+
+@dataclass
+class FakeFile:
+    """A Drive file with binary content, such as an .xlsx kept in a shared folder."""
+
+    file_id: str
+    name: str
+    mime_type: str
+    content: bytes = b""
+    parents: list[str] = field(default_factory=list)
+    permissions: dict[str, str] = field(default_factory=dict)  # email -> reader|writer|owner
+    created: datetime = field(default_factory=lambda: datetime.now(UTC))
+    modified: datetime = field(default_factory=lambda: datetime.now(UTC))
+    app_properties: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def md5(self) -> str:
+        return hashlib.md5(self.content).hexdigest()  # noqa: S324 - Drive's own checksum
+
+    def replace_content(self, content: bytes, when: datetime | None = None) -> None:
+        self.content = content
+        self.modified = when or datetime.now(UTC)
+
+
+def permission_id(email: str) -> str:
+    """Drive's permission id for a user: a number written as text, the same on every file."""
+    if email == "anyone":
+        return "anyoneWithLink"
+    digest = hashlib.sha256(email.lower().encode("utf-8")).hexdigest()
+    return str(int(digest[:16], 16)).rjust(20, "0")
+
+
+class UploadError(ValueError):
+    """An upload body the Drive API would refuse (400 badRequest)."""
+
+
+def parse_upload(body: bytes, content_type: str, upload_type: str
+                 ) -> tuple[dict[str, Any], bytes, str]:
+    """(metadata, media bytes, media type) of a ``uploadType=media`` or ``multipart`` body."""
+    import json
+
+    if upload_type == "media":
+        return {}, body, content_type.split(";")[0].strip() or "application/octet-stream"
+    if upload_type == "resumable":
+        raise NotImplementedError("uploadType=resumable")
+    if upload_type != "multipart":
+        raise UploadError(f"Invalid upload type: {upload_type}")
+    if not content_type.lower().startswith("multipart/related"):
+        raise UploadError("A multipart upload needs Content-Type: multipart/related")
+    message = BytesParser(policy=HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode("latin-1") + body)
+    parts = list(message.iter_parts()) if message.is_multipart() else []
+    if len(parts) != 2:
+        raise UploadError("A multipart upload has exactly two parts: metadata, then media")
+    try:
+        metadata = json.loads(parts[0].get_payload(decode=True) or b"{}")
+    except ValueError as exc:
+        raise UploadError(f"The metadata part is not JSON: {exc}") from None
+    media = parts[1].get_payload(decode=True) or b""
+    return metadata, media, parts[1].get_content_type()
 
 _TOKEN = re.compile(r"""\s*(?:(?P<str>'(?:\\.|[^'\\])*'|"(?:\\.|[^"\\])*")|(?P<op><=|>=|!=|=|<|>)
                         |(?P<paren>[()])|(?P<word>[A-Za-z_][A-Za-z0-9_]*))""", re.VERBOSE)

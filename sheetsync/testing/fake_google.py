@@ -48,7 +48,18 @@ from sheetsync.testing.fake_auth import (
     TokenGrantError,
 )
 from sheetsync.testing.fake_cells import python_to_cell
-from sheetsync.testing.fake_drive import DriveItem, DriveQueryError, matches, parse_query, rfc3339
+from sheetsync.testing.fake_drive import (
+    DriveItem,
+    DriveQueryError,
+    FakeFile,
+    UploadError,
+    matches,
+    mime_for,
+    parse_query,
+    parse_upload,
+    permission_id,
+    rfc3339,
+)
 from sheetsync.testing.field_mask import FieldMaskError, apply_field_mask, parse_field_mask
 
 ROLE_LEVEL = {"reader": 1, "commenter": 1, "writer": 2, "owner": 3}
@@ -99,6 +110,11 @@ class QuotaPolicy:
     retry_after: float | None = None  # send a Retry-After header with 429s
 
 
+REQUEST_LIMIT = 10_485_760
+"""The largest Sheets API request body Google accepts, in bytes (10 MiB). Past it, Google
+answers 400 INVALID_ARGUMENT "Request payload size exceeds the limit: 10485760 bytes."."""
+
+
 @dataclass
 class Fault:
     """An injected failure; ``times=None`` repeats forever."""
@@ -111,14 +127,22 @@ class Fault:
     times: int | None = 1
     retry_after: float | None = None
     applied: bool = False  # with drop: process the request first, then drop the connection
+    reason: str | None = None  # a Drive error's reason, e.g. userRateLimitExceeded
+    after: int = 0  # let this many matching requests through first
     hits: int = 0
+    passed: int = 0
 
     def applies(self, kind: str, spreadsheet_id: str | None) -> bool:
         if self.times is not None and self.hits >= self.times:
             return False
         if self.kind is not None and not (kind == self.kind or kind.startswith(self.kind + ".")):
             return False
-        return self.spreadsheet_id is None or self.spreadsheet_id == spreadsheet_id
+        if self.spreadsheet_id is not None and self.spreadsheet_id != spreadsheet_id:
+            return False
+        if self.passed < self.after:
+            self.passed += 1
+            return False
+        return True
 
 
 @dataclass(frozen=True)
@@ -142,6 +166,7 @@ class FakeFolder:
     permissions: dict[str, str] = field(default_factory=dict)
     created: datetime = field(default_factory=lambda: datetime.now(UTC))
     modified: datetime = field(default_factory=lambda: datetime.now(UTC))
+    app_properties: dict[str, str] = field(default_factory=dict)
 
 
 class _Response:
@@ -162,6 +187,21 @@ def _drive_error(code: int, message: str, reason: str, location: str | None = No
     return _Response(code, {"error": {"code": code, "message": message, "errors": [err]}})
 
 
+def _consent_page(fake: FakeGoogle, query: dict[str, list[str]]) -> _Response:
+    try:
+        where = fake.auth.authorize({k: v[-1] for k, v in query.items()})
+    except TokenGrantError as exc:
+        return _Response(exc.status, {"error": exc.error, "error_description": exc.description})
+    return _Response(302, None, {"Location": where})
+
+
+def _drive_unimplemented(request: str) -> _Response:
+    message = f"not implemented by the fake API: {request}"
+    return _Response(501, {"error": {"errors": [{
+        "domain": "global", "reason": "notImplemented", "message": message}],
+        "code": 501, "message": message}})
+
+
 def _sheets_error(exc: fs.SheetsError) -> _Response:
     return _Response(exc.code, exc.body(), exc.headers)
 
@@ -178,15 +218,20 @@ class FakeGoogle:
     """
 
     def __init__(self, *, port: int = 0, clock: Callable[[], float] | None = None,
-                 quota: QuotaPolicy | None = None, seed: int | None = None) -> None:
+                 quota: QuotaPolicy | None = None, seed: int | None = None,
+                 request_limit: int | None = REQUEST_LIMIT) -> None:
         self.clock: Callable[[], float] = clock or time.monotonic
         self.quota = quota or QuotaPolicy()
+        self.request_limit = request_limit
+        self.sharing_blocked: set[str] = set()  # domains a district's policy keeps out
+        self.largest_request = 0  # bytes, of every Sheets request received
         self.auth = AuthRegistry()
         self._port = port
         self._rng = random.Random(seed)
         self._lock = threading.RLock()
         self._books: dict[str, fs.FakeSpreadsheet] = {}
         self._folders: dict[str, FakeFolder] = {}
+        self._files: dict[str, FakeFile] = {}
         self._faults: list[Fault] = []
         self._log: list[CallRecord] = []
         self._usage: Counter[tuple[str, ...]] = Counter()
@@ -241,6 +286,26 @@ class FakeGoogle:
         """A bearer token without the JWT dance (for raw HTTP tests)."""
         return self.auth.issue_token(email, scopes, project)
 
+    def add_user(self, email: str) -> None:
+        """A user of the district's Google Workspace domain (someone a service account with
+        domain-wide delegation may act as)."""
+        self.auth.add_user(email)
+
+    def allow_delegation(self, service_account: str) -> None:
+        """The domain admin authorises ``service_account`` for domain-wide delegation."""
+        self.auth.allow_delegation(service_account)
+
+    def make_oauth_client(self, path: str | Path) -> str:
+        """Write an installed-app OAuth client file whose endpoints are Google's (the API base
+        setting sends them here); returns the client id."""
+        return self.auth.make_oauth_client(
+            Path(path), auth_uri="https://accounts.google.com/o/oauth2/auth",
+            token_uri="https://oauth2.googleapis.com/token")
+
+    def consent_as(self, email: str | None) -> None:
+        """Who signs in and clicks Allow on the consent page of the installed-app flow."""
+        self.auth.consent_as(email)
+
     def share(self, file_id: str, email: str, role: str = "reader") -> None:
         """Share a spreadsheet or folder with ``email`` as Viewer (reader) or Editor (writer)."""
         with self._lock:
@@ -250,14 +315,23 @@ class FakeGoogle:
         with self._lock:
             self._file(file_id).permissions.pop(email, None)
 
-    def _file(self, file_id: str) -> fs.FakeSpreadsheet | FakeFolder:
-        if file_id in self._books:
-            return self._books[file_id]
-        if file_id in self._folders:
-            return self._folders[file_id]
-        raise KeyError(f"no spreadsheet or folder {file_id!r}")
+    def _file(self, file_id: str) -> DriveThing:
+        found = self._find(file_id)
+        if found is None:
+            raise KeyError(f"no file or folder {file_id!r}")
+        return found
 
-    def _role(self, item: fs.FakeSpreadsheet | FakeFolder, email: str, depth: int = 0) -> int:
+    def permissions(self, file_id: str) -> dict[str, str]:
+        """Who a file is shared with, and as what (``reader``, ``writer``, ``owner``)."""
+        with self._lock:
+            return dict(self._file(file_id).permissions)
+
+    def block_sharing_with(self, *domains: str) -> None:
+        """A district's sharing policy: sharing with these domains answers 403 domainPolicy."""
+        with self._lock:
+            self.sharing_blocked.update(d.lower() for d in domains)
+
+    def _role(self, item: DriveThing, email: str, depth: int = 0) -> int:
         level = ROLE_LEVEL.get(item.permissions.get(email, ""), 0)
         level = max(level, ROLE_LEVEL.get(item.permissions.get("anyone", ""), 0))
         if depth < 10:
@@ -326,6 +400,42 @@ class FakeGoogle:
             book.sheets.append(fs.new_sheet(0, "Sheet1", 0))
         return self._register(book, folder, share_with, role)
 
+    def add_file(self, name: str, content: bytes, *, folder: str | None = None,
+                 share_with: str | None = None, role: str = "reader",
+                 mime_type: str | None = None, owner: str = "owner@sheetsync-test.example"
+                 ) -> str:
+        """Keep a file with binary content in Drive (an .xlsx, .xls or .ods, say); its id."""
+        with self._lock:
+            if folder is not None and folder not in self._folders:
+                raise KeyError(f"no folder {folder!r}")
+            item = FakeFile(self._new_id(), name, mime_type or mime_for(name), content,
+                            [folder] if folder else [])
+            item.permissions[owner] = "owner"
+            if share_with:
+                item.permissions[share_with] = normalise_role(role)
+            self._files[item.file_id] = item
+            return item.file_id
+
+    def replace_file_content(self, file_id: str, content: bytes,
+                             when: datetime | None = None) -> None:
+        """Someone saved a new version of a file kept in Drive."""
+        with self._lock:
+            self._files[file_id].replace_content(content, when)
+
+    def file_content(self, file_id: str) -> bytes:
+        with self._lock:
+            return self._files[file_id].content
+
+    def app_properties(self, file_id: str) -> dict[str, str]:
+        with self._lock:
+            return dict(self._file(file_id).app_properties)
+
+    def files_in(self, folder: str) -> list[str]:
+        """Ids of every file and spreadsheet directly in a folder."""
+        with self._lock:
+            return [_identity(item)[0] for item in self._drive_items()
+                    if folder in item.parents]
+
     def delete_spreadsheet(self, spreadsheet_id: str) -> None:
         with self._lock:
             self._books.pop(spreadsheet_id)
@@ -393,7 +503,8 @@ class FakeGoogle:
     def inject_faults(self, kind: str | None = None, *, status: int | None = 500,
                       times: int | None = 1, delay: float = 0.0, drop: bool = False,
                       spreadsheet_id: str | None = None, retry_after: float | None = None,
-                      applied: bool = False) -> Fault:
+                      applied: bool = False, reason: str | None = None,
+                      after: int = 0) -> Fault:
         """Make matching requests fail: an HTTP ``status``, a ``delay`` (seconds of real time,
         then the normal answer when ``status`` is None) or a dropped connection (``drop``).
 
@@ -401,9 +512,12 @@ class FakeGoogle:
         ``"spreadsheets.batchUpdate"``, ``"drive.files.list"`` or ``"token"`` (a prefix such as
         ``"values"`` matches all of them); ``None`` matches every call. With ``drop=True,
         applied=True`` the request takes effect before the connection drops, as when an answer
-        is lost on the way back.
+        is lost on the way back. A Drive call fails with Drive's error envelope; ``reason``
+        names its reason (``"userRateLimitExceeded"`` for Drive's 403 "slow down"). ``after``
+        lets that many matching requests through before the fault starts.
         """
-        fault = Fault(kind, spreadsheet_id, status, delay, drop, times, retry_after, applied)
+        fault = Fault(kind, spreadsheet_id, status, delay, drop, times, retry_after, applied,
+                      reason, after)
         with self._lock:
             self._faults.append(fault)
         return fault
@@ -496,7 +610,7 @@ class FakeGoogle:
                 ) -> tuple[str, str | None, str | None, _Response]:
         split = urlsplit(raw_path)
         query = parse_qs(split.query, keep_blank_values=True)
-        route = _route(method, split.path)
+        route = _route(method, split.path, query)
         if route is None:
             return "unknown", None, None, _Response(404, {"error": {
                 "code": 404, "message": f"Method not found: {method} {split.path}",
@@ -515,7 +629,11 @@ class FakeGoogle:
             if fault.status is not None:
                 message, status = _SERVER_ERRORS.get(
                     fault.status, ("Injected failure.", "UNKNOWN"))
-                if fault.status == 429:
+                if kind.startswith("drive."):
+                    response = _drive_error(fault.status, message if fault.reason is None
+                                            else "User Rate Limit Exceeded",
+                                            fault.reason or "backendError")
+                elif fault.status == 429:
                     response = self._quota_error("read", "user", 0, "injected")
                 else:
                     response = _Response(fault.status, {"error": {
@@ -534,10 +652,13 @@ class FakeGoogle:
         if kind == "token":
             form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
             try:
-                return None, _Response(200, self.auth.grant(form))
+                return None, _Response(200, self.auth.grant(form,
+                                                             headers.get("authorization")))
             except TokenGrantError as exc:
                 return None, _Response(exc.status, {
                     "error": exc.error, "error_description": exc.description})
+        if kind == "oauth.authorize":
+            return None, _consent_page(self, query)
         if kind == "iam.allowedLocations":
             return None, _Response(200, {"locations": ["us-central1"],
                                                      "encodedLocations": "0x1"})
@@ -548,13 +669,24 @@ class FakeGoogle:
             return None, _Response(
                 401, {"error": {"code": 401, "message": message, "status": "UNAUTHENTICATED"}},
                 {"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/"'})
+        if kind.startswith("drive."):
+            if kind == "drive.unimplemented":
+                return token.email, _drive_unimplemented(extra)
+            return token.email, self._drive(kind, token, target, query, headers, body)
+        if self.request_limit is not None and len(body) > self.request_limit:
+            # Google refuses an oversized request before reading it: nothing is charged.
+            return token.email, _sheets_error(fs.bad_request(
+                f"Request payload size exceeds the limit: {self.request_limit} bytes."))
+        with self._lock:
+            self.largest_request = max(self.largest_request, len(body))
+        if kind in ("spreadsheets.unimplemented", "spreadsheets.create"):
+            what = extra or "spreadsheets.create"
+            return token.email, _sheets_error(fs.not_implemented(f"{method} {what}"))
         try:
             payload = json.loads(body) if body.strip() else {}
         except ValueError:
             return token.email, _sheets_error(fs.bad_request(
                 "Invalid JSON payload received. Unexpected token."))
-        if kind.startswith("drive."):
-            return token.email, self._drive(kind, token, target, query, payload)
         write = method != "GET"
         scopes = _SHEETS_WRITE_SCOPES if write else _SHEETS_READ_SCOPES
         if not token.scopes & scopes:
@@ -576,6 +708,11 @@ class FakeGoogle:
         with self._lock:
             book = self._books.get(spreadsheet_id)
             if book is None:
+                kept = self._files.get(spreadsheet_id)
+                if kept is not None and self._role(kept, token.email) >= 1:
+                    # An Excel file kept in Drive is not a Google Sheet.
+                    raise fs.SheetsError(400, "This operation is not supported for this "
+                                         "document", "FAILED_PRECONDITION")
                 raise fs.not_found()
             level = self._role(book, token.email)
             if level < (2 if write else 1):
@@ -594,6 +731,7 @@ class FakeGoogle:
                     except FieldMaskError as exc:
                         raise fs.bad_request(
                             f"Request contains an invalid argument: {exc}") from None
+                    result = fs.trim_masked_grid_data(result)
                 return _Response(200, result)
             if kind == "values.get":
                 sheet, box = fs.locate(book, extra)
@@ -607,20 +745,22 @@ class FakeGoogle:
                 return _Response(200, {"spreadsheetId": spreadsheet_id, "valueRanges": ranges})
             if kind == "spreadsheets.batchUpdate":
                 new_book, replies = fs.apply_batch_update(book, payload.get("requests", []),
-                                                          self._rng)
+                                                          self._rng, token.email)
                 self._books[spreadsheet_id] = new_book
                 result = {"spreadsheetId": spreadsheet_id, "replies": replies}
                 if payload.get("includeSpreadsheetInResponse"):
                     result["updatedSpreadsheet"] = fs.spreadsheet_json(
                         new_book, include_grid_data=False)
                 return _Response(200, result)
-            work = copy.deepcopy(book)  # the values writes below are atomic too
+            work = book.clone()  # the values writes below are atomic too
             if kind == "values.update":
                 option = one("valueInputOption", "")
-                result = fs.write_values(work, extra, payload.get("values"), option)
+                result = fs.write_values(work, extra, fs.by_rows(
+                    payload.get("values"), payload.get("majorDimension", major)), option)
             elif kind == "values.append":
                 option = one("valueInputOption", "")
-                result = fs.append_values(work, extra, payload.get("values"), option)
+                result = fs.append_values(work, extra, fs.by_rows(
+                    payload.get("values"), payload.get("majorDimension", major)), option)
             elif kind == "values.clear":
                 result = {"spreadsheetId": spreadsheet_id,
                           "clearedRange": fs.clear_values(work, extra)}
@@ -646,23 +786,47 @@ class FakeGoogle:
             self._books[spreadsheet_id] = work
             return _Response(200, result)
 
-    def _drive_item(self, item: fs.FakeSpreadsheet | FakeFolder, email: str = ""
-                    ) -> dict[str, Any]:
+    # ------------------------------------------------------------------ Drive v3
+    def _drive_items(self) -> list[DriveThing]:
+        return [*self._books.values(), *self._folders.values(), *self._files.values()]
+
+    def _find(self, file_id: str | None) -> DriveThing | None:
+        if file_id is None:
+            return None
+        return self._books.get(file_id) or self._folders.get(file_id) or self._files.get(file_id)
+
+    def _drive_item(self, item: DriveThing, email: str = "") -> dict[str, Any]:
+        """Every field the fake knows of a file, in Drive's order; masks pick from it."""
+        file_id, name, mime = _identity(item)
+        level = self._role(item, email)
+        full: dict[str, Any] = {"kind": "drive#file", "id": file_id, "name": name,
+                                "mimeType": mime, "parents": list(item.parents),
+                                "trashed": False, "starred": False,
+                                "createdTime": rfc3339(item.created),
+                                "modifiedTime": rfc3339(item.modified)}
+        if isinstance(item, FakeFile):
+            full["md5Checksum"] = item.md5
+            full["size"] = str(len(item.content))  # int64 as text, as Drive sends it
         if isinstance(item, fs.FakeSpreadsheet):
-            file_id, name, mime = item.spreadsheet_id, item.title, fs.SPREADSHEET_MIME
+            full["webViewLink"] = fs.spreadsheet_url(file_id)
+        elif isinstance(item, FakeFolder):
+            full["webViewLink"] = f"https://drive.google.com/drive/folders/{file_id}"
         else:
-            file_id, name, mime = item.folder_id, item.name, fs.FOLDER_MIME
-        return {"kind": "drive#file", "id": file_id, "name": name, "mimeType": mime,
-                "parents": list(item.parents), "trashed": False, "starred": False,
-                "createdTime": rfc3339(item.created), "modifiedTime": rfc3339(item.modified),
-                "webViewLink": (fs.spreadsheet_url(file_id) if mime == fs.SPREADSHEET_MIME
-                                else f"https://drive.google.com/drive/folders/{file_id}"),
-                "capabilities": {"canEdit": self._role(item, email) >= 2,
-                                 "canComment": self._role(item, email) >= 1}}
+            full["webViewLink"] = f"https://drive.google.com/file/d/{file_id}/view?usp=drivesdk"
+        app_properties = getattr(item, "app_properties", {})
+        if app_properties:
+            full["appProperties"] = dict(app_properties)
+        owners = [e for e, role in item.permissions.items() if role == "owner"]
+        full["owners"] = [{"kind": "drive#user", "emailAddress": e, "me": e == email,
+                           "permissionId": permission_id(e)} for e in owners]
+        full["capabilities"] = {"canEdit": level >= 2, "canComment": level >= 1,
+                                "canShare": level >= 2, "canCopy": level >= 1,
+                                "canDownload": level >= 1}
+        return full
 
     def _drive(self, kind: str, token: AccessToken, file_id: str | None,
-               query: dict[str, list[str]], payload: Any) -> _Response:
-        write = kind in ("drive.files.create", "drive.files.delete")
+               query: dict[str, list[str]], headers: dict[str, str], body: bytes) -> _Response:
+        write = kind in _DRIVE_WRITES
         if not token.scopes & (_DRIVE_WRITE_SCOPES if write else _DRIVE_READ_SCOPES):
             return _insufficient_scopes()
         fields = query.get("fields", [""])[-1]
@@ -671,32 +835,82 @@ class FakeGoogle:
         except FieldMaskError:
             return _drive_error(400, "Invalid field selection " + fields, "invalidParameter",
                                 "fields")
+        uploading = query.get("uploadType", [""])[-1]
+        payload: Any = {}
+        media: tuple[bytes, str] | None = None
+        if uploading:
+            try:
+                payload, content, media_type = parse_upload(
+                    body, headers.get("content-type", ""), uploading)
+            except UploadError as exc:
+                return _drive_error(400, str(exc), "badRequest")
+            except NotImplementedError as exc:  # valid, but the fake takes one-part uploads
+                return _drive_unimplemented(str(exc))
+            media = (content, media_type)
+        elif body.strip():
+            try:
+                payload = json.loads(body)
+            except ValueError:
+                return _drive_error(400, "Invalid JSON payload received.", "parseError")
+        if not isinstance(payload, dict):
+            return _drive_error(400, "The request body must be a JSON object.", "badRequest")
         with self._lock:
+            if kind == "drive.about.get":
+                user = {"kind": "drive#user", "displayName": token.email.split("@")[0],
+                        "me": True, "permissionId": permission_id(token.email),
+                        "emailAddress": token.email}
+                return _Response(200, _masked({"kind": "drive#about", "user": user}, mask))
             if kind == "drive.files.list":
                 return self._drive_list(token, query, mask)
             if kind == "drive.files.create":
-                return self._drive_create(token, payload)
-            items: list[fs.FakeSpreadsheet | FakeFolder] = [
-                *self._books.values(), *self._folders.values()]
-            found = next((i for i in items
-                          if (i.spreadsheet_id if isinstance(i, fs.FakeSpreadsheet)
-                              else i.folder_id) == file_id), None)
+                return self._drive_create(token, payload, media, query, mask)
+            found = self._find(file_id)
             level = self._role(found, token.email) if found is not None else 0
             if found is None or level == 0:
                 return _drive_error(404, f"File not found: {file_id}.", "notFound", "fileId")
+            if kind in _DRIVE_NEEDS_WRITER and level < 2:
+                return _drive_error(403, "The user does not have sufficient permissions for "
+                                    "this file.", "insufficientFilePermissions")
             if kind == "drive.files.delete":
-                if level < 2:
-                    return _drive_error(403, "The user does not have sufficient permissions "
-                                        f"for this file: {file_id}.", "insufficientFilePermissions")
-                if isinstance(found, fs.FakeSpreadsheet):
-                    del self._books[found.spreadsheet_id]
-                else:
-                    del self._folders[found.folder_id]
+                self._forget(found)
                 return _Response(204)
+            if kind == "drive.files.download":
+                if not isinstance(found, FakeFile):
+                    return _drive_error(403, "Only files with binary content can be "
+                                        "downloaded. Use Export with Docs Editors files.",
+                                        "fileNotDownloadable", "alt")
+                return _Response(200, found.content, {
+                    "Content-Type": found.mime_type, "Content-Disposition": "attachment",
+                    "X-Goog-Hash": f"md5={found.md5}"})
+            if kind == "drive.files.export":
+                return self._drive_export(found, query)
+            if kind == "drive.comments.list":
+                return _Response(200, _masked({"comments": []}, mask, keep_empty_lists=True))
+            if kind == "drive.files.copy":
+                return self._drive_copy(token, found, payload, mask)
+            if kind == "drive.files.update":
+                return self._drive_update(found, payload, media, query, mask)
+            if kind == "drive.permissions.create":
+                return self._permission_create(token, found, payload, query, mask)
+            if kind == "drive.permissions.list":
+                listed = [self._permission(email, role)
+                          for email, role in sorted(found.permissions.items(),
+                                                    key=lambda p: (-ROLE_LEVEL[p[1]], p[0]))]
+                body_out = {"kind": "drive#permissionList", "permissions": listed}
+                if mask is None:
+                    body_out["permissions"] = [{k: p[k] for k in ("kind", "id", "type", "role")}
+                                               for p in listed]
+                    return _Response(200, body_out)
+                return _Response(200, _masked(body_out, mask, keep_empty_lists=True))
             full = self._drive_item(found, token.email)
             if mask is None:
                 return _Response(200, {k: full[k] for k in ("kind", "id", "name", "mimeType")})
-            return _Response(200, apply_field_mask(full, mask))
+            return _Response(200, _masked(full, mask, keep_empty_lists=True))
+
+    def _forget(self, item: DriveThing) -> None:
+        file_id = _identity(item)[0]
+        for store in (self._books, self._folders, self._files):
+            store.pop(file_id, None)
 
     def _drive_list(self, token: AccessToken, query: dict[str, list[str]],
                     mask: Any) -> _Response:
@@ -710,7 +924,7 @@ class FakeGoogle:
         except ValueError:
             return _drive_error(400, "Invalid Value", "invalid", "pageToken")
         found: list[dict[str, Any]] = []
-        for item in [*self._books.values(), *self._folders.values()]:
+        for item in self._drive_items():
             if self._role(item, token.email) == 0:
                 continue
             full = self._drive_item(item, token.email)
@@ -727,26 +941,214 @@ class FakeGoogle:
             body["files"] = [{k: f[k] for k in ("kind", "mimeType", "id", "name")} for f in page]
             return _Response(200, body)
         body["files"] = page
-        return _Response(200, apply_field_mask(body, mask))
+        return _Response(200, _masked(body, mask, keep_empty_lists=True))
 
-    def _drive_create(self, token: AccessToken, payload: dict[str, Any]) -> _Response:
-        mime = payload.get("mimeType", "")
-        name = payload.get("name", "Untitled")
-        parents = list(payload.get("parents", []))
+    def _new_item(self, token: AccessToken, name: str, mime: str, parents: list[str],
+                  content: bytes | None, app_properties: dict[str, str]
+                  ) -> DriveThing | _Response:
+        for parent in parents:
+            folder = self._folders.get(parent)
+            if folder is None or self._role(folder, token.email) == 0:
+                return _drive_error(404, f"File not found: {parent}.", "notFound", "parentId")
+            if self._role(folder, token.email) < 2:
+                return _drive_error(403, "The user does not have sufficient permissions for "
+                                    "this file.", "insufficientFilePermissions")
+        if len(parents) > 1:
+            return _drive_error(403, "Increasing the number of parents is not allowed.",
+                                "cannotAddParent")
+        item: DriveThing
         if mime == fs.FOLDER_MIME:
-            folder_id = self.add_folder(name, parent=parents[0] if parents else None)
-            self._folders[folder_id].permissions[token.email] = "owner"
-            return _Response(200, {"kind": "drive#file", "id": folder_id, "name": name,
-                                   "mimeType": mime})
-        if mime != fs.SPREADSHEET_MIME:
-            return _drive_error(400, f"Unsupported mimeType {mime!r} in the fake.", "badRequest")
-        book = fs.new_spreadsheet(self._new_id(), name)
-        book.sheets.append(fs.new_sheet(0, "Sheet1", 0))
-        book.parents = parents
-        book.permissions[token.email] = "owner"
-        self._books[book.spreadsheet_id] = book
-        return _Response(200, {"kind": "drive#file", "id": book.spreadsheet_id, "name": name,
-                               "mimeType": mime})
+            item = FakeFolder(self._new_id(), name, parents)
+        elif mime == fs.SPREADSHEET_MIME:
+            book = fs.new_spreadsheet(self._new_id(), name)
+            if content:
+                # Drive converts an uploaded workbook into a native spreadsheet.
+                from sheetsync.testing.fake_xlsx import sheets_from_xlsx
+
+                try:
+                    book.sheets = sheets_from_xlsx(content)
+                except Exception:  # noqa: BLE001 - the upload is not a workbook
+                    return _drive_error(400, "The file could not be converted.",
+                                        "badContent")
+            if not book.sheets:
+                book.sheets.append(fs.new_sheet(0, "Sheet1", 0))
+            book.parents = parents
+            item = book
+        else:
+            item = FakeFile(self._new_id(), name, mime, content or b"", parents)
+        item.permissions[token.email] = "owner"
+        if app_properties:
+            item.app_properties = {str(k): str(v) for k, v in app_properties.items()}
+        if isinstance(item, fs.FakeSpreadsheet):
+            self._books[item.spreadsheet_id] = item
+        elif isinstance(item, FakeFolder):
+            self._folders[item.folder_id] = item
+        else:
+            self._files[item.file_id] = item
+        return item
+
+    def _drive_create(self, token: AccessToken, payload: dict[str, Any],
+                      media: tuple[bytes, str] | None, query: dict[str, list[str]],
+                      mask: Any) -> _Response:
+        content, media_type = media if media is not None else (None, "")
+        name = payload.get("name") or "Untitled"
+        mime = payload.get("mimeType") or media_type or "application/octet-stream"
+        parents = [str(p) for p in payload.get("parents") or []]
+        made = self._new_item(token, str(name), str(mime), parents, content,
+                              payload.get("appProperties") or {})
+        if isinstance(made, _Response):
+            return made
+        full = self._drive_item(made, token.email)
+        if mask is None:
+            return _Response(200, {k: full[k] for k in ("kind", "id", "name", "mimeType")})
+        return _Response(200, _masked(full, mask, keep_empty_lists=True))
+
+    def _drive_copy(self, token: AccessToken, found: DriveThing, payload: dict[str, Any],
+                    mask: Any) -> _Response:
+        """A copy is owned by the caller, and the original's sharing is not copied."""
+        if isinstance(found, FakeFolder):
+            return _drive_error(403, "This file cannot be copied by the user.",
+                                "cannotCopyFile")
+        file_id, name, mime = _identity(found)
+        new_name = payload.get("name") or f"Copy of {name}"
+        parents = [str(p) for p in payload.get("parents") or []] or [
+            p for p in found.parents if p in self._folders]
+        made = self._new_item(token, str(new_name), mime, parents[:1], None,
+                              payload.get("appProperties") or {})
+        if isinstance(made, _Response):
+            return made
+        if isinstance(found, fs.FakeSpreadsheet) and isinstance(made, fs.FakeSpreadsheet):
+            made.properties = copy.deepcopy(found.properties)
+            made.properties["title"] = str(new_name)
+            made.sheets = copy.deepcopy(found.sheets)
+            made.named_ranges = copy.deepcopy(found.named_ranges)
+        elif isinstance(found, FakeFile) and isinstance(made, FakeFile):
+            made.content = found.content
+        full = self._drive_item(made, token.email)
+        if mask is None:
+            return _Response(200, {k: full[k] for k in ("kind", "id", "name", "mimeType")})
+        return _Response(200, _masked(full, mask, keep_empty_lists=True))
+
+    def _drive_update(self, found: DriveThing, payload: dict[str, Any],
+                      media: tuple[bytes, str] | None, query: dict[str, list[str]],
+                      mask: Any) -> _Response:
+        if media is not None:
+            if not isinstance(found, FakeFile):
+                return _drive_error(400, "Only files with binary content can be updated with "
+                                    "an upload.", "badRequest")
+            found.replace_content(media[0])
+        if "name" in payload:
+            if isinstance(found, fs.FakeSpreadsheet):
+                found.properties["title"] = str(payload["name"])
+            elif isinstance(found, FakeFolder):
+                found.name = str(payload["name"])
+            else:
+                found.name = str(payload["name"])
+        if "appProperties" in payload:
+            props = dict(getattr(found, "app_properties", {}))
+            for key, value in (payload["appProperties"] or {}).items():
+                if value is None:
+                    props.pop(key, None)
+                else:
+                    props[str(key)] = str(value)
+            found.app_properties = props
+        for added in ",".join(query.get("addParents", [])).split(","):
+            if added and added not in found.parents:
+                if added not in self._folders:
+                    return _drive_error(404, f"File not found: {added}.", "notFound",
+                                        "addParents")
+                found.parents.append(added)
+        for removed in ",".join(query.get("removeParents", [])).split(","):
+            if removed in found.parents:
+                found.parents.remove(removed)
+        found.modified = datetime.now(UTC)
+        full = self._drive_item(found)
+        if mask is None:
+            return _Response(200, {k: full[k] for k in ("kind", "id", "name", "mimeType")})
+        return _Response(200, _masked(full, mask, keep_empty_lists=True))
+
+    def _drive_export(self, found: DriveThing, query: dict[str, list[str]]) -> _Response:
+        if not isinstance(found, fs.FakeSpreadsheet):
+            return _drive_error(403, "Export only supports Docs Editors files.",
+                                "fileNotExportable")
+        wanted = query.get("mimeType", [""])[-1]
+        if wanted != "text/csv":
+            return _drive_unimplemented(f"export to {wanted}")
+        import csv
+        import io
+
+        sheet = found.sheets[0]
+        box = (0, 0, sheet.row_count, sheet.column_count)
+        rows = fs.value_range(sheet, box, "FORMATTED_VALUE", "FORMATTED_STRING").get("values", [])
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\r\n").writerows(rows)
+        text = out.getvalue().removesuffix("\r\n")  # Google's export has no final newline
+        return _Response(200, text.encode("utf-8"), {"Content-Type": "text/csv"})
+
+    def _permission(self, email: str, role: str) -> dict[str, Any]:
+        kind = "anyone" if email == "anyone" else "user"
+        entry: dict[str, Any] = {"kind": "drive#permission", "id": permission_id(email),
+                                 "type": kind, "role": role}
+        if kind == "user":
+            entry["emailAddress"] = email
+            entry["displayName"] = email.split("@")[0]
+        entry["deleted"] = False
+        entry["pendingOwner"] = False
+        return entry
+
+    def _permission_create(self, token: AccessToken, found: DriveThing,
+                           payload: dict[str, Any], query: dict[str, list[str]],
+                           mask: Any) -> _Response:
+        """Share a file: the role and grantee Drive checks, with its real refusals."""
+        role = str(payload.get("role", ""))
+        kind = str(payload.get("type", ""))
+        if role not in ("reader", "commenter", "writer", "fileOrganizer", "organizer",
+                        "owner"):
+            return _drive_error(400, "The permission role field is required."
+                                if not role else f"Invalid permission role: {role}",
+                                "required" if not role else "invalid", "permission.role")
+        if kind not in ("user", "group", "domain", "anyone"):
+            return _drive_error(400, "The permission type field is required.", "required",
+                                "permission.type")
+        if role == "owner":
+            return _drive_unimplemented("permissions.create with role owner")
+        email = "anyone" if kind == "anyone" else str(payload.get("emailAddress", "")).strip()
+        if kind in ("user", "group") and "@" not in email:
+            return _drive_error(400, "The permission emailAddress field is required.",
+                                "required", "permission.emailAddress")
+        domain = email.rsplit("@", 1)[-1].lower()
+        if self.sharing_blocked and domain in self.sharing_blocked:
+            return _drive_error(403, "The sharing settings of this file do not allow sharing "
+                                f"with {email}.", "domainPolicy")
+        stored = {"fileOrganizer": "writer", "organizer": "writer"}.get(role, role)
+        # Sharing never lowers what someone already has (an owner stays the owner).
+        if ROLE_LEVEL.get(found.permissions.get(email, ""), 0) < ROLE_LEVEL[stored]:
+            found.permissions[email] = stored
+        entry = self._permission(email, found.permissions[email])
+        if mask is None:
+            return _Response(200, {k: entry[k] for k in ("kind", "id", "type", "role")})
+        return _Response(200, _masked(entry, mask, keep_empty_lists=True))
+
+
+DriveThing = fs.FakeSpreadsheet | FakeFolder | FakeFile
+
+_DRIVE_WRITES = {"drive.files.create", "drive.files.delete", "drive.files.copy",
+                 "drive.files.update", "drive.permissions.create"}
+_DRIVE_NEEDS_WRITER = {"drive.files.delete", "drive.files.update", "drive.permissions.create"}
+
+
+def _identity(item: DriveThing) -> tuple[str, str, str]:
+    """(id, name, mimeType) of any Drive item."""
+    if isinstance(item, fs.FakeSpreadsheet):
+        return item.spreadsheet_id, item.title, fs.SPREADSHEET_MIME
+    if isinstance(item, FakeFolder):
+        return item.folder_id, item.name, fs.FOLDER_MIME
+    return item.file_id, item.name, item.mime_type
+
+
+def _masked(value: Any, mask: Any, *, keep_empty_lists: bool = False) -> Any:
+    return value if mask is None else apply_field_mask(value, mask,
+                                                        keep_empty_lists=keep_empty_lists)
 
 
 def _insufficient_scopes() -> _Response:
@@ -759,28 +1161,61 @@ def _insufficient_scopes() -> _Response:
                                   "method": "google.apps.sheets.v4.SpreadsheetsService"}}]}})
 
 
-def _route(method: str, path: str) -> tuple[str, str | None, str] | None:
+_DRIVE_FILE_ACTIONS = {
+    # (method, what follows /files/{id}/) -> kind
+    ("POST", "copy"): "drive.files.copy",
+    ("POST", "permissions"): "drive.permissions.create",
+    ("GET", "permissions"): "drive.permissions.list",
+    ("GET", "export"): "drive.files.export",
+    ("GET", "comments"): "drive.comments.list",
+}
+
+_SHEETS_UNIMPLEMENTED = {"developerMetadata", "sheets", "values:batchGetByDataFilter",
+                         "values:batchUpdateByDataFilter", "values:batchClearByDataFilter",
+                         "getByDataFilter"}
+"""Valid Sheets v4 endpoints the fake does not implement: they answer 501."""
+
+
+def _route(method: str, path: str, query: dict[str, list[str]] | None = None
+           ) -> tuple[str, str | None, str] | None:
     """(kind, spreadsheet/file id, extra such as an A1 range) for a request path."""
+    query = query or {}
     if path == "/token" and method == "POST":
         return "token", None, ""
+    if path == "/o/oauth2/auth" and method == "GET":
+        return "oauth.authorize", None, ""
     parts = path.split("/")
     if path.startswith("/v1/projects/") and path.endswith("/allowedLocations"):
         return "iam.allowedLocations", None, ""
-    if path.startswith("/drive/v3/files"):
-        rest = parts[4:]
-        if not rest or rest == [""]:
-            if method == "GET":
-                return "drive.files.list", None, ""
-            if method == "POST":
-                return "drive.files.create", None, ""
-            return None
-        file_id = unquote(rest[0])
-        if method == "GET" and len(rest) == 1:
-            return "drive.files.get", file_id, ""
-        if method == "DELETE" and len(rest) == 1:
-            return "drive.files.delete", file_id, ""
-        return None
+    if path.startswith(("/upload/drive/v3/files", "/resumable/upload/drive/v3/files")):
+        rest = [p for p in path.split("/drive/v3/files", 1)[1].split("/") if p]
+        if not rest and method == "POST":
+            return "drive.files.create", None, ""
+        if len(rest) == 1 and method == "PATCH":
+            return "drive.files.update", unquote(rest[0]), ""
+        return "drive.unimplemented", None, f"{method} {path}"
+    if path.startswith("/drive/v3/"):
+        rest = [p for p in path[len("/drive/v3/"):].split("/") if p]
+        if rest == ["about"] and method == "GET":
+            return "drive.about.get", None, ""
+        if rest and rest[0] == "files":
+            if len(rest) == 1:
+                kind = {"GET": "drive.files.list", "POST": "drive.files.create"}.get(method)
+                return (kind, None, "") if kind else None
+            file_id = unquote(rest[1])
+            if len(rest) == 2:
+                if method == "GET":
+                    alt = query.get("alt", ["json"])[-1]
+                    return ("drive.files.download" if alt == "media" else "drive.files.get",
+                            file_id, "")
+                kind = {"DELETE": "drive.files.delete", "PATCH": "drive.files.update"}.get(method)
+                return (kind, file_id, "") if kind else None
+            if len(rest) == 3 and (method, rest[2]) in _DRIVE_FILE_ACTIONS:
+                return _DRIVE_FILE_ACTIONS[(method, rest[2])], file_id, ""
+        return "drive.unimplemented", None, f"{method} {path}"
     if not path.startswith("/v4/spreadsheets/") or len(parts) < 4:
+        if path == "/v4/spreadsheets" and method == "POST":
+            return "spreadsheets.create", None, ""
         return None
     head = parts[3]
     if len(parts) == 4:
@@ -788,6 +1223,8 @@ def _route(method: str, path: str) -> tuple[str, str | None, str] | None:
             spreadsheet_id, action = head.rsplit(":", 1)
             if action == "batchUpdate" and method == "POST":
                 return "spreadsheets.batchUpdate", unquote(spreadsheet_id), ""
+            if action in _SHEETS_UNIMPLEMENTED:
+                return "spreadsheets.unimplemented", unquote(spreadsheet_id), action
             return None
         if method == "GET":
             return "spreadsheets.get", unquote(head), ""
@@ -798,18 +1235,20 @@ def _route(method: str, path: str) -> tuple[str, str | None, str] | None:
         action = values.split(":", 1)[1]
         kinds = {("GET", "batchGet"): "values.batchGet",
                  ("POST", "batchUpdate"): "values.batchUpdate",
-                 ("POST", "batchClear"): "values.batchClear",
-                 ("POST", "batchGetByDataFilter"): None}
+                 ("POST", "batchClear"): "values.batchClear"}
         kind = kinds.get((method, action))
+        if kind is None and values in _SHEETS_UNIMPLEMENTED:
+            return "spreadsheets.unimplemented", spreadsheet_id, values
         return (kind, spreadsheet_id, "") if kind else None
+    if values in _SHEETS_UNIMPLEMENTED:
+        return "spreadsheets.unimplemented", spreadsheet_id, "/".join(parts[4:])
     if values != "values" or len(parts) != 6:
         return None
     segment = parts[5]
-    if ":" in segment:
-        encoded, action = segment.rsplit(":", 1)
-        kind = {"clear": "values.clear", "append": "values.append"}.get(action)
-        if kind and method == "POST":
-            return kind, spreadsheet_id, unquote(encoded)
+    encoded, _, action = segment.rpartition(":")
+    if action in ("clear", "append"):  # any other colon belongs to the range (A1:D6)
+        if method == "POST":
+            return f"values.{action}", spreadsheet_id, unquote(encoded)
         return None
     if method == "GET":
         return "values.get", spreadsheet_id, unquote(segment)
@@ -843,11 +1282,14 @@ class _Handler(BaseHTTPRequestHandler):
             with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return
-        data = b"" if response.body is None else json.dumps(
-            response.body, ensure_ascii=False, indent=2).encode("utf-8")
+        if isinstance(response.body, bytes):
+            data = response.body  # a download: the file's own bytes and media type
+        else:
+            data = b"" if response.body is None else json.dumps(
+                response.body, ensure_ascii=False, indent=2).encode("utf-8")
         try:
             self.send_response(response.status)
-            if data:
+            if data and "Content-Type" not in response.headers:
                 self.send_header("Content-Type", "application/json; charset=UTF-8")
             for name, value in response.headers.items():
                 self.send_header(name, value)
@@ -907,8 +1349,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.dashboard:
         dashboard = fake.add_spreadsheet(args.dashboard, share_with=email, role="Editor")
         print(f"{dashboard}  {fake.spreadsheet_url(dashboard)}  (dashboard: {args.dashboard})")
-    print("serving until Ctrl-C", flush=True)
     try:
+        print("serving until Ctrl-C", flush=True)  # inside the try: Ctrl-C may come at once
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:

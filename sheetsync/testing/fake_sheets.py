@@ -8,6 +8,8 @@ deep copy and swapped in only when every request succeeded, so it is atomic like
 from __future__ import annotations
 
 import copy
+import functools
+import math
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -99,12 +101,42 @@ def bad_request(message: str, field_name: str | None = None) -> SheetsError:
     return SheetsError(400, message, "INVALID_ARGUMENT", details)
 
 
+def not_implemented(what: str) -> SheetsError:
+    """A valid request the fake does not implement: 501, never a misleading 400.
+
+    Google would carry out the request, so answering "Invalid JSON payload" (Google's word for a
+    malformed request) would invite someone to "fix" a correct one."""
+    return SheetsError(501, f"not implemented by the fake API: {what}", "UNIMPLEMENTED")
+
+
 def not_found() -> SheetsError:
     return SheetsError(404, "Requested entity was not found.", "NOT_FOUND")
 
 
 def permission_denied() -> SheetsError:
     return SheetsError(403, "The caller does not have permission", "PERMISSION_DENIED")
+
+
+VALID_REQUESTS = frozenset({
+    "addBanding", "addChart", "addConditionalFormatRule", "addDataSource", "addDimensionGroup",
+    "addFilterView", "addNamedRange", "addProtectedRange", "addSheet", "addSlicer", "addTable",
+    "appendCells", "appendDimension", "autoFill", "autoResizeDimensions",
+    "cancelDataSourceRefresh", "clearBasicFilter", "copyPaste", "createDeveloperMetadata",
+    "cutPaste", "deleteBanding", "deleteConditionalFormatRule", "deleteDataSource",
+    "deleteDeveloperMetadata", "deleteDimension", "deleteDimensionGroup", "deleteDuplicates",
+    "deleteEmbeddedObject", "deleteFilterView", "deleteNamedRange", "deleteProtectedRange",
+    "deleteRange", "deleteSheet", "deleteTable", "duplicateFilterView", "duplicateSheet",
+    "findReplace", "insertDimension", "insertRange", "mergeCells", "moveDimension", "pasteData",
+    "randomizeRange", "refreshDataSource", "repeatCell", "setBasicFilter", "setDataValidation",
+    "sortRange", "textToColumns", "trimWhitespace", "unmergeCells", "updateBanding",
+    "updateBorders", "updateCells", "updateChartSpec", "updateConditionalFormatRule",
+    "updateDataSource", "updateDeveloperMetadata", "updateDimensionGroup",
+    "updateDimensionProperties", "updateEmbeddedObjectBorder", "updateEmbeddedObjectPosition",
+    "updateFilterView", "updateNamedRange", "updateProtectedRange", "updateSheetProperties",
+    "updateSlicerSpec", "updateSpreadsheetProperties", "updateTable",
+})
+"""Every request ``spreadsheets:batchUpdate`` accepts (the ``Request`` schema of the Sheets v4
+discovery document, revision 20250616)."""
 
 
 # --------------------------------------------------------------------------- state
@@ -121,6 +153,8 @@ class FakeSheet:
     charts: list[dict[str, Any]] = field(default_factory=list)
     merges: list[dict[str, Any]] = field(default_factory=list)
     basic_filter: dict[str, Any] | None = None
+    protected_ranges: list[dict[str, Any]] = field(default_factory=list)
+    developer_metadata: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def sheet_id(self) -> int:
@@ -145,6 +179,15 @@ class FakeSheet:
             if cell.has_value():
                 rows, cols = max(rows, r + 1), max(cols, c + 1)
         return rows, cols
+
+    def clone(self) -> FakeSheet:
+        """A copy to change: cells are shared, because a stored :class:`FakeCell` is never
+        changed in place (a write stores a new one), so a batch's copy costs a dict copy."""
+        return FakeSheet(copy.deepcopy(self.properties), dict(self.cells),
+                         copy.deepcopy(self.row_metadata), copy.deepcopy(self.column_metadata),
+                         copy.deepcopy(self.conditional_formats), copy.deepcopy(self.charts),
+                         copy.deepcopy(self.merges), copy.deepcopy(self.basic_filter),
+                         copy.deepcopy(self.protected_ranges))
 
     def set_cell(self, row: int, col: int, cell: FakeCell | None) -> None:
         if cell is None or cell.is_empty():
@@ -173,10 +216,20 @@ class FakeSpreadsheet:
     created: datetime = field(default_factory=lambda: datetime.now(UTC))
     modified: datetime = field(default_factory=lambda: datetime.now(UTC))
     developer_metadata: list[dict[str, Any]] = field(default_factory=list)
+    named_ranges: list[dict[str, Any]] = field(default_factory=list)
+    app_properties: dict[str, str] = field(default_factory=dict)  # Drive appProperties
 
     @property
     def title(self) -> str:
         return str(self.properties["title"])
+
+    def clone(self) -> FakeSpreadsheet:
+        """A copy to apply a batch to, swapped in only if every request succeeds."""
+        return FakeSpreadsheet(self.spreadsheet_id, copy.deepcopy(self.properties),
+                               [sheet.clone() for sheet in self.sheets], list(self.parents),
+                               dict(self.permissions), self.created, self.modified,
+                               copy.deepcopy(self.developer_metadata),
+                               copy.deepcopy(self.named_ranges), dict(self.app_properties))
 
     def sheet_by_title(self, title: str) -> FakeSheet | None:
         """Tab titles are unique regardless of case in Sheets; an exact match wins."""
@@ -244,6 +297,9 @@ def locate(book: FakeSpreadsheet, text: str) -> tuple[FakeSheet, tuple[int, int,
             sheet = book.sheet_by_title(cells)
             if sheet is not None:
                 return sheet, sheet.resolve(Bounds(None, None, None, None))
+            named = _named_box(book, cells)
+            if named is not None:
+                return named
             if not book.sheets:
                 raise RangeError(text)
             sheet = book.sheets[0]
@@ -253,12 +309,46 @@ def locate(book: FakeSpreadsheet, text: str) -> tuple[FakeSheet, tuple[int, int,
             if found is None:
                 raise RangeError(text)
             sheet = found
+            named = _named_box(book, cells) if cells else None
+            if named is not None and named[0] is sheet:
+                return named
             bounds = parse_cells(cells) if cells else Bounds(None, None, None, None)
     except RangeError:
         raise bad_request(f"Unable to parse range: {text}") from None
     row0, col0, row1, col1 = sheet.resolve(bounds)
     row1, col1 = min(row1, sheet.row_count), min(col1, sheet.column_count)
     return sheet, (row0, col0, max(row1, row0), max(col1, col0))
+
+
+def _named_box(book: FakeSpreadsheet, name: str
+               ) -> tuple[FakeSheet, tuple[int, int, int, int]] | None:
+    """A named range, where a range names one."""
+    for item in book.named_ranges:
+        if item["name"].casefold() == name.casefold():
+            span = item["range"]
+            sheet = book.sheet_by_id(int(span.get("sheetId", 0)))
+            if sheet is not None:
+                return sheet, (int(span.get("startRowIndex", 0)),
+                               int(span.get("startColumnIndex", 0)),
+                               int(span.get("endRowIndex", sheet.row_count)),
+                               int(span.get("endColumnIndex", sheet.column_count)))
+    return None
+
+
+def by_rows(values: Any, major: str) -> Any:
+    """Values sent with ``majorDimension=COLUMNS``, turned into rows."""
+    if major != "COLUMNS" or not isinstance(values, list) or not all(
+            isinstance(v, list) for v in values):
+        return values
+    height = max((len(column) for column in values), default=0)
+    return [[column[i] if i < len(column) else None for column in values]
+            for i in range(height)]
+
+
+def without_value(cell: FakeCell) -> FakeCell:
+    """A new cell with ``cell``'s format and note but no value (stored cells are not
+    changed in place)."""
+    return FakeCell(None, None, cell.user_format, cell.note, dict(cell.extra))
 
 
 def echo_range(sheet: FakeSheet, box: tuple[int, int, int, int]) -> str:
@@ -355,13 +445,15 @@ def write_values(book: FakeSpreadsheet, range_text: str, values: Any, input_opti
         box = (row0, col0, row0 + 1, col0 + 1)
         return {"spreadsheetId": book.spreadsheet_id, "updatedRange": echo_range(sheet, box)}
     box = (row0, col0, row0 + height, col0 + width)
-    return {
-        "spreadsheetId": book.spreadsheet_id,
-        "updatedRange": echo_range(sheet, box),
-        "updatedRows": height,
-        "updatedColumns": width,
-        "updatedCells": sum(len(r) for r in values),
-    }
+    # The counts are of the cells written: a null leaves its cell alone and is not counted.
+    written = [(i, j) for i, row in enumerate(values) for j, v in enumerate(row) if v is not None]
+    answer: dict[str, Any] = {"spreadsheetId": book.spreadsheet_id,
+                              "updatedRange": echo_range(sheet, box)}
+    if written:
+        answer["updatedRows"] = len({i for i, _j in written})
+        answer["updatedColumns"] = len({j for _i, j in written})
+        answer["updatedCells"] = len(written)
+    return answer
 
 
 def clear_values(book: FakeSpreadsheet, range_text: str) -> str:
@@ -369,8 +461,7 @@ def clear_values(book: FakeSpreadsheet, range_text: str) -> str:
     sheet, (row0, col0, row1, col1) = locate(book, range_text)
     for (r, c), cell in list(sheet.cells.items()):
         if row0 <= r < row1 and col0 <= c < col1:
-            cell.user_value = cell.effective_value = None
-            sheet.set_cell(r, c, cell)
+            sheet.set_cell(r, c, without_value(cell))
     book.touch()
     return echo_range(sheet, (row0, col0, row1, col1))
 
@@ -378,14 +469,54 @@ def clear_values(book: FakeSpreadsheet, range_text: str) -> str:
 def append_values(book: FakeSpreadsheet, range_text: str, values: Any, input_option: str
                   ) -> dict[str, Any]:
     """values.append: write after the last row with data of the range's table."""
-    sheet, (row0, col0, _row1, _col1) = locate(book, range_text)
-    last = max((r + 1 for (r, c), cell in sheet.cells.items()
-                if cell.has_value() and r >= row0), default=row0)
-    quoted = "'" + sheet.title.replace("'", "''") + "'!" + a1(last + 1, col0 + 1)
+    sheet, box = locate(book, range_text)
+    _title, cells = split_sheet(range_text)
+    single = cells is not None and ":" not in cells
+    table = _find_table(sheet, box, single)
+    if table is None:  # no table: the values go where the range starts
+        row, col = box[0], box[1]
+    else:
+        row, col = table[2], table[1]
+    quoted = "'" + sheet.title.replace("'", "''") + "'!" + a1(row + 1, col + 1)
     updates = write_values(book, quoted, values, input_option)
-    return {"spreadsheetId": book.spreadsheet_id,
-            "tableRange": echo_range(sheet, (row0, col0, max(last, row0 + 1), col0 + 1)),
-            "updates": updates}
+    answer: dict[str, Any] = {"spreadsheetId": book.spreadsheet_id}
+    if table is not None:  # Google sends tableRange only when it found a table
+        answer["tableRange"] = echo_range(sheet, table)
+    answer["updates"] = updates
+    return answer
+
+
+def _find_table(sheet: FakeSheet, box: tuple[int, int, int, int], single: bool
+                ) -> tuple[int, int, int, int] | None:
+    """The "table" values.append appends to, found the way Google finds it.
+
+    For a one-cell range, the block of data that starts at that cell (none when it is
+    empty); for a larger range, the block around the last cell holding data. A block spreads
+    along its row over adjacent filled cells, then up and down over rows with data under it.
+    """
+    row0, col0, row1, col1 = box
+    filled = {(r, c) for (r, c), cell in sheet.cells.items()
+              if cell.has_value() and row0 <= r < row1 and col0 <= c < col1}
+    if single:
+        anchor = (row0, col0)
+        if anchor not in filled:
+            return None
+    elif filled:
+        anchor = max(filled)
+    else:
+        return None
+    r, c = anchor
+    left = right = c
+    while (r, left - 1) in filled:
+        left -= 1
+    while (r, right + 1) in filled:
+        right += 1
+    top = bottom = r
+    while any((top - 1, x) in filled for x in range(left, right + 1)):
+        top -= 1
+    while any((bottom + 1, x) in filled for x in range(left, right + 1)):
+        bottom += 1
+    return top, left, bottom + 1, right + 1
 
 
 def _short_json(value: Any) -> str:
@@ -455,19 +586,62 @@ def grid_data(sheet: FakeSheet, box: tuple[int, int, int, int]) -> dict[str, Any
     return data
 
 
+_ZERO_DEFAULTS = {
+    # message: int32 / bool fields that proto3 JSON leaves out when they hold 0 or false.
+    # (GridRange's start and end indexes are wrappers: Google sends them even when 0.)
+    "gridProperties": ("frozenRowCount", "frozenColumnCount", "hideGridlines",
+                       "rowGroupControlAfter", "columnGroupControlAfter"),
+    "anchorCell": ("sheetId", "rowIndex", "columnIndex"),
+    "overlayPosition": ("offsetXPixels", "offsetYPixels"),
+}
+
+
+def without_defaults(value: Any, parent: str = "") -> Any:
+    """``value`` as Google serialises it: proto3 JSON leaves out fields holding their default.
+
+    ``sheetId`` 0 disappears from every range (merges, filters, protected and named ranges,
+    chart sources), a cleared note or ``false`` flag is not echoed, and frozen counts of 0 are
+    not sent. Code that indexes such keys would pass against an echoing fake and raise
+    ``KeyError`` against Google. ``properties.sheetId`` is the exception Google makes: a tab's
+    own id is sent even when it is 0.
+    """
+    if isinstance(value, list):
+        return [without_defaults(item, parent) for item in value]
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, Any] = {}
+    zeros = _ZERO_DEFAULTS.get(parent, ())
+    for key, item in value.items():
+        if key == "sheetId" and item == 0 and parent != "properties":
+            continue
+        if key in zeros and not item:
+            continue
+        if key in ("hidden", "rightToLeft", "hiddenByUser", "warningOnly") and item is False:
+            continue
+        if key in ("note", "description") and item in ("", None):
+            continue
+        out[key] = without_defaults(item, key)
+    return out
+
+
 def sheet_json(sheet: FakeSheet, data_boxes: list[tuple[int, int, int, int]] | None
                ) -> dict[str, Any]:
-    out: dict[str, Any] = {"properties": copy.deepcopy(sheet.properties)}
+    out: dict[str, Any] = {"properties": without_defaults(sheet.properties, "properties")}
     if data_boxes is not None:
         out["data"] = [grid_data(sheet, box) for box in data_boxes]
     if sheet.merges:
-        out["merges"] = copy.deepcopy(sheet.merges)
+        out["merges"] = without_defaults(sheet.merges, "merges")
     if sheet.conditional_formats:
-        out["conditionalFormats"] = copy.deepcopy(sheet.conditional_formats)
+        out["conditionalFormats"] = without_defaults(sheet.conditional_formats,
+                                                     "conditionalFormats")
     if sheet.basic_filter:
-        out["basicFilter"] = copy.deepcopy(sheet.basic_filter)
+        out["basicFilter"] = without_defaults(sheet.basic_filter, "basicFilter")
     if sheet.charts:
-        out["charts"] = copy.deepcopy(sheet.charts)
+        out["charts"] = without_defaults(sheet.charts, "charts")
+    if sheet.protected_ranges:
+        out["protectedRanges"] = without_defaults(sheet.protected_ranges, "protectedRanges")
+    if sheet.developer_metadata:
+        out["developerMetadata"] = copy.deepcopy(sheet.developer_metadata)
     return out
 
 
@@ -496,9 +670,34 @@ def spreadsheet_json(book: FakeSpreadsheet, *, include_grid_data: bool,
         "sheets": sheets,
         "spreadsheetUrl": spreadsheet_url(book.spreadsheet_id),
     }
+    if book.named_ranges:
+        out["namedRanges"] = without_defaults(book.named_ranges, "namedRanges")
     if book.developer_metadata:
         out["developerMetadata"] = copy.deepcopy(book.developer_metadata)
     return out
+
+
+def trim_masked_grid_data(answer: dict[str, Any]) -> dict[str, Any]:
+    """Trim grid data *after* a field mask, as Google does: a cell left with nothing selected at
+    the end of a row, and a row left empty at the end of a range, are dropped, so a mask that
+    finds nothing answers ``{"data": [{}]}``."""
+    for sheet in answer.get("sheets", []):
+        for grid in sheet.get("data", []) if isinstance(sheet, dict) else []:
+            rows = grid.get("rowData")
+            if not isinstance(rows, list):
+                continue
+            for row in rows:
+                values = row.get("values")
+                if isinstance(values, list):
+                    while values and values[-1] == {}:
+                        values.pop()
+                    if not values:
+                        del row["values"]
+            while rows and rows[-1] == {}:
+                rows.pop()
+            if not rows:
+                del grid["rowData"]
+    return answer
 
 
 def mask_wants_grid_data(fields: str | None) -> bool:
@@ -515,14 +714,17 @@ def mask_wants_grid_data(fields: str | None) -> bool:
 # --------------------------------------------------------------------------- batchUpdate
 
 def apply_batch_update(book: FakeSpreadsheet, requests: list[dict[str, Any]],
-                       rng: random.Random) -> tuple[FakeSpreadsheet, list[dict[str, Any]]]:
+                       rng: random.Random, caller: str = ""
+                       ) -> tuple[FakeSpreadsheet, list[dict[str, Any]]]:
     """Apply ``requests`` to a copy of ``book``; return the new state and the replies.
 
-    Raises :class:`SheetsError` (and leaves ``book`` untouched) when any request fails.
+    Raises :class:`SheetsError` (and leaves ``book`` untouched) when any request fails: 400 for
+    an invalid one, 501 for a valid one the fake does not implement. ``caller`` is the email
+    of the account sending the batch (a protected range lists it as an editor).
     """
     if not isinstance(requests, list):
         raise bad_request("Invalid JSON payload received. 'requests' must be a list.")
-    work = copy.deepcopy(book)
+    work = book.clone()
     replies: list[dict[str, Any]] = []
     for i, request in enumerate(requests):
         if not isinstance(request, dict) or len(request) != 1:
@@ -530,10 +732,16 @@ def apply_batch_update(book: FakeSpreadsheet, requests: list[dict[str, Any]],
         (kind, body), = request.items()
         handler = _HANDLERS.get(kind)
         if handler is None:
+            if kind in VALID_REQUESTS:
+                raise not_implemented(kind)
             raise bad_request(
                 f"Invalid JSON payload received. Unknown name \"{kind}\" at 'requests[{i}]': "
                 "Cannot find field.", f"requests[{i}]")
-        reply = handler(work, body or {}, f"requests[{i}].{kind}", rng)
+        where = f"requests[{i}].{kind}"
+        if handler is _add_protected_range:
+            reply = _add_protected_range(work, body or {}, where, rng, caller)
+        else:
+            reply = handler(work, body or {}, where, rng)
         replies.append(reply if reply is not None else {})
     work.reindex()
     work.touch()
@@ -564,6 +772,7 @@ def _add_sheet(book: FakeSpreadsheet, body: dict[str, Any], where: str,
     for key in ("hidden", "tabColor", "tabColorStyle", "rightToLeft"):
         if key in props:
             sheet.properties[key] = props[key]
+    _store_tab_colour(sheet.properties)
     _check_frozen(sheet, where)
     for other in book.sheets:
         if other.properties["index"] >= index:
@@ -571,7 +780,7 @@ def _add_sheet(book: FakeSpreadsheet, body: dict[str, Any], where: str,
     book.sheets.append(sheet)
     book.reindex()
     _check_visible(book, where)
-    return {"addSheet": {"properties": copy.deepcopy(sheet.properties)}}
+    return {"addSheet": {"properties": without_defaults(sheet.properties, "properties")}}
 
 
 def _delete_sheet(book: FakeSpreadsheet, body: dict[str, Any], where: str,
@@ -584,6 +793,35 @@ def _delete_sheet(book: FakeSpreadsheet, body: dict[str, Any], where: str,
     if not book.sheets:
         raise bad_request(f"Invalid {where}: You can't remove all the sheets in a document.")
     _check_visible(book, where)
+
+
+def stored_colour(rgb: dict[str, Any] | None) -> dict[str, Any]:
+    """A colour as Sheets keeps it: 8 bits per channel (0.5 reads back as 0.49803922), and a
+    channel of 0 left out."""
+    out: dict[str, Any] = {}
+    for name in ("red", "green", "blue"):
+        level = math.floor(float((rgb or {}).get(name) or 0) * 255 + 1e-6)
+        level = min(max(level, 0), 255)
+        if level:
+            out[name] = 1 if level == 255 else float(f"{level / 255:.8g}")
+    if (rgb or {}).get("alpha") not in (None, 1, 1.0):
+        out["alpha"] = float(f"{float(rgb['alpha']):.8g}")
+    return out
+
+
+def _store_tab_colour(props: dict[str, Any]) -> None:
+    """Quantise a tab colour, and drop one set to nothing (``{"rgbColor": null}`` clears it)."""
+    if "tabColor" in props:
+        if props["tabColor"]:
+            props["tabColor"] = stored_colour(props["tabColor"])
+        else:
+            del props["tabColor"]
+    style = props.get("tabColorStyle")
+    if style is not None:
+        if style.get("rgbColor"):
+            style["rgbColor"] = stored_colour(style["rgbColor"])
+        elif not style.get("themeColor"):
+            del props["tabColorStyle"]
 
 
 def _check_visible(book: FakeSpreadsheet, where: str) -> None:
@@ -599,16 +837,21 @@ def _check_frozen(sheet: FakeSheet, where: str) -> None:
         raise bad_request(f"Invalid {where}: You can't freeze all visible columns on the sheet.")
 
 
+@functools.lru_cache(maxsize=256)
+def _paths_of(fields: str) -> tuple[str, ...]:
+    return tuple(mask_paths(parse_field_mask(fields)))
+
+
 def _apply_masked(target: dict[str, Any], source: dict[str, Any], fields: str, where: str) -> None:
     """Copy the ``fields`` of ``source`` into ``target`` (absent in source = cleared)."""
     try:
-        tree = parse_field_mask(fields or "")
+        paths = _paths_of(fields or "")
     except FieldMaskError as exc:
         raise bad_request(f"Invalid {where}: {exc}") from None
     if not fields:
         raise bad_request(f"Invalid {where}: At least one field must be updated, but none was "
                           "specified.")
-    for path in mask_paths(tree):
+    for path in paths:
         if path == "*":
             for key, value in source.items():
                 target[key] = copy.deepcopy(value)
@@ -649,6 +892,7 @@ def _update_sheet_properties(book: FakeSpreadsheet, body: dict[str, Any], where:
     updated["index"] = old_index
     if not updated.get("hidden", False):
         updated.pop("hidden", None)
+    _store_tab_colour(updated)
     sheet.properties = updated
     if new_index != old_index:
         book.sheets.remove(sheet)
@@ -679,23 +923,32 @@ def _cell_fields(fields: str, where: str) -> list[str]:
 
 
 def _write_cell(sheet: FakeSheet, row: int, col: int, data: dict[str, Any] | None,
-                paths: list[str]) -> None:
-    """Apply the masked parts of a ``CellData`` to one stored cell."""
+                paths: list[str], memo: dict[Any, Any] | None = None) -> None:
+    """Apply the masked parts of a ``CellData`` to one stored cell. ``memo`` lets one request
+    that writes the same format to many cells (repeatCell) work it out once per old format."""
     data = data or {}
-    cell = copy.deepcopy(sheet.cells.get((row, col))) or FakeCell()
+    old = sheet.cells.get((row, col))
+    # Stored cells are never changed in place, so a new one may share the old one's values.
+    cell = FakeCell(old.user_value, old.effective_value, old.user_format, old.note,
+                    dict(old.extra)) if old is not None else FakeCell()
     for path in paths:
         top = path.split(".")[0]
         if path == "*":
             fresh = cell_from_user_entered_value(data.get("userEnteredValue"))
             cell.user_value, cell.effective_value = fresh.user_value, fresh.effective_value
             cell.user_format = with_colour_styles(copy.deepcopy(data.get("userEnteredFormat")))
-            cell.note = data.get("note")
+            cell.note = data.get("note") or None  # an empty note is no note
             cell.extra = {k: copy.deepcopy(v) for k, v in data.items()
                           if k in ("dataValidation", "textFormatRuns", "hyperlink")}
         elif top == "userEnteredValue":
             fresh = cell_from_user_entered_value(data.get("userEnteredValue"))
             cell.user_value, cell.effective_value = fresh.user_value, fresh.effective_value
         elif top == "userEnteredFormat":
+            key = (path, id(cell.user_format))
+            if memo is not None and key in memo:
+                cell.user_format = memo[key][1]
+                continue
+            before = cell.user_format
             if path == top:
                 fmt = copy.deepcopy(data.get("userEnteredFormat") or {})
             else:
@@ -703,11 +956,13 @@ def _write_cell(sheet: FakeSheet, row: int, col: int, data: dict[str, Any] | Non
                 _apply_masked(fmt, data.get("userEnteredFormat", {}), path[len(top) + 1:],
                               "cell")
             cell.user_format = with_colour_styles(fmt) or None
+            if memo is not None:
+                memo[key] = (before, cell.user_format)  # keeps ``before`` alive: ids stay
         elif top == "note":
-            cell.note = data.get("note")
+            cell.note = data.get("note") or None  # an empty note is no note
         elif top in ("dataValidation", "textFormatRuns", "hyperlink", "pivotTable"):
             if top in data:
-                cell.extra[top] = copy.deepcopy(data[top])
+                cell.extra[top] = data[top]  # a request's JSON, never changed afterwards
             else:
                 cell.extra.pop(top, None)
         elif top in ("effectiveValue", "formattedValue", "effectiveFormat"):
@@ -782,9 +1037,10 @@ def _repeat_cell(book: FakeSpreadsheet, body: dict[str, Any], where: str,
                  rng: random.Random) -> None:
     paths = _cell_fields(body.get("fields", ""), where)
     sheet, (row0, col0, row1, col1) = grid_box(book, body.get("range", {}), where)
+    memo: dict[Any, Any] = {}
     for r in range(row0, row1):
         for c in range(col0, col1):
-            _write_cell(sheet, r, c, body.get("cell", {}), paths)
+            _write_cell(sheet, r, c, body.get("cell", {}), paths, memo)
 
 
 def _rule_sheet(book: FakeSpreadsheet, rule: dict[str, Any], where: str) -> FakeSheet:
@@ -935,12 +1191,41 @@ def _append_dimension(book: FakeSpreadsheet, body: dict[str, Any], where: str,
     sheet.properties["gridProperties"][key] += int(body.get("length", 0))
 
 
+def _overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _merge_box(merge: dict[str, Any]) -> tuple[int, int, int, int]:
+    return (merge["startRowIndex"], merge["startColumnIndex"], merge["endRowIndex"],
+            merge["endColumnIndex"])
+
+
 def _merge_cells(book: FakeSpreadsheet, body: dict[str, Any], where: str,
                  rng: random.Random) -> None:
+    """MERGE_ALL makes one merge; MERGE_ROWS one per row; MERGE_COLUMNS one per column.
+    Merges the new ones overlap are replaced, and only each merge's top-left value stays."""
     sheet, box = grid_box(book, body.get("range", {}), where)
     row0, col0, row1, col1 = box
-    sheet.merges.append({"sheetId": sheet.sheet_id, "startRowIndex": row0, "endRowIndex": row1,
-                         "startColumnIndex": col0, "endColumnIndex": col1})
+    kind = body.get("mergeType", "MERGE_ALL")
+    if kind == "MERGE_ROWS":
+        boxes = [(r, col0, r + 1, col1) for r in range(row0, row1)]
+    elif kind == "MERGE_COLUMNS":
+        boxes = [(row0, c, row1, c + 1) for c in range(col0, col1)]
+    elif kind == "MERGE_ALL":
+        boxes = [box]
+    else:
+        raise bad_request(f"Invalid value at '{where}.merge_type' "
+                          f"(type.googleapis.com/google.apps.sheets.v4.MergeCellsRequest."
+                          f"MergeType), \"{kind}\"")
+    boxes = [b for b in boxes if b[2] - b[0] > 0 and b[3] - b[1] > 0
+             and (b[2] - b[0]) * (b[3] - b[1]) > 1]
+    sheet.merges = [m for m in sheet.merges if not _overlaps(_merge_box(m), box)]
+    for r0, c0, r1, c1 in boxes:
+        sheet.merges.append({"sheetId": sheet.sheet_id, "startRowIndex": r0, "endRowIndex": r1,
+                             "startColumnIndex": c0, "endColumnIndex": c1})
+        for (r, c), cell in list(sheet.cells.items()):
+            if r0 <= r < r1 and c0 <= c < c1 and (r, c) != (r0, c0):
+                sheet.set_cell(r, c, without_value(cell))
 
 
 def _unmerge_cells(book: FakeSpreadsheet, body: dict[str, Any], where: str,
@@ -953,8 +1238,12 @@ def _unmerge_cells(book: FakeSpreadsheet, body: dict[str, Any], where: str,
 
 def _set_basic_filter(book: FakeSpreadsheet, body: dict[str, Any], where: str,
                       rng: random.Random) -> None:
+    """Google stores the filter's range resolved: a sheet-wide range becomes the grid's
+    bounds."""
     flt = copy.deepcopy(body.get("filter", {}))
-    sheet, _box = grid_box(book, flt.get("range", {}), where)
+    sheet, (row0, col0, row1, col1) = grid_box(book, flt.get("range", {}), where)
+    flt["range"] = {"sheetId": sheet.sheet_id, "startRowIndex": row0, "endRowIndex": row1,
+                    "startColumnIndex": col0, "endColumnIndex": col1}
     sheet.basic_filter = flt
 
 
@@ -969,10 +1258,367 @@ def _clear_basic_filter(book: FakeSpreadsheet, body: dict[str, Any], where: str,
 def _set_data_validation(book: FakeSpreadsheet, body: dict[str, Any], where: str,
                          rng: random.Random) -> None:
     sheet, (row0, col0, row1, col1) = grid_box(book, body.get("range", {}), where)
+    data = {"dataValidation": body["rule"]} if body.get("rule") else {}
+    cells = sheet.cells
     for r in range(row0, row1):
         for c in range(col0, col1):
-            data = {"dataValidation": body["rule"]} if body.get("rule") else {}
+            if (r, c) not in cells:  # the common case, made quick: a new cell with the rule
+                if data:
+                    cells[(r, c)] = FakeCell(extra={"dataValidation": data["dataValidation"]})
+                continue
             _write_cell(sheet, r, c, data, ["dataValidation"])
+
+
+def _stored_range(sheet: FakeSheet, box: tuple[int, int, int, int]) -> dict[str, int]:
+    row0, col0, row1, col1 = box
+    return {"sheetId": sheet.sheet_id, "startRowIndex": row0, "endRowIndex": row1,
+            "startColumnIndex": col0, "endColumnIndex": col1}
+
+
+def _protected_ids(book: FakeSpreadsheet) -> set[int]:
+    return {int(p["protectedRangeId"]) for s in book.sheets for p in s.protected_ranges}
+
+
+def _add_protected_range(book: FakeSpreadsheet, body: dict[str, Any], where: str,
+                         rng: random.Random, caller: str = "") -> dict[str, Any]:
+    """Stored and answered the way Google does: the requesting user becomes an editor (shown
+    on later reads, not in the reply), ``requestingUserCanEdit`` is computed, not echoed."""
+    asked = body.get("protectedRange") or {}
+    sheet, box = grid_box(book, asked.get("range") or {"sheetId": 0}, where)
+    if "protectedRangeId" in asked:
+        range_id = int(asked["protectedRangeId"])
+        if range_id in _protected_ids(book):
+            raise bad_request(f"Invalid {where}: A protected range with ID {range_id} already "
+                              "exists.")
+    else:
+        range_id = rng.randrange(1, 2**31 - 1)
+    stored: dict[str, Any] = {"protectedRangeId": range_id}
+    if "range" in asked:
+        stored["range"] = _stored_range(sheet, box)
+    else:
+        stored["range"] = {"sheetId": sheet.sheet_id}
+    for key in ("description", "warningOnly", "namedRangeId", "unprotectedRanges"):
+        if asked.get(key) not in (None, "", False, []):
+            stored[key] = copy.deepcopy(asked[key])
+    stored["requestingUserCanEdit"] = True
+    editors = asked.get("editors") or {}
+    users = [u for u in editors.get("users", []) if u]
+    if caller and caller not in users:
+        users = [caller, *users]
+    stored["editors"] = {k: v for k, v in (("users", users),
+                                           ("groups", editors.get("groups") or []),
+                                           ("domainUsersCanEdit",
+                                            editors.get("domainUsersCanEdit"))) if v}
+    sheet.protected_ranges.append(stored)
+    reply = copy.deepcopy(stored)
+    reply["editors"] = {}
+    return {"addProtectedRange": {"protectedRange": without_defaults(reply, "protectedRange")}}
+
+
+def _find_protected(book: FakeSpreadsheet, range_id: Any, where: str
+                    ) -> tuple[FakeSheet, dict[str, Any]]:
+    for sheet in book.sheets:
+        for item in sheet.protected_ranges:
+            if int(item["protectedRangeId"]) == int(range_id or -1):
+                return sheet, item
+    raise bad_request(f"Invalid {where}: No protected range with id: {range_id}")
+
+
+def _delete_protected_range(book: FakeSpreadsheet, body: dict[str, Any], where: str,
+                            rng: random.Random) -> None:
+    sheet, item = _find_protected(book, body.get("protectedRangeId"), where)
+    sheet.protected_ranges.remove(item)
+
+
+def _update_protected_range(book: FakeSpreadsheet, body: dict[str, Any], where: str,
+                            rng: random.Random) -> None:
+    asked = body.get("protectedRange") or {}
+    sheet, item = _find_protected(book, asked.get("protectedRangeId"), where)
+    _apply_masked(item, asked, body.get("fields", ""), where)
+
+
+def _named_range(book: FakeSpreadsheet, range_id: Any, where: str) -> dict[str, Any]:
+    for item in book.named_ranges:
+        if item["namedRangeId"] == str(range_id):
+            return item
+    raise bad_request(f"Invalid {where}: No named range with id: {range_id}")
+
+
+def _add_named_range(book: FakeSpreadsheet, body: dict[str, Any], where: str,
+                     rng: random.Random) -> dict[str, Any]:
+    asked = body.get("namedRange") or {}
+    name = str(asked.get("name", ""))
+    if not name or any(n["name"].casefold() == name.casefold() for n in book.named_ranges):
+        raise bad_request(f"Invalid {where}: A named range with the name \"{name}\" already "
+                          "exists." if name else f"Invalid {where}: A name is required.")
+    sheet, box = grid_box(book, asked.get("range") or {}, where)
+    stored = {"namedRangeId": str(asked.get("namedRangeId") or rng.randrange(1, 2**31 - 1)),
+              "name": name, "range": _stored_range(sheet, box)}
+    book.named_ranges.append(stored)
+    return {"addNamedRange": {"namedRange": without_defaults(stored, "namedRange")}}
+
+
+def _delete_named_range(book: FakeSpreadsheet, body: dict[str, Any], where: str,
+                        rng: random.Random) -> None:
+    book.named_ranges.remove(_named_range(book, body.get("namedRangeId"), where))
+
+
+def _update_named_range(book: FakeSpreadsheet, body: dict[str, Any], where: str,
+                        rng: random.Random) -> None:
+    asked = body.get("namedRange") or {}
+    item = _named_range(book, asked.get("namedRangeId"), where)
+    _apply_masked(item, asked, body.get("fields", ""), where)
+    if "range" in item:
+        sheet, box = grid_box(book, item["range"], where)
+        item["range"] = _stored_range(sheet, box)
+
+
+_PASTE_PARTS = {
+    # what each paste type copies: (values, formats, data validation, merges)
+    "PASTE_NORMAL": (True, True, True, True),
+    "PASTE_NO_BORDERS": (True, True, True, True),
+    "PASTE_VALUES": (True, False, False, False),
+    "PASTE_FORMULA": (True, False, False, False),
+    "PASTE_FORMAT": (False, True, True, False),
+    "PASTE_DATA_VALIDATION": (False, False, True, False),
+}
+
+
+def _paste(book: FakeSpreadsheet, source: FakeSheet, box: tuple[int, int, int, int],
+           target: FakeSheet, row: int, col: int, paste_type: str, where: str,
+           height: int | None = None, width: int | None = None) -> None:
+    """Copy ``box`` of ``source`` to ``target`` at (row, col), repeating it to fill
+    ``height`` x ``width`` when the destination is a multiple of the source."""
+    if paste_type not in _PASTE_PARTS:
+        raise not_implemented(f"{where.rsplit('.', 1)[-1]} with pasteType {paste_type}")
+    values, formats, validation, merges = _PASTE_PARTS[paste_type]
+    row0, col0, row1, col1 = box
+    rows, cols = row1 - row0, col1 - col0
+    height = height if height and rows and height % rows == 0 else rows
+    width = width if width and cols and width % cols == 0 else cols
+    check_in_grid(target, row + height, col + width, where)
+    snapshot = {(r, c): copy.deepcopy(cell) for (r, c), cell in source.cells.items()
+                if row0 <= r < row1 and col0 <= c < col1}
+    for dr in range(height):
+        for dc in range(width):
+            origin = snapshot.get((row0 + dr % rows, col0 + dc % cols)) or FakeCell()
+            at = (row + dr, col + dc)
+            cell = copy.deepcopy(target.cells.get(at)) or FakeCell()
+            if values:
+                cell.user_value, cell.effective_value = origin.user_value, origin.effective_value
+                cell.note = origin.note
+            if formats:
+                cell.user_format = copy.deepcopy(origin.user_format)
+            if validation:
+                if "dataValidation" in origin.extra:
+                    cell.extra["dataValidation"] = copy.deepcopy(origin.extra["dataValidation"])
+                else:
+                    cell.extra.pop("dataValidation", None)
+            target.set_cell(*at, cell)
+    if merges:
+        area = (row, col, row + height, col + width)
+        target.merges = [m for m in target.merges if not _overlaps(_merge_box(m), area)]
+        for m in source.merges:
+            r0, c0, r1, c1 = _merge_box(m)
+            if row0 <= r0 and r1 <= row1 and col0 <= c0 and c1 <= col1:
+                target.merges.append({"sheetId": target.sheet_id,
+                                      "startRowIndex": row + r0 - row0,
+                                      "endRowIndex": row + r1 - row0,
+                                      "startColumnIndex": col + c0 - col0,
+                                      "endColumnIndex": col + c1 - col0})
+
+
+def _copy_paste(book: FakeSpreadsheet, body: dict[str, Any], where: str,
+                rng: random.Random) -> None:
+    if body.get("pasteOrientation", "NORMAL") != "NORMAL":
+        raise not_implemented("copyPaste with pasteOrientation TRANSPOSE")
+    source, box = grid_box(book, body.get("source") or {}, where)
+    target, (row0, col0, row1, col1) = grid_box(book, body.get("destination") or {}, where)
+    _paste(book, source, box, target, row0, col0, body.get("pasteType", "PASTE_NORMAL"), where,
+           row1 - row0, col1 - col0)
+
+
+def _cut_paste(book: FakeSpreadsheet, body: dict[str, Any], where: str,
+               rng: random.Random) -> None:
+    source, box = grid_box(book, body.get("source") or {}, where)
+    at = body.get("destination") or {}
+    target = book.sheet_by_id(int(at.get("sheetId", 0)))
+    if target is None:
+        raise bad_request(f"Invalid {where}: No grid with id: {at.get('sheetId', 0)}")
+    paste_type = body.get("pasteType", "PASTE_NORMAL")
+    moved = source.clone()
+    row0, col0, row1, col1 = box
+    for (r, c) in list(source.cells):
+        if row0 <= r < row1 and col0 <= c < col1:
+            del source.cells[(r, c)]
+    _paste(book, moved, box, target, int(at.get("rowIndex", 0)), int(at.get("columnIndex", 0)),
+           paste_type, where)
+
+
+def _cell_order(cell: FakeCell | None) -> tuple[int, Any]:
+    value = (cell.effective_value if cell is not None else None) or {}
+    if "numberValue" in value:
+        return (0, value["numberValue"])
+    if "stringValue" in value:
+        return (1, value["stringValue"].casefold())
+    if "boolValue" in value:
+        return (2, value["boolValue"])
+    if "errorValue" in value:
+        return (3, "")
+    return (4, "")  # empty cells sort last, whatever the order
+
+
+def _sort_range(book: FakeSpreadsheet, body: dict[str, Any], where: str,
+                rng: random.Random) -> None:
+    sheet, (row0, col0, row1, col1) = grid_box(book, body.get("range") or {}, where)
+    rows = [{c: sheet.cells.get((r, c)) for c in range(col0, col1)} for r in range(row0, row1)]
+    for spec in reversed(body.get("sortSpecs") or [{"dimensionIndex": col0}]):
+        column = int(spec.get("dimensionIndex", 0))
+        descending = spec.get("sortOrder") == "DESCENDING"
+        filled = [row for row in rows if _cell_order(row.get(column))[0] < 4]
+        empty = [row for row in rows if _cell_order(row.get(column))[0] == 4]
+        filled.sort(key=lambda row, c=column: _cell_order(row.get(c)), reverse=descending)
+        rows = filled + empty
+    for r, row in enumerate(rows, start=row0):
+        for c, cell in row.items():
+            sheet.cells.pop((r, c), None)
+            if cell is not None:
+                sheet.cells[(r, c)] = cell
+
+
+def _shift(book: FakeSpreadsheet, sheet: FakeSheet, rows: bool, at: int, delta: int) -> None:
+    """Move everything at or past ``at`` by ``delta`` rows or columns (negative: deleted)."""
+    start, end = ("startRowIndex", "endRowIndex") if rows else ("startColumnIndex",
+                                                                "endColumnIndex")
+    cut_end = at - delta if delta < 0 else at
+
+    def moved(index: int) -> int:
+        """Where a cell (or a range's start) at ``index`` goes."""
+        if index < at:
+            return index
+        if delta < 0 and index < cut_end:
+            return at
+        return index + delta
+
+    def moved_end(index: int) -> int:
+        """Where a range's exclusive end goes."""
+        if index <= at:
+            return index
+        if delta < 0 and index <= cut_end:
+            return at
+        return index + delta
+
+    cells: dict[tuple[int, int], FakeCell] = {}
+    for (r, c), cell in sheet.cells.items():
+        index = r if rows else c
+        if delta < 0 and at <= index < cut_end:
+            continue
+        new = moved(index)
+        cells[(new, c) if rows else (r, new)] = cell
+    sheet.cells = cells
+    store = sheet.row_metadata if rows else sheet.column_metadata
+    shifted = {}
+    for index, meta in store.items():
+        if delta < 0 and at <= index < cut_end:
+            continue
+        shifted[moved(index)] = meta
+    store.clear()
+    store.update(shifted)
+
+    def fix(grid_range: dict[str, Any]) -> bool:
+        """Shift one GridRange of this sheet in place; False when nothing of it is left."""
+        if int(grid_range.get("sheetId", 0)) != sheet.sheet_id:
+            return True
+        if start in grid_range:
+            grid_range[start] = moved(int(grid_range[start]))
+        if end in grid_range:
+            grid_range[end] = moved_end(int(grid_range[end]))
+            if grid_range.get(start, 0) >= grid_range[end]:
+                return False
+        return True
+
+    sheet.merges = [m for m in sheet.merges if fix(m)]
+    for rule in sheet.conditional_formats:
+        rule["ranges"] = [r for r in rule.get("ranges", []) if fix(r)]
+    sheet.conditional_formats = [r for r in sheet.conditional_formats if r.get("ranges")]
+    if sheet.basic_filter is not None and not fix(sheet.basic_filter.get("range", {})):
+        sheet.basic_filter = None
+    for other in book.sheets:
+        other.protected_ranges = [p for p in other.protected_ranges if fix(p.get("range", {}))]
+        for chart in other.charts:
+            spec = chart.get("spec", {}).get("basicChart", {})
+            for part in spec.get("domains", []) + spec.get("series", []):
+                source = part.get("domain") or part.get("series") or {}
+                for grid_range in source.get("sourceRange", {}).get("sources", []):
+                    fix(grid_range)
+    book.named_ranges = [n for n in book.named_ranges if fix(n.get("range", {}))]
+
+
+def _insert_dimension(book: FakeSpreadsheet, body: dict[str, Any], where: str,
+                      rng: random.Random) -> None:
+    span = body.get("range") or {}
+    sheet = book.sheet_by_id(int(span.get("sheetId", 0)))
+    if sheet is None:
+        raise bad_request(f"Invalid {where}: No grid with id: {span.get('sheetId', 0)}")
+    rows = span.get("dimension") == "ROWS"
+    start, end = int(span.get("startIndex", 0)), int(span.get("endIndex", 0))
+    limit = sheet.row_count if rows else sheet.column_count
+    if not 0 <= start <= limit or end <= start:
+        raise bad_request(f"Invalid {where}: range {start}:{end} is not within the grid "
+                          f"({limit} {'rows' if rows else 'columns'})")
+    _shift(book, sheet, rows, start, end - start)
+    sheet.properties["gridProperties"]["rowCount" if rows else "columnCount"] += end - start
+
+
+def _delete_dimension(book: FakeSpreadsheet, body: dict[str, Any], where: str,
+                      rng: random.Random) -> None:
+    span = body.get("range") or {}
+    sheet = book.sheet_by_id(int(span.get("sheetId", 0)))
+    if sheet is None:
+        raise bad_request(f"Invalid {where}: No grid with id: {span.get('sheetId', 0)}")
+    rows = span.get("dimension") == "ROWS"
+    limit = sheet.row_count if rows else sheet.column_count
+    start, end = int(span.get("startIndex", 0)), int(span.get("endIndex", limit))
+    if not 0 <= start < end <= limit:
+        raise bad_request(f"Invalid {where}: Range exceeds grid limits.")
+    if end - start >= limit:
+        raise bad_request(f"Invalid {where}: You can't delete all the "
+                          f"{'rows' if rows else 'columns'} on the sheet.")
+    _shift(book, sheet, rows, start, start - end)
+    sheet.properties["gridProperties"]["rowCount" if rows else "columnCount"] -= end - start
+
+
+def _create_developer_metadata(book: FakeSpreadsheet, body: dict[str, Any], where: str,
+                               rng: random.Random) -> dict[str, Any]:
+    """Developer metadata on a sheet or on the spreadsheet (deleted with its sheet)."""
+    meta = copy.deepcopy(body.get("developerMetadata") or {})
+    if not meta.get("metadataKey"):
+        raise bad_request(f"Invalid {where}: A metadataKey is required.")
+    if meta.get("visibility") not in ("DOCUMENT", "PROJECT"):
+        raise bad_request(f"Invalid {where}: visibility must be DOCUMENT or PROJECT.")
+    location = meta.get("location") or {}
+    taken = {int(m["metadataId"]) for s in book.sheets for m in s.developer_metadata}
+    taken |= {int(m["metadataId"]) for m in book.developer_metadata}
+    if "metadataId" in meta:
+        if int(meta["metadataId"]) in taken:
+            raise bad_request(f"Invalid {where}: Metadata id {meta['metadataId']} is taken.")
+    else:
+        meta["metadataId"] = rng.randrange(1, 2**31 - 1)
+        while meta["metadataId"] in taken:
+            meta["metadataId"] = rng.randrange(1, 2**31 - 1)
+    if "sheetId" in location:
+        sheet = book.sheet_by_id(int(location["sheetId"]))
+        if sheet is None:
+            raise bad_request(f"Invalid {where}: No sheet with id: {location['sheetId']}")
+        meta["location"] = {"locationType": "SHEET", "sheetId": sheet.sheet_id}
+        sheet.developer_metadata.append(meta)
+    elif location.get("spreadsheet"):
+        meta["location"] = {"locationType": "SPREADSHEET", "spreadsheet": True}
+        book.developer_metadata.append(meta)
+    else:
+        raise bad_request(f"Invalid {where}: Only sheet and spreadsheet locations are supported "
+                          "by the fake.")
+    return {"createDeveloperMetadata": {"developerMetadata": copy.deepcopy(meta)}}
 
 
 def _no_op(book: FakeSpreadsheet, body: dict[str, Any], where: str, rng: random.Random) -> None:
@@ -1000,7 +1646,19 @@ _HANDLERS = {
     "setBasicFilter": _set_basic_filter,
     "clearBasicFilter": _clear_basic_filter,
     "setDataValidation": _set_data_validation,
+    "createDeveloperMetadata": _create_developer_metadata,
     "autoResizeDimensions": _no_op,
+    "addProtectedRange": _add_protected_range,
+    "deleteProtectedRange": _delete_protected_range,
+    "updateProtectedRange": _update_protected_range,
+    "addNamedRange": _add_named_range,
+    "deleteNamedRange": _delete_named_range,
+    "updateNamedRange": _update_named_range,
+    "copyPaste": _copy_paste,
+    "cutPaste": _cut_paste,
+    "sortRange": _sort_range,
+    "insertDimension": _insert_dimension,
+    "deleteDimension": _delete_dimension,
 }
 
 SUPPORTED_REQUESTS = frozenset(_HANDLERS)

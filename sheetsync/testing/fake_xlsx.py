@@ -54,12 +54,18 @@ def _stored_cell(formula_value: Any, cached: Any, excel_format: str, is_error: b
     return cell
 
 
-def sheets_from_xlsx(path: Path) -> list[FakeSheet]:
-    """Read every worksheet of ``path`` into fake tabs (sheet ids 0, 1, 2, ...)."""
+def sheets_from_xlsx(path: Path | bytes) -> list[FakeSheet]:
+    """Read every worksheet of ``path`` (or an uploaded file's bytes) into fake tabs (sheet
+    ids 0, 1, 2, ...)."""
+    import io
+
     from openpyxl import load_workbook
 
-    formulas = load_workbook(path, data_only=False)
-    cached = load_workbook(path, data_only=True)
+    def source() -> Path | io.BytesIO:
+        return io.BytesIO(path) if isinstance(path, bytes) else path
+
+    formulas = load_workbook(source(), data_only=False)
+    cached = load_workbook(source(), data_only=True)
     sheets: list[FakeSheet] = []
     for index, ws in enumerate(formulas.worksheets):
         values_ws = cached[ws.title]

@@ -99,18 +99,28 @@ def mask_paths(tree: MaskTree | None, prefix: str = "") -> list[str]:
     return paths
 
 
-def apply_field_mask(value: Any, tree: MaskTree | None) -> Any:
-    """Keep only the fields of ``value`` that ``tree`` selects (lists are masked item by item)."""
+def apply_field_mask(value: Any, tree: MaskTree | None, *, keep_empty_lists: bool = False
+                     ) -> Any:
+    """Keep only the fields of ``value`` that ``tree`` selects (lists are masked item by item).
+
+    A selected object that is present stays, even when nothing inside it is selected or set:
+    Google answers ``{"sheets":[{"properties":{}}]}`` for
+    ``fields=sheets.properties.tabColorStyle`` on a tab with no colour. A list left empty is
+    dropped, as proto3 JSON drops every empty repeated field (the Sheets API);
+    ``keep_empty_lists`` keeps it, as the Drive API does (``{"files": []}``).
+    """
     if tree is None or "*" in tree:
         return value
     if isinstance(value, list):
-        return [apply_field_mask(item, tree) for item in value]
+        return [apply_field_mask(item, tree, keep_empty_lists=keep_empty_lists)
+                for item in value]
     if isinstance(value, dict):
         masked = {}
         for key, sub in tree.items():
             if key in value:
-                kept = apply_field_mask(value[key], sub)
-                if kept != {} or value[key] == {}:  # a mask that selects nothing omits the field
-                    masked[key] = kept
+                kept = apply_field_mask(value[key], sub, keep_empty_lists=keep_empty_lists)
+                if kept == [] and not keep_empty_lists:
+                    continue
+                masked[key] = kept
         return masked
     return value

@@ -114,7 +114,7 @@ def test_trend_projection_gap_closed_and_on_track():
     assert team["latest_week"] == 4
     assert team["aimline_latest"] == pytest.approx(0.74)
     assert (team["current_week"], team["weeks_reported"], team["weeks_missing"]) == (4, 4, 0)
-    assert team["week_label"] == "Week 4 of 10"
+    assert team["week_label"] == "Week 4 complete, week 5 in progress (of 10)"
     assert team["status"] == "On track"
     assert "84.5%" in team["reason"] and "consider" in team["reason"]
     assert result.flags == []
@@ -310,7 +310,7 @@ def test_no_data(values, as_of, expected):
 def test_current_week_is_capped_at_the_challenge_length():
     _, team = one_team({w: 0.70 + 0.01 * w for w in range(1, 11)}, date(2027, 3, 1))
     assert team["current_week"] == 10
-    assert team["week_label"] == "Week 10 of 10"
+    assert team["week_label"] == "All 10 weeks complete"
     assert team["status"] == "Met"
 
 

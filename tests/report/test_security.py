@@ -3,9 +3,9 @@ secret, and sheetsync writes only where it is told to.
 
 * Formula injection: source text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
   return (in names, goals, notes, headers, file names) is written as plain text in the
-  dashboard and in the flags written back into sources. The only formula in any output is
-  the Dashboard's own ``INDEX('Run Log'!...)``; chart series and defined names only ever
-  reference sheetsync's own cells.
+  dashboard and in the flags written back into sources. The Excel outputs hold no formula at
+  all (a written-back cell reference is a hyperlink, not a HYPERLINK formula); chart series
+  and defined names only ever reference sheetsync's own cells.
 * Privacy: random coach workbooks full of private values (teacher names, facts, notes, per-teacher
   ratings) reach no leader-facing cell, nor any byte of the dashboard package; distributions
   from too few teachers are withheld.
@@ -44,6 +44,7 @@ from sheetsync.errors import REDACTED, redact
 from sheetsync.findings import Findings
 from sheetsync.pipeline import run
 from sheetsync.report.dashboard import build_sheets
+from sheetsync.report.model import Cell, plain
 from sheetsync.schema import default_activities, load_schema
 from sheetsync.testing.workbooks import Tab, write_xlsx
 from sheetsync.validation import ValidationContext, build_frames, validate_workbook
@@ -54,7 +55,6 @@ EXAMPLES = REPO / "sheet_templates" / "examples"
 AS_OF = date(2026, 11, 4)
 START = date(2026, 9, 7)
 NOW = datetime(2026, 11, 5, 2, 0)
-OWN_FORMULA = b"INDEX('Run Log'!A:A,COUNTA('Run Log'!A:A))"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 INJECTIONS = ['=HYPERLINK("http://example.invalid/x","Open")', "+SUM(1,2)",
               "-2+3+cmd|' /C calc'!A0", "@SUM(A1:A9)", "\t=1+1", "\r=2+2",
@@ -161,9 +161,9 @@ def injected_run(tmp_path_factory: pytest.TempPathFactory):
     return config, outcome, [p for _, p in sources]
 
 
-def test_the_dashboard_holds_no_formula_but_its_own(injected_run):
+def test_the_dashboard_holds_no_formula_at_all(injected_run):
     config, _, _ = injected_run
-    assert formulas(config.output.path) == [OWN_FORMULA]
+    assert formulas(config.output.path) == []  # the generation time is a value, too
 
 
 def test_formula_like_text_is_written_as_quoted_plain_text(injected_run):
@@ -174,8 +174,6 @@ def test_formula_like_text_is_written_as_quoted_plain_text(injected_run):
         for row in ws.iter_rows():
             for cell in row:
                 if isinstance(cell.value, str) and cell.value.startswith(FORMULA_STARTS):
-                    if ws.title == "Dashboard" and cell.value.startswith("=INDEX("):
-                        continue  # sheetsync's own
                     assert cell.data_type == "s", (ws.title, cell.coordinate, cell.value)
                     assert cell.quotePrefix, (ws.title, cell.coordinate)
                     seen[ws.title] = seen.get(ws.title, 0) + 1
@@ -288,12 +286,15 @@ def leader_sheets(coaches: list[RawWorkbook]):
 
 
 def leader_texts(sheets) -> list[str]:
-    """Every text a leader can see: cells, table titles, chart titles and axis titles."""
+    """Every text a leader can see: cells, table titles and intro lines, number formats (which
+    may carry text), chart titles and axis titles."""
     texts: list[str] = []
     for sheet in sheets:
         for table in sheet.tables:
-            texts += [str(c) for c in table.columns] + [table.title or ""]
-            texts += [str(v) for row in table.rows for v in row if v is not None]
+            texts += [str(c) for c in table.columns] + [table.title or "", *table.intro]
+            texts += [str(plain(v)) for row in table.rows for v in row if plain(v) is not None]
+            texts += [v.number_format or "" for row in table.rows for v in row
+                      if isinstance(v, Cell)]
         for chart in sheet.charts:
             texts += [chart.title, chart.y_title or ""]
     return texts
@@ -309,17 +310,22 @@ def test_no_private_value_reaches_a_leader_facing_cell(drawn):
     sheets = leader_sheets(coaches)
     text = "\n".join(leader_texts(sheets))
     assert [t for t in tokens if t in text] == []
-    # per-teacher ratings: a coach's distribution shows only from the configured minimum up
-    rel = next(s for s in sheets if s.name == "Relationships").tables[1]
-    col = {c: i for i, c in enumerate(rel.columns)}
-    matrix = [c for c in rel.columns if c.startswith("Delight ")]
-    for (_, _, rated), row in zip(drawn, sorted(rel.rows, key=lambda r: r[0]), strict=True):
-        assert row[col["Teachers rated"]] == rated
-        cells = [row[col[c]] for c in matrix]
-        if rated < Thresholds.from_mapping({}).min_matrix_teachers:
+    # per-teacher ratings: a coach's 3 x 3 grid shows only from the configured minimum up
+    tables = next(s for s in sheets if s.name == "Relationships").tables
+    per_coach, grid = tables
+    rated_of = {row[0]: row[per_coach.columns.index("Teachers rated")] for row in per_coach.rows}
+    counts = [c for c in grid.columns if c.startswith("Engagement ")]
+    assert len(grid.rows) == 3 * len(drawn) and len(counts) == 3
+    for start in range(0, len(grid.rows), 3):
+        block = grid.rows[start:start + 3]
+        coach = block[0][0]
+        cells = [row[grid.columns.index(c)] for row in block for c in counts]
+        if rated_of[coach] < Thresholds.from_mapping({}).min_matrix_teachers:
             assert cells == [None] * 9
+            assert block[0][-1].startswith("hidden")
         else:
-            assert sum(cells) == rated
+            assert sum(cells) == rated_of[coach]
+    assert sorted(rated_of.values()) == sorted(rated for _, _, rated in drawn)
 
 
 def example_private_values() -> set[str]:

@@ -67,20 +67,24 @@ def _table(sheet, title: str | None) -> list[dict]:
     return [dict(zip(t.columns, row, strict=True)) for row in t.rows]
 
 
+def _value(cell):
+    return getattr(cell, "value", cell)
+
+
 def test_unreadable_coaches_keep_their_row_with_the_reason_and_no_numbers(sheets):
     coaches = {r["Coach"]: r for r in _table(sheets["Dashboard"], "Coaches")}
     assert set(coaches) == {"Ana", "Ben", "cal"}
     assert isinstance(coaches["Ana"]["Coaching share, last 4 weeks"], float)
-    assert coaches["Ana"]["Minutes outside the role"] == 0  # known: she logged none
+    assert coaches["Ana"]["Hours outside the role"] == 0  # known: she logged none
     ben = coaches["Ben"]
-    assert ben["Coaching share, last 4 weeks"] == \
-        "unknown: time log not readable (no Date column): see Flags"
-    for figure in ("Coaching share, whole program", "Minutes outside the role",
-                   "Teachers reached, last 4 weeks"):
+    assert ben["Status"] == "Unknown"
+    assert ben["Note"] == "Time log not readable (no Date column): see Flags."
+    for figure in ("Coaching share, last 4 weeks", "Hours outside the role",
+                   "Teachers reached"):
         assert ben[figure] is None, figure
-    assert coaches["cal"]["Coaching share, last 4 weeks"] == \
-        "unknown: the workbook could not be read: see Flags"
-    assert coaches["cal"]["Minutes outside the role"] is None
+    cal = coaches["cal"]
+    assert cal["Status"] == "File failed" and cal["Note"].startswith("Not read:")
+    assert cal["Coaching share, last 4 weeks"] is None and cal["Hours outside the role"] is None
 
 
 def test_coach_time_and_the_chart_show_no_zeros_for_them(sheets):
@@ -90,39 +94,36 @@ def test_coach_time_and_the_chart_show_no_zeros_for_them(sheets):
     assert per_coach["Ana"]["Minutes, whole program"] > 0
     weekly = _table(sheets["Coach Time"], "Minutes by week and group")
     assert {r["Coach"] for r in weekly} == {"Ana"}
-    chart = {r["Coach"]: r for r in _table(sheets["Dashboard"],
-                                           "Minutes by activity group, whole program")}
-    ben = next(v for k, v in chart.items() if k.startswith("Ben"))
+    chart = {r["Coach"]: r for r in _table(sheets["Chart Data"],
+                                           "Coach time by activity group, last 4 weeks")}
+    assert chart["Ana"]["Coaching with teachers"] == 1.0
+    for label in (next(k for k in chart if k.startswith("Ben")), "cal"):
+        assert all(v is None for k, v in chart[label].items()
+                   if k != "Coach" and not k.startswith("Target")), label
     assert "time log not readable" in next(k for k in chart if k.startswith("Ben"))
-    assert all(v is None for k, v in ben.items() if k != "Coach")
 
 
-def test_headline_figures_say_how_many_they_leave_out(sheets):
-    head = {r["Headline"]: r["Value"] for r in _table(sheets["Dashboard"],
-                                                      "Headline figures")}
-    label = next(k for k in head if k.startswith("Coaching share, last 4 weeks"))
-    assert label.endswith("(2 coaches left out)")
-    assert head[label] == "100%"  # Ana's alone: all co-planning
-    teams = next(k for k in head if k.startswith("Teams on track"))
-    assert teams.endswith("(1 team left out)")
-    assert head[teams].endswith("of 1")
-    assert head["Left out: data that could not be read (see Flags)"] == \
-        "2 coaches (time log), 1 team (goal or weekly values)"
+def test_the_scoreboard_says_how_many_it_leaves_out(sheets):
+    board = sheets["Dashboard"].tables[0]
+    now = dict(zip(board.columns, board.rows[0], strict=True))
+    assert _value(now["Coaching share (4 weeks)"]) == 1.0  # Ana's alone: all co-planning
+    teams = now["Teams on track or met"]
+    assert " of 1)" in teams.number_format  # of the one known team: the unknown one left out
+    assert any("1 team (goal or weekly values) and 2 coaches (time log)" in line
+               for line in board.intro)
 
 
 def test_a_team_whose_target_is_not_a_number_is_unknown_with_the_reason(sheets):
-    teams = {r["Team"]: r for r in _table(sheets["Dashboard"], "Teams")}
-    assert len(teams) == 1  # both teams are "Grade 3" at "Maple": look them up by status
     rows = _table(sheets["Dashboard"], "Teams")
+    assert len(rows) == 2
     vague = next(r for r in rows if r["Status"] == "Unknown")
-    assert vague["Reason"].startswith(
+    assert vague["Reason and suggestion"].startswith(
         "Target: \u201cabout 70\u201d is not a percentage (see Flags)")
-    assert vague["Target"] is None and vague["Latest"] == 63.0  # the weekly values are read
+    assert vague["Target"] is None
+    assert _value(vague["Latest (week)"]) == pytest.approx(0.63)  # the weekly values are read
     assert any(r["Status"] != "Unknown" for r in rows)
 
 
 def test_the_dashboard_shows_the_window_dates(sheets):
-    info = sheets["Dashboard"].tables[0]
-    rows = {r[0]: r[1] for r in info.rows}
-    assert rows["Last 4 weeks"] == ("2026-10-05 to 2026-11-01 (complete weeks, Monday to "
-                                    "Sunday)")
+    intro = sheets["Dashboard"].tables[0].intro[0]
+    assert "last 4 weeks = 2026-10-05 to 2026-11-01 (complete weeks)" in intro

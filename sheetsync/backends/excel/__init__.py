@@ -5,6 +5,8 @@ The folder has the shape every backend has:
 * :mod:`.settings` - the ``[limits]`` section (:class:`ReadLimits`);
 * :mod:`.reader` - every tab of a workbook in one pass, with python-calamine;
 * :mod:`.writer` - the dashboard workbook, rebuilt atomically, keeping the user's own tabs;
+* :mod:`.own_tabs` - what those tabs keep through the rebuild (cached formula results, dynamic
+  arrays), and the edits people make to managed tabs, noticed before they could be lost;
 * :mod:`.writeback` - a source's ``Sheetsync Flags`` tab, by a surgical package edit;
 * :mod:`.atomic` - lock files, read-only checks and atomic replacement, for both writers;
 * :mod:`.templates` - the blank workbooks, generated from the schemas.
@@ -16,7 +18,6 @@ again. Many files are parsed in worker processes: calamine holds the GIL while i
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import os
 from collections.abc import Sequence
@@ -24,10 +25,10 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sheetsync.backends.base import Check, Listing, RawWorkbook, Source, SourceEntry
-from sheetsync.backends.excel.reader import EXCEL_SUFFIXES, read_excel
+from sheetsync.backends.excel.reader import EXCEL_SUFFIXES, read_excel, shown_name
 from sheetsync.backends.excel.settings import ReadLimits
 from sheetsync.errors import SourceReadError, TargetWriteError
 from sheetsync.findings import Finding, Severity
@@ -51,18 +52,117 @@ def file_hash(path: str) -> str:
     return h.hexdigest()
 
 
-def expand(pattern: str) -> list[str]:
-    """The workbook files a path, glob or folder names (lock files and hidden files left out)."""
+@dataclass
+class Expansion:
+    """The workbook files a path, glob or folder names, each once by its real path, and what
+    was noticed on the way."""
+
+    files: list[str] = field(default_factory=list)
+    loops: list[tuple[str, str]] = field(default_factory=list)  # (link, the folder it repeats)
+    duplicates: list[tuple[str, str]] = field(default_factory=list)  # (path, the one kept)
+    unlisted: list[tuple[str, str]] = field(default_factory=list)  # (folder, why)
+
+
+def _is_workbook_name(name: str) -> bool:
+    return Path(name).suffix.lower() in EXCEL_SUFFIXES and not name.startswith(("~$", "."))
+
+
+def expand(pattern: str) -> Expansion:
+    """The workbook files a path, glob or folder names (lock files and hidden files left out).
+
+    A folder is read with everything under it; a glob has ``glob`` semantics (``**`` is any
+    depth, hidden folders are skipped). Folder links are followed, but a link back into a folder
+    being walked is a loop: it is walked once and reported. A file reached by two paths (a link
+    to it, or a link to its folder) is counted once, by its real path.
+    """
+    found = Expansion()
     path = Path(pattern)
     if path.is_dir():
-        candidates = [str(p) for p in sorted(path.rglob("*"))]
+        root, rest = path, ("**", "*")
     elif any(ch in pattern for ch in "*?["):
-        candidates = sorted(glob.glob(pattern, recursive=True))
+        parts = path.parts
+        first = next(i for i, part in enumerate(parts) if any(ch in part for ch in "*?["))
+        root, rest = (Path(*parts[:first]) if first else Path(".")), parts[first:]
     else:
-        candidates = [pattern] if path.exists() else []
-    return [c for c in candidates
-            if Path(c).suffix.lower() in EXCEL_SUFFIXES and not Path(c).name.startswith(("~$", "."))
-            and Path(c).is_file()]
+        if path.is_file():
+            found.files.append(pattern)
+        return found
+    candidates: list[str] = []
+    _walk(root, tuple(rest), (os.path.realpath(root),), set(), candidates, found)
+    kept: dict[str, str] = {}
+    # Of two paths to one file, the one that is not a link (or goes through none) is kept.
+    for candidate in sorted(candidates, key=lambda c: (os.path.realpath(c) != c, c)):
+        real = os.path.realpath(candidate)
+        if real in kept:
+            found.duplicates.append((candidate, kept[real]))
+            continue
+        kept[real] = candidate
+        found.files.append(candidate)
+    found.files.sort()
+    return found
+
+
+def _walk(folder: Path, rest: tuple[str, ...], stack: tuple[str, ...], done: set,
+          out: list[str], found: Expansion) -> None:
+    """Match ``rest`` (glob segments) under ``folder``; ``stack`` holds the real paths of the
+    folders being walked (a link back to one of them is a loop)."""
+    import fnmatch
+
+    key = (stack[-1], rest)
+    if key in done:
+        return  # this folder was already matched against the same segments by another route
+    done.add(key)
+    head, tail = rest[0], rest[1:]
+    if head == "**":
+        if tail:
+            _walk(folder, tail, stack, done, out, found)
+        subfolders = [entry for entry in _entries(folder, found) if _is_folder(entry)
+                      and not entry.name.startswith(".")]
+        for entry in subfolders:
+            _descend(folder / entry.name, rest, stack, done, out, found)
+        return
+    literal = not any(ch in head for ch in "*?[")
+    if literal:
+        names = [head]
+    else:
+        hidden_ok = head.startswith(".")
+        names = [entry.name for entry in _entries(folder, found)
+                 if (hidden_ok or not entry.name.startswith("."))
+                 and fnmatch.fnmatch(entry.name, head)]
+    for name in names:
+        child = folder / name
+        if not tail:
+            if _is_workbook_name(name) and child.is_file():
+                out.append(str(child))
+        elif child.is_dir():
+            _descend(child, tail, stack, done, out, found)
+
+
+def _descend(child: Path, rest: tuple[str, ...], stack: tuple[str, ...], done: set,
+             out: list[str], found: Expansion) -> None:
+    real = os.path.realpath(child)
+    if real in stack:
+        found.loops.append((str(child), real))
+        return
+    _walk(child, rest, (*stack, real), done, out, found)
+
+
+def _entries(folder: Path, found: Expansion) -> list[os.DirEntry]:
+    try:
+        with os.scandir(folder) as it:
+            return sorted(it, key=lambda entry: entry.name)
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        found.unlisted.append((str(folder), exc.strerror or str(exc)))
+        return []
+
+
+def _is_folder(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir()  # follows links
+    except OSError:
+        return False
 
 
 @dataclass(frozen=True)
@@ -81,23 +181,52 @@ class ExcelBackend:
 
     # -- reading -----------------------------------------------------------------------------
     def sources(self, entry: SourceEntry) -> Listing:
-        files = expand(entry.location)
+        found = expand(entry.location)
+        files = found.files
         if files:
-            return Listing([Source(entry.name if (entry.name and len(files) == 1) else Path(f).stem,
-                                   entry.kind, f, self.name, entry.write_back, entry.label)
-                            for f in files])
+            # Located by real path, so a file reached through a link, or listed by two
+            # entries, is one source (see sources.discover).
+            listing = Listing([Source(entry.name if (entry.name and len(files) == 1)
+                                      else Path(shown_name(f)).stem, entry.kind,
+                                      os.path.realpath(f), self.name, entry.write_back,
+                                      entry.label)
+                               for f in files])
+            listing.findings.extend(self._notes(entry, found))
+            return listing
         missing = Finding(
             "no-sources", Severity.ERROR,
             f"{entry.label}: no spreadsheet matches {entry.location}.",
             "Check the path in the config (relative paths start at the config's folder).",
-            source=entry.name or Path(entry.location).name, file=entry.location)
-        listing = Listing(findings=[missing])
+            source=entry.name or shown_name(entry.location), file=entry.location)
+        listing = Listing(findings=[missing, *self._notes(entry, found)])
         if not any(ch in entry.location for ch in "*?[") and not Path(entry.location).is_dir():
             # a single named file that is missing is still a source: visibly failed
-            listing.sources.append(Source(entry.name or Path(entry.location).stem, entry.kind,
-                                          entry.location, self.name, entry.write_back,
-                                          entry.label))
+            listing.sources.append(Source(entry.name or Path(shown_name(entry.location)).stem,
+                                          entry.kind, entry.location, self.name,
+                                          entry.write_back, entry.label))
         return listing
+
+    @staticmethod
+    def _notes(entry: SourceEntry, found: Expansion) -> list[Finding]:
+        """Findings about what a path, glob or folder led to: loops, files reached twice, folders
+        that could not be listed."""
+        notes = [Finding(
+            "source-loop", Severity.WARNING,
+            f"{entry.label}: the folder link {link} leads back to {target}, which is already "
+            "being read; its workbooks were counted once.",
+            "Remove the link, or point the source at a folder without links back into itself.",
+            source=shown_name(entry.location), file=link) for link, target in found.loops]
+        notes += [Finding(
+            "duplicate-source", Severity.INFO,
+            f"{entry.label}: {path} is the same file as {kept}; it was read once.",
+            "Nothing to fix unless the link is a mistake.",
+            source=Path(shown_name(kept)).stem, file=path) for path, kept in found.duplicates]
+        notes += [Finding(
+            "unreadable-source", Severity.WARNING,
+            f"{entry.label}: the folder {folder} could not be listed ({why}); workbooks in it "
+            "were not read.", "Check the folder's permissions.",
+            source=shown_name(entry.location), file=folder) for folder, why in found.unlisted]
+        return notes
 
     def versions(self, sources: Sequence[Source]) -> dict[str, str]:
         found = {}
@@ -145,15 +274,18 @@ class ExcelBackend:
             raise TargetWriteError(str(exc), hint="Close the file if it is open in Excel, and "
                                    "check permissions.") from None
 
-    def write_flags(self, source: Source, header: list[str], rows: list[list[Any]]) -> None:
+    def write_flags(self, source: Source, sheet: Sheet) -> None:
         from sheetsync.backends.excel.writeback import UnsupportedFormatError, write_flags_tab
-        from sheetsync.report.model import FLAGS_TAB
 
         suffix = Path(source.location).suffix.lower()
         if suffix not in (".xlsx", ".xlsm"):
             raise UnsupportedFormatError(f"Flags cannot be written into a {suffix} file.",
                                          hint="Save the workbook as .xlsx to see flags inside it.")
-        write_flags_tab(Path(source.location), header, rows, tab_name=FLAGS_TAB)
+        table = sheet.tables[0]
+        write_flags_tab(Path(source.location), table.columns, table.rows, tab_name=sheet.name,
+                        title=table.title, intro=table.intro, widths=table.column_widths,
+                        wrap=table.wrap_columns,
+                        severity=table.status_columns[0] if table.status_columns else None)
 
     def check(self, target: str | None) -> list[Check]:
         if target is None:

@@ -31,8 +31,10 @@ __all__ = [
     "REL_STYLES",
     "REL_WORKSHEET",
     "RESERVED_TAB_NAME",
+    "MAX_LABEL_CHARS",
     "XML_DECLARATION",
     "clean_cell_text",
+    "clean_label",
     "escape_text",
     "is_valid_tab_name",
     "protect_escapes",
@@ -72,9 +74,10 @@ RESERVED_TAB_NAME = "History"
 
 
 def is_valid_tab_name(name: str) -> bool:
-    """Whether Excel accepts ``name`` for a tab: 1 to 31 characters, none of ``[ ] : * ? / \\``,
-    not starting or ending with an apostrophe. (:data:`RESERVED_TAB_NAME` is checked apart.)"""
-    return bool(name) and len(name) <= MAX_TAB_NAME_CHARS and not (
+    """Whether Excel accepts ``name`` for a tab: 1 to 31 characters, none of ``[ ] : * ? / \\``
+    nor a control character, not starting or ending with an apostrophe.
+    (:data:`RESERVED_TAB_NAME` is checked apart.)"""
+    return bool(name) and len(name) <= MAX_TAB_NAME_CHARS and name.isprintable() and not (
         _INVALID_TAB_CHARS.search(name) or name.startswith("'") or name.endswith("'"))
 
 
@@ -111,6 +114,29 @@ def clean_cell_text(text: str) -> tuple[str, int]:
         kept.append(ch)
         units += size
     return "".join(kept) + "\u2026", 1
+
+
+MAX_LABEL_CHARS = 60
+"""Titles and labels outside cells (chart and axis titles) are cut to this many characters.
+Excel allows 255 in a chart title, but a dashboard chart is about 15 cm wide: a longer title
+only wraps over the plot (and LibreOffice spends minutes laying out one of tens of thousands)."""
+
+_LABEL_BREAKS = re.compile(r"[\t\n\r\x0b\x0c\x1c-\x1f\x85\u2028\u2029]")
+
+
+def clean_label(text: str, max_chars: int = MAX_LABEL_CHARS) -> str:
+    """``text`` as a title or label outside a cell may hold it (a chart or axis title).
+
+    Such text is XML too, but Excel does not decode ``_xHHHH_`` escapes in it, so what XML cannot
+    carry goes: line breaks, tabs and the like become one space, other control characters,
+    surrogates and non-characters are dropped, and text over ``max_chars`` is cut, ending in an
+    ellipsis.
+    """
+    text = _ILLEGAL_XML_CHARS.sub("", _LABEL_BREAKS.sub(" ", text)).replace("\x7f", "")
+    text = " ".join(text.split())
+    if len(text) > max_chars:
+        text = text[: max_chars - 1].rstrip() + "\u2026"
+    return text
 
 
 def protect_escapes(text: str) -> str:

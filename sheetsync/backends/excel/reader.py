@@ -1,16 +1,21 @@
 """Read offline workbooks (.xlsx, .xlsm, .xls, .ods) with python-calamine, all tabs in one pass.
 
 calamine is a Rust reader several times faster than openpyxl; it returns plain Python values with
-dates already typed. Before opening a zip-based file the reader checks its declared uncompressed
-size against a limit, so a zip bomb is refused instead of exhausting memory.
+dates already typed. The format is told from the file's bytes, not its name (a real .xls renamed
+.xlsx is read as what it is). Before opening a zip-based file the reader checks its declared
+uncompressed size against a limit, so a zip bomb is refused instead of exhausting memory.
 """
 
 from __future__ import annotations
 
+import os
+import posixpath
 import re
 import zipfile
 from datetime import UTC, datetime
+from io import BytesIO
 from pathlib import Path
+from typing import BinaryIO
 
 from sheetsync.backends.base import RawTab, RawWorkbook
 from sheetsync.backends.excel.settings import ReadLimits
@@ -20,75 +25,152 @@ from sheetsync.grid import column_number
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 ZIP_SUFFIXES = (".xlsx", ".xlsm", ".ods")
 
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
+_ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 
-def _check_package(path: Path, limits: ReadLimits) -> None:
-    size = path.stat().st_size
+
+def shown_name(path: str | Path) -> str:
+    """A file's name as people can read it: bytes that are not valid UTF-8 (a name made on
+    another system, which Python keeps as surrogate escapes) become U+FFFD."""
+    name = Path(path).name
+    if name.isprintable():
+        return name
+    return os.fsencode(name).decode("utf-8", "replace")
+
+
+def sniff_format(fh: BinaryIO) -> str:
+    """What a workbook file really is, from its bytes rather than its name.
+
+    ``"xlsx"`` (also .xlsm), ``"xlsb"``, ``"ods"``, ``"xls"``, ``"encrypted"`` (an OLE2 container
+    holding a password-protected Office file), ``"empty"``, or ``"unknown"``.
+    """
+    fh.seek(0)
+    head = fh.read(8)
+    fh.seek(0)
+    if not head:
+        return "empty"
+    if head.startswith(OLE2_MAGIC[:4]):
+        # The directory of an encrypted Office file names its "EncryptedPackage" stream; it sits
+        # in the first sectors of a small container, so reading a bounded prefix is enough.
+        prefix = fh.read(1 << 20)
+        fh.seek(0)
+        return "encrypted" if _ENCRYPTED_STREAM in prefix else "xls"
+    if not head.startswith(b"PK"):
+        return "unknown"
+    try:
+        with zipfile.ZipFile(fh) as zf:
+            names = set(zf.namelist())
+            if "mimetype" in names and zf.getinfo("mimetype").file_size < 200 and \
+                    zf.read("mimetype").strip() == _ODS_MIMETYPE:
+                found = "ods"
+            elif any(n.endswith(".bin") and n.startswith("xl/workbook") for n in names):
+                found = "xlsb"
+            else:
+                found = "xlsx"
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError):
+        found = "xlsx"  # a damaged package: the checks below say so plainly
+    fh.seek(0)
+    return found
+
+
+def _check_package(fh: BinaryIO, path: Path, limits: ReadLimits) -> str:
+    """Sniff the file's real format and check it against the limits; returns the format."""
+    name = shown_name(path)
+    size = os.fstat(fh.fileno()).st_size
     if size > limits.max_file_mb * 1024 * 1024:
         raise SourceReadError(
-            f"{path.name} is {size / 1024 / 1024:.0f} MB, over the {limits.max_file_mb:g} MB "
+            f"{name} is {size / 1024 / 1024:.0f} MB, over the {limits.max_file_mb:g} MB "
             "limit.",
             code="source-too-large", hint="Split the workbook, or raise [limits] max_file_mb.")
-    if path.suffix.lower() == ".xls":
-        _check_xls_signature(path)
-    if path.suffix.lower() not in ZIP_SUFFIXES:
-        return
+    found = sniff_format(fh)
+    if found == "empty":
+        raise SourceReadError(f"{name} is empty (0 bytes).",
+                              hint="Check that the file was copied completely.")
+    if found == "encrypted":
+        raise SourceReadError(
+            f"{name} is password-protected.",
+            hint="Remove the password (File > Info > Protect Workbook), or save a copy without "
+            "one for sheetsync to read.")
+    if found == "unknown":
+        if path.suffix.lower() == ".xls":
+            # Web apps often export HTML or text tables with an .xls name; Excel opens them.
+            raise SourceReadError(f"{name} is not an Excel workbook: it holds text or a web page "
+                                  "saved with an .xls name.",
+                                  hint="Open it in Excel and save it as .xlsx.")
+        raise SourceReadError(f"{name} is not a valid {path.suffix} workbook (damaged or "
+                              "not a spreadsheet).",
+                              hint="Open it in Excel and save it again as .xlsx.")
+    if found == "xls":
+        return found
     try:
-        with zipfile.ZipFile(path) as zf:
+        with zipfile.ZipFile(fh) as zf:
             infos = zf.infolist()
             if any(i.flag_bits & 0x1 for i in infos):
-                raise SourceReadError(f"{path.name} is password-protected.",
+                raise SourceReadError(f"{name} is password-protected.",
                                       hint="Save a copy without a password for sheetsync to read.")
             total = sum(i.file_size for i in infos)
     except zipfile.BadZipFile:
-        with path.open("rb") as fh:
-            head = fh.read(8)
-        if not head:
-            raise SourceReadError(f"{path.name} is empty (0 bytes).",
-                                  hint="Check that the file was copied completely.") from None
-        if head.startswith(b"\xd0\xcf\x11\xe0"):  # an OLE2 container: encrypted OOXML or old .xls
-            raise SourceReadError(
-                f"{path.name} is password-protected (or an old .xls saved as {path.suffix}).",
-                hint="Remove the password (File > Info > Protect Workbook), or save as .xlsx.",
-            ) from None
-        raise SourceReadError(f"{path.name} is not a valid {path.suffix} workbook (damaged or "
+        raise SourceReadError(f"{name} is not a valid {path.suffix} workbook (damaged or "
                               "not a spreadsheet).",
                               hint="Open it in Excel and save it again as .xlsx.") from None
+    finally:
+        fh.seek(0)
     if total > limits.max_uncompressed_mb * 1024 * 1024:
         raise SourceReadError(
-            f"{path.name} unpacks to {total / 1024 / 1024:.0f} MB, over the "
+            f"{name} unpacks to {total / 1024 / 1024:.0f} MB, over the "
             f"{limits.max_uncompressed_mb:g} MB limit.",
             code="source-too-large",
             hint="This may be a damaged or malicious file; or raise [limits] max_uncompressed_mb.")
+    return found
 
 
-def _check_xls_signature(path: Path) -> None:
-    """An old-format .xls is an OLE2 container; say plainly what a file named .xls really is."""
-    with path.open("rb") as fh:
-        head = fh.read(8)
-    if head.startswith(b"\xd0\xcf\x11\xe0"):
-        return
-    if not head:
-        raise SourceReadError(f"{path.name} is empty (0 bytes).",
-                              hint="Check that the file was copied completely.")
-    if head.startswith(b"PK\x03\x04"):
-        raise SourceReadError(f"{path.name} is an .xlsx workbook with an .xls name.",
-                              hint="Rename it to .xlsx (or open it in Excel and save as .xlsx).")
-    # Web apps often export HTML or text tables with an .xls name; Excel opens them, with a warning.
-    raise SourceReadError(f"{path.name} is not an Excel workbook: it holds text or a web page "
-                          "saved with an .xls name.",
-                          hint="Open it in Excel and save it as .xlsx.")
+_ERROR_CELL_RE = re.compile(
+    rb"<(?P<p>[\w.-]+:)?c\b(?P<attrs>[^>]*?\bt\s*=\s*[\"']e[\"'][^>]*?)(?<!/)>"
+    rb"\s*(?:<(?P=p)?f\b[^>]*?(?:/>|>.*?</(?P=p)?f>)\s*)?"
+    rb"<(?P=p)?v>(?P<v>[^<]*)</(?P=p)?v>", re.S)
+_CELL_REF_RE = re.compile(rb"\br\s*=\s*[\"']([A-Z]{1,3})(\d+)[\"']")
+_ERROR_TYPE_RE = re.compile(rb"(<(?:[\w.-]+:)?c\b[^>]*?\bt\s*=\s*)([\"'])e\2")
 
 
-_SHEET_RE = re.compile(rb'<sheet\b[^>]*?name="([^"]*)"[^>]*?r:id="([^"]*)"')
-_REL_RE = re.compile(rb'<Relationship\b[^>]*?Id="([^"]*)"[^>]*?Target="([^"]*)"')
-_REL_RE_REV = re.compile(rb'<Relationship\b[^>]*?Target="([^"]*)"[^>]*?Id="([^"]*)"')
-_ERROR_CELL_RE = re.compile(rb'<c\b[^>]*?\br="([A-Z]+)(\d+)"[^>]*?\bt="e"[^>]*>'
-                            rb'(?:<f\b[^>]*(?:/>|>.*?</f>))?'
-                            rb'<v>([^<]*)</v>', re.S)
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
 
 
-def _error_cells(path: Path) -> dict[str, list[tuple[int, int, str]]]:
-    """Formula error values (#DIV/0!, #REF!, ...) per sheet, from the OOXML sheet parts.
+def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Each worksheet's name and the package part that holds it (ElementTree, so attribute order
+    and namespace prefixes do not matter)."""
+    from xml.etree import ElementTree as ET
+
+    names = set(zf.namelist())
+    workbook = "xl/workbook.xml"
+    if "_rels/.rels" in names:
+        for rel in ET.fromstring(_read_part(zf, "_rels/.rels")):
+            if rel.get("Type", "").endswith("/officeDocument"):
+                workbook = rel.get("Target", workbook).lstrip("/")
+    if workbook not in names:
+        return {}
+    folder = workbook.rpartition("/")[0]
+    rels_part = f"{folder}/_rels/{workbook.rpartition('/')[2]}.rels"
+    targets: dict[str, str] = {}
+    if rels_part in names:
+        for rel in ET.fromstring(_read_part(zf, rels_part)):
+            target = rel.get("Target", "")
+            targets[rel.get("Id", "")] = (target.lstrip("/") if target.startswith("/")
+                                          else posixpath.normpath(f"{folder}/{target}"))
+    found = {}
+    for element in ET.fromstring(_read_part(zf, workbook)).iter():
+        if _local(element.tag) != "sheet":
+            continue
+        rid = next((v for k, v in element.attrib.items() if _local(k) == "id"), "")
+        part = targets.get(rid)
+        if part in names:
+            found[element.get("name", "")] = part
+    return found
+
+
+def _error_cells(zf: zipfile.ZipFile) -> dict[str, list[tuple[int, int, str]]]:
+    """Formula error values (#DIV/0!, #SPILL!, ...) per sheet, from the OOXML sheet parts.
 
     calamine returns error cells as blanks; people need to know a formula is broken, so the
     (rare) error cells are found with a byte search and put back into the grid.
@@ -97,27 +179,39 @@ def _error_cells(path: Path) -> dict[str, list[tuple[int, int, str]]]:
 
     out: dict[str, list[tuple[int, int, str]]] = {}
     try:
-        with zipfile.ZipFile(path) as zf:
-            names = set(zf.namelist())
-            if "xl/workbook.xml" not in names:
-                return out
-            rels_xml = _read_part(zf, "xl/_rels/workbook.xml.rels")
-            rels = {rid: target for rid, target in _REL_RE.findall(rels_xml)}
-            rels.update({rid: target for target, rid in _REL_RE_REV.findall(rels_xml)})
-            for name, rid in _SHEET_RE.findall(_read_part(zf, "xl/workbook.xml")):
-                target = rels.get(rid, b"").decode()
-                part = target.lstrip("/") if target.startswith("/") else "xl/" + target
-                if part not in names:
-                    continue
-                xml = _read_part(zf, part)
-                if b't="e"' not in xml:
-                    continue
-                found = [(int(row), column_number(letters.decode()), html.unescape(text.decode()))
-                         for letters, row, text in _ERROR_CELL_RE.findall(xml)]
-                out[html.unescape(name.decode())] = found
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
-        return {}
+        for name, part in _sheet_parts(zf).items():
+            xml = _read_part(zf, part)
+            if b"e" not in xml or not _ERROR_TYPE_RE.search(xml):
+                continue
+            found = []
+            for match in _ERROR_CELL_RE.finditer(xml):
+                ref = _CELL_REF_RE.search(match.group("attrs"))
+                if ref is not None:
+                    found.append((int(ref.group(2)), column_number(ref.group(1).decode()),
+                                  html.unescape(match.group("v").decode("utf-8", "replace"))))
+            out[name] = found
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, SyntaxError):
+        return {}  # ET.ParseError is a SyntaxError; calamine reports a damaged package itself
     return out
+
+
+def _errors_as_text(zf: zipfile.ZipFile) -> BytesIO:
+    """A copy of the package in which every error cell is a text result instead.
+
+    calamine refuses a whole tab over one error value it does not know (Excel 365's #SPILL!,
+    #CALC!, #FIELD!, #BLOCKED!, #CONNECT!, #BUSY!, #UNKNOWN!, #GETTING_DATA); as text, the
+    value reaches validation, which reports it at its cell as a formula error.
+    """
+    sheets = set(_sheet_parts(zf).values())
+    copy = BytesIO()
+    with zipfile.ZipFile(copy, "w", zipfile.ZIP_STORED, allowZip64=True) as out:
+        for info in zf.infolist():
+            data = _read_part(zf, info.filename)
+            if info.filename in sheets:
+                data = _ERROR_TYPE_RE.sub(rb"\1\2str\2", data)
+            out.writestr(info.filename, data)
+    copy.seek(0)
+    return copy
 
 
 def _read_part(zf: zipfile.ZipFile, name: str) -> bytes:
@@ -160,49 +254,79 @@ def _trim(rows: list[list]) -> list[list]:
 def read_excel(path: str | Path, limits: ReadLimits | None = None) -> RawWorkbook:
     """Read every visible and hidden tab of an offline workbook.
 
-    Raises :class:`SourceReadError` (never anything else) when the file cannot be read.
+    The format is told from the file's bytes, so a workbook saved under another format's
+    extension is still read. Raises :class:`SourceReadError` (never anything else) when the file
+    cannot be read.
     """
-    from python_calamine import CalamineWorkbook
-
     limits = limits or ReadLimits()
     path = Path(path)
+    name = shown_name(path)
     if not path.is_file():
-        raise SourceReadError(f"{path} does not exist.", code="unreadable-source",
-                              hint="Check the path in the config.")
+        raise SourceReadError(f"{shown_name(path.parent)}/{name} does not exist.",
+                              code="unreadable-source", hint="Check the path in the config.")
     if path.suffix.lower() not in EXCEL_SUFFIXES:
-        raise SourceReadError(f"{path.name} is not a spreadsheet file "
+        raise SourceReadError(f"{name} is not a spreadsheet file "
                               f"({', '.join(EXCEL_SUFFIXES)}).",
                               hint="Save it as .xlsx.")
     try:
-        _check_package(path, limits)
-        modified = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
-        wb = CalamineWorkbook.from_path(str(path))
-        errors = _error_cells(path) if path.suffix.lower() in (".xlsx", ".xlsm") else {}
-        tabs: dict[str, RawTab] = {}
-        cells = 0
+        # Opened here, not by calamine from the path: a name that is not valid UTF-8 still opens.
+        with path.open("rb") as fh:
+            found = _check_package(fh, path, limits)
+            modified = datetime.fromtimestamp(os.fstat(fh.fileno()).st_mtime, tz=UTC)
+            tabs = _read_tabs(fh, found, name, limits)
+    except SourceReadError:
+        raise
+    except PermissionError:
+        raise SourceReadError(f"{name} cannot be opened: permission denied.",
+                              hint="Check the file's permissions, or close it in Excel.",
+                              transient=True) from None
+    except Exception as exc:  # calamine raises its own types for damaged files
+        raise SourceReadError(f"{name} could not be read: {type(exc).__name__}: "
+                              f"{str(exc)[:200]}",
+                              hint="Open it in Excel and save it again as .xlsx.") from None
+    return RawWorkbook(location=str(path), tabs=tabs, modified=modified,
+                       title=Path(name).stem)
+
+
+def _read_tabs(fh: BinaryIO, found: str, name: str, limits: ReadLimits) -> dict[str, RawTab]:
+    from python_calamine import CalamineWorkbook
+
+    wb = CalamineWorkbook.from_filelike(fh)
+    errors: dict[str, list[tuple[int, int, str]]] = {}
+    package: zipfile.ZipFile | None = None
+    if found == "xlsx":
+        fh.seek(0)
+        package = zipfile.ZipFile(fh)
+        errors = _error_cells(package)
+    fallback = None
+    tabs: dict[str, RawTab] = {}
+    cells = 0
+    try:
         for meta in wb.sheets_metadata:
             if "WorkSheet" not in str(meta.typ):
                 continue  # chart sheets and macro sheets hold no data rows
-            sheet = wb.get_sheet_by_name(meta.name)
+            try:
+                sheet = wb.get_sheet_by_name(meta.name)
+            except Exception as exc:
+                if package is None or "error value" not in str(exc):
+                    raise
+                if fallback is None:  # read once more, the error cells as text
+                    fallback = CalamineWorkbook.from_filelike(_errors_as_text(package))
+                sheet = fallback.get_sheet_by_name(meta.name)
             cells += sheet.height * sheet.width
             if cells > limits.max_cells:
                 raise SourceReadError(
-                    f"{path.name} has more than {limits.max_cells:,} cells.",
+                    f"{name} has more than {limits.max_cells:,} cells.",
                     code="source-too-large",
                     hint="Remove unused rows/columns, or raise [limits] max_cells.")
             grid = sheet.to_python(skip_empty_area=False)
             if meta.name in errors:
                 _put_errors(grid, errors[meta.name])
             tabs[meta.name] = RawTab(meta.name, _trim(grid))
+    finally:
         wb.close()
-    except SourceReadError:
-        raise
-    except PermissionError:
-        raise SourceReadError(f"{path.name} cannot be opened: permission denied.",
-                              hint="Check the file's permissions, or close it in Excel.",
-                              transient=True) from None
-    except Exception as exc:  # calamine raises its own types for damaged files
-        raise SourceReadError(f"{path.name} could not be read: {type(exc).__name__}: "
-                              f"{str(exc)[:200]}",
-                              hint="Open it in Excel and save it again as .xlsx.") from None
-    return RawWorkbook(location=str(path), tabs=tabs, modified=modified, title=path.stem)
+        if fallback is not None:
+            fallback.close()
+        if package is not None:
+            package.close()
+    return tabs

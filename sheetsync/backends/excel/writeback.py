@@ -7,8 +7,9 @@ OOXML zip package *surgically* instead. Afterwards every part is byte-identical 
 
 * the workbook index (``xl/workbook.xml``) and its relationships, only when a tab is added;
 * ``[Content_Types].xml``, only when a tab is added;
-* ``xl/styles.xml``, only ever appended to (a bold header font and two cell formats at the end,
-  reused on later writes), so every existing style index keeps its meaning;
+* ``xl/styles.xml``, only ever appended to (the fonts, fills and cell formats the tab uses: bold
+  headers, severity colours, links, wrapped text; each found again and reused on later writes),
+  so every existing style index keeps its meaning;
 * the managed sheet part itself, which is replaced in place on later writes.
 
 Document properties (``docProps/*``) are allowed to change but are left alone.
@@ -43,7 +44,7 @@ import os
 import posixpath
 import re
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -53,6 +54,7 @@ from xml.etree import ElementTree as ET
 
 from sheetsync import errors
 from sheetsync.backends.excel.atomic import (
+    OwnerNotKept,
     TargetChanged,
     move_into_place,
     new_temp_beside,
@@ -206,19 +208,31 @@ def write_flags_tab(
     rows: Sequence[Sequence[object]],
     *,
     tab_name: str = DEFAULT_TAB_NAME,
+    title: str | None = None,
+    intro: Sequence[str] = (),
+    widths: Mapping[str, float] | None = None,
+    wrap: Sequence[str] = (),
+    severity: str | None = None,
     max_uncompressed_bytes: int = DEFAULT_MAX_UNCOMPRESSED_BYTES,
     max_parts: int = DEFAULT_MAX_PARTS,
 ) -> WritebackResult:
     """Write (or replace) sheetsync's managed tab inside the Excel workbook at ``path``.
 
-    ``header`` becomes a bold, frozen first row; ``rows`` follow. Strings are always written as
-    literal text (never formulas), numbers and booleans as such, dates as ISO text, ``None`` as an
-    empty cell. The file is replaced atomically; on any :class:`WritebackError` it is untouched.
+    An optional bold ``title`` and ``intro`` lines come first; then ``header``, a bold, frozen
+    row with a filter; then ``rows``. Strings are always written as literal text (never
+    formulas), numbers and booleans as such, dates as ISO text, ``None`` as an empty cell, and
+    a :class:`~sheetsync.report.model.Link` as its text with a hyperlink to its cell (no
+    formula). ``widths`` fixes columns' widths (by header), ``wrap`` names columns whose text
+    wraps, and the ``severity`` column is coloured by :data:`~sheetsync.report.model.
+    STATUS_COLOURS`. The file is replaced atomically; on any :class:`WritebackError` it is
+    untouched.
     """
     source = Path(path)
     _check_format(source)
     _check_tab_name(tab_name)
-    if len(rows) + 1 > MAX_ROWS or max((len(r) for r in [header, *rows]), default=0) > MAX_COLUMNS:
+    above = (1 if title else 0) + len(intro)
+    if len(rows) + 1 + above > MAX_ROWS or max((len(r) for r in [header, *rows]),
+                                               default=0) > MAX_COLUMNS:
         raise WritebackError(
             f"{len(rows)} flags do not fit on one Excel tab.",
             hint="Fix the most common problems first; the full list is in the Flags output.",
@@ -235,8 +249,10 @@ def write_flags_tab(
 
     package = _Package.open(original, target.name, max_uncompressed_bytes, max_parts)
     plan = _plan_sheet(package, tab_name)
-    styles = _add_styles(package)
-    sheet_xml, truncated = _render_sheet(header, rows, styles)
+    styles = _StyleBook(package)
+    layout = _Layout(title, list(intro), dict(widths or {}), list(wrap), severity)
+    sheet_xml, truncated = _render_sheet(header, rows, styles, layout)
+    styles.save()
     package.set(plan.sheet_part, sheet_xml)
     new_bytes = package.to_bytes()
 
@@ -612,82 +628,143 @@ def _add_defined_name(text: str, prefix: str, marker: str) -> str | None:
 # --------------------------------------------------------------------------- styles (append-only)
 
 
-@dataclass(frozen=True)
-class _Styles:
-    header: int | None  # cellXfs index of the bold header format
-    literal_text: int | None  # cellXfs index with quotePrefix, for text that looks like a formula
-
-
-def _add_styles(package: _Package) -> _Styles:
-    """Find or append the two cell formats the flags tab uses, never renumbering existing ones."""
-    styles_part = _related_part(package, "/styles")
-    if styles_part is None:
-        return _Styles(None, None)
-    root = package.tree(styles_part)
-    fonts = root.find(f"{{{NS_MAIN}}}fonts")
-    cell_xfs = root.find(f"{{{NS_MAIN}}}cellXfs")
-    if fonts is None or cell_xfs is None or len(fonts) == 0 or len(cell_xfs) == 0:
-        return _Styles(None, None)
-    text = package.xml(styles_part)
-    prefix = _root_prefix(text, "styleSheet")
-    has_style_xf = len(root.findall(f"{{{NS_MAIN}}}cellStyleXfs/{{{NS_MAIN}}}xf")) > 0
-
-    # The bold font copies the workbook's default font (so it matches the theme), plus <b/>.
-    default_font = [c for c in fonts[0] if c.tag.startswith(f"{{{NS_MAIN}}}")]
-    bold_children = [("b", ())] + [
-        (_local(c.tag), tuple(sorted(c.attrib.items()))) for c in default_font
-        if _local(c.tag) != "b" and all(not k.startswith("{") for k in c.attrib)
-    ]
-    bold_key = sorted(bold_children)
-    bold_font = next(
-        (i for i, f in enumerate(fonts)
-         if sorted((_local(c.tag), tuple(sorted(c.attrib.items()))) for c in f) == bold_key),
-        None,
-    )
-    font_count = len(fonts)
-    if bold_font is None:
-        body = "".join(
-            f"<{prefix}{name}" + "".join(f' {k}="{xml_attr(v)}"' for k, v in attrs) + "/>"
-            for name, attrs in bold_children
-        )
-        text = _append_to_counted(text, prefix + "fonts", f"<{prefix}font>{body}</{prefix}font>",
-                                  font_count + 1)
-        bold_font = font_count
-
-    xf_count = len(cell_xfs)
-    xf_tail = ' xfId="0"' if has_style_xf else ""
-    plain_xf = f'<{prefix}xf numFmtId="0" fontId="{{font}}" fillId="0" borderId="0"{xf_tail}'
-    wanted = {
-        "header": ({"fontId": str(bold_font), "applyFont": "1"},
-                   plain_xf.format(font=bold_font) + ' applyFont="1"/>'),
-        "literal_text": ({"quotePrefix": "1"}, plain_xf.format(font=0) + ' quotePrefix="1"/>'),
-    }
-    found: dict[str, int] = {}
-    for key, (attrs, xml) in wanted.items():
-        match = next((i for i, xf in enumerate(cell_xfs) if _is_plain_xf(xf, attrs)), None)
-        if match is None:
-            text = _append_to_counted(text, prefix + "cellXfs", xml, xf_count + 1)
-            match = xf_count
-            xf_count += 1
-        found[key] = match
-    if text is None:
-        raise package.damaged("the styles could not be extended")
-    package.set(styles_part, text)
-    return _Styles(header=found["header"], literal_text=found["literal_text"])
-
-
-def _is_plain_xf(xf: ET.Element, extra: dict[str, str]) -> bool:
-    """An xf equal to the default format apart from ``extra`` (defaults treated as absent)."""
-    if len(xf):
-        return False  # alignment or protection children
-    neutral = {"numFmtId": "0", "fontId": "0", "fillId": "0", "borderId": "0", "xfId": "0",
+_XF_NEUTRAL = {"numFmtId": "0", "fontId": "0", "fillId": "0", "borderId": "0", "xfId": "0",
                "quotePrefix": "0", "pivotButton": "0"}
-    for key, value in {**neutral, **extra}.items():
+
+
+class _StyleBook:
+    """The workbook's styles part, to which fonts, fills and cell formats are only appended.
+
+    Each format the flags tab needs is looked for first (a later write finds what an earlier
+    one appended) and appended only when missing, so every existing style index keeps its
+    meaning. The fonts copy the workbook's default font (so they match its theme).
+    """
+
+    def __init__(self, package: _Package) -> None:
+        self.package = package
+        self.part = _related_part(package, "/styles")
+        self.text: str | None = None
+        if self.part is None:
+            return
+        root = package.tree(self.part)
+        fonts = root.find(f"{{{NS_MAIN}}}fonts")
+        fills = root.find(f"{{{NS_MAIN}}}fills")
+        cell_xfs = root.find(f"{{{NS_MAIN}}}cellXfs")
+        if fonts is None or cell_xfs is None or len(fonts) == 0 or len(cell_xfs) == 0:
+            self.part = None
+            return
+        self.text = package.xml(self.part)
+        self.prefix = _root_prefix(self.text, "styleSheet")
+        self.has_style_xf = len(root.findall(f"{{{NS_MAIN}}}cellStyleXfs/{{{NS_MAIN}}}xf")) > 0
+        self.default_font = [
+            (_local(c.tag), tuple(sorted(c.attrib.items()))) for c in fonts[0]
+            if c.tag.startswith(f"{{{NS_MAIN}}}")
+            and all(not k.startswith("{") for k in c.attrib)]
+        self.fonts = [sorted((_local(c.tag), tuple(sorted(c.attrib.items()))) for c in f)
+                      for f in fonts]
+        self.fills = [_fill_key(f) for f in (fills if fills is not None else [])]
+        self.has_fills = fills is not None
+        self.xfs = [_xf_key(xf) for xf in cell_xfs]
+        self.changed = False
+
+    @property
+    def enabled(self) -> bool:
+        return self.part is not None
+
+    def font(self, *, bold: bool = False, colour: str | None = None,
+             underline: bool = False) -> int:
+        children = [(n, a) for n, a in self.default_font
+                    if n not in ("b", "u") and not (colour and n == "color")]
+        if underline:
+            children.insert(0, ("u", ()))
+        if bold:
+            children.insert(0, ("b", ()))
+        if colour:
+            children.append(("color", (("rgb", colour),)))
+        key = sorted(children)
+        if key in self.fonts:
+            return self.fonts.index(key)
+        body = "".join(f"<{self.prefix}{name}" + "".join(f' {k}="{xml_attr(v)}"' for k, v in attrs)
+                       + "/>" for name, attrs in children)
+        self._append("fonts", f"<{self.prefix}font>{body}</{self.prefix}font>", len(self.fonts))
+        self.fonts.append(key)
+        return len(self.fonts) - 1
+
+    def fill(self, rgb: str) -> int:
+        key = ("solid", "FF" + rgb[-6:].upper())
+        if key in self.fills:
+            return self.fills.index(key)
+        if not self.has_fills:
+            return 0
+        p = self.prefix
+        self._append("fills", f'<{p}fill><{p}patternFill patternType="solid"><{p}fgColor '
+                     f'rgb="{key[1]}"/><{p}bgColor indexed="64"/></{p}patternFill></{p}fill>',
+                     len(self.fills))
+        self.fills.append(key)
+        return len(self.fills) - 1
+
+    def xf(self, *, font: int = 0, fill: int = 0, quote: bool = False,
+           align: tuple[str, bool] | None = None) -> int | None:
+        """A cell format: ``align`` is (vertical alignment, wrap text)."""
+        if not self.enabled:
+            return None
+        attrs = {"numFmtId": "0", "fontId": str(font), "fillId": str(fill), "borderId": "0",
+                 "xfId": "0", "quotePrefix": "1" if quote else "0", "pivotButton": "0"}
+        key = (tuple(sorted(attrs.items())), align)
+        if key in self.xfs:
+            return self.xfs.index(key)
+        p = self.prefix
+        extra = (' applyFont="1"' if font else "") + (' applyFill="1"' if fill else "") \
+            + (' quotePrefix="1"' if quote else "") + (' applyAlignment="1"' if align else "")
+        tail = ' xfId="0"' if self.has_style_xf else ""
+        body = ""
+        if align:
+            body = (f'<{p}alignment vertical="{align[0]}"'
+                    + (' wrapText="1"' if align[1] else "") + "/>")
+        xml = (f'<{p}xf numFmtId="0" fontId="{font}" fillId="{fill}" borderId="0"{tail}{extra}'
+               + (f">{body}</{p}xf>" if body else "/>"))
+        self._append("cellXfs", xml, len(self.xfs))
+        self.xfs.append(key)
+        return len(self.xfs) - 1
+
+    def _append(self, name: str, xml: str, count: int) -> None:
+        appended = _append_to_counted(self.text, self.prefix + name, xml, count + 1)
+        if appended is None:
+            raise self.package.damaged("the styles could not be extended")
+        self.text = appended
+        self.changed = True
+
+    def save(self) -> None:
+        if self.enabled and self.changed and self.text is not None:
+            self.package.set(self.part, self.text)
+
+
+def _fill_key(fill: ET.Element) -> tuple[str, str] | None:
+    pattern = fill.find(f"{{{NS_MAIN}}}patternFill")
+    if pattern is None or len(fill) != 1:
+        return None
+    colour = pattern.find(f"{{{NS_MAIN}}}fgColor")
+    return (pattern.get("patternType", ""), (colour.get("rgb") or "").upper()
+            if colour is not None else "")
+
+
+def _xf_key(xf: ET.Element) -> tuple[tuple[tuple[str, str], ...], tuple[str, bool] | None] | None:
+    """An xf's meaning (defaults made explicit, apply* flags aside), to find it again."""
+    attrs = dict(_XF_NEUTRAL)
+    for key, value in xf.attrib.items():
         if key.startswith("apply"):
             continue
-        if xf.get(key, "0") != value:
-            return False
-    return all(k in neutral or k in extra or k.startswith("apply") for k in xf.attrib)
+        if key not in _XF_NEUTRAL:
+            return None  # something this module never writes
+        attrs[key] = "1" if key == "quotePrefix" and value in ("1", "true") else value
+    align = None
+    for child in xf:
+        if _local(child.tag) != "alignment" or align is not None:
+            return None
+        if set(child.attrib) - {"vertical", "wrapText"}:
+            return None
+        align = (child.get("vertical", "bottom"), child.get("wrapText") in ("1", "true"))
+    return tuple(sorted(attrs.items())), align
 
 
 def _append_to_counted(text: str | None, qname: str, child: str, count: int) -> str | None:
@@ -718,66 +795,153 @@ def _related_part(package: _Package, rel_suffix: str) -> str | None:
 
 # --------------------------------------------------------------------------- the sheet itself
 
+@dataclass(frozen=True)
+class _Layout:
+    title: str | None
+    intro: list[str]
+    widths: dict[str, float]
+    wrap: list[str]
+    severity: str | None  # the column coloured by severity
+
+
 def _render_sheet(
-    header: Sequence[str], rows: Sequence[Sequence[object]], styles: _Styles
+    header: Sequence[str], rows: Sequence[Sequence[object]], styles: _StyleBook,
+    layout: _Layout | None = None,
 ) -> tuple[str, int]:
     """The worksheet XML for the flags tab, and how many cells had to be cut short."""
+    from sheetsync.report.model import STATUS_COLOURS, wrapped_lines
+
+    layout = layout or _Layout(None, [], {}, [], None)
     truncated = 0
     widths: dict[int, int] = {}
     out: list[str] = []
-    all_rows = [list(header), *(list(r) for r in rows)]
+    links: list[str] = []
+    first = (1 if layout.title else 0) + len(layout.intro) + 1  # the header row
+    above: list[tuple[str, bool]] = ([(layout.title, True)] if layout.title else []) + \
+        [(line, False) for line in layout.intro]
+    for r, (text, bold) in enumerate(above, start=1):
+        cell, _shown, cut = _render_cell(a1(r, 1), text, styles, bold=bold)
+        truncated += cut
+        out.append(f'<row r="{r}">{cell}</row>')
+    header = list(header)
+    fixed = {header.index(name) + 1: width for name, width in layout.widths.items()
+             if name in header}
+    wrapped = {header.index(name) + 1 for name in layout.wrap if name in header}
+    severity = header.index(layout.severity) + 1 if layout.severity in header else None
+    all_rows = [header, *(list(r) for r in rows)]
     last_col = max((len(r) for r in all_rows), default=0)
-    for r, values in enumerate(all_rows, start=1):
+    for n, values in enumerate(all_rows):
+        r = first + n
         cells: list[str] = []
+        lines = 1
         for c, value in enumerate(values, start=1):
             ref = a1(r, c)
-            cell, shown, cut = _render_cell(ref, value, styles, is_header=r == 1)
+            fill = None
+            if n and c == severity and isinstance(value, str):
+                fill = STATUS_COLOURS.get(value)
+            align = None
+            if n and wrapped:  # a table with wrapped text: cells at the top of taller rows
+                align = ("top", c in wrapped)
+            cell, shown, cut = _render_cell(ref, value, styles, bold=n == 0, fill=fill,
+                                            align=align)
             truncated += cut
             if cell:
                 cells.append(cell)
-                if r <= 1000:
+                if n <= 1000 and c not in fixed:
                     widths[c] = max(widths.get(c, 0), min(len(shown), 60))
+                if n and c in wrapped and shown:
+                    lines = max(lines, wrapped_lines(shown, _wrap_width(fixed.get(c, 60))))
+            link = _link_of(value) if n else None
+            if link is not None:
+                links.append(f'<hyperlink ref="{ref}" location="{xml_attr(link)}" '
+                             f'display="{xml_attr(_shown_text(value))}"/>')
         if cells:
-            out.append(f'<row r="{r}">{"".join(cells)}</row>')
-    last = a1(max(len(all_rows), 1), max(last_col, 1))
+            height = f' ht="{15 * lines}" customHeight="1"' if lines > 1 else ""
+            out.append(f'<row r="{r}"{height}>{"".join(cells)}</row>')
+    last_row = first + len(all_rows) - 1
+    last = a1(max(last_row, 1), max(last_col, 1))
+    columns = {c: max(w, 8) + 2 for c, w in widths.items()}
+    columns.update(fixed)
     cols = "".join(
-        f'<col min="{c}" max="{c}" width="{max(w, 8) + 2}" customWidth="1"/>'
-        for c, w in sorted(widths.items())
+        f'<col min="{c}" max="{c}" width="{w:g}" customWidth="1"/>'
+        for c, w in sorted(columns.items())
     )
+    top = a1(first + 1, 1)
     parts = [
         XML_DECLARATION,
         f'<worksheet xmlns="{NS_MAIN}" xmlns:r="{NS_REL}">',
         f'<dimension ref="A1:{last}"/>',
         '<sheetViews><sheetView workbookViewId="0">',
-        '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
-        '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/>' if header else "",
+        f'<pane ySplit="{first}" topLeftCell="{top}" activePane="bottomLeft" state="frozen"/>'
+        f'<selection pane="bottomLeft" activeCell="{top}" sqref="{top}"/>' if header else "",
         "</sheetView></sheetViews>",
         '<sheetFormatPr defaultRowHeight="15"/>',
         f"<cols>{cols}</cols>" if cols else "",
         f"<sheetData>{''.join(out)}</sheetData>",
-        f'<autoFilter ref="A1:{last}"/>' if header and last_col else "",
+        f'<autoFilter ref="{a1(first, 1)}:{last}"/>' if header and last_col else "",
+        f"<hyperlinks>{''.join(links)}</hyperlinks>" if links else "",
         '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>',
         "</worksheet>",
     ]
     return "".join(parts), truncated
 
 
-def _render_cell(ref: str, value: object, styles: _Styles, *, is_header: bool
-                 ) -> tuple[str, str, int]:
+def _wrap_width(width: float) -> float:
+    from sheetsync.report.model import TEXT_PER_WIDTH
+
+    return max(width * TEXT_PER_WIDTH - 1, 4.0)
+
+
+def _link_of(value: object) -> str | None:
+    """Where a :class:`~sheetsync.report.model.Link` jumps: ``'Time Log'!B5``."""
+    from sheetsync.report.model import Link
+
+    if type(value) is not Link:
+        return None
+    return f"{_quote_sheet(value.tab)}!{value.cell}"
+
+
+def _shown_text(value: object) -> str:
+    from sheetsync.report.model import Link
+
+    return value.text if type(value) is Link else str(value)
+
+
+LINK_COLOUR = "FF0563C1"
+
+
+def _render_cell(ref: str, value: object, styles: _StyleBook, *, bold: bool = False,
+                 fill: str | None = None, align: tuple[str, bool] | None = None,
+                 is_header: bool | None = None) -> tuple[str, str, int]:
     """One ``<c>`` element (or "" for an empty cell), the text shown, and 1 if it was cut."""
-    style = styles.header if is_header else None
+    from sheetsync.report.model import Link
+
+    bold = bold or bool(is_header)
+    link = type(value) is Link
+    if link:
+        value = value.text  # type: ignore[union-attr]
     if _is_missing(value):
         return "", "", 0
+
+    def style(quote: bool = False) -> int | None:
+        if not (bold or fill or align or quote or link):
+            return None
+        font = styles.font(bold=True) if bold else \
+            styles.font(colour=LINK_COLOUR, underline=True) if link else 0
+        return styles.xf(font=font if styles.enabled else 0,
+                         fill=styles.fill(fill) if fill and styles.enabled else 0,
+                         quote=quote, align=align)
+
     if isinstance(value, bool) or getattr(getattr(value, "dtype", None), "kind", "") == "b":
         flag = bool(value)
-        return _cell(ref, style, ' t="b"', f"<v>{int(flag)}</v>"), str(flag).upper(), 0
+        return _cell(ref, style(), ' t="b"', f"<v>{int(flag)}</v>"), str(flag).upper(), 0
     if isinstance(value, Integral) and abs(int(value)) < _EXACT_INT_LIMIT:
-        return _cell(ref, style, "", f"<v>{int(value)}</v>"), str(int(value)), 0
+        return _cell(ref, style(), "", f"<v>{int(value)}</v>"), str(int(value)), 0
     if isinstance(value, Real | Decimal) and not isinstance(value, Integral):
         number = float(value)
         if math.isfinite(number):
             shown = repr(number)
-            return _cell(ref, style, "", f"<v>{shown}</v>"), shown, 0
+            return _cell(ref, style(), "", f"<v>{shown}</v>"), shown, 0
     if isinstance(value, datetime | date | time):
         text = value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat()
     else:
@@ -785,12 +949,12 @@ def _render_cell(ref: str, value: object, styles: _Styles, *, is_header: bool
     text, cut = clean_cell_text(text)
     if not text:
         return "", "", cut
-    if not is_header and text.startswith(FORMULA_LIKE_STARTS) and styles.literal_text is not None:
-        # Already text (inline string); quotePrefix also keeps it text if a coach edits the cell.
-        style = styles.literal_text
+    # Already text (inline string); quotePrefix also keeps it text if a coach edits the cell.
+    quote = not bold and text.startswith(FORMULA_LIKE_STARTS)
     escaped = xml_text(protect_escapes(text)).replace("\r", "&#13;")
     space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
-    return _cell(ref, style, ' t="inlineStr"', f"<is><t{space}>{escaped}</t></is>"), text, cut
+    return (_cell(ref, style(quote), ' t="inlineStr"', f"<is><t{space}>{escaped}</t></is>"),
+            text, cut)
 
 
 def _is_missing(value: object) -> bool:
@@ -824,6 +988,12 @@ def _replace_atomically(target: Path, data: bytes, before: os.stat_result) -> No
             f"{target.name} changed while sheetsync was writing its flags, so the flags were "
             "not written.",
             hint="Run sheetsync again once nobody is editing the workbook.",
+        ) from None
+    except OwnerNotKept as exc:
+        raise WritebackError(
+            f"Flags were not written into {target.name}: {exc}. The file was left unchanged.",
+            hint="Run sheetsync as a user who may keep the file's owner (or as its owner), or "
+            "turn write_back off for this source.",
         ) from None
     except PermissionError as exc:
         raise _locked(target, "it is open in another program or not writable") from exc

@@ -4,10 +4,11 @@ The dashboard workbook is **sheetsync's output file**: it is rebuilt with openpy
 Leaders may add tabs of their own to it, and those survive, but only as far as openpyxl can
 carry them through a load and save.
 
-What is kept in a leader's own tab: cell values (text, numbers, dates, their own formulas),
-cell styles and number formats, rich text, merged cells, column widths and row heights, frozen
-panes, auto-filters, plain conditional formatting and data validation, cell notes, hyperlinks,
-defined names and print settings.
+What is kept in a leader's own tab: cell values (text, numbers, dates, their own formulas with
+the results Excel last computed, dynamic arrays included: see :mod:`.own_tabs`), cell styles and
+number formats, rich text, merged cells, column widths and row heights, frozen panes,
+auto-filters, plain conditional formatting and data validation, cell notes, hyperlinks, defined
+names and print settings.
 
 What openpyxl would lose: charts, images, shapes and text boxes, form controls and embedded
 objects, threaded comments, slicers and timelines, sparklines and other Excel 2010+ extensions
@@ -19,7 +20,9 @@ in a workbook of their own.
 Ownership is recorded in a hidden tab, :data:`~sheetsync.report.model.MANIFEST_TAB`, that lists
 the tabs sheetsync manages. Managed tabs are replaced on every write, keeping their position;
 append-only tabs (the Run Log) keep their earlier rows. A tab that has a managed name but is not
-in the manifest is a user's tab, and sheetsync refuses to overwrite it.
+in the manifest is a user's tab, and sheetsync refuses to overwrite it. A managed tab someone
+added notes or text to since the last write, or a sheetsync workbook whose manifest was deleted,
+is refused too, with a message that says which.
 
 Every refusal raises :class:`~sheetsync.backends.base.TargetWriteError` before anything is
 written, so the file on disk is byte-identical to what it was. The new file is written to a
@@ -34,6 +37,7 @@ included (Excel and calamine decode them; openpyxl reads them back literally).
 from __future__ import annotations
 
 import math
+import re
 import time as clock
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
@@ -50,6 +54,7 @@ from xml.etree import ElementTree as ET
 
 from sheetsync import __version__
 from sheetsync.backends.excel.atomic import (
+    OwnerNotKept,
     TargetChanged,
     move_into_place,
     new_temp_beside,
@@ -63,14 +68,40 @@ from sheetsync.backends.excel.ooxml import (
     NS_PKG_REL,
     NS_REL,
     clean_cell_text,
+    clean_label,
     escape_text,
     is_valid_tab_name,
     unescape,
     xml_text,
 )
+from sheetsync.backends.excel.own_tabs import (
+    METADATA_PART,
+    METADATA_REL,
+    METADATA_TYPE,
+    FormulaResults,
+    Shape,
+    added_cells,
+    describe,
+    formula_results,
+    patch_formula_results,
+    saved_since,
+    value_metadata_in,
+)
 from sheetsync.errors import TargetWriteError
 from sheetsync.grid import a1, column_letter
-from sheetsync.report.model import MANIFEST_TAB, STATUS_COLOURS, Chart, Formula, Sheet, Table
+from sheetsync.report.model import (
+    MANIFEST_TAB,
+    STATUS_COLOURS,
+    Benchmark,
+    Cell,
+    Chart,
+    Formula,
+    Link,
+    SeriesStyle,
+    Sheet,
+    Sparkline,
+    Table,
+)
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
@@ -89,8 +120,17 @@ HEADER_FONT_COLOUR = "FFFFFFFF"
 DATA_BAR_COLOUR = "FF5B9BD5"
 MIN_COLUMN_WIDTH = 8.0
 MAX_COLUMN_WIDTH = 60.0
-BULK_CELLS = 2_000
-"""A managed tab with at least this many data cells is written in bulk (see _BulkRows)."""
+BULK_CELLS = 300
+"""A managed tab with at least this many data cells is written in bulk (see _BulkRows): below
+it openpyxl's cells cost little, above it the bulk route is faster (the Chart Data and Sources
+tabs of a small program are already worth it)."""
+LINK_COLOUR = "FF0563C1"
+INTRO_COLOUR = "FF404040"
+HEAT_COLOURS = ("FFFFFFFF", "FF63BE7B")  # a colour scale from white (none) to green (most)
+BENCHMARK_FILLS = ("FFC6EFCE", "FFFFEB9C", "FFFFC7CE")  # at or above, just below, further below
+LINE_HEIGHT_PT = 15.0
+HIDDEN_NUMBER = ";;;"  # a number format that shows nothing (a bar drawn over it says it all)
+_MODEL_VALUES = (Cell, Link, Sparkline)
 
 MANIFEST_FORMAT = 1
 """Layout version of the manifest tab, so a later sheetsync can read an older one."""
@@ -162,12 +202,15 @@ def write_workbook(path: Path, sheets: list[Sheet], *, now: datetime | None = No
     stats = _Stats()
     _place_managed_tabs(workbook, sheets, previously_managed, stats)
     managed = _managed_in_workbook(workbook, sheets, previously_managed)
-    _write_manifest(workbook, managed, written_at)
+    shapes, unchecked = _shapes_to_record(existing, managed, stats.shapes)
+    _write_manifest(workbook, managed, written_at, shapes, unchecked)
+    _open_on_first(workbook, sheets)
     _choose_visible_active_tab(workbook)
     workbook.properties.modified = written_at
     workbook.properties.lastModifiedBy = "sheetsync"
 
-    _save_atomically(workbook, target, existing.signature if existing else None, stats.bulk)
+    _save_atomically(workbook, target, existing.signature if existing else None, stats.bulk,
+                     existing.results if existing else None)
     preserved = tuple(
         name for name in workbook.sheetnames if name not in managed and name != MANIFEST_TAB
     )
@@ -250,6 +293,9 @@ class _Existing:
     workbook: Workbook
     managed: list[str]  # tab names listed in the manifest
     signature: tuple[int, int]  # (mtime_ns, size) when read, to notice concurrent edits
+    results: FormulaResults = field(default_factory=FormulaResults)  # on the leader's own tabs
+    manifest: _Manifest | None = None
+    saved: bool = False  # someone other than sheetsync saved it since sheetsync's last write
 
 
 def _open_existing(target: Path, sheets: Sequence[Sheet]) -> _Existing:
@@ -267,8 +313,18 @@ def _open_existing(target: Path, sheets: Sequence[Sheet]) -> _Existing:
             if sum(info.file_size for info in package.infolist()) > _MAX_UNCOMPRESSED_BYTES:
                 raise _not_a_workbook(target, "it unpacks to more than 1 GB")
             tabs = _package_tabs(package)
-            manifest_names = _manifest_names_from_package(target, tabs)
+            manifest = _manifest_from_package(target, tabs)
+            manifest_names = manifest.names
+            if not any(t.name.casefold() == MANIFEST_TAB.casefold() for t in tabs):
+                _refuse_without_manifest(target, package, tabs, sheets)
             _refuse_content_openpyxl_drops(target, package, tabs, manifest_names)
+            saved = saved_since(package, manifest.written_at, "sheetsync")
+            _refuse_edited_managed_tabs(target, package, tabs, manifest, sheets, saved)
+            owned_or_manifest = {n.casefold() for n in manifest_names} | {
+                MANIFEST_TAB.casefold()}
+            results = formula_results(package, {
+                t.name: t.part for t in tabs
+                if t.kind == "worksheet" and t.name.casefold() not in owned_or_manifest})
             # Tabs about to be rebuilt need not be parsed: on a large dashboard that is most
             # of the load time. Append-only tabs are parsed, since their rows are kept.
             owned = {name.casefold() for name in manifest_names}
@@ -290,7 +346,8 @@ def _open_existing(target: Path, sheets: Sequence[Sheet]) -> _Existing:
             hint="Unprotect the workbook structure (Review > Protect Workbook), or choose "
             "another --output for the dashboard.",
         )
-    return _Existing(workbook, manifest_names, (before.st_mtime_ns, before.st_size))
+    return _Existing(workbook, manifest_names, (before.st_mtime_ns, before.st_size), results,
+                     manifest, saved)
 
 
 _EMPTY_WORKSHEET = f'<worksheet xmlns="{NS_MAIN}"><sheetData/></worksheet>'.encode()
@@ -388,11 +445,19 @@ def _normalise_part(part: str) -> str:
     return "/".join(parts)
 
 
-def _manifest_names_from_package(target: Path, tabs: list[_PackageTab]) -> list[str]:
-    """Managed tab names from the manifest tab (read cheaply before the full openpyxl load)."""
+@dataclass
+class _Manifest:
+    names: list[str] = field(default_factory=list)  # the managed tabs
+    shapes: dict[str, Shape] = field(default_factory=dict)  # of each as last written
+    written_at: str | None = None  # "2026-11-04T02:00:00Z"
+    unchecked: set[str] = field(default_factory=set)  # saved by a person since, not yet checked
+
+
+def _manifest_from_package(target: Path, tabs: list[_PackageTab]) -> _Manifest:
+    """The manifest tab (read cheaply before the full openpyxl load)."""
     manifest = next((t for t in tabs if t.name.casefold() == MANIFEST_TAB.casefold()), None)
     if manifest is None:
-        return []
+        return _Manifest()
     from openpyxl import load_workbook
 
     # Read-only mode parses just the tab asked for, so this stays cheap on a large workbook.
@@ -410,7 +475,14 @@ def _manifest_names_from_package(target: Path, tabs: list[_PackageTab]) -> list[
             hint=f"Rename your tab {manifest.name!r}, or choose another --output for the "
             "dashboard.",
         )
-    return names
+    shapes = {unescape(str(row[1])): shape for row in rows[2:]
+              if len(row) > 2 and row[0] == "managed_tab" and row[1]
+              and (shape := Shape.parse(row[2])) is not None}
+    written = next((str(row[1]) for row in rows[2:] if len(row) > 1 and row[0] == "last_written"),
+                   None)
+    unchecked = {unescape(str(row[1])) for row in rows[2:]
+                 if len(row) > 3 and row[0] == "managed_tab" and row[3] == "unchecked"}
+    return _Manifest(names, shapes, written, unchecked)
 
 
 def _parse_manifest(rows: list[tuple[Any, ...]]) -> list[str] | None:
@@ -421,6 +493,67 @@ def _parse_manifest(rows: list[tuple[Any, ...]]) -> list[str] | None:
         for row in rows[2:]
         if len(row) > 1 and row[0] == "managed_tab" and row[1]
     ]
+
+
+def _refuse_without_manifest(target: Path, package: zipfile.ZipFile, tabs: list[_PackageTab],
+                             sheets: Sequence[Sheet]) -> None:
+    """A workbook that sheetsync wrote but whose manifest tab was deleted: say so, rather than
+    take its own tabs for a user's (whose charts it would then refuse to drop)."""
+    ours = {s.name.casefold() for s in sheets}
+    clashing = [t.name for t in tabs if t.name.casefold() in ours]
+    if not clashing:
+        return
+    try:
+        creator = re.search(rb"<dc:creator>([^<]*)</dc:creator>",
+                            package.read("docProps/core.xml"))
+    except KeyError:
+        creator = None
+    if creator is None or creator.group(1) != b"sheetsync":
+        return  # a user's workbook: the managed-name check below says which tab clashes
+    raise TargetWriteError(
+        f"{target} is a dashboard sheetsync wrote, but its hidden {MANIFEST_TAB!r} tab, which "
+        "lists the tabs sheetsync manages, is gone, so sheetsync cannot tell its tabs "
+        f"({', '.join(clashing[:3])}{', ...' if len(clashing) > 3 else ''}) from yours and did "
+        "not write it. The file was left unchanged.",
+        hint="Undo the deletion of the hidden tab if you can. Otherwise move the workbook "
+        "away (keep any tabs of your own in another workbook) and run again: sheetsync writes "
+        "a new dashboard.",
+    )
+
+
+def _refuse_edited_managed_tabs(target: Path, package: zipfile.ZipFile,
+                                tabs: list[_PackageTab], manifest: _Manifest,
+                                sheets: Sequence[Sheet], saved: bool) -> None:
+    """Refuse when someone added notes or typed into a managed tab this write would rebuild.
+
+    ``saved``: someone other than sheetsync saved the workbook since its last write (else only
+    the tabs an earlier write left unchecked are read)."""
+    rebuilt = {s.name.casefold() for s in sheets} & {n.casefold() for n in manifest.names}
+    for tab in tabs:
+        if tab.name.casefold() not in rebuilt:
+            continue
+        notes = {"comments", "threadedComment"} & {t.rsplit("/", 1)[-1]
+                                                    for t in tab.relationship_types}
+        where: str | None = None
+        if notes:
+            where = "notes (comments)"
+        else:
+            shape = manifest.shapes.get(tab.name)
+            if shape is None or tab.part not in package.namelist():
+                continue
+            if not saved and tab.name not in manifest.unchecked:
+                continue
+            added = added_cells(package.read(tab.part), shape)
+            if added is None:
+                continue
+            where = f"text typed into {describe(added)}" if added else "text typed into cells"
+        raise TargetWriteError(
+            f"{target}: the tab {tab.name!r} is sheetsync's (it is rebuilt on every run), but "
+            f"it now holds {where} that sheetsync did not write. Rebuilding it would lose them, "
+            "so sheetsync did not write the workbook. The file was left unchanged.",
+            hint=f"Move what you added to {tab.name!r} into a tab of your own (sheetsync keeps "
+            "your own tabs), or delete it; then run again.",
+        )
 
 
 def _refuse_content_openpyxl_drops(
@@ -440,6 +573,8 @@ def _refuse_content_openpyxl_drops(
         xml = package.read(tab.part) if tab.part in package.namelist() else b""
         if b"<extLst" in xml or b":extLst" in xml:
             losses.append("Excel 2010+ features such as sparklines or cross-tab dropdown lists")
+        if value_metadata_in(xml):
+            losses.append("pictures in cells or linked data types")
         if losses:
             raise TargetWriteError(
                 f"{target} has a tab {tab.name!r} with {', '.join(losses)}, which would be lost "
@@ -477,6 +612,7 @@ class _Stats:
     rows_appended: int = 0
     truncated_cells: int = 0
     bulk: dict[str, _BulkRows] = field(default_factory=dict)  # tab name -> cells as XML
+    shapes: dict[str, Shape] = field(default_factory=dict)  # tab name -> what was written
 
 
 def _place_managed_tabs(
@@ -571,6 +707,7 @@ def _render_sheet(
     worksheet: Worksheet, sheet: Sheet, kept_rows: list[list[Any]], stats: _Stats
 ) -> None:
     widths: dict[int, float] = {}
+    written: list[Table] = []
     bulk = None
     if _renders_in_bulk(sheet, kept_rows):
         bulk = _BulkRows(worksheet, cell_by_cell=_tables_overlap(sheet.tables))
@@ -583,6 +720,7 @@ def _render_sheet(
         elif i == 0 and sheet.append_only:
             stats.rows_appended += len(table.rows)
         stats.rows_written += len(table.rows)
+        written.append(table)
         if bulk is not None:
             _write_table_in_bulk(bulk, table, widths, stats)
         else:
@@ -593,19 +731,92 @@ def _render_sheet(
             )
     if bulk is not None:
         stats.bulk[worksheet.title] = bulk
+    stats.shapes[worksheet.title] = _shape(written)
+    widths.update(sheet.column_widths)
     for column, width in sorted(widths.items()):
         worksheet.column_dimensions[column_letter(column)].width = width
+    heights = _row_heights(sheet.tables, widths)
+    if bulk is not None:
+        bulk.heights = heights  # rows written in bulk carry their own heights
+    else:
+        for row, height in heights.items():
+            worksheet.row_dimensions[row].height = height
     for chart in sheet.charts:
         _add_chart(worksheet, chart)
     if sheet.freeze_rows > 0:
         worksheet.freeze_panes = f"A{sheet.freeze_rows + 1}"
     if sheet.hidden:
         worksheet.sheet_state = "hidden"
-    # Leaders print the dashboard: landscape, one page wide.
+    # Leaders print the dashboard: landscape, one page wide, the page's own area when given.
     worksheet.page_setup.orientation = "landscape"
     worksheet.page_setup.fitToWidth = 1
     worksheet.page_setup.fitToHeight = 0
     worksheet.sheet_properties.pageSetUpPr.fitToPage = True
+    if sheet.print_area is not None:
+        worksheet.print_area = _range(*sheet.print_area)
+        worksheet.print_options.horizontalCentered = True
+        worksheet.page_margins.left = worksheet.page_margins.right = 0.4
+        worksheet.page_margins.top = worksheet.page_margins.bottom = 0.5
+
+
+def _row_heights(tables: Sequence[Table], widths: dict[int, float]) -> dict[int, float]:
+    """Rows tall enough for their text (in points, by row): a large title's, a wrapped
+    header's, a wrapped column's."""
+    heights: dict[int, float] = {}
+
+    def grow(row: int, height: float) -> None:
+        heights[row] = max(heights.get(row, 0.0), height)
+
+    for table in tables:
+        if table.title and table.title_size > 13:
+            grow(table.row, table.title_size * 1.6)
+        named = {name: widths.get(table.col + i, MIN_COLUMN_WIDTH)
+                 for i, name in enumerate(table.columns)}
+        header = max((_wrapped(name, named[name]) for name in table.columns), default=1)
+        if header > 1:
+            grow(table.header_row, LINE_HEIGHT_PT * header)
+        for offset, lines in enumerate(table.row_lines(named)):
+            if lines > 1:
+                grow(table.first_data_row + offset, LINE_HEIGHT_PT * lines)
+    return heights
+
+
+def _wrapped(text: str, width: float) -> int:
+    from sheetsync.report.model import wrapped_lines
+
+    return wrapped_lines(text, max(width - 1, 4.0))
+
+
+def _shape(tables: Sequence[Table]) -> Shape:
+    """What the tables put on a tab: the cells that hold content (as :func:`own_tabs.
+    content_cells` counts them in the saved sheet: no formulas, no empty text) and the range
+    the tables span. Overlapping tables count a shared cell twice: a shape may overstate, never
+    understate, what was written, so an unedited tab never looks edited."""
+    if not tables:
+        return Shape(0, 1, 1, 1, 1)
+    count = 0
+    for table in tables:
+        if table.title and _excel_text(table.title)[0]:
+            count += 1
+        count += sum(1 for name in table.columns if _excel_text(name)[0])
+        width = len(table.columns)
+        for row in table.rows:
+            for raw in row if len(row) <= width else row[:width]:
+                kind = type(raw)
+                if kind is str:  # the usual cells first: this runs over every value
+                    count += bool(raw) and (raw.isprintable() or bool(_excel_text(raw)[0]))
+                elif kind is float:
+                    count += math.isfinite(raw)
+                elif kind is int or kind is bool or kind is date or kind is datetime:
+                    count += 1
+                elif raw is not None:
+                    value = _plain_value(raw)
+                    if value is not None and type(value) is not Formula and not (
+                            isinstance(value, str) and not _excel_text(value)[0]):
+                        count += 1
+    return Shape(count, min(t.row for t in tables), min(t.col for t in tables),
+                 max(max(t.last_row, t.header_row) for t in tables),
+                 max(max(t.last_col, t.col) for t in tables))
 
 
 def _with_table_replaced(sheet: Sheet, old: Table, new: Table) -> Sheet:
@@ -654,7 +865,11 @@ def _write_table_in_bulk(
 
     if table.title:
         text = table.title
-        bulk.text(table.row, table.col, text, stats, ("title",), font=Font(bold=True, size=13))
+        bulk.text(table.row, table.col, text, stats, ("title", table.title_size),
+                  font=Font(bold=True, size=table.title_size))
+    for offset, line in enumerate(table.intro):
+        bulk.text(table.intro_row + offset, table.col, line, stats, ("intro",),
+                  font=Font(italic=True, color=INTRO_COLOUR))
     header = {
         "font": Font(bold=True, color=HEADER_FONT_COLOUR),
         "fill": PatternFill(fill_type="solid", start_color=HEADER_FILL, end_color=HEADER_FILL),
@@ -665,8 +880,9 @@ def _write_table_in_bulk(
 
     width = len(table.columns)
     formats = [table.number_formats.get(name) for name in table.columns]
-    for number_format in formats:
-        bulk.number_tail(number_format)  # each column's number style, registered first
+    aligns = _alignments(table)
+    for number_format, align in zip(formats, aligns, strict=True):
+        bulk.number_tail(number_format, align)  # each column's number style, registered first
     measured = [_text_width(name) for name in table.columns]
     first_row, first_col = table.first_data_row, table.col
     if table.rows:
@@ -674,17 +890,19 @@ def _write_table_in_bulk(
         bulk.span(first_row, first_row + count - 1, first_col, first_col + width - 1)
         refs = [f'{row}"' for row in range(first_row, first_row + count)]  # ends r="A7"
         columns = [_Column.of(values) for values in _columns(table.rows, width)]
-        _register_styles_row_by_row(bulk, columns, formats)
+        _register_styles_row_by_row(bulk, columns, formats, aligns)
         pieces: list[list[Iterable[str]]] = []
         for offset, name in enumerate(table.columns):
             found, used, truncated = _render_column(
                 bulk, column_letter(first_col + offset), refs, columns[offset], formats[offset],
                 # A width is only measured where the model does not fix it.
-                measure=table.column_widths.get(name) is None,
+                measure=table.column_widths.get(name) is None, align=aligns[offset],
             )
             pieces.append(found)
             stats.truncated_cells += truncated
             measured[offset] = max(measured[offset], used)
+            if Link in columns[offset].kinds:
+                bulk.links += _links(first_row, first_col + offset, columns[offset].values)
         bulk.block(first_row, first_col, refs, pieces)
 
     for offset, name in enumerate(table.columns):
@@ -739,7 +957,8 @@ class _Column(NamedTuple):
 
 
 def _register_styles_row_by_row(
-    bulk: _BulkRows, columns: list[_Column], formats: list[str | None]
+    bulk: _BulkRows, columns: list[_Column], formats: list[str | None],
+    aligns: Sequence[str | None] | None = None,
 ) -> None:
     """Register the styles of a table's data cells in the order a row-by-row write would.
 
@@ -747,17 +966,18 @@ def _register_styles_row_by_row(
     would number a table's styles differently from a write row by row: the same look, but
     another ``styles.xml``. Registered up front, they keep the numbers they always had.
     """
+    aligns = aligns or [None] * len(columns)
     first_uses = [
         (row, offset, key, attributes)
         for offset, column in enumerate(columns)
-        for row, key, attributes in _first_uses(column, formats[offset])
+        for row, key, attributes in _first_uses(column, formats[offset], aligns[offset])
     ]
     first_uses.sort(key=lambda use: use[:2])
     for _, _, key, attributes in first_uses:
         bulk._style(key, **attributes)
 
 
-def _first_uses(column: _Column, number_format: str | None
+def _first_uses(column: _Column, number_format: str | None, align: str | None = None
                 ) -> list[tuple[int, tuple[Any, ...], dict[str, Any]]]:
     """Each style a column's cells use (see :func:`_data_style`), with the first row using it.
 
@@ -771,14 +991,14 @@ def _first_uses(column: _Column, number_format: str | None
         for row, raw in enumerate(column.values):
             if type(raw) in (int, float) or (value := _plain_value(raw)) is None:
                 continue  # a number (the column's number style) or an empty cell
-            key, attributes = _data_style(value, number_format)
+            key, attributes = _data_style(value, number_format, align)
             if attributes and key not in found:
                 found[key] = (row, key, attributes)
         return list(found.values())
     style_of: dict[Any, tuple[tuple[Any, ...], dict[str, Any]]] = {}
     for raw in column.distinct:
         value = _plain_value(raw)
-        if value is not None and (style := _data_style(value, number_format))[1]:
+        if value is not None and (style := _data_style(value, number_format, align))[1]:
             style_of[raw] = style
     wanted = {key for key, _ in style_of.values()}
     uses: list[tuple[int, tuple[Any, ...], dict[str, Any]]] = []
@@ -794,7 +1014,7 @@ def _first_uses(column: _Column, number_format: str | None
 
 def _render_column(
     bulk: _BulkRows, letter: str, refs: list[str], column: _Column,
-    number_format: str | None, *, measure: bool = True,
+    number_format: str | None, *, measure: bool = True, align: str | None = None,
 ) -> tuple[list[Iterable[str]], float, int]:
     """One column of a table: its cells' XML, its display width and its truncated cells.
 
@@ -805,22 +1025,24 @@ def _render_column(
 
     Gives the cells :func:`_render_cells` gives, faster for the usual kinds of column: plain
     numbers, and values of one hashable type such as names or dates, each distinct value
-    being rendered once. Anything else goes cell by cell.
+    being rendered once. Anything else goes cell by cell. ``align`` is the column's alignment
+    (see :func:`_alignments`).
     """
     if column.numbers:
-        return _render_numbers(bulk, letter, refs, column, number_format, measure)
+        return _render_numbers(bulk, letter, refs, column, number_format, measure, align)
     if column.distinct is not None:
-        return _render_distinct(bulk, letter, refs, column.values, column.distinct, number_format)
-    return _render_cells(bulk, letter, refs, column.values, number_format)
+        return _render_distinct(bulk, letter, refs, column.values, column.distinct, number_format,
+                                align)
+    return _render_cells(bulk, letter, refs, column.values, number_format, align)
 
 
 def _render_numbers(
     bulk: _BulkRows, letter: str, refs: list[str], column: _Column, number_format: str | None,
-    measure: bool,
+    measure: bool, align: str | None = None,
 ) -> tuple[list[Iterable[str]], float, int]:
     """A column of ints, floats and blanks; NaN and infinities are left empty, like None."""
     values, kinds = column.values, column.kinds
-    start, tail = f'<c r="{letter}', bulk.number_tail(number_format)
+    start, tail = f'<c r="{letter}', bulk.number_tail(number_format, align)
     signed_zeros = float in kinds
     dense = not column.blanks and len(kinds) == 1 and (
         kinds == {int} or all(map(math.isfinite, values))
@@ -866,14 +1088,15 @@ def _number_texts(numbers: Sequence[int | float], *, signed_zeros: bool, before:
 
 def _render_distinct(
     bulk: _BulkRows, letter: str, refs: list[str], values: Sequence[Any],
-    distinct: Iterable[Any], number_format: str | None,
+    distinct: Iterable[Any], number_format: str | None, align: str | None = None,
 ) -> tuple[list[Iterable[str]], float, int]:
     """A column of one hashable type: each distinct value's body is rendered once."""
     found_of: dict[Any, tuple[str, float, int] | None] = {}
     used, truncations = 0.0, False
     for raw in distinct:
         value = _plain_value(raw)  # None, NaT, pd.NA, ... make an empty cell
-        found = found_of[raw] = bulk.body(value, number_format) if value is not None else None
+        found = found_of[raw] = (bulk.body(value, number_format, align) if value is not None
+                                 else None)
         if found is not None:
             used = max(used, found[1])
             truncations = truncations or found[2] > 0
@@ -893,10 +1116,10 @@ def _render_distinct(
 
 def _render_cells(
     bulk: _BulkRows, letter: str, refs: list[str], values: Sequence[Any],
-    number_format: str | None,
+    number_format: str | None, align: str | None = None,
 ) -> tuple[list[Iterable[str]], float, int]:
     """:func:`_render_column`, one cell at a time: for columns of mixed or unusual types."""
-    start, tail = f'<c r="{letter}', bulk.number_tail(number_format)
+    start, tail = f'<c r="{letter}', bulk.number_tail(number_format, align)
     cells: list[str] = []
     used, truncations = 0.0, 0
     numbers: dict[type, list[Any]] = {float: [], int: []}
@@ -921,7 +1144,7 @@ def _render_cells(
             if value is None:
                 cells.append("")
                 continue
-            found = bulk.body(value, number_format)
+            found = bulk.body(value, number_format, align)
             if key is not None:
                 memo[key] = found
         body, width, truncated = found
@@ -943,7 +1166,11 @@ def _write_table(
     if table.title:
         title_cell = worksheet.cell(row=table.row, column=table.col)
         _set_text(title_cell, table.title, stats)
-        title_cell.font = Font(bold=True, size=13)
+        title_cell.font = Font(bold=True, size=table.title_size)
+    for offset, line in enumerate(table.intro):
+        intro_cell = worksheet.cell(row=table.intro_row + offset, column=table.col)
+        _set_text(intro_cell, line, stats)
+        intro_cell.font = Font(italic=True, color=INTRO_COLOUR)
 
     header_font = Font(bold=True, color=HEADER_FONT_COLOUR)
     header_fill = PatternFill(fill_type="solid", start_color=HEADER_FILL, end_color=HEADER_FILL)
@@ -956,13 +1183,14 @@ def _write_table(
         cell.alignment = header_alignment
 
     formats = [table.number_formats.get(name) for name in table.columns]
+    aligns = _alignments(table)
     measured = [_text_width(name) for name in table.columns]
     for r, values in enumerate(table.rows):
         row = table.first_data_row + r
         for offset, raw in enumerate(values[: len(table.columns)]):
             measured[offset] = max(
                 measured[offset], _write_value(worksheet, row, table.col + offset, raw,
-                                               formats[offset], stats)
+                                               formats[offset], stats, aligns[offset])
             )
 
     for offset, name in enumerate(table.columns):
@@ -977,12 +1205,43 @@ def _write_table(
 
 def _write_value(
     worksheet: Worksheet, row: int, column: int, raw: Any, number_format: str | None,
-    stats: _Stats,
+    stats: _Stats, align: str | None = None,
 ) -> float:
-    """Write one data value; return its rough display width in characters."""
+    """Write one data value; return its rough display width in characters.
+
+    A model value (:class:`Cell`, :class:`Link`, :class:`Sparkline`) is its inner value in its
+    own look; ``align`` is the column's alignment (see :func:`_alignments`)."""
     value = _plain_value(raw)
     if value is None:
         return 0.0
+    if type(value) in _MODEL_VALUES:
+        inner, fmt = _model_inner(value), _model_format(value, number_format)
+        width = _write_plain_value(worksheet, row, column, inner, fmt, stats) \
+            if inner is not None else 0.0
+        cell = worksheet.cell(row=row, column=column)
+        if inner is None and fmt:
+            cell.number_format = fmt
+        for name, attribute in _model_look(value)[1].items():
+            setattr(cell, name, attribute)
+        if type(value) is Link:
+            from openpyxl.worksheet.hyperlink import Hyperlink
+
+            cell.hyperlink = Hyperlink(ref=cell.coordinate, location=_link_location(value),
+                                       display=value.text)
+        width = _model_width(value, inner) if isinstance(inner, int | float) \
+            and not isinstance(inner, bool) else width
+    else:
+        width = _write_plain_value(worksheet, row, column, value, number_format, stats)
+    if align:
+        worksheet.cell(row=row, column=column).alignment = _alignment(align)
+    return width
+
+
+def _write_plain_value(
+    worksheet: Worksheet, row: int, column: int, value: Any, number_format: str | None,
+    stats: _Stats,
+) -> float:
+    """Write a value :func:`_plain_value` kept (not None, not a model value)."""
     cell = worksheet.cell(row=row, column=column)
     if isinstance(value, str):
         _set_text(cell, value, stats)
@@ -1046,6 +1305,8 @@ def _plain_value(value: Any) -> Any:
         return value
     if kind is float:
         return value if math.isfinite(value) else None
+    if kind is Cell or kind is Link or kind is Sparkline:
+        return value  # a model value: written with its own look (see _data_style)
     module = kind.__module__
     if module.startswith(("numpy", "pandas")):
         return _plain_value(_from_numpy_or_pandas(value))
@@ -1113,7 +1374,7 @@ def _number_width(value: Any, number_format: str | None) -> float:
 
 
 def _add_conditional_formats(worksheet: Worksheet, table: Table) -> None:
-    from openpyxl.formatting.rule import CellIsRule, DataBarRule
+    from openpyxl.formatting.rule import CellIsRule, ColorScaleRule, DataBarRule
     from openpyxl.styles import PatternFill
 
     if not table.rows:
@@ -1145,15 +1406,64 @@ def _add_conditional_formats(worksheet: Worksheet, table: Table) -> None:
                 color=DATA_BAR_COLOUR, showValue=True,
             ),
         )
+    for name, benchmark in table.benchmarks.items():
+        if name not in table.columns:
+            continue
+        column = table.col + table.columns.index(name)
+        cells = _range(table.first_data_row, column, table.last_row, column)
+        for formula, colour in zip(benchmark_formulas(a1(table.first_data_row, column),
+                                                      benchmark), BENCHMARK_FILLS, strict=True):
+            worksheet.conditional_formatting.add(cells, _formula_rule(formula, colour))
+    heat = [table.col + table.columns.index(n) for n in table.heat_columns if n in table.columns]
+    if heat:
+        worksheet.conditional_formatting.add(
+            _range(table.first_data_row, min(heat), table.last_row, max(heat)),
+            ColorScaleRule(start_type="num", start_value=0, start_color=HEAT_COLOURS[0],
+                           end_type="max", end_color=HEAT_COLOURS[1]))
+
+
+def benchmark_formulas(first_cell: str, benchmark: Benchmark) -> tuple[str, str, str]:
+    """Formulas (relative to the range's first cell) for at or above the target, just below it
+    and further below it; each asks ISNUMBER first, so a blank cell is never coloured."""
+    target, floor = _decimal(benchmark.target), _decimal(benchmark.target - benchmark.margin)
+    if not benchmark.higher_is_better:
+        floor = _decimal(benchmark.target + benchmark.margin)
+        return (f"AND(ISNUMBER({first_cell}),{first_cell}<={target})",
+                f"AND(ISNUMBER({first_cell}),{first_cell}>{target},{first_cell}<={floor})",
+                f"AND(ISNUMBER({first_cell}),{first_cell}>{floor})")
+    return (f"AND(ISNUMBER({first_cell}),{first_cell}>={target})",
+            f"AND(ISNUMBER({first_cell}),{first_cell}<{target},{first_cell}>={floor})",
+            f"AND(ISNUMBER({first_cell}),{first_cell}<{floor})")
+
+
+def _decimal(number: float) -> str:
+    return f"{round(number, 10):.10g}"
+
+
+def _formula_rule(formula: str, colour: str) -> Any:
+    from openpyxl.formatting.rule import FormulaRule
+    from openpyxl.styles import PatternFill
+
+    return FormulaRule(formula=[formula], fill=PatternFill(fill_type="solid", start_color=colour,
+                                                          end_color=colour))
 
 
 def _excel_string_literal(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
+MARKER_SYMBOLS = {"circle": "circle", "diamond": "diamond", "triangle": "triangle",
+                  "square": "square", "none": "none"}
+EMU_PER_POINT = 12700
+
+
 def _add_chart(worksheet: Worksheet, chart: Chart) -> None:
-    """Draw ``chart`` from its table's cells; a chart over no rows is left out."""
-    from openpyxl.chart import BarChart, LineChart, Reference, Series
+    """Draw ``chart`` from its table's cells; a chart over no rows is left out.
+
+    Series are styled as the model says (colour, dashes, markers, labels); a series marked
+    ``as_line`` in a bar or column chart becomes a line on the same axes (a reference line).
+    """
+    from openpyxl.chart import BarChart, LineChart, Series
     from openpyxl.chart.data_source import AxDataSource, NumRef, StrRef
     from openpyxl.chart.series import SeriesLabel
     from openpyxl.utils import quote_sheetname
@@ -1166,6 +1476,7 @@ def _add_chart(worksheet: Worksheet, chart: Chart) -> None:
     first, last = table.first_data_row + start, table.first_data_row + stop - 1
 
     drawing: LineChart | BarChart
+    lines: LineChart | None = None
     if chart.kind == "line":
         drawing = LineChart()
         if chart.stacked:
@@ -1176,30 +1487,55 @@ def _add_chart(worksheet: Worksheet, chart: Chart) -> None:
         if chart.stacked:
             drawing.grouping = "stacked"
             drawing.overlap = 100
-    drawing.title = chart.title
+        drawing.gapWidth = 60
+        if any(chart.styles.get(n, _NO_STYLE).as_line for n in chart.series_columns):
+            lines = LineChart()
+    # Titles are XML outside any cell: cleaned and cut like no cell text needs to be.
+    drawing.title = _chart_title(clean_label(chart.title), chart.title_colour)
     drawing.width = chart.width_cm
     drawing.height = chart.height_cm
-    drawing.legend.position = "b"
+    if chart.legend:
+        drawing.legend.position = "b"
+    else:
+        drawing.legend = None
+    if chart.span_gaps:
+        drawing.display_blanks = "span"
     if chart.y_title:
-        drawing.y_axis.title = chart.y_title
+        drawing.y_axis.title = clean_label(chart.y_title)
+    if chart.y_min is not None:
+        drawing.y_axis.scaling.min = chart.y_min
+    if chart.y_max is not None:
+        drawing.y_axis.scaling.max = chart.y_max
+    if chart.y_step is not None:
+        drawing.y_axis.majorUnit = chart.y_step
+    if chart.y_format:
+        drawing.y_axis.number_format = chart.y_format
+        drawing.y_axis.numFmt.sourceLinked = False
     # openpyxl 3.1 marks axes as deleted unless told otherwise, which hides their labels.
     drawing.x_axis.delete = False
     drawing.y_axis.delete = False
 
-    sheet_ref = quote_sheetname(worksheet.title)
+    sheet_ref = quote_sheetname(chart.data_tab or worksheet.title)
+
+    def cells(column: int, top: int, bottom: int) -> str:
+        letter = column_letter(column)
+        return f"{sheet_ref}!${letter}${top}:${letter}${bottom}"
+
     for name in chart.series_columns:
         column = table.col + table.columns.index(name)
-        series = Series(Reference(worksheet, min_col=column, min_row=first, max_row=last))
+        series = Series(cells(column, first, last))
         header = f"{sheet_ref}!${column_letter(column)}${table.header_row}"
         series.tx = SeriesLabel(strRef=StrRef(header))
-        if chart.kind == "line":
+        style = chart.styles.get(name)
+        if chart.kind == "line" or (style is not None and style.as_line):
             series.smooth = False
-        drawing.series.append(series)
+        if style is not None:
+            _style_series(series, style, line=chart.kind == "line" or style.as_line)
+        (lines if lines is not None and style is not None and style.as_line
+         else drawing).series.append(series)
 
     category_column = table.col + table.columns.index(chart.category_column)
-    categories = str(
-        Reference(worksheet, min_col=category_column, min_row=first, max_row=last)
-    )
+    categories = cells(category_column, first, last)
     index = table.columns.index(chart.category_column)
     numeric = all(
         isinstance(_plain_value(row[index]), int | float | Decimal | date) and not isinstance(
@@ -1208,13 +1544,68 @@ def _add_chart(worksheet: Worksheet, chart: Chart) -> None:
         for row in table.rows[start:stop]
         if len(row) > index
     )
-    for series in drawing.series:
+    for series in [*drawing.series, *(lines.series if lines is not None else [])]:
         series.cat = (
             AxDataSource(numRef=NumRef(f=categories))
             if numeric
             else AxDataSource(strRef=StrRef(f=categories))
         )
+    if lines is not None and lines.series:
+        drawing += lines  # same axes: the reference line is read against the bars' scale
     worksheet.add_chart(drawing, chart.anchor)
+
+
+_NO_STYLE = SeriesStyle()
+
+
+def _style_series(series: Any, style: SeriesStyle, *, line: bool) -> None:
+    from openpyxl.chart.marker import Marker
+    from openpyxl.chart.shapes import GraphicalProperties
+
+    colour = style.colour[-6:]
+    properties = series.graphicalProperties
+    if properties is None:
+        properties = series.graphicalProperties = GraphicalProperties()
+    if not line:  # a bar or column: its fill
+        properties.solidFill = colour
+        properties.line.solidFill = colour
+        return
+    if style.line == "none":
+        properties.line.noFill = True
+    else:
+        properties.line.solidFill = colour
+        properties.line.width = int(style.width_pt * EMU_PER_POINT)
+        if style.line == "dash":
+            properties.line.prstDash = "dash"
+    series.marker = Marker(symbol=MARKER_SYMBOLS[style.marker],
+                           size=style.marker_size if style.marker != "none" else None)
+    if style.marker != "none":
+        series.marker.graphicalProperties = GraphicalProperties(solidFill=colour)
+        series.marker.graphicalProperties.line.solidFill = colour
+    if style.labels:
+        from openpyxl.chart.label import DataLabelList
+
+        series.dLbls = DataLabelList(showVal=True, showSerName=False, showCatName=False,
+                                     showLegendKey=False, showPercent=False,
+                                     showLeaderLines=False, dLblPos="t")
+
+
+def _chart_title(text: str, colour: str | None) -> Any:
+    """A chart title, in ``colour`` (RGB hex) when given."""
+    from openpyxl.chart.text import RichText, Text
+    from openpyxl.chart.title import Title
+    from openpyxl.drawing.text import (
+        CharacterProperties,
+        Paragraph,
+        ParagraphProperties,
+        RegularTextRun,
+    )
+
+    run_properties = CharacterProperties(sz=1200, b=True,
+                                         solidFill=colour[-6:] if colour else None)
+    paragraph = Paragraph(pPr=ParagraphProperties(defRPr=run_properties),
+                          r=[RegularTextRun(rPr=run_properties, t=text)])
+    return Title(tx=Text(rich=RichText(p=[paragraph])), overlay=False)
 
 
 # --------------------------------------------------------------------------- bulk rendering
@@ -1238,11 +1629,31 @@ def _temporal_format(value: date | time | timedelta, number_format: str | None
     return number_format or DURATION_FORMAT, 9.0
 
 
-def _data_style(value: Any, number_format: str | None) -> tuple[tuple[Any, ...], dict[str, Any]]:
+def _data_style(value: Any, number_format: str | None, align: str | None = None
+                ) -> tuple[tuple[Any, ...], dict[str, Any]]:
     """The style :meth:`_BulkRows.body` gives a value: its key and openpyxl attributes.
 
-    No attributes means no style at all (nothing is registered).
+    No attributes means no style at all (nothing is registered). A model value (a
+    :class:`Cell`, :class:`Link` or :class:`Sparkline`) adds its own look to its inner value's
+    style; ``align`` is the column's alignment (see :func:`_alignments`).
     """
+    if type(value) in _MODEL_VALUES:
+        inner, fmt = _model_inner(value), _model_format(value, number_format)
+        if inner is None:
+            key, attributes = ("data", fmt), ({"number_format": fmt} if fmt else {})
+        else:
+            key, attributes = _plain_style(inner, fmt)
+        look_key, look = _model_look(value)
+        key, attributes = (*key, *look_key), {**attributes, **look}
+    else:
+        key, attributes = _plain_style(value, number_format)
+    if align:
+        key, attributes = (*key, "align", align), {**attributes, "alignment": _alignment(align)}
+    return key, attributes
+
+
+def _plain_style(value: Any, number_format: str | None) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """:func:`_data_style` of a plain value in a column without an alignment."""
     if isinstance(value, str):  # as text_body builds it
         quote = value.startswith(FORMULA_LIKE_STARTS)
         attributes: dict[str, Any] = {"quotePrefix": True} if quote else {}
@@ -1255,6 +1666,90 @@ def _data_style(value: Any, number_format: str | None) -> tuple[tuple[Any, ...],
         fmt = _temporal_format(value, number_format)[0]
         return ("data", fmt), {"number_format": fmt}
     return ("data", number_format), {"number_format": number_format} if number_format else {}
+
+
+def _model_inner(value: Cell | Link | Sparkline) -> Any:
+    """The plain value a model value shows (None: an empty cell, in the value's look)."""
+    if type(value) is Cell:
+        inner = _plain_value(value.value)
+        return None if type(inner) in _MODEL_VALUES else inner
+    if type(value) is Link:
+        return value.text
+    bar = _plain_value(value.bar)
+    return bar if isinstance(bar, int | float) and not isinstance(bar, bool) else None
+
+
+def _model_format(value: Cell | Link | Sparkline, number_format: str | None) -> str | None:
+    if type(value) is Cell:
+        return value.number_format or number_format
+    if type(value) is Sparkline:
+        return HIDDEN_NUMBER  # the in-cell bar stands for the line Excel cannot draw in a cell
+    return number_format
+
+
+def _model_look(value: Cell | Link | Sparkline) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """A model value's own style: its key and openpyxl attributes."""
+    from openpyxl.styles import Font, PatternFill
+
+    if type(value) is Link:
+        return ("link",), {"font": Font(color=LINK_COLOUR, underline="single")}
+    if type(value) is Sparkline:
+        return ("sparkline",), {}
+    attributes: dict[str, Any] = {}
+    if value.fill:
+        colour = "FF" + value.fill[-6:]
+        attributes["fill"] = PatternFill(fill_type="solid", start_color=colour, end_color=colour)
+    if value.bold or value.colour:
+        attributes["font"] = Font(bold=value.bold or None,
+                                  color=("FF" + value.colour[-6:]) if value.colour else None)
+    return ("look", value.fill, value.bold, value.colour), attributes
+
+
+def _model_width(value: Cell | Link | Sparkline, inner: Any) -> float:
+    """The display width of a model value's number: with the text its format adds."""
+    if type(value) is Sparkline:
+        return 0.0
+    fmt = _model_format(value, None) or ""
+    literal = sum(len(part) for part in fmt.split('"')[1::2])
+    return _number_width(inner, fmt) + literal
+
+
+_ALIGNMENTS: dict[str, Any] = {}
+
+
+def _alignment(align: str) -> Any:
+    """The openpyxl alignment of a column's cells: "top", or "wrap" (top, text wrapped)."""
+    found = _ALIGNMENTS.get(align)
+    if found is None:
+        from openpyxl.styles import Alignment
+
+        found = _ALIGNMENTS[align] = Alignment(vertical="top", wrap_text=align == "wrap" or None)
+    return found
+
+
+def _alignments(table: Table) -> list[str | None]:
+    """Each column's alignment: in a table with wrapped text every cell sits at the top of its
+    (taller) row, and the wrapped columns wrap; elsewhere the spreadsheet's default."""
+    if not table.wrap_columns:
+        return [None] * len(table.columns)
+    return ["wrap" if name in table.wrap_columns else "top" for name in table.columns]
+
+
+def _link_location(link: Link) -> str:
+    from openpyxl.utils import quote_sheetname
+
+    return f"{quote_sheetname(link.tab)}!{link.cell}"
+
+
+def _links(first_row: int, column: int, values: Sequence[Any]) -> list[Any]:
+    """The hyperlinks of a column's :class:`Link` cells (written in bulk, so not by openpyxl:
+    its sheet writer gets them, see :func:`_bulk_excel_writer`)."""
+    from openpyxl.worksheet.hyperlink import Hyperlink
+
+    letter = column_letter(column)
+    return [Hyperlink(ref=f"{letter}{first_row + offset}", location=_link_location(value),
+                      display=value.text)
+            for offset, value in enumerate(values) if type(value) is Link]
 
 
 class _Run(NamedTuple):
@@ -1285,6 +1780,8 @@ class _BulkRows:
         self._texts: dict[tuple[str, str | None], tuple[str, float, int]] = {}
         self.min_row = self.min_col = 1 << 30
         self.max_row = self.max_col = 0
+        self.heights: dict[int, float] = {}  # rows taller than the default, in points
+        self.links: list[Any] = []  # hyperlinks of Link cells
 
     def _style(self, key: tuple[Any, ...], **attributes: Any) -> str:
         """The ``s="N"`` attribute for a style, registering it on first use ("" for none)."""
@@ -1325,14 +1822,17 @@ class _BulkRows:
         self.runs.append(_Run(row, column, [f'{row}"'], [[f'<c r="{a1(row, column)}"{body}']]))
 
     def text_body(self, text: str, number_format: str | None, key: tuple[Any, ...],
-                  **attributes: Any) -> tuple[str, float, int]:
+                  align: str | None = None, **attributes: Any) -> tuple[str, float, int]:
         stored, truncated = _excel_text(text)
         quote = text.startswith(FORMULA_LIKE_STARTS)
         if quote:
             attributes["quotePrefix"] = True
         if number_format:
             attributes["number_format"] = number_format
-        style = self._style((*key, quote, number_format), **attributes)
+        key = (*key, quote, number_format)
+        if align:
+            key, attributes["alignment"] = (*key, "align", align), _alignment(align)
+        style = self._style(key, **attributes)
         if not stored:
             return f'{style} t="inlineStr" />', _text_width(text), truncated
         stripped = stored.strip()
@@ -1340,34 +1840,70 @@ class _BulkRows:
         return (f'{style} t="inlineStr"><is><t{space}>{xml_text(stored)}</t></is></c>',
                 _text_width(text), truncated)
 
-    def body(self, value: Any, number_format: str | None) -> tuple[str, float, int]:
+    def body(self, value: Any, number_format: str | None, align: str | None = None
+             ) -> tuple[str, float, int]:
         """The body and display width of a data value that :func:`_plain_value` kept."""
         if isinstance(value, str):
-            found = self._texts.get((value, number_format))
+            found = self._texts.get((value, number_format, align))
             if found is None:
-                found = self._texts[value, number_format] = self.text_body(
-                    value, number_format, ("data",))
+                found = self._texts[value, number_format, align] = self.text_body(
+                    value, number_format, ("data",), align)
             return found
-        if type(value) is Formula:
+        if type(value) in _MODEL_VALUES:
+            return self.model_body(value, number_format, align)
+        if type(value) is Formula or type(value) is bool:
+            key, attributes = _data_style(value, number_format, align)
+            style = self._style(key, **attributes) if attributes else ""
+            if type(value) is bool:
+                return f'{style} t="b"><v>{int(value)}</v></c>', 5.0, 0
             text = value.text if value.text.startswith("=") else "=" + value.text
-            return f"><f>{xml_text(text[1:])}</f><v /></c>", 10.0, 0
-        if type(value) is bool:
-            return f' t="b"><v>{int(value)}</v></c>', 5.0, 0
+            return f"{style}><f>{xml_text(text[1:])}</f><v /></c>", 10.0, 0
         if isinstance(value, datetime | date | time | timedelta):
             from openpyxl.utils.datetime import to_excel
 
-            fmt, width = _temporal_format(value, number_format)
-            style = self._style(("data", fmt), number_format=fmt)
+            width = _temporal_format(value, number_format)[1]
+            key, attributes = _data_style(value, number_format, align)
+            style = self._style(key, **attributes)
             return f'{style} t="n"><v>{_number_text(to_excel(value))}</v></c>', width, 0
-        return self.number_body(value, number_format), _number_width(value, number_format), 0
+        return (self.number_body(value, number_format, align),
+                _number_width(value, number_format), 0)
 
-    def number_body(self, value: Any, number_format: str | None) -> str:
-        return f"{self.number_tail(number_format)}{_number_text(value)}</v></c>"
+    def model_body(self, value: Cell | Link | Sparkline, number_format: str | None,
+                   align: str | None) -> tuple[str, float, int]:
+        """A :class:`Cell`, :class:`Link` or :class:`Sparkline`: its inner value, in its look."""
+        key, attributes = _data_style(value, number_format, align)
+        style = self._style(key, **attributes) if attributes else ""
+        inner, fmt = _model_inner(value), _model_format(value, number_format)
+        if inner is None:
+            return f"{style} />", 0.0, 0
+        if isinstance(inner, str):
+            stored, truncated = _excel_text(inner)
+            if not stored:
+                return f'{style} t="inlineStr" />', 0.0, truncated
+            stripped = stored.strip()
+            space = ' xml:space="preserve"' if stripped and stripped != stored else ""
+            return (f'{style} t="inlineStr"><is><t{space}>{xml_text(stored)}</t></is></c>',
+                    _text_width(inner), truncated)
+        if type(inner) is bool:
+            return f'{style} t="b"><v>{int(inner)}</v></c>', 5.0, 0
+        if isinstance(inner, datetime | date | time | timedelta):
+            from openpyxl.utils.datetime import to_excel
 
-    def number_tail(self, number_format: str | None) -> str:
+            return (f'{style} t="n"><v>{_number_text(to_excel(inner))}</v></c>',
+                    _temporal_format(inner, fmt)[1], 0)
+        if type(inner) is Formula:  # a formula inside a Cell: sheetsync's own
+            text = inner.text if inner.text.startswith("=") else "=" + inner.text
+            return f"{style}><f>{xml_text(text[1:])}</f><v /></c>", 10.0, 0
+        return f'{style} t="n"><v>{_number_text(inner)}</v></c>', _model_width(value, inner), 0
+
+    def number_body(self, value: Any, number_format: str | None, align: str | None = None
+                    ) -> str:
+        return f"{self.number_tail(number_format, align)}{_number_text(value)}</v></c>"
+
+    def number_tail(self, number_format: str | None, align: str | None = None) -> str:
         """A number cell's body up to its value: the same for every number of a column."""
-        style = self._style(("data", number_format), number_format=number_format) \
-            if number_format else ""
+        key, attributes = _data_style(0, number_format, align)
+        style = self._style(key, **attributes) if attributes else ""
         return f'{style} t="n"><v>'
 
     def sheet_data(self) -> str:
@@ -1380,15 +1916,29 @@ class _BulkRows:
         runs = sorted(self.runs, key=lambda run: run.col)
         cursors = [(run, [iter(piece) for piece in run.pieces]) for run in runs]
         edges = sorted({edge for run in runs for edge in (run.row, run.row + len(run.refs))})
+        # A sweep down the rows: the runs covering a segment are those begun and not ended,
+        # kept in column order (a tab of many small tables has thousands of runs).
+        begins: dict[int, list[int]] = {}
+        ends: dict[int, list[int]] = {}
+        for i, run in enumerate(runs):
+            begins.setdefault(run.row, []).append(i)
+            ends.setdefault(run.row + len(run.refs), []).append(i)
+        active: set[int] = set()
         parts = ["<sheetData>"]
         for start, stop in pairwise(edges):
-            covering = [(run, pieces) for run, pieces in cursors
-                        if run.row <= start and stop <= run.row + len(run.refs)]
-            if not covering:
+            active.difference_update(ends.get(start, ()))
+            active.update(begins.get(start, ()))
+            if not active:
                 continue
+            covering = [cursors[i] for i in sorted(active)]
             first = covering[0][0]
+            closers: Iterable[str] = repeat(">")
+            if any(start <= row < stop for row in self.heights):
+                closers = [f' ht="{height:g}" customHeight="1">'
+                           if (height := self.heights.get(row)) else ">"
+                           for row in range(start, stop)]
             rows = zip(repeat('<row r="', stop - start),
-                       first.refs[start - first.row:stop - first.row], repeat(">"),
+                       first.refs[start - first.row:stop - first.row], closers,
                        *[piece for _, pieces in covering for piece in pieces], repeat("</row>"))
             parts.append("".join(chain.from_iterable(rows)))
         parts.append("</sheetData>")
@@ -1401,14 +1951,40 @@ class _BulkRows:
 
 
 def _bulk_excel_writer(workbook: Workbook, archive: zipfile.ZipFile,
-                       bulk: dict[str, _BulkRows]) -> Any:
-    """openpyxl's package writer, with the bulk-rendered rows spliced into their sheets."""
+                       bulk: dict[str, _BulkRows],
+                       results: FormulaResults | None = None) -> Any:
+    """openpyxl's package writer, with the bulk-rendered rows spliced into their sheets, and
+    the cached formula results (and dynamic-array metadata) of a leader's own tabs kept."""
     from openpyxl.writer.excel import ExcelWriter
 
+    results = results or FormulaResults()
+
+    class MetadataPart:  # what openpyxl's content-type manifest needs of a part
+        path = "/" + METADATA_PART
+        mime_type = METADATA_TYPE
+
     class BulkExcelWriter(ExcelWriter):
+        def write_data(self) -> None:
+            if results.metadata is not None:
+                self._archive.writestr(METADATA_PART, results.metadata)
+                self.manifest.append(MetadataPart())
+                archive_writestr = self._archive.writestr
+
+                def writestr(name: Any, data: Any, *args: Any, **kwargs: Any) -> None:
+                    if name == "xl/_rels/workbook.xml.rels":  # the metadata part's relationship
+                        text = data.decode() if isinstance(data, bytes) else data
+                        data = text.replace("</Relationships>", (
+                            f'<Relationship Id="rIdSheetsyncMetadata" Type="{METADATA_REL}" '
+                            'Target="metadata.xml"/></Relationships>'), 1)
+                    archive_writestr(name, data, *args, **kwargs)
+
+                self._archive.writestr = writestr  # type: ignore[method-assign]
+            super().write_data()
+
         def write_worksheet(self, ws: Worksheet) -> None:
             rows = bulk.get(ws.title)
-            if rows is None:
+            kept = results.by_tab.get(ws.title)
+            if rows is None and kept is None:
                 super().write_worksheet(ws)
                 return
             from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
@@ -1419,18 +1995,22 @@ def _bulk_excel_writer(workbook: Workbook, archive: zipfile.ZipFile,
             ws._drawing.charts = ws._charts
             ws._drawing.images = ws._images
             writer = WorksheetWriter(ws)
+            ws._hyperlinks.extend(rows.links)  # the writer starts the list afresh
             writer.write()
             ws._rels = writer._rels
             with open(writer.out, encoding="utf-8") as handle:
                 xml = handle.read()
-            for empty in ("<sheetData></sheetData>", "<sheetData />", "<sheetData/>"):
-                if empty in xml:
-                    xml = xml.replace(empty, rows.sheet_data(), 1)
-                    break
-            else:  # pragma: no cover - openpyxl always writes an element for sheetData
-                raise RuntimeError("no sheetData element in the rendered sheet")
-            xml = xml.replace('<dimension ref="A1:A1" />',
-                              f'<dimension ref="{rows.dimension()}" />', 1)
+            if kept is not None:
+                xml = patch_formula_results(xml, kept, keep_marks=results.metadata is not None)
+            if rows is not None:
+                for empty in ("<sheetData></sheetData>", "<sheetData />", "<sheetData/>"):
+                    if empty in xml:
+                        xml = xml.replace(empty, rows.sheet_data(), 1)
+                        break
+                else:  # pragma: no cover - openpyxl always writes an element for sheetData
+                    raise RuntimeError("no sheetData element in the rendered sheet")
+                xml = xml.replace('<dimension ref="A1:A1" />',
+                                  f'<dimension ref="{rows.dimension()}" />', 1)
             self._archive.writestr(ws.path[1:], xml.encode("utf-8"))
             self.manifest.append(ws)
             writer.cleanup()
@@ -1441,7 +2021,30 @@ def _bulk_excel_writer(workbook: Workbook, archive: zipfile.ZipFile,
 # --------------------------------------------------------------------------- manifest
 
 
-def _write_manifest(workbook: Workbook, managed: list[str], written_at: datetime) -> None:
+def _shapes_to_record(existing: _Existing | None, managed: list[str],
+                      written: dict[str, Shape]) -> tuple[dict[str, Shape], set[str]]:
+    """Each managed tab's shape for the manifest, and the tabs still to check for edits.
+
+    A tab this write did not rebuild keeps its earlier shape. If a person saved the workbook
+    since the last write, such a tab may hold their edits, and this write's own stamp would
+    hide that from the next run: it is recorded as unchecked, so the next run reads it."""
+    if existing is None or existing.manifest is None:
+        return dict(written), set()
+    before = existing.manifest
+    shapes, unchecked = dict(written), set()
+    for name in managed:
+        if name in written:
+            continue
+        if name in before.shapes:
+            shapes[name] = before.shapes[name]
+        if existing.saved or name in before.unchecked:
+            unchecked.add(name)
+    return shapes, unchecked
+
+
+def _write_manifest(workbook: Workbook, managed: list[str], written_at: datetime,
+                    shapes: dict[str, Shape] | None = None,
+                    unchecked: set[str] | None = None) -> None:
     from openpyxl.styles import Font
 
     index = None
@@ -1458,6 +2061,7 @@ def _write_manifest(workbook: Workbook, managed: list[str], written_at: datetime
         ("last_written", written_at.strftime("%Y-%m-%dT%H:%M:%SZ")),
         *(("managed_tab", name) for name in managed),
     ]
+    shapes = shapes or {}
     for r, (key, value) in enumerate(rows, start=1):
         _set_text(worksheet.cell(row=r, column=1), key, stats)
         value_cell = worksheet.cell(row=r, column=2)
@@ -1465,6 +2069,11 @@ def _write_manifest(workbook: Workbook, managed: list[str], written_at: datetime
             _set_text(value_cell, value, stats)
         else:
             value_cell.value = value
+        if key == "managed_tab" and value in shapes:
+            # what this run wrote there, so the next run notices cells someone added
+            _set_text(worksheet.cell(row=r, column=3), shapes[value].text(), stats)
+            if value in (unchecked or ()):
+                _set_text(worksheet.cell(row=r, column=4), "unchecked", stats)
     worksheet.cell(row=1, column=1).font = Font(bold=True)
     worksheet.cell(row=1, column=2).font = Font(bold=True)
     _set_text(
@@ -1474,6 +2083,16 @@ def _write_manifest(workbook: Workbook, managed: list[str], written_at: datetime
     )
     worksheet.column_dimensions["A"].width = 20
     worksheet.column_dimensions["B"].width = 24
+
+
+def _open_on_first(workbook: Workbook, sheets: Sequence[Sheet]) -> None:
+    """The tab the model says opens first goes first, and the workbook opens on it."""
+    for sheet in sheets:
+        if sheet.opens_first and not sheet.hidden:
+            worksheet = workbook[sheet.name]
+            workbook.move_sheet(worksheet, -workbook.index(worksheet))
+            workbook.active = 0
+            return
 
 
 def _choose_visible_active_tab(workbook: Workbook) -> None:
@@ -1494,7 +2113,7 @@ def _choose_visible_active_tab(workbook: Workbook) -> None:
 
 def _save_atomically(
     workbook: Workbook, target: Path, signature: tuple[int, int] | None,
-    bulk: dict[str, _BulkRows] | None = None,
+    bulk: dict[str, _BulkRows] | None = None, results: FormulaResults | None = None,
 ) -> None:
     """Save to a temporary file beside ``target``, then move it over ``target``."""
     from openpyxl.writer.excel import ExcelWriter
@@ -1516,8 +2135,8 @@ def _save_atomically(
         # one at the default level costs more than writing the few extra bytes.
         with zipfile.ZipFile(temp, "w", zipfile.ZIP_DEFLATED, allowZip64=True,
                              compresslevel=1) as archive:
-            if bulk:
-                _bulk_excel_writer(workbook, archive, bulk).save()
+            if bulk or results:
+                _bulk_excel_writer(workbook, archive, bulk or {}, results).save()
             else:
                 ExcelWriter(workbook, archive).save()
         move_into_place(temp, target, signature)
@@ -1527,6 +2146,11 @@ def _save_atomically(
             "replace it. The file was left unchanged.",
             hint="Run sheetsync again once nobody is editing the workbook.",
             transient=True,
+        ) from None
+    except OwnerNotKept as exc:
+        raise TargetWriteError(
+            f"sheetsync did not replace {target}: {exc}. The file was left unchanged.",
+            hint="Run sheetsync as the dashboard file's owner, or choose another --output.",
         ) from None
     except PermissionError as exc:
         raise _locked(target, "it is open in another program or not writable") from exc

@@ -8,7 +8,12 @@ Layout (the same shape as the Excel backend):
 * :mod:`.transport` - the only seam: a routing transport adapter and gspread ``HTTPClient``;
 * :mod:`.reader` - :class:`GoogleReader`, one Sheets call per source;
 * :mod:`.writer` - :class:`GoogleWriter`, one ``spreadsheets:batchUpdate`` per target;
-* :mod:`.drive` - :class:`DriveIndex`, folder listings and change detection;
+* :mod:`.staging` - a write too big for one request, sent in parts under the size limit;
+* :mod:`.scoping` - over-long dated tables, cut to their latest weeks for Sheets;
+* :mod:`.drive` - :class:`DriveIndex`, folder listings (Excel files too), change detection,
+  downloads;
+* :mod:`.signin` - ``sheetsync login``, a person's own Google account;
+* :mod:`.provision` - creating, building and sharing the sheets of a rollout;
 * :mod:`.backend` - :class:`GoogleBackend`, all of the above behind the backend contract.
 
 Importing this package is cheap; gspread and google-auth load with the submodules.

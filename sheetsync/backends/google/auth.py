@@ -1,5 +1,13 @@
-"""Credentials for Google Sheets mode: a service-account key file, or Application Default
-Credentials, always with the least-privilege :data:`~.settings.SCOPES`.
+"""Credentials for Google Sheets mode, always with the least-privilege :data:`~.settings.SCOPES`:
+
+* a service-account key file (``[google] credentials``), or Application Default Credentials;
+* the same service account acting as a Workspace user (``[google] subject``, domain-wide
+  delegation): the domain's admin authorises the service account's client id for sheetsync's
+  scopes, and sheetsync then reads and writes as that user, so nothing has to be shared
+  outside the domain;
+* a person's own Google account (``[google] oauth_client``, an installed-app OAuth client
+  file): ``sheetsync login`` opens the consent page once, and the token it gets is cached in
+  the state folder with mode 0600; later runs refresh it and save it again.
 
 A key file that cannot work gets a :class:`CredentialsError` naming the field that is wrong,
 before any network call.
@@ -7,14 +15,20 @@ before any network call.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import stat
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sheetsync.backends.google.settings import CREDENTIALS_ENV, SCOPES, GoogleSettings
+from sheetsync.backends.google.settings import (
+    CREDENTIALS_ENV,
+    SCOPES,
+    GoogleSettings,
+)
 from sheetsync.errors import CredentialsError
 
 
@@ -25,22 +39,54 @@ class LoadedCredentials:
     credentials: Any  # google.auth.credentials.Credentials
     email: str | None
     source: str  # the key file path, or "application default credentials"
+    kind: str = "service account"  # service account | delegated | user
+    service_account: str | None = None  # the key's account, when acting for a user
+    on_refresh: Callable[[], None] | None = None  # saves a refreshed user token
+
+    def describe(self) -> str:
+        """Who sheetsync acts as, for ``doctor``."""
+        if self.kind == "delegated":
+            return (f"{self.email}, through the service account {self.service_account} "
+                    "(domain-wide delegation)")
+        if self.kind == "user":
+            return (f"{self.email or 'your Google account'} (your own Google account, signed "
+                    f"in with sheetsync login; token cached in {self.source})")
+        return f"the service account {self.email or '(unknown email)'} ({self.source})"
 
 
 _REQUIRED_SERVICE_ACCOUNT_FIELDS = ("client_email", "private_key", "token_uri")
 _REQUIRED_USER_FIELDS = ("client_id", "client_secret", "refresh_token")
 
 
-def load_credentials(settings: GoogleSettings) -> LoadedCredentials:
-    """Load the key file named by the settings or ``GOOGLE_APPLICATION_CREDENTIALS``, else ADC."""
+def load_credentials(settings: GoogleSettings, scopes: Sequence[str] = SCOPES
+                     ) -> LoadedCredentials:
+    """The identity the settings name: a user's cached sign-in (``oauth_client``), else the key
+    file named by the settings or ``GOOGLE_APPLICATION_CREDENTIALS`` (acting as ``subject``
+    when set), else ADC."""
+    if settings.oauth_client is not None:
+        return load_user_token(settings, scopes)
     path = settings.resolved_credentials_path()
     if path is not None:
-        return load_key_file(path)
+        loaded = load_key_file(path, scopes)
+        if settings.subject:
+            if loaded.kind != "service account" or not hasattr(loaded.credentials,
+                                                                "with_subject"):
+                raise CredentialsError(
+                    "[google] subject (domain-wide delegation) needs a service-account key "
+                    f"file, and {path} is not one.", field="subject")
+            return LoadedCredentials(loaded.credentials.with_subject(settings.subject),
+                                     settings.subject, loaded.source, "delegated",
+                                     loaded.email)
+        return loaded
+    if settings.subject:
+        raise CredentialsError("[google] subject (domain-wide delegation) needs a "
+                               "service-account key file in [google] credentials.",
+                               field="subject")
     import google.auth
     from google.auth.exceptions import DefaultCredentialsError
 
     try:
-        credentials, _project = google.auth.default(scopes=list(SCOPES))
+        credentials, _project = google.auth.default(scopes=list(scopes))
     except DefaultCredentialsError as exc:
         raise CredentialsError(
             "No Google credentials found: set credentials in the config's [google] section or "
@@ -52,7 +98,7 @@ def load_credentials(settings: GoogleSettings) -> LoadedCredentials:
                              "application default credentials")
 
 
-def load_key_file(path: Path) -> LoadedCredentials:
+def load_key_file(path: Path, scopes: Sequence[str] = SCOPES) -> LoadedCredentials:
     """Validate and load a service-account (or authorized-user) key file."""
     info = _read_json(path)
     kind = info.get("type")
@@ -64,7 +110,7 @@ def load_key_file(path: Path) -> LoadedCredentials:
 
         try:
             credentials = service_account.Credentials.from_service_account_info(
-                info, scopes=list(SCOPES))
+                info, scopes=list(scopes))
         except ValueError as exc:
             raise _bad(path, "private_key", f"cannot be used ({exc})") from exc
         return LoadedCredentials(credentials, str(info["client_email"]), str(path))
@@ -74,9 +120,66 @@ def load_key_file(path: Path) -> LoadedCredentials:
                 raise _bad(path, name, "is missing or empty")
         from google.oauth2 import credentials as user_credentials
 
-        credentials = user_credentials.Credentials.from_authorized_user_info(info, list(SCOPES))
-        return LoadedCredentials(credentials, None, str(path))
+        credentials = user_credentials.Credentials.from_authorized_user_info(info, list(scopes))
+        return LoadedCredentials(credentials, None, str(path), "user")
     raise _bad(path, "type", f'is "{kind}"; sheetsync needs a "service_account" key file')
+
+
+# --------------------------------------------------------------------------- a user's own account
+
+def token_path(settings: GoogleSettings) -> Path:
+    if settings.token_path is None:
+        raise CredentialsError("[google] oauth_client needs a state folder to keep the sign-in "
+                               "in ([output] state_dir).", field="oauth_client")
+    return Path(settings.token_path)
+
+
+def save_user_token(credentials: Any, path: Path, account: str | None = None) -> None:
+    """Write a user's token where only its owner can read it (0600), atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    info = json.loads(credentials.to_json())
+    if account:
+        info["account"] = account
+    elif path.exists():  # a refresh keeps the email the sign-in found
+        with contextlib.suppress(CredentialsError):
+            info.setdefault("account", _read_json(path).get("account", ""))
+    temporary = path.with_name(path.name + ".tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as fh:
+        json.dump(info, fh, indent=2)
+    os.chmod(temporary, 0o600)  # in case the file existed with looser bits
+    os.replace(temporary, path)
+
+
+def load_user_token(settings: GoogleSettings, scopes: Sequence[str] = SCOPES
+                    ) -> LoadedCredentials:
+    """A person's cached sign-in (from ``sheetsync login``); refreshed tokens are saved back."""
+    from google.oauth2 import credentials as user_credentials
+
+    path = token_path(settings)
+    if not path.exists():
+        raise CredentialsError(
+            f"No Google sign-in is cached yet ({path} does not exist).", field="oauth_client",
+            hint="Run: sheetsync login --config <your config> (once; it opens the Google "
+            "consent page in a browser).")
+    info = _read_json(path)
+    for name in _REQUIRED_USER_FIELDS:
+        if not isinstance(info.get(name), str) or not info[name]:
+            raise CredentialsError(f"The cached sign-in {path} has no {name}.",
+                                   field=name, hint="Run sheetsync login again.")
+    granted = set(info.get("scopes") or [])
+    missing = [s for s in scopes if granted and s not in granted]
+    if missing:
+        raise CredentialsError(
+            f"The cached sign-in {path} does not allow {', '.join(missing)}.",
+            field="oauth_client", hint="Run sheetsync login again to grant it.")
+    credentials = user_credentials.Credentials.from_authorized_user_info(info, list(scopes))
+
+    def saved() -> None:
+        save_user_token(credentials, path)
+
+    return LoadedCredentials(credentials, info.get("account") or None, str(path), "user",
+                             on_refresh=saved)
 
 
 def _read_json(path: Path) -> dict[str, Any]:

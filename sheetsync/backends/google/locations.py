@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+FOLDER_MIME = "application/vnd.google-apps.folder"
+
 _SPREADSHEET_URL = re.compile(r"/spreadsheets/d/([A-Za-z0-9_-]+)")
 _FOLDER_URL = re.compile(r"/folders/([A-Za-z0-9_-]+)|[?&]id=([A-Za-z0-9_-]+)")
 _BARE_ID = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -35,3 +37,17 @@ def folder_id(location: str) -> str:
 
 def spreadsheet_url(key: str) -> str:
     return f"https://docs.google.com/spreadsheets/d/{key}/edit"
+
+
+_DRIVE_FILE_URL = re.compile(r"drive\.google\.com/file/d/([A-Za-z0-9_-]+)")
+
+
+def drive_file_url(file_id: str) -> str:
+    """Where a file kept in Drive (an .xlsx, say) opens: its location as a source."""
+    return f"https://drive.google.com/file/d/{file_id}/view"
+
+
+def drive_file_id(location: str) -> str | None:
+    """The id in a ``drive.google.com/file/d/<id>`` URL, or None for any other location."""
+    found = _DRIVE_FILE_URL.search(location)
+    return found.group(1) if found else None

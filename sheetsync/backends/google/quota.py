@@ -1,10 +1,13 @@
 """Staying inside Google's quota: a client-side rate limiter, bounded retries, call counts.
 
-Google allows 60 Sheets requests per minute per user (a service account is one user). The
-:class:`RateLimiter` keeps every 60-second window within that quota. When the server still says
-429 (other programs share the account) or fails transiently, :class:`RetryPolicy` backs off
-exponentially with jitter, honours ``Retry-After``, and gives up after ``max_attempts`` tries or
-when the next wait would take the total past ``max_wait`` seconds, whichever comes first.
+Google allows 60 Sheets read requests and, separately, 60 write requests per minute per user
+(a service account is one user; 300 each per project). :class:`QuotaBudgets` keeps one
+:class:`RateLimiter` for each, so every 60-second window stays within both quotas and a write
+is never held back behind a queue of reads (a dashboard write waits for no source read).
+When the server still says 429 (other programs share the account) or fails transiently,
+:class:`RetryPolicy` backs off exponentially with jitter, honours ``Retry-After``, and gives up
+after ``max_attempts`` tries or when the next wait would take the total past ``max_wait``
+seconds, whichever comes first.
 gspread's own BackOffHTTPClient never gives up, which is why sheetsync does not use it.
 
 The retry loop is tenacity's (:meth:`RetryPolicy.retrying`). sheetsync supplies the wait (equal
@@ -70,6 +73,23 @@ class RateLimiter:
                     return waited
             self._sleep(pause)
             waited += pause
+
+
+class QuotaBudgets:
+    """Google's two per-user Sheets quotas, kept apart: reads (GET) and writes (the rest)."""
+
+    def __init__(self, reads_per_window: int, writes_per_window: int, window: float = 60.0, *,
+                 clock: Clock = time.monotonic, sleep: Sleep = time.sleep) -> None:
+        self.read = RateLimiter(reads_per_window, window, clock=clock, sleep=sleep)
+        self.write = RateLimiter(writes_per_window, window, clock=clock, sleep=sleep)
+
+    def for_method(self, method: str) -> RateLimiter:
+        """The budget a request of this HTTP method draws on."""
+        return self.read if method.upper() == "GET" else self.write
+
+    @property
+    def waited(self) -> float:
+        return self.read.waited + self.write.waited
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,11 @@ from sheetsync.backends.base import RawTab, RawWorkbook
 from sheetsync.backends.google.auth import CredentialsError
 from sheetsync.backends.google.locations import spreadsheet_key
 from sheetsync.backends.google.settings import GoogleSettings
-from sheetsync.backends.google.transport import GoogleConnection, classify_failure
+from sheetsync.backends.google.transport import (
+    GoogleConnection,
+    classify_failure,
+    credentials_hint,
+)
 from sheetsync.errors import SourceReadError
 from sheetsync.grid import date_from_serial, datetime_from_serial
 from sheetsync.report.model import FLAGS_TAB, MANIFEST_TAB
@@ -148,7 +152,7 @@ def source_error(location: str, exc: BaseException, account: str, attempts: int 
     if failure.reason == "credentials" or failure.status == 401:
         return SourceReadError(f"Could not read {location}: {failure.message}",
                                code="unreadable-source", transient=failure.transient,
-                               hint=getattr(exc, "hint", "") or "Check the service-account key.")
+                               hint=credentials_hint(failure.message, exc))
     if failure.transient:
         return SourceReadError(
             f"Could not read {location}: Google did not answer properly ({failure.message}).",

@@ -6,7 +6,8 @@
   host to it; that is the only difference between talking to Google and to
   :class:`sheetsync.testing.FakeGoogle`. It also counts every request by kind.
 * :class:`SheetsyncHTTPClient` is a gspread ``HTTPClient`` whose :meth:`request` takes a token
-  from the :class:`~.quota.RateLimiter` before each Sheets call and retries 429s, 5xx errors,
+  from the read or the write budget (:class:`~.quota.QuotaBudgets`) before each Sheets call,
+  and retries 429s, Drive's 403 rate limits, 5xx errors,
   timeouts and dropped connections with bounded backoff (:meth:`~.quota.RetryPolicy.retrying`,
   tenacity underneath). Writes (anything but GET) are retried only when the request certainly
   did not take effect (429/5xx answers, connections never made); otherwise
@@ -38,12 +39,12 @@ from sheetsync.backends.google.auth import CredentialsError, LoadedCredentials, 
 from sheetsync.backends.google.quota import (
     ApiStats,
     Clock,
-    RateLimiter,
+    QuotaBudgets,
     RetryPolicy,
     Sleep,
     parse_retry_after,
 )
-from sheetsync.backends.google.settings import GoogleSettings
+from sheetsync.backends.google.settings import SCOPES, GoogleSettings
 
 if TYPE_CHECKING:
     pass
@@ -60,11 +61,21 @@ def call_kind(method: str, url: str) -> str:
         return "token"
     if path.endswith("/allowedLocations"):
         return "iam.allowedLocations"
+    if path.startswith("/upload/drive/v3/files"):
+        return "drive.files.create" if method == "POST" else "drive.files.update"
+    if path == "/drive/v3/about":
+        return "drive.about.get"
     if path.startswith("/drive/v3/files"):
         rest = [p for p in path[len("/drive/v3/files"):].split("/") if p]
         if not rest:
             return "drive.files.list" if method == "GET" else "drive.files.create"
-        return "drive.files.get" if method == "GET" else f"drive.files.{method.lower()}"
+        if len(rest) >= 2 and rest[1] == "permissions":
+            return "drive.permissions.list" if method == "GET" else "drive.permissions.create"
+        if len(rest) >= 2 and rest[1] == "copy":
+            return "drive.files.copy"
+        if method == "GET":
+            return "drive.files.download" if "alt=media" in parts.query else "drive.files.get"
+        return {"PATCH": "drive.files.update"}.get(method, f"drive.files.{method.lower()}")
     segments = path.split("/")
     if len(segments) >= 4 and segments[1] == "v4" and segments[2] == "spreadsheets":
         if len(segments) == 4:
@@ -147,6 +158,22 @@ class Failure:
     transient: bool
 
 
+DELEGATION_HINT = ("The domain's admin authorises the service account's client id for "
+                   "domain-wide delegation (Admin console > Security > API controls > "
+                   "Domain-wide delegation) with sheetsync's scopes, and [google] subject names "
+                   "a user of the domain.")
+SIGN_IN_HINT = "Run sheetsync login again to sign in with your Google account."
+
+
+def credentials_hint(message: str, exc: BaseException) -> str:
+    """What to do when Google refuses the credentials themselves."""
+    if "unauthorized_client" in message or "Invalid email or User ID" in message:
+        return DELEGATION_HINT
+    if "expired or revoked" in message:
+        return SIGN_IN_HINT
+    return getattr(exc, "hint", "") or "Check the service-account key."
+
+
 def classify_failure(exc: BaseException) -> Failure:
     """Reduce an exception from the Google stack to a :class:`Failure`."""
     from google.auth import exceptions as auth_exceptions
@@ -175,17 +202,37 @@ def classify_failure(exc: BaseException) -> Failure:
     if isinstance(exc, CredentialsError):
         return Failure(None, "credentials", exc.message, False)
     if isinstance(exc, auth_exceptions.RefreshError):
-        return Failure(None, "credentials", f"Google refused the credentials: {exc}",
+        said = str(exc.args[0]) if exc.args else str(exc)
+        return Failure(None, "credentials", f"Google refused the credentials: {said}",
                        bool(getattr(exc, "retryable", False)))
     if isinstance(exc, auth_exceptions.TransportError | requests.RequestException):
         return Failure(None, "connection", str(exc), True)
     return Failure(None, type(exc).__name__, str(exc), False)
 
 
+DRIVE_RATE_LIMITS = frozenset({"rateLimitExceeded", "userRateLimitExceeded",
+                               "sharingRateLimitExceeded"})
+"""Drive says "slow down" with a 403 carrying one of these reasons, not with a 429."""
+
+
+def drive_reasons(response: requests.Response) -> set[str]:
+    """The ``errors[].reason`` values of a Drive error answer."""
+    try:
+        error = response.json().get("error", {})
+    except ValueError:
+        return set()
+    if not isinstance(error, dict):
+        return set()
+    return {str(e.get("reason")) for e in error.get("errors", []) or [] if isinstance(e, dict)}
+
+
 def _retryable(exc: BaseException) -> bool:
-    """Worth another attempt: 429 and 5xx answers, and no answer at all (4xx are final)."""
+    """Worth another attempt: 429 and 5xx answers, Drive's 403 rate limits, and no answer at
+    all (other 4xx are final)."""
     if isinstance(exc, APIError):
-        return exc.response.status_code in RETRYABLE_STATUSES
+        status = exc.response.status_code
+        return status in RETRYABLE_STATUSES or (
+            status == 403 and bool(drive_reasons(exc.response) & DRIVE_RATE_LIMITS))
     return isinstance(exc, ApiUnreachable)
 
 
@@ -232,6 +279,9 @@ class SheetsyncHTTPClient(HTTPClient):
         with self._token_lock:
             if not self.auth.valid:
                 self.auth.refresh(self._auth_request)
+                refreshed = self.connection.credentials.on_refresh
+                if refreshed is not None:
+                    refreshed()  # a user's sign-in: keep the fresh token for the next run
 
     def request(self, method: str, endpoint: str, params: Any = None, data: Any = None,
                 json: Any = None, files: Any = None, headers: Any = None) -> requests.Response:
@@ -245,7 +295,7 @@ class SheetsyncHTTPClient(HTTPClient):
             on_backoff=lambda wait: conn.stats.record_retry(kind, wait))
         for attempt in retrying:
             if limited:
-                conn.stats.record_throttle(conn.limiter.acquire())
+                conn.stats.record_throttle(conn.quota.for_method(method).acquire())
             with attempt:
                 try:
                     self._ensure_token()
@@ -267,15 +317,17 @@ class GoogleConnection:
 
     def __init__(self, settings: GoogleSettings | None = None, *, clock: Clock = time.monotonic,
                  sleep: Sleep = time.sleep, rng: random.Random | None = None,
-                 stats: ApiStats | None = None) -> None:
+                 stats: ApiStats | None = None, scopes: tuple[str, ...] = SCOPES) -> None:
         self.settings = settings or GoogleSettings()
+        self.scopes = scopes
         self.api_base = self.settings.resolved_api_base()
         self.clock = clock
         self.sleep = sleep
         self.rng = rng or random.Random()
         self.stats = stats or ApiStats()
-        self.limiter = RateLimiter(self.settings.quota_per_minute, self.settings.quota_window,
-                                   clock=clock, sleep=sleep)
+        self.quota = QuotaBudgets(self.settings.quota_per_minute,
+                                  self.settings.write_quota, self.settings.quota_window,
+                                  clock=clock, sleep=sleep)
         self.retry = RetryPolicy(max_attempts=self.settings.max_attempts,
                                  max_wait=self.settings.max_wait)
         self._credentials: LoadedCredentials | None = None
@@ -287,7 +339,7 @@ class GoogleConnection:
         """Loaded on first use; raises :class:`~.auth.CredentialsError`."""
         with self._lock:
             if self._credentials is None:
-                self._credentials = load_credentials(self.settings)
+                self._credentials = load_credentials(self.settings, self.scopes)
             return self._credentials
 
     @property

@@ -7,6 +7,10 @@ them), clears and rewrites the managed ones, sets number formats, frozen rows, c
 fills for status columns, filters and charts, and rewrites the manifest. Google applies a
 ``batchUpdate`` atomically, so a failed write changes nothing.
 
+A batch too big for one request (Google refuses bodies over 10 MiB) is sent by
+:mod:`~.staging`: its bulk cell data first, in parts, into hidden staging tabs, then one small
+final batch that swaps it in; still all or nothing for what leaders see.
+
 Rules, the same as the Excel writer's:
 
 * a tab whose name is managed but which is not listed in the manifest belongs to a user, and
@@ -14,7 +18,17 @@ Rules, the same as the Excel writer's:
 * text is always written as ``stringValue``, never parsed, so ``=cmd|...`` or ``+1`` stay text;
   only :class:`~sheetsync.report.model.Formula` values become ``formulaValue``;
 * append-only tabs (the Run Log) keep their rows; new rows are added with ``appendCells``;
-* a run never deletes a tab.
+* a run never deletes a tab of anyone's: the one exception is the empty default "Sheet1" of a
+  blank spreadsheet given to sheetsync, removed on the first write so the Dashboard comes first.
+
+The same model renders as in Excel, point for point (see the README's parity table): every
+column gets a width, wrapped text grows its rows, status and benchmark colours are conditional
+rules, charts are ``addChart`` specs with the model's series styles, a :class:`Link` is a link
+to ``#gid=...&range=B5``, and a :class:`Sparkline` is Google's own ``SPARKLINE``.
+
+The flags tab written back into a coach's spreadsheet (:meth:`GoogleWriter.write_flags_tab`)
+leaves no other tab behind: it is marked as sheetsync's with developer metadata on the tab
+itself, which is invisible to the coach and deleted with the tab.
 """
 
 from __future__ import annotations
@@ -31,34 +45,69 @@ from typing import Any
 from sheetsync import __version__
 from sheetsync.backends.google.auth import CredentialsError
 from sheetsync.backends.google.locations import spreadsheet_key
-from sheetsync.backends.google.reader import FLAGS_TAB, SHARE_ADVICE, cell_value
+from sheetsync.backends.google.reader import SHARE_ADVICE, cell_value
 from sheetsync.backends.google.settings import GoogleSettings
+from sheetsync.backends.google.staging import (
+    ExistingTab,
+    SendReport,
+    StagedWriteFailed,
+    TooBig,
+    send,
+)
 from sheetsync.backends.google.transport import (
     GoogleConnection,
     UncertainWrite,
     classify_failure,
+    credentials_hint,
 )
 from sheetsync.errors import TargetWriteError
 from sheetsync.grid import column_number, to_serial
-from sheetsync.report.model import MANIFEST_TAB, STATUS_COLOURS, Chart, Formula, Sheet, Table
+from sheetsync.report.model import (
+    MANIFEST_TAB,
+    STATUS_COLOURS,
+    Benchmark,
+    Cell,
+    Chart,
+    Formula,
+    Link,
+    SeriesStyle,
+    Sheet,
+    Sparkline,
+    Table,
+)
 
 MANIFEST_FORMAT = 1
 MAX_CELL_CHARS = 50_000  # Google's limit on the text in one cell
 MAX_TAB_NAME = 100
 HEADER_FILL = "1F4E78"
+INTRO_COLOUR = "404040"
 DATA_BAR_COLOUR = "5B9BD5"
+HEAT_COLOURS = ("FFFFFF", "63BE7B")
+BENCHMARK_FILLS = ("C6EFCE", "FFEB9C", "FFC7CE")
+LINK_COLOUR = "0563C1"
 PIXELS_PER_CM = 37.8
-FLAG_COLUMNS = ["Severity", "Tab", "Cell", "Finding", "How to fix"]
+PIXELS_PER_LINE = 17
+DEFAULT_SHEET_TITLES = ("Sheet1",)
+"""The first tab of a blank spreadsheet (in English); removed when empty, see the module."""
+OWNER_KEY, OWNER_VALUE = "sheetsync", "managed"
+"""The developer metadata that marks a flags tab in a source as sheetsync's."""
 
-STATE_FIELDS = (
-    "properties.title,"
-    "sheets(properties(sheetId,title,index,hidden,gridProperties(rowCount,columnCount)),"
+SHEET_FIELDS = (
+    "properties(sheetId,title,index,hidden,gridProperties(rowCount,columnCount)),"
     "conditionalFormats.booleanRule.condition.type,conditionalFormats.gradientRule.minpoint.type,"
-    "charts.chartId,basicFilter.range.sheetId,"
+    "charts.chartId,basicFilter.range,merges.sheetId,"
+    "developerMetadata(metadataKey,metadataValue)"
+)
+STATE_FIELDS = (
+    f"properties.title,sheets({SHEET_FIELDS},"
     "data.rowData.values(effectiveValue,effectiveFormat.numberFormat))"
 )
 """What a write needs to know: tabs, their grid sizes and embedded objects, and cell values
 (for the manifest and the rows already on append-only tabs)."""
+FLAGS_STATE_FIELDS = (
+    f"properties.title,sheets({SHEET_FIELDS})"
+)
+"""What a flags write-back needs: the tabs, never the coach's cells."""
 
 
 @dataclass(frozen=True)
@@ -70,8 +119,9 @@ class WriteSummary:
     added_tabs: tuple[str, ...]
     rows_written: int
     rows_appended: int
-    requests: int  # sub-requests inside the one batchUpdate
+    requests: int  # sub-requests inside the batchUpdate
     truncated_cells: int = 0
+    sent: SendReport | None = None  # the batchUpdate calls made, their sizes, staged tabs
 
 
 @dataclass
@@ -85,6 +135,15 @@ class _Tab:
     chart_ids: list[int]
     has_filter: bool
     values: list[list[Any]]
+    index: int = 0
+    merges: int = 0
+    owner_marks: int = 0  # developer metadata entries marking the tab as sheetsync's
+
+    @property
+    def empty(self) -> bool:
+        """Nothing in it: no value, chart, rule, filter or merge."""
+        return not (any(v is not None for row in self.values for v in row) or self.chart_ids
+                    or self.conditional_formats or self.has_filter or self.merges)
 
 
 @dataclass
@@ -101,6 +160,11 @@ class _Batch:
     rows_appended: int = 0
     truncated: int = 0
     added: list[str] = field(default_factory=list)
+    ids: dict[str, int] = field(default_factory=dict)  # casefolded tab title -> sheet id
+    charts: list[dict[str, Any]] = field(default_factory=list)  # addChart, sent after the tabs
+
+    def gid(self, tab: str) -> int | None:
+        return self.ids.get(tab.casefold())
 
 
 # --------------------------------------------------------------------------- cell values
@@ -129,7 +193,38 @@ def sheets_number_format(excel_format: str) -> dict[str, str]:
 
 def cell_data(value: Any, number_format: str | None = None, batch: _Batch | None = None
               ) -> dict[str, Any]:
-    """``CellData`` for one model value; text is always ``stringValue`` (never a formula)."""
+    """``CellData`` for one model value; text is always ``stringValue`` (never a formula).
+
+    A :class:`Cell` is its value with its own format, fill and font; a :class:`Link` is text
+    that links to a cell of another tab (by its sheet id, known to ``batch``); a
+    :class:`Sparkline` is Google's ``SPARKLINE`` of its range, sheetsync's own formula.
+    """
+    kind = type(value)
+    if kind is Cell:
+        data = cell_data(value.value, value.number_format or number_format, batch)
+        look = data.setdefault("userEnteredFormat", {})
+        if value.fill:
+            look["backgroundColor"] = _rgb(value.fill)
+        if value.bold or value.colour:
+            text = look.setdefault("textFormat", {})
+            if value.bold:
+                text["bold"] = True
+            if value.colour:
+                text["foregroundColor"] = _rgb(value.colour)
+        if not look:
+            data.pop("userEnteredFormat")
+        return data
+    if kind is Link:
+        data = cell_data(value.text, number_format, batch)
+        gid = batch.gid(value.tab) if batch is not None else None
+        if gid is not None:
+            data.setdefault("userEnteredFormat", {})["textFormat"] = {
+                "foregroundColor": _rgb(LINK_COLOUR), "underline": True,
+                "link": {"uri": f"#gid={gid}&range={value.cell}"}}
+        return data
+    if kind is Sparkline:
+        quoted = "'" + value.tab.replace("'", "''") + "'"
+        return {"userEnteredValue": {"formulaValue": f"=SPARKLINE({quoted}!{value.cells})"}}
     fmt: dict[str, Any] | None = (
         {"numberFormat": sheets_number_format(number_format)} if number_format else None)
     entered: dict[str, Any] | None
@@ -195,7 +290,7 @@ def target_error(target: str, exc: BaseException, account: str) -> TargetWriteEr
             transient=True)
     if failure.reason == "credentials" or failure.status == 401:
         return TargetWriteError(f"Could not write {target}: {failure.message}",
-                                hint=getattr(exc, "hint", "") or "Check the service-account key.")
+                                hint=credentials_hint(failure.message, exc))
     return TargetWriteError(
         f"Could not write {target}: Google did not answer properly ({failure.message}). "
         "Nothing was changed.", hint="This is usually temporary; the next run will try again.",
@@ -216,6 +311,19 @@ class GoogleWriter:
     # ------------------------------------------------------------------ public
     def write(self, target: str, sheets: list[Sheet]) -> WriteSummary:
         """Write ``sheets`` as managed tabs of the spreadsheet ``target`` (URL or key)."""
+        return self._write(target, sheets, self._build, STATE_FIELDS)
+
+    def write_flags_tab(self, spreadsheet: str, sheet: Sheet) -> WriteSummary:
+        """Write the findings about one source into its managed ``Sheetsync Flags`` tab.
+
+        Costs one read (of the tab list, not the cells) and one ``batchUpdate``; needs Editor
+        access. (The pipeline skips the call when the flags did not change since the last
+        write.) No manifest tab is added: the flags tab carries its own mark.
+        """
+        return self._write(spreadsheet, [sheet], self._build_flags, FLAGS_STATE_FIELDS)
+
+    def _write(self, target: str, sheets: list[Sheet],
+               build: Callable[[_State, list[Sheet], bool], _Batch], fields: str) -> WriteSummary:
         _check_model(sheets)
         try:
             key = spreadsheet_key(target)
@@ -230,13 +338,15 @@ class GoogleWriter:
         while True:
             try:
                 state = _parse_state(http.fetch_sheet_metadata(
-                    key, params={"includeGridData": "true", "fields": STATE_FIELDS}))
+                    key, params={"includeGridData": str(fields == STATE_FIELDS).lower(),
+                                 "fields": fields}))
             except Exception as exc:  # every failure becomes a clear refusal, never a crash
                 raise target_error(target, exc, account) from exc
-            _refuse_user_tabs(target, state, sheets)
-            batch = self._build(state, sheets, retried)
+            if fields == STATE_FIELDS:  # the dashboard: its tabs are listed in its manifest
+                _refuse_user_tabs(target, state, sheets)
+            batch = build(state, sheets, retried)
             try:
-                http.batch_update(key, {"requests": batch.requests})
+                sent = self._send(key, state, batch)
             except UncertainWrite as exc:
                 # The write may have landed: re-read and rebuild once (idempotent by design:
                 # tabs now exist and the Run Log rows are recognised), rather than resend.
@@ -244,30 +354,56 @@ class GoogleWriter:
                     raise target_error(target, exc, account) from exc
                 retried = True
                 continue
+            except StagedWriteFailed as exc:
+                cause = target_error(target, exc.cause, account)
+                reason = cause.message.removesuffix(" Nothing was changed.").rstrip(".")
+                raise TargetWriteError(
+                    f"{reason}. The dashboard was not changed: the update stopped while it "
+                    "was still being prepared in hidden tabs, "
+                    + ("which were removed." if exc.cleaned else "which the next run removes."),
+                    hint=cause.hint, transient=cause.transient) from exc
+            except TooBig as exc:
+                raise TargetWriteError(
+                    f"The update of {target} cannot be cut into requests Google accepts: "
+                    f"{exc}. Nothing was changed.",
+                    hint="This is a sheetsync bug; please report it.") from exc
             except Exception as exc:
                 raise target_error(target, exc, account) from exc
             managed = _managed_after(state, sheets)
             return WriteSummary(target, tuple(managed), tuple(batch.added), batch.rows_written,
-                                batch.rows_appended, len(batch.requests), batch.truncated)
+                                batch.rows_appended, len(batch.requests), batch.truncated,
+                                sent)
 
-    def write_flags_tab(self, spreadsheet: str, rows: Sequence[Sequence[Any]], *,
-                        columns: Sequence[str] = FLAG_COLUMNS) -> None:
-        """Write the findings about one source into its managed ``Sheetsync Flags`` tab.
+    # ------------------------------------------------------------------ sending the batch
+    def _send(self, key: str, state: _State, batch: _Batch) -> SendReport:
+        """One batchUpdate, or several under the request-size limit (see :mod:`.staging`)."""
+        from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL
 
-        Costs one read and one ``batchUpdate``; needs Editor access. (The pipeline skips the
-        call when the flags did not change since the last write.)
-        """
-        severity = [c for c in columns if c.casefold() == "severity"]
-        table = Table(columns=list(columns), rows=[list(r) for r in rows],
-                      status_columns=severity, column_widths={c: 40.0 for c in columns
-                                                              if c in ("Finding", "How to fix")})
-        self.write(spreadsheet, [Sheet(FLAGS_TAB, tables=[table], freeze_rows=1,
-                                       auto_filter=True)])
+        http = self.connection.http
+
+        def send_body(data: bytes) -> Any:
+            return http.request("post", SPREADSHEET_BATCH_UPDATE_URL % key, data=data,
+                                headers={"Content-Type": "application/json; charset=utf-8"}
+                                ).json()
+
+        existing = [ExistingTab(t.sheet_id, t.title, t.rows, t.columns)
+                    for t in state.tabs.values()]
+        titles = {t.sheet_id: t.title for t in state.tabs.values()}
+        for request in batch.requests:
+            props = request.get("addSheet", {}).get("properties", {})
+            if "sheetId" in props:
+                titles[int(props["sheetId"])] = str(props.get("title", ""))
+        return send(batch.requests, existing, send_body,
+                    limit=self.connection.settings.request_limit, titles=titles)
 
     # ------------------------------------------------------------------ building the batch
     def _build(self, state: _State, sheets: list[Sheet], retried: bool) -> _Batch:
         batch = _Batch()
         used_ids = {tab.sheet_id for tab in state.tabs.values()}
+        batch.ids = {title: tab.sheet_id for title, tab in state.tabs.items()}
+        for sheet in sheets:  # every tab's id first: charts, links and sparklines cross tabs
+            if sheet.name.casefold() not in batch.ids:
+                batch.ids[sheet.name.casefold()] = _choose_id(sheet.name, used_ids)
         manifest = state.tabs.get(MANIFEST_TAB.casefold())
         manifest_id = manifest.sheet_id if manifest else _choose_id(MANIFEST_TAB, used_ids)
         if manifest is None:
@@ -280,9 +416,10 @@ class GoogleWriter:
             if (existing is not None and sheet.append_only and sheet.tables
                     and _append_rows(batch, existing, sheet, retried)):
                 continue
-            sheet_id = existing.sheet_id if existing else _choose_id(sheet.name, used_ids)
             kept = _kept_rows(existing, sheet) if existing is not None else []
-            self._rewrite_tab(batch, sheet, sheet_id, existing, kept)
+            _rewrite_tab(batch, sheet, batch.ids[sheet.name.casefold()], existing, kept)
+        batch.requests.extend(batch.charts)
+        _open_on_first(batch, state, sheets)
         manifest_rows = _manifest_rows(_managed_after(state, sheets), self._now())
         if manifest is not None:
             batch.requests.append(_clear(manifest))
@@ -292,62 +429,123 @@ class GoogleWriter:
                         "rowCount": max(manifest.rows, len(manifest_rows) + 10),
                         "columnCount": max(manifest.columns, 4)}},
                     "fields": "hidden,gridProperties.rowCount,gridProperties.columnCount"}})
+        else:
+            _remove_blank_default_tab(batch, state)
         batch.requests.append({"updateCells": {
             "start": {"sheetId": manifest_id, "rowIndex": 0, "columnIndex": 0},
             "rows": [{"values": [cell_data(v) for v in row]} for row in manifest_rows],
             "fields": "userEnteredValue,userEnteredFormat"}})
         return batch
 
-    def _rewrite_tab(self, batch: _Batch, sheet: Sheet, sheet_id: int, existing: _Tab | None,
-                     kept: list[list[Any]]) -> None:
-        tables = list(sheet.tables)
-        charts = list(sheet.charts)
-        if kept and tables:
-            # Append-only tab whose columns changed: earlier rows, rearranged, then the new.
-            grown = replace(tables[0], rows=[*kept, *tables[0].rows])
-            charts = [replace(c, table=grown) if c.table is tables[0] else c for c in charts]
-            batch.rows_appended += len(tables[0].rows)
-            tables[0] = grown
-        elif sheet.append_only and tables:
-            batch.rows_appended += len(tables[0].rows)
-        rows, columns = _extent(sheet, tables, charts)
-        grid = {"rowCount": rows, "columnCount": columns, "frozenRowCount": sheet.freeze_rows}
-        if existing is None:
-            props: dict[str, Any] = {"sheetId": sheet_id, "title": sheet.name,
-                                     "gridProperties": grid}
-            if sheet.hidden:
-                props["hidden"] = True
-            batch.requests.append({"addSheet": {"properties": props}})
-            batch.added.append(sheet.name)
-        else:
-            for index in reversed(range(existing.conditional_formats)):
-                batch.requests.append({"deleteConditionalFormatRule": {
-                    "sheetId": sheet_id, "index": index}})
-            for chart_id in existing.chart_ids:
-                batch.requests.append({"deleteEmbeddedObject": {"objectId": chart_id}})
-            if existing.has_filter:
-                batch.requests.append({"clearBasicFilter": {"sheetId": sheet_id}})
-            whole = {"sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": existing.rows,
-                     "startColumnIndex": 0, "endColumnIndex": existing.columns}
-            batch.requests.append({"unmergeCells": {"range": whole}})
-            batch.requests.append(_clear(existing))
+    def _build_flags(self, state: _State, sheets: list[Sheet], retried: bool) -> _Batch:
+        """The flags tab in a source: sheetsync's when it carries the mark. Earlier versions
+        kept a hidden manifest beside it instead (a source is never a dashboard, so that
+        manifest listed only this tab): such a tab is taken over and the manifest removed."""
+        (sheet,) = sheets
+        existing = state.tabs.get(sheet.name.casefold())
+        manifest = state.tabs.get(MANIFEST_TAB.casefold())
+        legacy = manifest is not None and manifest.hidden
+        if existing is not None and not existing.owner_marks and not legacy:
+            raise TargetWriteError(
+                f"{state.title or 'The spreadsheet'} already has a tab named "
+                f"{existing.title!r} that sheetsync did not create, so sheetsync left it alone "
+                "and wrote no flags.",
+                hint=f"Rename your tab {existing.title!r} so sheetsync can add its own, or "
+                "turn write_back off for this source.")
+        batch = _Batch()
+        used_ids = {tab.sheet_id for tab in state.tabs.values()}
+        batch.ids = {title: tab.sheet_id for title, tab in state.tabs.items()}
+        sheet_id = existing.sheet_id if existing else _choose_id(sheet.name, used_ids)
+        batch.ids[sheet.name.casefold()] = sheet_id
+        _rewrite_tab(batch, sheet, sheet_id, existing, [])
+        batch.requests.extend(batch.charts)
+        if existing is None or not existing.owner_marks:
+            batch.requests.append({"createDeveloperMetadata": {"developerMetadata": {
+                "metadataKey": OWNER_KEY, "metadataValue": OWNER_VALUE,
+                "location": {"sheetId": sheet_id}, "visibility": "DOCUMENT"}}})
+        if legacy and manifest is not None:
+            batch.requests.append({"deleteSheet": {"sheetId": manifest.sheet_id}})
+        return batch
+
+
+def _rewrite_tab(batch: _Batch, sheet: Sheet, sheet_id: int, existing: _Tab | None,
+                 kept: list[list[Any]]) -> None:
+    tables = list(sheet.tables)
+    charts = list(sheet.charts)
+    if kept and tables:
+        # Append-only tab whose columns changed: earlier rows, rearranged, then the new.
+        grown = replace(tables[0], rows=[*kept, *tables[0].rows])
+        charts = [replace(c, table=grown) if c.table is tables[0] else c for c in charts]
+        batch.rows_appended += len(tables[0].rows)
+        tables[0] = grown
+    elif sheet.append_only and tables:
+        batch.rows_appended += len(tables[0].rows)
+    rows, columns = _extent(sheet, tables, charts)
+    grid = {"rowCount": rows, "columnCount": columns, "frozenRowCount": sheet.freeze_rows}
+    if existing is None:
+        props: dict[str, Any] = {"sheetId": sheet_id, "title": sheet.name,
+                                 "gridProperties": grid}
+        if sheet.hidden:
+            props["hidden"] = True
+        batch.requests.append({"addSheet": {"properties": props}})
+        batch.added.append(sheet.name)
+    else:
+        for index in reversed(range(existing.conditional_formats)):
+            batch.requests.append({"deleteConditionalFormatRule": {
+                "sheetId": sheet_id, "index": index}})
+        for chart_id in existing.chart_ids:
+            batch.requests.append({"deleteEmbeddedObject": {"objectId": chart_id}})
+        if existing.has_filter:
+            batch.requests.append({"clearBasicFilter": {"sheetId": sheet_id}})
+        whole = {"sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": existing.rows,
+                 "startColumnIndex": 0, "endColumnIndex": existing.columns}
+        batch.requests.append({"unmergeCells": {"range": whole}})
+        batch.requests.append(_clear(existing))
+        batch.requests.append({"updateSheetProperties": {
+            "properties": {"sheetId": sheet_id, "title": sheet.name, "hidden": sheet.hidden,
+                           "gridProperties": grid},
+            "fields": "title,hidden,gridProperties.rowCount,gridProperties.columnCount,"
+                      "gridProperties.frozenRowCount"}})
+        # sizes set by an earlier write: back to the defaults, then set anew below
+        batch.requests.append(_dimension(sheet_id, "ROWS", 0, rows, 21))
+        batch.requests.append(_dimension(sheet_id, "COLUMNS", 0, columns, 100))
+    widths: dict[int, float] = {}
+    for table in tables:
+        batch.rows_written += len(table.rows)
+        _write_table(batch, table, sheet_id, widths)
+    widths.update(sheet.column_widths)
+    _size_columns(batch, sheet_id, widths)
+    _size_rows(batch, sheet_id, tables, widths)
+    if sheet.auto_filter and tables:
+        first = tables[0]
+        batch.requests.append({"setBasicFilter": {"filter": {"range": _grid_range(
+            sheet_id, first.header_row - 1, max(first.last_row, first.header_row),
+            first.col - 1, first.last_col)}}})
+    for chart in charts:  # added once every tab exists: a chart may draw from a later tab
+        request = _chart_request(chart, sheet_id, batch)
+        if request is not None:
+            batch.charts.append(request)
+
+
+def _open_on_first(batch: _Batch, state: _State, sheets: Sequence[Sheet]) -> None:
+    """The tab the model opens on goes first: Sheets opens a spreadsheet on its first tab."""
+    for sheet in sheets:
+        if sheet.opens_first and not sheet.hidden:
+            existing = state.tabs.get(sheet.name.casefold())
+            if existing is not None and existing.index == 0:
+                return
             batch.requests.append({"updateSheetProperties": {
-                "properties": {"sheetId": sheet_id, "title": sheet.name, "hidden": sheet.hidden,
-                               "gridProperties": grid},
-                "fields": "title,hidden,gridProperties.rowCount,gridProperties.columnCount,"
-                          "gridProperties.frozenRowCount"}})
-        for table in tables:
-            batch.rows_written += len(table.rows)
-            _write_table(batch, table, sheet_id)
-        if sheet.auto_filter and tables:
-            first = tables[0]
-            batch.requests.append({"setBasicFilter": {"filter": {"range": _grid_range(
-                sheet_id, first.header_row - 1, max(first.last_row, first.header_row),
-                first.col - 1, first.last_col)}}})
-        for chart in charts:
-            batch.requests.append(_chart_request(chart, sheet_id))
+                "properties": {"sheetId": batch.ids[sheet.name.casefold()], "index": 0},
+                "fields": "index"}})
+            return
 
 
+def _remove_blank_default_tab(batch: _Batch, state: _State) -> None:
+    """On the first write into a blank spreadsheet, its empty "Sheet1" goes: the dashboard
+    should open on its own first tab, not on an empty one nobody asked for."""
+    others = [tab for tab in state.tabs.values() if tab.title.casefold() != MANIFEST_TAB.casefold()]
+    if len(others) == 1 and others[0].title in DEFAULT_SHEET_TITLES and others[0].empty:
+        batch.requests.append({"deleteSheet": {"sheetId": others[0].sheet_id}})
 # --------------------------------------------------------------------------- helpers
 
 def _check_model(sheets: Sequence[Sheet]) -> None:
@@ -376,11 +574,14 @@ def _parse_state(answer: dict[str, Any]) -> _State:
         data = (sheet.get("data") or [{}])[0]
         values = [[cell_value(c) for c in row.get("values", [])]
                   for row in data.get("rowData", [])]
+        marks = sum(1 for m in sheet.get("developerMetadata", [])
+                    if m.get("metadataKey") == OWNER_KEY)
         tab = _Tab(int(props.get("sheetId", 0)), str(props.get("title", "")),
                    int(grid.get("rowCount", 0)), int(grid.get("columnCount", 0)),
                    bool(props.get("hidden", False)), len(sheet.get("conditionalFormats", [])),
                    [int(c["chartId"]) for c in sheet.get("charts", []) if "chartId" in c],
-                   "basicFilter" in sheet, values)
+                   "basicFilter" in sheet, values, int(props.get("index", 0)),
+                   len(sheet.get("merges", [])), marks)
         tabs[tab.title.casefold()] = tab
     manifest = tabs.get(MANIFEST_TAB.casefold())
     managed = _parse_manifest(manifest.values) if manifest is not None else None
@@ -452,6 +653,14 @@ def _grid_range(sheet_id: int, row0: int, row1: int, col0: int, col1: int) -> di
             "startColumnIndex": col0, "endColumnIndex": col1}
 
 
+def _dimension(sheet_id: int, dimension: str, start: int, end: int, pixels: int
+               ) -> dict[str, Any]:
+    return {"updateDimensionProperties": {
+        "range": {"sheetId": sheet_id, "dimension": dimension, "startIndex": start,
+                  "endIndex": end},
+        "properties": {"pixelSize": pixels}, "fields": "pixelSize"}}
+
+
 def _anchor(a1: str) -> tuple[int, int]:
     letters = "".join(ch for ch in a1 if ch.isalpha())
     digits = "".join(ch for ch in a1 if ch.isdigit())
@@ -460,7 +669,7 @@ def _anchor(a1: str) -> tuple[int, int]:
 
 def _extent(sheet: Sheet, tables: list[Table], charts: list[Chart]) -> tuple[int, int]:
     rows = max([t.last_row for t in tables] + [1])
-    columns = max([t.last_col for t in tables] + [1])
+    columns = max([t.last_col for t in tables] + [max(sheet.column_widths, default=1), 1])
     for chart in charts:
         row, col = _anchor(chart.anchor)
         rows, columns = max(rows, row + 1), max(columns, col + 1)
@@ -473,62 +682,226 @@ def _header_format() -> dict[str, Any]:
             "textFormat": {"bold": True, "foregroundColor": _rgb("FFFFFF")}}
 
 
-def _row_data(batch: _Batch, table: Table, row: Sequence[Any]) -> dict[str, Any]:
+def _alignments(table: Table) -> list[dict[str, Any] | None]:
+    """As the Excel writer aligns them: in a table with wrapped text every cell sits at the top
+    of its row, and the wrapped columns wrap."""
+    if not table.wrap_columns:
+        return [None] * len(table.columns)
+    return [{"verticalAlignment": "TOP", "wrapStrategy": "WRAP"} if name in table.wrap_columns
+            else {"verticalAlignment": "TOP"} for name in table.columns]
+
+
+def _row_data(batch: _Batch, table: Table, row: Sequence[Any],
+              aligns: Sequence[dict[str, Any] | None] | None = None) -> dict[str, Any]:
     formats = [table.number_formats.get(c) for c in table.columns]
     values = list(row) + [None] * (len(table.columns) - len(row))
-    return {"values": [cell_data(v, f, batch) for v, f in zip(values, formats, strict=False)]}
+    cells = [cell_data(v, f, batch) for v, f in zip(values, formats, strict=False)]
+    for cell, align in zip(cells, aligns or (), strict=False):
+        if align and cell:
+            cell.setdefault("userEnteredFormat", {}).update(align)
+    return {"values": cells}
 
 
-def _write_table(batch: _Batch, table: Table, sheet_id: int) -> None:
+def _write_table(batch: _Batch, table: Table, sheet_id: int, widths: dict[int, float]) -> None:
     rows: list[dict[str, Any]] = []
     if table.title:
         title = cell_data(table.title, batch=batch)
-        title["userEnteredFormat"] = {"textFormat": {"bold": True, "fontSize": 12}}
+        title["userEnteredFormat"] = {"textFormat": {"bold": True,
+                                                     "fontSize": table.title_size - 1}}
         rows.append({"values": [title]})
-    header = []
-    for name in table.columns:
-        cell = cell_data(name, batch=batch)
-        cell["userEnteredFormat"] = _header_format()
-        header.append(cell)
-    rows.append({"values": header})
-    rows.extend(_row_data(batch, table, row) for row in table.rows)
-    batch.requests.append({"updateCells": {
-        "start": {"sheetId": sheet_id, "rowIndex": table.row - 1, "columnIndex": table.col - 1},
-        "rows": rows, "fields": "userEnteredValue,userEnteredFormat"}})
+    for line in table.intro:
+        intro = cell_data(line, batch=batch)
+        intro["userEnteredFormat"] = {"textFormat": {"italic": True,
+                                                     "foregroundColor": _rgb(INTRO_COLOUR)}}
+        rows.append({"values": [intro]})
+    if table.columns:
+        header = []
+        for name in table.columns:
+            cell = cell_data(name, batch=batch)
+            cell["userEnteredFormat"] = _header_format()
+            header.append(cell)
+        rows.append({"values": header})
+    aligns = _alignments(table)
+    rows.extend(_row_data(batch, table, row, aligns) for row in table.rows)
+    if rows:
+        batch.requests.append({"updateCells": {
+            "start": {"sheetId": sheet_id, "rowIndex": table.row - 1,
+                      "columnIndex": table.col - 1},
+            "rows": rows, "fields": "userEnteredValue,userEnteredFormat"}})
+    for offset, name in enumerate(table.columns):
+        column = table.col + offset
+        width = table.column_widths.get(name)
+        if width is None:
+            width = measured_width(name, [row[offset] for row in table.rows if offset < len(row)],
+                                   table.number_formats.get(name))
+        widths[column] = max(widths.get(column, 0.0), width)
+    _conditional_formats(batch, table, sheet_id)
+
+
+MIN_COLUMN_WIDTH, MAX_COLUMN_WIDTH = 8.0, 60.0
+
+
+def measured_width(header: str, values: Sequence[Any], number_format: str | None) -> float:
+    """A column's width in characters, measured as the Excel writer measures it: its widest
+    value or header line, plus 2, between 8 and 60."""
+    widest = max((len(line) for line in header.split("\n")), default=0)
+    seen: set[Any] = set()
+    for value in values:
+        shown = value.value if type(value) is Cell else value.text if type(value) is Link \
+            else None if type(value) is Sparkline else value
+        if shown is None or isinstance(shown, Formula):
+            continue
+        if isinstance(shown, str):
+            if shown in seen:
+                continue
+            seen.add(shown)
+            widest = max(widest, max(len(line) for line in shown.split("\n")))
+        elif isinstance(shown, bool):
+            widest = max(widest, 5)
+        elif isinstance(shown, datetime):
+            widest = max(widest, 16)
+        elif isinstance(shown, date):
+            widest = max(widest, 10)
+        elif isinstance(shown, numbers.Real):
+            if number_format and "%" in number_format:
+                widest = max(widest, 6)
+            elif isinstance(shown, float):
+                widest = max(widest, min(len(f"{shown:,.2f}"), 15))
+            else:
+                widest = max(widest, len(f"{shown:,}"))
+    return min(MAX_COLUMN_WIDTH, max(MIN_COLUMN_WIDTH, widest + 2))
+
+
+def pixels(width: float) -> int:
+    """A column width in characters (Excel's unit) as Sheets pixels: 7 per character and 5."""
+    return round(width * 7 + 5)
+
+
+def _size_columns(batch: _Batch, sheet_id: int, widths: dict[int, float]) -> None:
+    """Every used column gets its width; neighbours of one width share a request."""
+    run: list[int] = []
+    for column in sorted(widths):
+        if run and (column != run[-1] + 1 or pixels(widths[column]) != pixels(widths[run[0]])):
+            batch.requests.append(_dimension(sheet_id, "COLUMNS", run[0] - 1, run[-1],
+                                             pixels(widths[run[0]])))
+            run = []
+        run.append(column)
+    if run:
+        batch.requests.append(_dimension(sheet_id, "COLUMNS", run[0] - 1, run[-1],
+                                         pixels(widths[run[0]])))
+
+
+def _size_rows(batch: _Batch, sheet_id: int, tables: Sequence[Table],
+               widths: dict[int, float]) -> None:
+    """Rows tall enough for their wrapped text: a header's, or a wrapped column's."""
+    from sheetsync.report.model import wrapped_lines
+
+    for table in tables:
+        if table.title and table.title_size > 13:
+            batch.requests.append(_dimension(sheet_id, "ROWS", table.row - 1, table.row,
+                                             round(table.title_size * 2.1)))
+        named = {name: widths.get(table.col + i, MIN_COLUMN_WIDTH)
+                 for i, name in enumerate(table.columns)}
+        header = max((wrapped_lines(n, max(named[n] - 1, 4.0)) for n in table.columns),
+                     default=1)
+        if header > 1:
+            batch.requests.append(_dimension(sheet_id, "ROWS", table.header_row - 1,
+                                             table.header_row, 4 + PIXELS_PER_LINE * header))
+        for offset, lines in enumerate(table.row_lines(named)):
+            if lines > 1:
+                row = table.first_data_row - 1 + offset
+                batch.requests.append(_dimension(sheet_id, "ROWS", row, row + 1,
+                                                 4 + PIXELS_PER_LINE * lines))
+
+
+def benchmark_conditions(first_cell: str, benchmark: Benchmark) -> list[str]:
+    """Custom formulas for at or above the target, just below and further below (as the Excel
+    writer's), each asking ISNUMBER first, so a blank cell is never coloured."""
+    def number(value: float) -> str:
+        return f"{round(value, 10):.10g}"
+
+    cell, target = first_cell, number(benchmark.target)
+    if benchmark.higher_is_better:
+        floor = number(benchmark.target - benchmark.margin)
+        return [f"=AND(ISNUMBER({cell}),{cell}>={target})",
+                f"=AND(ISNUMBER({cell}),{cell}<{target},{cell}>={floor})",
+                f"=AND(ISNUMBER({cell}),{cell}<{floor})"]
+    ceiling = number(benchmark.target + benchmark.margin)
+    return [f"=AND(ISNUMBER({cell}),{cell}<={target})",
+            f"=AND(ISNUMBER({cell}),{cell}>{target},{cell}<={ceiling})",
+            f"=AND(ISNUMBER({cell}),{cell}>{ceiling})"]
+
+
+def _conditional_formats(batch: _Batch, table: Table, sheet_id: int) -> None:
+    from sheetsync.grid import a1
+
     first, last = table.first_data_row - 1, table.last_row
-    for name, width in table.column_widths.items():
-        if name in table.columns:
-            col = table.col - 1 + table.columns.index(name)
-            batch.requests.append({"updateDimensionProperties": {
-                "range": {"sheetId": sheet_id, "dimension": "COLUMNS", "startIndex": col,
-                          "endIndex": col + 1},
-                "properties": {"pixelSize": round(width * 7 + 10)}, "fields": "pixelSize"}})
     if last <= first:
         return
+
+    def rule(col: int, body: dict[str, Any], col_end: int | None = None) -> None:
+        batch.requests.append({"addConditionalFormatRule": {"index": 0, "rule": {
+            "ranges": [_grid_range(sheet_id, first, last, col, col_end or col + 1)], **body}}})
+
     for name in table.status_columns:
         if name not in table.columns:
             continue
         col = table.col - 1 + table.columns.index(name)
         for status, colour in STATUS_COLOURS.items():
-            batch.requests.append({"addConditionalFormatRule": {"index": 0, "rule": {
-                "ranges": [_grid_range(sheet_id, first, last, col, col + 1)],
-                "booleanRule": {
-                    "condition": {"type": "TEXT_EQ", "values": [{"userEnteredValue": status}]},
-                    "format": {"backgroundColor": _rgb(colour)}}}}})
+            rule(col, {"booleanRule": {
+                "condition": {"type": "TEXT_EQ", "values": [{"userEnteredValue": status}]},
+                "format": {"backgroundColor": _rgb(colour)}}})
     for name in table.data_bar_columns:
         if name not in table.columns:
             continue
         col = table.col - 1 + table.columns.index(name)
         # Sheets has no data bars; a white-to-blue scale over 0..1 carries the same reading.
-        batch.requests.append({"addConditionalFormatRule": {"index": 0, "rule": {
-            "ranges": [_grid_range(sheet_id, first, last, col, col + 1)],
-            "gradientRule": {
-                "minpoint": {"type": "NUMBER", "value": "0", "color": _rgb("FFFFFF")},
-                "maxpoint": {"type": "NUMBER", "value": "1", "color": _rgb(DATA_BAR_COLOUR)}}}}})
+        rule(col, {"gradientRule": {
+            "minpoint": {"type": "NUMBER", "value": "0", "color": _rgb("FFFFFF")},
+            "maxpoint": {"type": "NUMBER", "value": "1", "color": _rgb(DATA_BAR_COLOUR)}}})
+    for name, benchmark in table.benchmarks.items():
+        if name not in table.columns:
+            continue
+        col = table.col - 1 + table.columns.index(name)
+        conditions = benchmark_conditions(a1(table.first_data_row, col + 1), benchmark)
+        # index 0 puts each rule first: add the last one first, so they keep this order
+        for formula, colour in reversed(list(zip(conditions, BENCHMARK_FILLS, strict=True))):
+            rule(col, {"booleanRule": {
+                "condition": {"type": "CUSTOM_FORMULA", "values": [{"userEnteredValue": formula}]},
+                "format": {"backgroundColor": _rgb(colour)}}})
+    heat = [table.col - 1 + table.columns.index(n) for n in table.heat_columns
+            if n in table.columns]
+    if heat:
+        rule(min(heat), {"gradientRule": {
+            "minpoint": {"type": "NUMBER", "value": "0", "color": _rgb(HEAT_COLOURS[0])},
+            "maxpoint": {"type": "MAX", "color": _rgb(HEAT_COLOURS[1])}}}, max(heat) + 1)
 
 
-def _chart_request(chart: Chart, sheet_id: int) -> dict[str, Any]:
+POINT_SHAPES = {"circle": "CIRCLE", "diamond": "DIAMOND", "triangle": "TRIANGLE",
+                "square": "SQUARE"}
+LINE_DASHES = {"solid": "SOLID", "dash": "MEDIUM_DASHED", "none": "INVISIBLE"}
+
+
+def _series_style(style: SeriesStyle, line: bool) -> dict[str, Any]:
+    """A ``BasicChartSeries``'s look, as the Excel writer draws the same style."""
+    out: dict[str, Any] = {"colorStyle": {"rgbColor": _rgb(style.colour)}}
+    if not line:
+        return out
+    out["lineStyle"] = {"type": LINE_DASHES[style.line],
+                        "width": max(1, round(style.width_pt * 4 / 3))}
+    if style.marker != "none":
+        out["pointStyle"] = {"shape": POINT_SHAPES[style.marker],
+                             "size": float(style.marker_size)}
+    if style.labels:
+        out["dataLabel"] = {"type": "DATA", "placement": "ABOVE"}
+    return out
+
+
+def _chart_request(chart: Chart, sheet_id: int, batch: _Batch) -> dict[str, Any] | None:
     table = chart.table
+    data_id = batch.gid(chart.data_tab) if chart.data_tab else sheet_id
+    if data_id is None:
+        return None
     first = table.first_data_row - 1
     if chart.data_rows is None:
         row0, row1, headers = table.header_row - 1, table.last_row, 1
@@ -537,25 +910,51 @@ def _chart_request(chart: Chart, sheet_id: int) -> dict[str, Any]:
 
     def column(name: str) -> dict[str, Any]:
         col = table.col - 1 + table.columns.index(name)
-        return {"sourceRange": {"sources": [_grid_range(sheet_id, row0, row1, col, col + 1)]}}
+        return {"sourceRange": {"sources": [_grid_range(data_id, row0, row1, col, col + 1)]}}
 
     kind = {"line": "LINE", "bar": "BAR", "column": "COLUMN"}[chart.kind]
+    combo = kind != "LINE" and any(
+        chart.styles.get(n) is not None and chart.styles[n].as_line for n in chart.series_columns)
     value_axis = "BOTTOM_AXIS" if kind == "BAR" else "LEFT_AXIS"
+    series = []
+    for name in chart.series_columns:
+        entry: dict[str, Any] = {"series": column(name), "targetAxis": value_axis}
+        style = chart.styles.get(name)
+        as_line = style is not None and style.as_line
+        if combo:
+            entry["type"] = "LINE" if as_line else kind
+        if style is not None:
+            entry.update(_series_style(style, line=kind == "LINE" or as_line))
+        series.append(entry)
     basic: dict[str, Any] = {
-        "chartType": kind,
-        "legendPosition": "BOTTOM_LEGEND",
+        "chartType": "COMBO" if combo else kind,
+        "legendPosition": "BOTTOM_LEGEND" if chart.legend else "NO_LEGEND",
         "headerCount": headers,
         "domains": [{"domain": column(chart.category_column)}],
-        "series": [{"series": column(name), "targetAxis": value_axis}
-                   for name in chart.series_columns],
+        "series": series,
     }
+    if chart.span_gaps:
+        basic["interpolateNulls"] = True
+    axis: dict[str, Any] = {"position": value_axis}
     if chart.y_title:
-        basic["axis"] = [{"position": value_axis, "title": chart.y_title}]
+        axis["title"] = chart.y_title
+    if chart.y_min is not None or chart.y_max is not None:
+        window: dict[str, Any] = {"viewWindowMode": "EXPLICIT"}
+        if chart.y_min is not None:
+            window["viewWindowMin"] = chart.y_min
+        if chart.y_max is not None:
+            window["viewWindowMax"] = chart.y_max
+        axis["viewWindowOptions"] = window
+    if len(axis) > 1:
+        basic["axis"] = [axis]
     if kind != "LINE":
         basic["stackedType"] = "STACKED" if chart.stacked else "NOT_STACKED"
+    spec: dict[str, Any] = {"title": chart.title, "basicChart": basic}
+    if chart.title_colour:
+        spec["titleTextFormat"] = {"bold": True, "foregroundColor": _rgb(chart.title_colour)}
     row, col = _anchor(chart.anchor)
     return {"addChart": {"chart": {
-        "spec": {"title": chart.title, "basicChart": basic},
+        "spec": spec,
         "position": {"overlayPosition": {
             "anchorCell": {"sheetId": sheet_id, "rowIndex": row, "columnIndex": col},
             "widthPixels": round(chart.width_cm * PIXELS_PER_CM),

@@ -16,13 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import openpyxl
 import pandas as pd
 import pytest
 from openpyxl import Workbook
 
 from sheetsync.backends.excel import writer as excel_writer
 from sheetsync.backends.excel.ooxml import MAX_CELL_CHARS
-from sheetsync.report.model import Formula, Sheet, Table
+from sheetsync.report.model import Cell, Formula, Link, Sheet, Sparkline, Table
 
 NOW = datetime(2026, 11, 4, 2, 0)
 
@@ -53,6 +54,11 @@ COLUMNS: dict[str, list[Any]] = {
     "mixed": [1, "1", True, date(2026, 1, 1), None, 2.5, Formula("=2"), "=x", datetime(2026, 1, 1)],
     "unhashable": [[1, 2], {"a": 1}, [1, 2], None],
     "blank": [None, None],
+    "model values": [Cell(0.5, '0%" (1 of 2)"', "FFC7CE", bold=True), Cell(None, fill="D9D9D9"),
+                     Link("B5", "Time Log", "B5"), Sparkline("Chart Data", "C1:C3", 0.4),
+                     Cell("=text", colour="C00000"), None, Cell(date(2026, 9, 8)),
+                     Cell(0.5, '0%" (1 of 2)"', "FFC7CE", bold=True),
+                     Sparkline("T", "A1:A2", None)],
 }
 FORMATS = [None, "0", "0.00", "0%", "yyyy-mm-dd", "hh:mm"]
 
@@ -134,6 +140,39 @@ def test_without_number_formats_the_bulk_tab_is_what_openpyxl_writes_byte_for_by
     xml = bulk[sheet].decode()
     style = {ref: int(s) for ref, s in re.findall(r'<c r="([A-Z]+\d+)" s="(\d+)"', xml)}
     assert style["B3"] < style["A4"] < style["B5"], "styles numbered by first use, row by row"
+
+
+def test_wrapped_tables_with_model_values_look_as_openpyxl_writes_them(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    rows = [["Off track", Cell(92.0, '0" (wk 6)"'), Link("B7", "Time Log", "B7"),
+             "A long reason that wraps over several lines of a narrow column, word by word"],
+            ["Met", Cell(None, fill="D9D9D9"), None, "short"]]
+    table = Table(columns=["Status", "Latest", "Cell", "Reason"], rows=rows, title="T",
+                  intro=["An intro line."], wrap_columns=["Reason"],
+                  column_widths={"Reason": 20}, status_columns=["Status"])
+    sheets = [Sheet("W", tables=[table])]
+
+    def look(parts: dict[str, bytes]) -> list:
+        path = tmp_path / "look.xlsx"
+        with zipfile.ZipFile(path, "w") as package:
+            for name, data in parts.items():
+                package.writestr(name, data)
+        ws = openpyxl.load_workbook(path)["W"]
+        cells = [(c.coordinate, c.value, c.number_format, c.fill.fgColor.rgb, c.font.b,
+                  c.font.u, c.font.color.rgb if c.font.color else None, c.alignment.wrap_text,
+                  c.alignment.vertical, c.hyperlink.location if c.hyperlink else None)
+                 for row in ws.iter_rows() for c in row if c.has_style or c.value is not None]
+        return [cells, {r: d.height for r, d in ws.row_dimensions.items() if d.height}]
+
+    bulk = look(_write(tmp_path, monkeypatch, sheets, bulk=True))
+    cells = look(_write(tmp_path, monkeypatch, sheets, bulk=False))
+    assert bulk == cells
+    by_ref = {c[0]: c for c in bulk[0]}
+    assert by_ref["B4"][1:3] == (92, '0" (wk 6)"')
+    assert by_ref["C4"][-1] == "'Time Log'!B7" and by_ref["C4"][5] == "single"
+    assert by_ref["D4"][7] is True and by_ref["A4"][8] == "top"
+    assert by_ref["B5"][3] == "FFD9D9D9"  # an empty cell in its own look
+    assert bulk[1] == {4: 60.0}  # the wrapped reason's row grew to four lines
 
 
 def test_overlapping_tables_still_list_each_rows_cells_by_column(

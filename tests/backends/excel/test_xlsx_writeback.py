@@ -42,6 +42,7 @@ from sheetsync.backends.excel.writeback import (
 )
 from sheetsync.errors import TargetWriteError
 from sheetsync.findings import CODES
+from sheetsync.report.flags import SOURCE_FLAGS_HEADER
 
 try:  # pytest puts either the repo root or tests/ on sys.path, depending on the layout
     from tests.corpus.writeback_corpus import (
@@ -706,3 +707,83 @@ def test_typical_coach_workbook_write_back_is_quick(tmp_path: Path) -> None:
     print(f"\nwrite-back into {path.stat().st_size / 1024:.0f} KiB workbook "
           f"({len(before)} parts): first {first * 1000:.0f} ms, replace {second * 1000:.0f} ms")
     assert os.path.getsize(path) > 0
+
+
+# -- the coach-facing tab: intro, date, colours, links -------------------------------------------
+
+def coach_tab(path: Path) -> writeback.WritebackResult:
+    """The tab as a run writes it (report/flags.py), through the Excel backend."""
+    from sheetsync.backends.base import Source
+    from sheetsync.backends.excel import ExcelBackend
+    from sheetsync.findings import Finding, Severity
+    from sheetsync.report.flags import source_flag_rows, source_flags_sheet
+
+    findings = [
+        Finding("bad-number", Severity.ERROR, 'Minutes: "all morning" is not a number.',
+                "Type just the number, for example 45.", tab="Time Log", cell="B7",
+                value="all morning"),
+        Finding("stale-contacts", Severity.INFO, "2 of 9 teachers were last contacted more "
+                "than 21 days ago (rows 3 and 8).", "Consider a short check-in with each of "
+                "them this week, then update Last Contact.", tab="Relationship's", cell="K3"),
+        Finding("low-coaching-share", Severity.WARNING, "Coaching with teachers was 15% of the "
+                "time logged.", "Talk it over with your coaching leader.", tab="Time Log"),
+    ]
+    sheet = source_flags_sheet(source_flag_rows(findings), date(2026, 11, 4))
+    ExcelBackend().write_flags(Source("coach", "coach", str(path), "excel", True, ""), sheet)
+    return writeback.WritebackResult(path, DEFAULT_TAB_NAME, "", False, 3, ())
+
+
+def test_the_coach_reads_an_intro_the_date_and_coloured_plain_words(tmp_path: Path) -> None:
+    path = tmp_path / "coach.xlsx"
+    book = openpyxl.Workbook()
+    book.active.title = "Time Log"
+    book.create_sheet("Relationship's")
+    book.save(path)
+
+    coach_tab(path)
+
+    ws = openpyxl.load_workbook(path)[DEFAULT_TAB_NAME]
+    assert ws["A1"].value == "Flags from sheetsync" and ws["A1"].font.b
+    assert "Click a cell reference to jump to it" in ws["A2"].value
+    assert ws["A3"].value.startswith("Checked on 2026-11-04: 3 items.")
+    assert [c.value for c in ws[4]] == SOURCE_FLAGS_HEADER and ws.freeze_panes == "A5"
+    assert ws.auto_filter.ref == "A4:G7"
+    severities = {ws.cell(r, 1).value: ws.cell(r, 1).fill.fgColor.rgb for r in (5, 6, 7)}
+    assert severities == {"Must fix": "FFFFC7CE", "Please check": "FFFFEB9C",
+                          "Good to know": "FFDDEBF7"}
+    assert ws["B5"].value == "Not a number"  # the code's plain title, not "bad-number"
+    # widths from the header written, and the long texts wrap at the top of taller rows
+    assert ws.column_dimensions["F"].width == 60 and ws.column_dimensions["G"].width == 48
+    assert ws["F6"].alignment.wrap_text and ws["A6"].alignment.vertical == "top"
+
+
+def test_each_cell_reference_links_to_its_cell_without_a_formula(tmp_path: Path) -> None:
+    path = tmp_path / "coach.xlsx"
+    book = openpyxl.Workbook()
+    book.active.title = "Time Log"
+    book.create_sheet("Relationship's")
+    book.save(path)
+
+    coach_tab(path)
+
+    ws = openpyxl.load_workbook(path)[DEFAULT_TAB_NAME]
+    assert ws["D5"].value == "B7" and ws["D5"].hyperlink.location == "'Time Log'!B7"
+    assert ws["D7"].hyperlink.location == "'Relationship''s'!K3"  # quoted as Excel quotes it
+    assert ws["D6"].value is None and ws["D6"].hyperlink is None  # a flag without a cell
+    assert ws["D5"].font.u == "single"
+    sheet_xml = parts_of(path)[writeback_sheet_part(path)]
+    assert b"<f>" not in sheet_xml and b"HYPERLINK" not in sheet_xml
+
+
+def test_a_second_write_reuses_the_styles_the_first_appended(tmp_path: Path) -> None:
+    path = tmp_path / "coach.xlsx"
+    book = openpyxl.Workbook()
+    book.active.title = "Time Log"
+    book.create_sheet("Relationship's")
+    book.save(path)
+    coach_tab(path)
+    first = parts_of(path)["xl/styles.xml"]
+
+    coach_tab(path)
+
+    assert parts_of(path)["xl/styles.xml"] == first

@@ -16,6 +16,7 @@ import pytest
 
 from sheetsync.config import load_config
 from sheetsync.pipeline import run
+from sheetsync.report.dashboard import TAB_ORDER
 from sheetsync.testing import FakeGoogle
 from tests import REPO
 
@@ -89,18 +90,25 @@ def assert_same_table(x: list[list], g: list[list]) -> None:
         assert all(same(a, b) for a, b in zip(rx, rg, strict=True)), (rx, rg)
 
 
+def without(rows: list[list], column: int) -> list[list]:
+    return [r[:column] + r[column + 1:] for r in rows]
+
+
 def test_both_modes_give_the_same_dashboard_figures(google, tmp_path):
     fake, config, ids, dash, _ = google
     outcome = run(config, as_of=AS_OF)
     assert [s.state for s in outcome.data.sources] == ["ok"] * 10
     g_rows = fake.spreadsheet_values(dash, "Dashboard")
     x_rows = excel_dashboard(tmp_path)
-    assert_same_table(table(x_rows, "School", "Actions overdue"),
-                      table(g_rows, "School", "Actions overdue"))
-    assert_same_table(table(x_rows, "Coach", "Open flags"), table(g_rows, "Coach", "Open flags"))
-    managed = ["Dashboard", "Team Progress", "Coach Time", "Relationships", "Coaching Cycles",
-               "Weekly Update", "Flags", "Run Log"]
-    assert [t for t in fake.tab_titles(dash) if t in managed] == managed
+    progress = 6  # a sparkline in Sheets, a bar of the gap closed in Excel
+    assert_same_table(without(table(x_rows, "Status", "Reason and suggestion"), progress),
+                      without(table(g_rows, "Status", "Reason and suggestion"), progress))
+    assert_same_table(table(x_rows, "Status", "Note"), table(g_rows, "Status", "Note"))
+    # the Dashboard is the first tab (a blank spreadsheet's empty Sheet1 is gone), and the
+    # tabs come in the leaders' order
+    titles = fake.tab_titles(dash)
+    assert titles[0] == "Dashboard"
+    assert [t for t in titles if t != "_sheetsync"] == list(TAB_ORDER)
 
 
 def test_call_budgets_full_run_then_nothing_changed(google):
@@ -134,8 +142,9 @@ def test_a_source_losing_its_sharing_is_stale_not_dropped(google):
     assert states["priya-natarajan"] == "stale"
     messages = [f.message for f in outcome.data.findings if f.source == "priya-natarajan"]
     assert any("Share" in m and email in m for m in messages), messages
-    rows = fake.spreadsheet_values(dash, "Dashboard")
-    assert any(r and r[0] == "Priya Natarajan" for r in rows)
+    rows = table(fake.spreadsheet_values(dash, "Dashboard"), "Status", "Note")
+    priya = next(r for r in rows if r[1] == "Priya Natarajan")
+    assert priya[0] == "Stale data" and "could not read the file" in priya[-1]
 
 
 def test_quota_storm_and_server_errors_still_complete(google):
@@ -170,10 +179,11 @@ def test_flags_written_back_to_an_opted_in_google_source_once(google):
     fake.share(sid, email, role="writer")
     config = replace(config, sources=tuple(
         replace(s, write_back=True) if s.location == sid else s for s in config.sources))
+    before = fake.tab_titles(sid)
     run(config, as_of=AS_OF)
-    assert "Sheetsync Flags" in fake.tab_titles(sid)
+    assert fake.tab_titles(sid) == [*before, "Sheetsync Flags"]  # and no hidden tab beside it
     flags = fake.spreadsheet_values(sid, "Sheetsync Flags")
-    assert any("bad-date" in row and "B5" in row for row in flags)
+    assert any("Not a date" in row and "B5" in row for row in flags)
     fake.reset_calls()
     run(config, as_of=AS_OF)
     writes = [c for c in fake.calls("spreadsheets.batchUpdate") if c.spreadsheet_id == sid]

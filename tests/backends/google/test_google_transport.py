@@ -44,6 +44,15 @@ SHEETS = "https://sheets.googleapis.com/v4/spreadsheets/abc"
     ("GET", "https://www.googleapis.com/drive/v3/files?q=x", "drive.files.list"),
     ("GET", "https://www.googleapis.com/drive/v3/files/abc?fields=modifiedTime",
      "drive.files.get"),
+    ("GET", "https://www.googleapis.com/drive/v3/files/abc?alt=media", "drive.files.download"),
+    ("POST", "https://www.googleapis.com/drive/v3/files/abc/copy", "drive.files.copy"),
+    ("POST", "https://www.googleapis.com/drive/v3/files/abc/permissions",
+     "drive.permissions.create"),
+    ("GET", "https://www.googleapis.com/drive/v3/files/abc/permissions",
+     "drive.permissions.list"),
+    ("POST", "https://www.googleapis.com/upload/drive/v3/files?uploadType=multipart",
+     "drive.files.create"),
+    ("GET", "https://www.googleapis.com/drive/v3/about?fields=user", "drive.about.get"),
     ("POST", "https://oauth2.googleapis.com/token", "token"),
 ])
 def test_calls_are_named_by_kind(method: str, url: str, kind: str) -> None:
@@ -140,6 +149,44 @@ def test_the_rate_limiter_lets_a_small_run_through_at_once_then_waits_the_window
     for _ in range(59):
         limiter.acquire()
     assert clock() - start == pytest.approx(60.0)  # 120 calls: exactly one window of waiting
+
+
+def test_reads_and_writes_draw_on_separate_budgets(
+        fake_google: FakeGoogle, google_account: GoogleAccount, google_settings,
+        fake_clock: FakeClock) -> None:
+    """Google counts reads and writes apart (60 a minute each per user): a write never waits
+    behind a queue of reads, and neither budget is exceeded."""
+    from dataclasses import replace
+
+    key = fake_google.add_spreadsheet("T", share_with=google_account.email, role="writer")
+    connection = GoogleConnection(replace(google_settings, quota_per_minute=3),
+                                  clock=fake_clock, sleep=fake_clock.sleep,
+                                  rng=random.Random(0))
+    fake_google.set_quota(per_user=3, window=60.0)
+    http = connection.http
+    for _ in range(3):
+        http.fetch_sheet_metadata(key)
+    start = fake_clock()
+    http.batch_update(key, {"requests": []})
+    assert fake_clock() == start  # the read budget is spent; the write went at once
+    http.fetch_sheet_metadata(key)  # the fourth read waits for the window
+    assert fake_clock() - start == pytest.approx(60.0)
+    assert fake_google.calls(status=429) == []
+
+
+def test_drive_rate_limit_403s_are_retried(
+        fake_google: FakeGoogle, google_account: GoogleAccount,
+        google_connection: GoogleConnection) -> None:
+    from sheetsync.backends.google.transport import DRIVE_RATE_LIMITS, drive_reasons
+
+    key = fake_google.add_spreadsheet("T", share_with=google_account.email)
+    fake_google.inject_faults("drive.files.get", status=403, reason="userRateLimitExceeded")
+    answer = google_connection.http.request(
+        "get", f"https://www.googleapis.com/drive/v3/files/{key}", params={"fields": "id"})
+    assert answer.json() == {"id": key}
+    assert [c.status for c in fake_google.calls("drive.files.get")] == [403, 200]
+    assert "userRateLimitExceeded" in DRIVE_RATE_LIMITS
+    assert drive_reasons(answer) == set()
 
 
 def test_backoff_grows_with_jitter_within_bounds_and_honours_retry_after() -> None:

@@ -9,8 +9,10 @@ import pytest
 
 from sheetsync.backends.google.reader import FLAGS_TAB, GoogleReader
 from sheetsync.backends.google.transport import GoogleConnection
-from sheetsync.backends.google.writer import GoogleWriter
+from sheetsync.backends.google.writer import GoogleWriter, pixels
 from sheetsync.errors import TargetWriteError
+from sheetsync.findings import Finding, Severity
+from sheetsync.report.flags import SOURCE_FLAGS_HEADER, source_flag_rows, source_flags_sheet
 from sheetsync.report.model import MANIFEST_TAB, STATUS_COLOURS, Chart, Formula, Sheet, Table
 from sheetsync.testing import FakeGoogle
 from sheetsync.testing.pytest_plugin import GoogleAccount
@@ -207,15 +209,83 @@ def test_a_missing_dashboard_says_check_the_url(writer: GoogleWriter) -> None:
         writer.write("1NoSuchSpreadsheet000000000000000000000000", dashboard_model())
 
 
+def coach_flags() -> Sheet:
+    finding = Finding("bad-number", Severity.ERROR, 'Minutes: "=2+2" is not a number.',
+                      "Type minutes as 45", source="coach", tab="Time Log", cell="B7",
+                      value="=2+2")
+    return source_flags_sheet(source_flag_rows([finding]), date(2026, 11, 4))
+
+
 def test_flags_write_back_adds_a_managed_tab_the_reader_skips(
         fake_google: FakeGoogle, google_account: GoogleAccount, writer: GoogleWriter) -> None:
     source = fake_google.add_spreadsheet("Coach log", {"Time Log": [["Date", "Mins"]]},
                                          share_with=google_account.email, role="Editor")
-    flags = [["error", "Time Log", "B7", "Not a number: \"=2+2\"", "Type minutes as 45"]]
 
-    writer.write_flags_tab(source, flags)
+    writer.write_flags_tab(source, coach_flags())
 
     assert len(fake_google.calls("spreadsheets.batchUpdate")) == 1
-    assert fake_google.spreadsheet_values(source, FLAGS_TAB)[1] == flags[0]
+    values = fake_google.spreadsheet_values(source, FLAGS_TAB)
+    assert values[0] == ["Flags from sheetsync"]
+    assert "Checked on 2026-11-04" in values[2][0]
+    assert values[3] == SOURCE_FLAGS_HEADER
+    assert values[4] == ["Must fix", "Not a number", "Time Log", "B7", "=2+2",
+                         'Minutes: "=2+2" is not a number.', "Type minutes as 45"]
     assert fake_google.spreadsheet_values(source, "Time Log") == [["Date", "Mins"]]
     assert list(GoogleReader(connection=writer.connection).read(source).tabs) == ["Time Log"]
+
+
+def test_flags_write_back_leaves_no_other_tab_and_links_each_cell(
+        fake_google: FakeGoogle, google_account: GoogleAccount, writer: GoogleWriter) -> None:
+    source = fake_google.add_spreadsheet("Coach log", {"Time Log": [["Date", "Mins"]]},
+                                         share_with=google_account.email, role="Editor")
+    writer.write_flags_tab(source, coach_flags())
+    writer.write_flags_tab(source, coach_flags())  # a second write finds its own tab again
+
+    assert fake_google.tab_titles(source) == ["Time Log", FLAGS_TAB]  # no hidden manifest
+    sheets = {s["properties"]["title"]: s for s in fake_google.spreadsheet_json(source)["sheets"]}
+    marks = sheets[FLAGS_TAB]["developerMetadata"]
+    assert [(m["metadataKey"], m["metadataValue"]) for m in marks] == [("sheetsync", "managed")]
+    link = fake_google.cell(source, FLAGS_TAB, "D5")
+    gid = sheets["Time Log"]["properties"]["sheetId"]
+    assert link["userEnteredValue"] == {"stringValue": "B7"}
+    assert link["userEnteredFormat"]["textFormat"]["link"] == {"uri": f"#gid={gid}&range=B7"}
+    severity = sheets[FLAGS_TAB]["conditionalFormats"]
+    assert {r["booleanRule"]["condition"]["values"][0]["userEnteredValue"] for r in severity} \
+        >= {"Must fix", "Please check", "Good to know"}
+
+
+def test_flags_write_back_sizes_every_column_from_the_header_it_writes(
+        fake_google: FakeGoogle, google_account: GoogleAccount, writer: GoogleWriter) -> None:
+    source = fake_google.add_spreadsheet("Coach log", {"Time Log": [["Date", "Mins"]]},
+                                         share_with=google_account.email, role="Editor")
+    sheet = coach_flags()
+    writer.write_flags_tab(source, sheet)
+
+    tab = next(s for s in fake_google.spreadsheet_json(source)["sheets"]
+               if s["properties"]["title"] == FLAGS_TAB)
+    widths = [c["pixelSize"] for c in tab["data"][0]["columnMetadata"][:7]]
+    wanted = sheet.tables[0].column_widths
+    assert widths == [pixels(wanted[name]) for name in SOURCE_FLAGS_HEADER]
+    assert widths[SOURCE_FLAGS_HEADER.index("What is wrong")] > 400  # not 100 px
+
+
+def test_flags_write_back_refuses_a_tab_the_coach_made_and_removes_an_old_manifest(
+        fake_google: FakeGoogle, google_account: GoogleAccount, writer: GoogleWriter) -> None:
+    own = fake_google.add_spreadsheet("Coach log", {FLAGS_TAB: [["my list"]]},
+                                      share_with=google_account.email, role="Editor")
+    with pytest.raises(TargetWriteError, match="did not create"):
+        writer.write_flags_tab(own, coach_flags())
+    assert fake_google.spreadsheet_values(own, FLAGS_TAB) == [["my list"]]
+
+    # a tab an earlier version wrote, listed in a hidden manifest of its own: taken over,
+    # and the manifest, no longer needed, is removed
+    older = fake_google.add_spreadsheet("Coach log 2", {
+        "Time Log": [["Date"]], FLAGS_TAB: [["Severity"]],
+        MANIFEST_TAB: [["key", "value"], ["format", 1], ["managed_tab", FLAGS_TAB]]},
+        share_with=google_account.email, role="Editor")
+    manifest_id = fake_google.spreadsheet_json(older)["sheets"][2]["properties"]["sheetId"]
+    writer.connection.http.batch_update(older, {"requests": [
+        {"updateSheetProperties": {"properties": {"sheetId": manifest_id, "hidden": True},
+                                   "fields": "hidden"}}]})
+    writer.write_flags_tab(older, coach_flags())
+    assert fake_google.tab_titles(older) == ["Time Log", FLAGS_TAB]
