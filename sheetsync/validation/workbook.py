@@ -224,31 +224,97 @@ def _fmt(x: float | None) -> str:
     return str(int(x)) if float(x).is_integer() else f"{x:g}"
 
 
-def _parse_cell(col: ColumnSpec, parse: Callable[[Any], Any], raw: Any, ctx: ValidationContext,
-                unit: str | None, collect: _Collector, tab: str, cell: str) -> Any:
+def _read_value(col: ColumnSpec, parse: Callable[[Any], Any], raw: Any, ctx: ValidationContext,
+                unit: str | None, window: cells.AsOfWindow) -> tuple[Any, CellProblem | None]:
+    """A cell's value, parsed and checked, or the problem with it (a future date keeps its
+    value). The same raw value in the same column always gives the same answer."""
+    value = None
     try:
         value = parse(raw)
         if value is not None:
-            _check_value(col, value, ctx, unit, collect.window)
+            _check_value(col, value, ctx, unit, window)
+    except CellProblem as problem:
+        return value, problem
+    return value, None
+
+
+def _settle_cell(col: ColumnSpec, raw: Any, value: Any, problem: CellProblem | None,
+                 collect: _Collector, tab: str, cell: str) -> Any:
+    """What a cell holds, once read: its findings go to its own cell."""
+    if problem is None:
         if isinstance(raw, str) and len(raw) > cells.MAX_CELL_CHARS:
             collect.add("cell-too-long", Severity.WARNING,
                         f"{col.name} holds {len(raw):,} characters; only the first "
                         f"{cells.MAX_CELL_CHARS:,} are used.", "Shorten the text.",
                         tab=tab, cell=cell, value=show(raw))
         return value
-    except CellProblem as problem:
-        if problem.code == "unknown-activity":
-            text = cells.parse_text(raw) or ""
-            collect.unknown_activities.setdefault(normalise_label(text), []).append(
-                (tab, cell, text))
-            collect.unknown_count += 1
-            return text
-        severity = Severity.WARNING if problem.code in WARNING_CODES else Severity.ERROR
-        collect.add(problem.code, severity, f"{col.name}: {problem.message}", problem.hint,
-                    tab=tab, cell=cell, value=show(raw), private=col.private)
-        if problem.code == "future-date":
-            return value  # kept: a future date is suspicious, not unusable
-        return None
+    if problem.code == "unknown-activity":
+        text = cells.parse_text(raw) or ""
+        collect.unknown_activities.setdefault(normalise_label(text), []).append(
+            (tab, cell, text))
+        collect.unknown_count += 1
+        return text
+    severity = Severity.WARNING if problem.code in WARNING_CODES else Severity.ERROR
+    collect.add(problem.code, severity, f"{col.name}: {problem.message}", problem.hint,
+                tab=tab, cell=cell, value=show(raw), private=col.private)
+    if problem.code == "future-date":
+        return value  # kept: a future date is suspicious, not unusable
+    return None
+
+
+def _parse_cell(col: ColumnSpec, parse: Callable[[Any], Any], raw: Any, ctx: ValidationContext,
+                unit: str | None, collect: _Collector, tab: str, cell: str) -> Any:
+    value, problem = _read_value(col, parse, raw, ctx, unit, collect.window)
+    return _settle_cell(col, raw, value, problem, collect, tab, cell)
+
+
+_MISSING = object()  # a blank cell, or one that says N/A
+
+
+class _ColumnReader:
+    """Reads the cells of one table column, each distinct raw value once.
+
+    A column repeats itself ("Co-teaching", "45", "Y", the same dates): the value of each
+    distinct raw value is parsed and checked (range, choice, no future date) the first time it
+    is met, and every later cell holding it reuses that outcome. Findings are still made cell by
+    cell (:func:`_settle_cell`), so each keeps its own cell. What parsing notes on the as-of
+    window is the same however often a value is read, so reading it once changes nothing.
+    """
+
+    __slots__ = ("col", "parse", "ctx", "unit", "window", "seen")
+
+    def __init__(self, col: ColumnSpec, parse: Callable[[Any], Any], ctx: ValidationContext,
+                 unit: str | None, window: cells.AsOfWindow) -> None:
+        self.col, self.parse, self.ctx, self.unit, self.window = col, parse, ctx, unit, window
+        self.seen: dict[Any, Any] = {}
+
+    def outcome(self, raw: Any) -> Any:
+        """:data:`_MISSING`, or (value, problem, flagged): ``flagged`` when the cell needs a
+        finding or a second look (a problem, or text too long)."""
+        if raw is None:
+            return _MISSING
+        kind = type(raw)
+        if kind is str:
+            key: Any = raw
+        elif kind is float and (raw == 0 or raw != raw):
+            return self._read(raw)  # -0.0 equals 0.0 and NaN equals nothing: never shared
+        else:
+            key = (kind, raw)  # 1, 1.0 and True are equal keys, but not the same value
+        try:
+            return self.seen[key]
+        except KeyError:
+            out = self.seen[key] = self._read(raw)
+            return out
+        except TypeError:  # pragma: no cover - backends give hashable values
+            return self._read(raw)
+
+    def _read(self, raw: Any) -> Any:
+        if cells.is_missing(raw):
+            return _MISSING
+        value, problem = _read_value(self.col, self.parse, raw, self.ctx, self.unit,
+                                     self.window)
+        long = isinstance(raw, str) and len(raw) > cells.MAX_CELL_CHARS
+        return value, problem, problem is not None or long
 
 
 def _report_unknown_activities(collect: _Collector, catalog: ActivityCatalog) -> None:
@@ -490,12 +556,14 @@ def _row_text(row: list[Any]) -> str:
 def _table_records(tab: RawTab, spec: TabSpec, header: HeaderMatch, ctx: ValidationContext,
                    collect: _Collector, unit: str | None, activities: ActivityMatcher,
                    reading: TabReading) -> list[dict[str, Any]]:
-    parsers = {key: (spec.column(key),
-                     _parser_for(spec.column(key), ctx, unit, activities, collect.window))
-               for key in header.columns}
+    readers = [(key, j, spec.column(key),
+                _ColumnReader(spec.column(key), _parser_for(spec.column(key), ctx, unit,
+                                                             activities, collect.window),
+                              ctx, unit, collect.window))
+               for key, j in header.columns.items()]
     lo, hi = header.span
     extra_cols = {j: f"extra:{text}" for j, text in header.unknown.items()}
-    numeric = [k for k, (c, _) in parsers.items() if c.type in ("number", "int", "metric")]
+    numeric = [k for k, _, c, _ in readers if c.type in ("number", "int", "metric")]
     records: list[dict[str, Any]] = []
     skipped: list[SkippedRow] = []
     since_total = 0  # records after the last total row
@@ -508,17 +576,17 @@ def _table_records(tab: RawTab, spec: TabSpec, header: HeaderMatch, ctx: Validat
                 skipped.append(SkippedRow(i + 1, BLANK) if not outside else SkippedRow(
                     i + 1, "outside the table", _row_text(row)))
             continue
-        values = {key: row[j] if j < len(row) else None for key, j in header.columns.items()}
-        if all(cells.is_missing(v) for v in values.values()):
+        width = len(row)
+        outcomes = [(key, j, col, raw, reader.outcome(raw)) for key, j, col, reader in readers
+                    for raw in (row[j] if j < width else None,)]
+        if all(out is _MISSING for *_, out in outcomes):
             continue
         before = len(collect.items)
         unknown_before = collect.unknown_count
         record: dict[str, Any] = {"row": i + 1, "_tab": tab.name}
         troubled = False
-        for key, (col, parse) in parsers.items():
-            raw = values[key]
-            j = header.columns[key]
-            if raw is None or cells.is_missing(raw):
+        for key, j, col, raw, out in outcomes:
+            if out is _MISSING:
                 record[key] = None
                 if col.required:
                     troubled = True
@@ -526,9 +594,12 @@ def _table_records(tab: RawTab, spec: TabSpec, header: HeaderMatch, ctx: Validat
                                 f"Fill in {col.name} for this row, or delete the row.",
                                 tab=tab.name, cell=a1(i + 1, j + 1))
                 continue
-            record[key] = _parse_cell(col, parse, raw, ctx, unit, collect, tab.name,
-                                      a1(i + 1, j + 1))
-            if record[key] is None:
+            value, problem, flagged = out
+            if flagged:
+                value = _settle_cell(col, raw, value, problem, collect, tab.name,
+                                     a1(i + 1, j + 1))
+            record[key] = value
+            if value is None:
                 record.setdefault("_invalid", set()).add(key)
             if col.type == "metric" and isinstance(raw, str):
                 record[f"_raw_{key}"] = raw
