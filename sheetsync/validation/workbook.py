@@ -269,24 +269,49 @@ def _parse_cell(col: ColumnSpec, parse: Callable[[Any], Any], raw: Any, ctx: Val
 
 
 _MISSING = object()  # a blank cell, or one that says N/A
+_NO_NOTE = (date.min, date.max)
+
+_SHARED: dict[Any, dict[Any, Any]] = {}
+"""What each distinct raw value of a column reads as, shared by every workbook of the process
+that reads the same column the same way (same column, program context and unit)."""
+_SHARED_VALUES = 100_000  # per column: beyond this, values are remembered per table only
+
+
+def _shared_readings(col: ColumnSpec, ctx: ValidationContext, unit: str | None
+                     ) -> dict[Any, Any] | None:
+    try:
+        key = (col, tuple(col.choice_aliases.items()), tuple(col.value_words.items()), ctx,
+               unit)
+        found = _SHARED.get(key)
+    except TypeError:  # a column or context that cannot be a key: remembered per table only
+        return None
+    if found is None:
+        if len(_SHARED) >= 256:
+            _SHARED.clear()
+        found = _SHARED[key] = {}
+    return found
 
 
 class _ColumnReader:
     """Reads the cells of one table column, each distinct raw value once.
 
-    A column repeats itself ("Co-teaching", "45", "Y", the same dates): the value of each
-    distinct raw value is parsed and checked (range, choice, no future date) the first time it
-    is met, and every later cell holding it reuses that outcome. Findings are still made cell by
-    cell (:func:`_settle_cell`), so each keeps its own cell. What parsing notes on the as-of
-    window is the same however often a value is read, so reading it once changes nothing.
+    A column repeats itself ("Co-teaching", "45", "Y", the same dates), and so do the workbooks
+    of a program: the value of each distinct raw value is parsed and checked (range, choice, no
+    future date) the first time it is met, and every later cell holding it reuses that outcome.
+    Findings are still made cell by cell (:func:`_settle_cell`), so each keeps its own cell.
+    What parsing notes on the as-of window (the as-of dates that read the value alike) is kept
+    with the outcome and noted on each workbook's window that meets the value.
     """
 
-    __slots__ = ("col", "parse", "ctx", "unit", "window", "seen")
+    __slots__ = ("col", "parse", "ctx", "unit", "window", "scratch", "seen", "shared")
 
-    def __init__(self, col: ColumnSpec, parse: Callable[[Any], Any], ctx: ValidationContext,
-                 unit: str | None, window: cells.AsOfWindow) -> None:
-        self.col, self.parse, self.ctx, self.unit, self.window = col, parse, ctx, unit, window
+    def __init__(self, col: ColumnSpec, ctx: ValidationContext, unit: str | None,
+                 activities: ActivityMatcher, window: cells.AsOfWindow) -> None:
+        self.col, self.ctx, self.unit, self.window = col, ctx, unit, window
+        self.scratch = cells.AsOfWindow(ctx.as_of)  # what reading one value notes
+        self.parse = _parser_for(col, ctx, unit, activities, self.scratch)
         self.seen: dict[Any, Any] = {}
+        self.shared = _shared_readings(col, ctx, unit)
 
     def outcome(self, raw: Any) -> Any:
         """:data:`_MISSING`, or (value, problem, flagged): ``flagged`` when the cell needs a
@@ -297,24 +322,40 @@ class _ColumnReader:
         if kind is str:
             key: Any = raw
         elif kind is float and (raw == 0 or raw != raw):
-            return self._read(raw)  # -0.0 equals 0.0 and NaN equals nothing: never shared
+            return self._noted(self._read(raw))  # -0.0 equals 0.0, NaN nothing: never shared
         else:
             key = (kind, raw)  # 1, 1.0 and True are equal keys, but not the same value
         try:
             return self.seen[key]
         except KeyError:
-            out = self.seen[key] = self._read(raw)
-            return out
+            pass
         except TypeError:  # pragma: no cover - backends give hashable values
-            return self._read(raw)
+            return self._noted(self._read(raw))
+        shared = self.shared
+        reading = shared.get(key) if shared is not None else None
+        if reading is None:
+            reading = self._read(raw)
+            if shared is not None and len(shared) < _SHARED_VALUES:
+                shared[key] = reading
+        out = self.seen[key] = self._noted(reading)
+        return out
 
-    def _read(self, raw: Any) -> Any:
+    def _noted(self, reading: tuple[Any, tuple[date, date]]) -> Any:
+        out, note = reading
+        if note is not _NO_NOTE:
+            self.window.narrow(*note)
+        return out
+
+    def _read(self, raw: Any) -> tuple[Any, tuple[date, date]]:
         if cells.is_missing(raw):
-            return _MISSING
-        value, problem = _read_value(self.col, self.parse, raw, self.ctx, self.unit,
-                                     self.window)
+            return _MISSING, _NO_NOTE
+        scratch = self.scratch
+        scratch.first, scratch.last = _NO_NOTE
+        value, problem = _read_value(self.col, self.parse, raw, self.ctx, self.unit, scratch)
         long = isinstance(raw, str) and len(raw) > cells.MAX_CELL_CHARS
-        return value, problem, problem is not None or long
+        note = scratch.span
+        return (value, problem, problem is not None or long), (
+            _NO_NOTE if note == _NO_NOTE else note)
 
 
 def _report_unknown_activities(collect: _Collector, catalog: ActivityCatalog) -> None:
@@ -557,9 +598,7 @@ def _table_records(tab: RawTab, spec: TabSpec, header: HeaderMatch, ctx: Validat
                    collect: _Collector, unit: str | None, activities: ActivityMatcher,
                    reading: TabReading) -> list[dict[str, Any]]:
     readers = [(key, j, spec.column(key),
-                _ColumnReader(spec.column(key), _parser_for(spec.column(key), ctx, unit,
-                                                             activities, collect.window),
-                              ctx, unit, collect.window))
+                _ColumnReader(spec.column(key), ctx, unit, activities, collect.window))
                for key, j in header.columns.items()]
     lo, hi = header.span
     extra_cols = {j: f"extra:{text}" for j, text in header.unknown.items()}
