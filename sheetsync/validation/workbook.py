@@ -603,21 +603,30 @@ def _table_records(tab: RawTab, spec: TabSpec, header: HeaderMatch, ctx: Validat
     lo, hi = header.span
     extra_cols = {j: f"extra:{text}" for j, text in header.unknown.items()}
     numeric = [k for k, _, c, _ in readers if c.type in ("number", "int", "metric")]
+    absent = dict.fromkeys(c.key for c in spec.columns if c.key not in header.columns)
+    clashing = [k for k in absent if k in ("row", "_tab", "_invalid") or k.startswith("_raw_")]
+    for k in clashing:  # never overwrite a record's own entries (no schema has such keys)
+        del absent[k]
     records: list[dict[str, Any]] = []
     skipped: list[SkippedRow] = []
     since_total = 0  # records after the last total row
     rows = tab.rows
     for i in range(header.row + 1, len(rows)):
         row = rows[i]
-        if not row or all(v is None for v in row[lo:hi]):
+        inside = row[lo:hi]
+        if not row or inside.count(None) == len(inside):
             if collect.inspecting:
                 outside = [v for v in row if v is not None]
                 skipped.append(SkippedRow(i + 1, BLANK) if not outside else SkippedRow(
                     i + 1, "outside the table", _row_text(row)))
             continue
         width = len(row)
-        outcomes = [(key, j, col, raw, reader.outcome(raw)) for key, j, col, reader in readers
-                    for raw in (row[j] if j < width else None,)]
+        outcomes = []
+        for key, j, col, reader in readers:
+            raw = row[j] if j < width else None
+            # text seen before in this table: its outcome, else the reader works it out
+            out = reader.seen.get(raw) if type(raw) is str else None
+            outcomes.append((key, j, col, raw, out or reader.outcome(raw)))
         if all(out is _MISSING for *_, out in outcomes):
             continue
         before = len(collect.items)
@@ -656,8 +665,9 @@ def _table_records(tab: RawTab, spec: TabSpec, header: HeaderMatch, ctx: Validat
                 if kind[0] in (TOTAL, SUBTOTAL):
                     since_total = len(records)
                 continue
-        for key in spec.columns:
-            record.setdefault(key.key, None)
+        record.update(absent)  # the schema's columns this table lacks, as blanks
+        for k in clashing:
+            record.setdefault(k, None)
         for j, name in extra_cols.items():
             record[name] = row[j] if j < len(row) else None
         records.append(record)
