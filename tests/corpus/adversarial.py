@@ -929,6 +929,11 @@ def _lock_file(p: Program) -> None:
     p.file("out/~$dashboard.xlsx").write_bytes(b"owner")
 
 
+def _expect_kept(o: Outcome) -> None:
+    assert o.unchanged(o.program.dashboard), "the dashboard changed"
+    assert "kept as it is" in o.output, o.output
+
+
 def _read_only(p: Program) -> None:
     p.dashboard.chmod(0o444)
 
@@ -990,14 +995,19 @@ PROCESS = (
     Case("state-dir-is-a-file", "process fault",
          "a state folder that is a file: the run cannot take its lock and says so, exit 2",
          _state_is_a_file, exits=(2,), expect=_expect_refused("state")),
+    # The next night (another as-of date), so the dashboard has to be rewritten.
     Case("dashboard-open-in-excel", "process fault",
          "the dashboard's Excel lock file is present: nothing is written, exit 2",
          standard, exits=(2,), dashboard_first=True, before_run=_lock_file,
-         expect=_expect_dashboard_unchanged("open")),
+         args=("--as-of", "2026-11-05"), expect=_expect_dashboard_unchanged("open")),
     Case("dashboard-read-only", "process fault",
          "a read-only dashboard is left unchanged, exit 2", standard, exits=(2,),
-         dashboard_first=True, before_run=_read_only,
+         dashboard_first=True, before_run=_read_only, args=("--as-of", "2026-11-05"),
          expect=_expect_dashboard_unchanged("read-only")),
+    Case("dashboard-open-nothing-changed", "process fault",
+         "the dashboard is open in Excel but nothing changed: it is kept as it is, exit 0",
+         standard, exits=(0, 1), dashboard_first=True, before_run=_lock_file,
+         expect=_expect_kept),
     Case("damaged-cache", "process fault",
          "damaged parse-cache entries and a cut snapshot are discarded, never trusted",
          standard, dashboard_first=True, before_run=_garbage_cache,
