@@ -316,8 +316,10 @@ class ActivityCatalog:
         return table
 
     def matcher(self) -> ActivityMatcher:
-        """Reads typed activities: by name or alias, else by the words in them."""
-        return ActivityMatcher(self)
+        """Reads typed activities: by name or alias, else by the words in them. One matcher
+        per catalog, shared by every workbook a process reads (its memory of texts is a pure
+        cache: a text always reads as the same activity)."""
+        return _matcher(self)
 
 
 @lru_cache(maxsize=8)
@@ -374,6 +376,11 @@ class ActivityMatcher:
             order = [a for a, _ in self.words]
             return min(winners.values(), key=order.index)
         return next(iter(winners.values()))
+
+
+@lru_cache(maxsize=8)
+def _matcher(catalog: ActivityCatalog) -> ActivityMatcher:
+    return ActivityMatcher(catalog)
 
 
 def parse_activities(data: dict[str, Any]) -> ActivityCatalog:

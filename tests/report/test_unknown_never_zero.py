@@ -59,7 +59,7 @@ def sheets(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "output": {"path": str(root / "out" / "dashboard.xlsx")}}, root / "sheetsync.toml")
     data = validate(config, use_cache=False)
     built = rollup(data, RollupContext(config, AS_OF, datetime(2026, 11, 2, 2)))
-    return {s.name: s for s in built}
+    return {**{s.name: s for s in built}, "config": config}
 
 
 def _table(sheet, title: str | None) -> list[dict]:
@@ -127,3 +127,15 @@ def test_a_team_whose_target_is_not_a_number_is_unknown_with_the_reason(sheets):
 def test_the_dashboard_shows_the_window_dates(sheets):
     intro = sheets["Dashboard"].tables[0].intro[0]
     assert "last 4 weeks = 2026-10-05 to 2026-11-01 (complete weeks)" in intro
+
+
+def test_the_run_summary_counts_them_apart(sheets):
+    from sheetsync.pipeline import run
+    from sheetsync.terminal import run_summary
+
+    config = sheets["config"]
+    outcome = run(config, as_of=AS_OF, dry_run=True, use_cache=False, take_lock=False)
+    summary = run_summary(outcome, config)
+    assert summary["teams"]["unknown"] == 1
+    assert summary["coaches"]["time_unknown"] == ["Ben"]
+    assert summary["coaches"]["not_read"] == ["cal"]

@@ -14,7 +14,9 @@ import pytest
 from tests.corpus.layouts import (
     TEMPLATES,
     WINDOW,
+    Reading,
     build_layout_corpus,
+    findings_of,
     read_corpus,
     verdict,
     write_layout_corpus,
@@ -54,6 +56,42 @@ def test_no_variant_is_silently_wrong(corpus):
     wrong = {f"{v.name} / {s}": verdict(v, s, e, readings)
              for v in VARIANTS for s, e in v.expect.items()}
     assert {k: w for k, w in wrong.items() if w.startswith(("WRONG", "missing"))} == {}
+
+
+def test_the_verdict_catches_a_wrong_or_a_missing_figure(corpus):
+    """The check above can fail: a figure off by a minute, a 0 shown for an unknown, a
+    status that is not the truth, or a coach not shown at all."""
+    _, readings = corpus
+    for name, source, change in (
+            ("template-headers", "template-headers", {"minutes": 1.0}),
+            ("no-date-column", "no-date-column", {"minutes": 0.0}),
+            ("goal-about", "goal-about", {"status": "No data"}),
+            ("team-template", "team-template", {"status": "Off track"})):
+        variant = next(v for v in VARIANTS if v.name == name)
+        truth = readings[source]
+        bent = Reading(**{**truth.__dict__, **change})
+        if "minutes" in change and truth.minutes is not None:
+            bent.minutes = truth.minutes + change["minutes"]
+        got = verdict(variant, source, variant.expect[source], {**readings, source: bent})
+        assert got.startswith("WRONG"), (name, got)
+    variant = next(v for v in VARIANTS if v.name == "form-responses")
+    source = "form-responses: Coach Finch"
+    rest = {k: v for k, v in readings.items() if k != source}
+    assert verdict(variant, source, variant.expect[source], rest) == "missing"
+
+
+def test_what_was_read_differently_says_so_at_its_cell(corpus):
+    """A side table, a goal taken from its sentence, a column found by its cells, an
+    activity that matches nothing (once per distinct text): each has its finding."""
+    _, readings = corpus
+    found = findings_of(readings)
+    assert ("side-summary", "second-table", "Time Log", "F1") in found
+    assert ("side-by-side-logs", "second-table", "Time Log", "E1") in found
+    assert ("goal-sentence", "value-from-goal", "Goal", "B3") in found
+    assert ("odd-date-header", "column-guessed", "Time Log", "A1") in found
+    unmapped = [f for f in found if f[0] == "unmapped-activity" and f[1] == "unknown-activity"]
+    assert len(unmapped) == 1  # "Yearbook committee", typed many times, reported once
+    assert not any(f[1] == "unknown-activity" for f in found if f[0] == "district-words")
 
 
 def test_a_shared_log_becomes_one_coach_per_name(corpus):
