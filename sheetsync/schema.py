@@ -322,17 +322,6 @@ class ActivityCatalog:
         return _matcher(self)
 
 
-@lru_cache(maxsize=8)
-def _matcher_tables(catalog: ActivityCatalog) -> tuple[
-        dict[str, Activity], frozenset[str], list[tuple[Activity, frozenset[str]]]]:
-    """A catalog's names and word phrases, folded once per catalog (every workbook of a run
-    shares its catalog); read only."""
-    filler = frozenset(catalog.filler)
-    return catalog.lookup(), filler, [(act, phrase) for act in catalog.activities
-                                      for phrase in phrase_words((act.name, *act.aliases,
-                                                                  *act.words), filler)]
-
-
 class ActivityMatcher:
     """Maps the text of an Activity cell to an activity, remembering each distinct text.
 
@@ -343,7 +332,11 @@ class ActivityMatcher:
     """
 
     def __init__(self, catalog: ActivityCatalog) -> None:
-        self.exact, self.filler, self.words = _matcher_tables(catalog)
+        self.exact = catalog.lookup()
+        self.filler = frozenset(catalog.filler)
+        self.words = [(act, phrase) for act in catalog.activities
+                      for phrase in phrase_words((act.name, *act.aliases, *act.words),
+                                                 self.filler)]
         self.seen: dict[str, Activity | None] = {}
 
     def match(self, text: str) -> Activity | None:
