@@ -274,7 +274,9 @@ _NO_NOTE = (date.min, date.max)
 _SHARED: dict[Any, dict[Any, Any]] = {}
 """What each distinct raw value of a column reads as, shared by every workbook of the process
 that reads the same column the same way (same column, program context and unit)."""
-_SHARED_VALUES = 100_000  # per column: beyond this, values are remembered per table only
+_SHARED_VALUES = 20_000  # per column: beyond this, values are remembered per table only
+_SHARED_TOTAL = 200_000  # in all: beyond this (a long-running process), start afresh
+_shared_count = [0]
 
 
 def _shared_readings(col: ColumnSpec, ctx: ValidationContext, unit: str | None
@@ -285,9 +287,11 @@ def _shared_readings(col: ColumnSpec, ctx: ValidationContext, unit: str | None
         found = _SHARED.get(key)
     except TypeError:  # a column or context that cannot be a key: remembered per table only
         return None
+    if _shared_count[0] > _SHARED_TOTAL or len(_SHARED) >= 256:
+        _SHARED.clear()
+        _shared_count[0] = 0
+        found = None
     if found is None:
-        if len(_SHARED) >= 256:
-            _SHARED.clear()
         found = _SHARED[key] = {}
     return found
 
@@ -337,6 +341,7 @@ class _ColumnReader:
             reading = self._read(raw)
             if shared is not None and len(shared) < _SHARED_VALUES:
                 shared[key] = reading
+                _shared_count[0] += 1
         out = self.seen[key] = self._noted(reading)
         return out
 
