@@ -95,9 +95,15 @@ def test_the_bad_inputs_read_alike(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert _same_both_ways(config, monkeypatch) >= 10
 
 
+@pytest.mark.parametrize("bounded", [False, True], ids=["shared", "bounded"])
 def test_equal_values_of_other_types_are_read_apart(tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch):
-    """1, 1.0, True, "1", 0.0 and -0.0 in one column: each keeps its own reading."""
+                                                    monkeypatch: pytest.MonkeyPatch,
+                                                    bounded: bool):
+    """1, 1.0, True, "1", 0.0 and -0.0 in one column: each keeps its own reading; and alike
+    when the process shares few readings (a full store starts afresh)."""
+    if bounded:
+        monkeypatch.setattr(workbook, "_SHARED_VALUES", 2)
+        monkeypatch.setattr(workbook, "_SHARED_TOTAL", 3)
     rows = [["Date", "Minutes", "Activity", "Teacher(s)"]]
     for k, minutes in enumerate([1, 1.0, True, "1", 0.0, -0.0, 45, "45", "45 min", True, 1.0,
                                  "N/A", None, "#DIV/0!", 700, "x" * 40, 45]):
@@ -109,5 +115,8 @@ def test_equal_values_of_other_types_are_read_apart(tmp_path: Path,
         '[program]\nname = "Types"\nas_of = "2026-11-04"\n\n[output]\npath = "out/d.xlsx"\n\n'
         '[[sources]]\nkind = "coach"\npath = "coach.xlsx"\n', encoding="utf-8")
     by_cell, _ = _validated(tmp_path / "config.toml", monkeypatch, reference=True)
+    if bounded:  # fill the store first, so the run compared below starts it afresh
+        _validated(tmp_path / "config.toml", monkeypatch, reference=False)
+        assert workbook._shared_count[0] > workbook._SHARED_TOTAL
     assert _same_both_ways(tmp_path / "config.toml", monkeypatch) == 1
     assert "future-date" in by_cell["coach"] and "bad-number" in by_cell["coach"]
