@@ -66,7 +66,7 @@ COACH_ORDER = {"File failed": 0, "Unknown": 0, "Stale data": 1, "Log stopped": 2
                "No time logged": 3, "Below target": 4, "On target": 5}
 """The coach table's (and the coach chart's) order: what needs attention first."""
 
-DASHBOARD_COLUMNS = {1: 12, 2: 18, 3: 20, 4: 12, 5: 9, 6: 9, 7: 10, 8: 9, 9: 9, 10: 46}
+DASHBOARD_COLUMNS = {1: 12, 2: 18, 3: 20, 4: 15, 5: 9, 6: 9, 7: 10, 8: 9, 9: 9, 10: 43}
 """The Dashboard's grid (widths in characters): the scoreboard's tiles, the team table and the
 coach table stack in these ten columns, each table's narrow figures in columns 4 to 9 and its
 long text (a reason, a note) in the last one, wrapped. 154 characters: about 1,400 pixels in
