@@ -9,7 +9,8 @@ has passed (the day after it, or, without one, the start date plus the challenge
   a later week is not part of the challenge);
 * the status becomes ``Met`` when the final value has reached the target in the goal's
   direction, else ``Not met``; with no weekly value at all, or no baseline or target, it stays
-  ``No data``: whether the goal was met is unknown, and unknown is never counted as a miss;
+  ``No data``: whether the goal was met is unknown, and unknown is never counted as a miss (a
+  team whose tracker could not be read stays ``Unknown``);
 * the reason states the final value, the target and the share of the gap closed;
 * the "enter this week's value", "consider an instructional change", "at risk" and "raise the
   goal" flags are dropped, and the team leaves the weekly update's lists (it has no week to move
@@ -59,7 +60,8 @@ def final_values(weeks: pd.DataFrame, teams: pd.DataFrame) -> pd.DataFrame:
 def close_out(results: TeamResults, as_of: date) -> TeamResults:
     """``results`` with every ended team's status made final (see the module's notes)."""
     teams = results.teams.copy()
-    ended = ended_mask(teams, as_of)
+    # a team whose tracker could not be read stays Unknown: its end is not a result
+    ended = ended_mask(teams, as_of) & teams["status"].ne("Unknown")
     teams["ended"] = ended.to_numpy()
     if not ended.any():
         return replace(results, teams=teams)
