@@ -203,5 +203,8 @@ def checkins_sheet(config: Config, data: ProgramData, analysis: Analysis,
         agenda = [Table(columns=[], rows=[], title="Check-in agenda", intro=[
             "Every check-in of this cycle has happened: the Check-ins tab shows them, and the "
             "Retrospective tab the close-out."])]
-    sheets.append(Sheet(AGENDA_TAB, tables=agenda, column_widths={1: 26, 2: 90}))
+    # Printed, each team's block starts a page of its own: one page per team at the check-in.
+    breaks = [t.row for t in agenda[2:]]
+    sheets.append(Sheet(AGENDA_TAB, tables=agenda, column_widths={1: 26, 2: 90},
+                        page_breaks=breaks))
     return sheets

@@ -304,3 +304,6 @@ class Sheet:
     """(first row, first column, last row, last column) printed, one page wide."""
     opens_first: bool = False
     """The first tab, and the one the workbook opens on."""
+    page_breaks: list[int] = field(default_factory=list)
+    """Rows (1-based) that start a new printed page (Excel; Google Sheets prints without
+    them)."""

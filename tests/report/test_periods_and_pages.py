@@ -1,4 +1,4 @@
-"""The Coach Time tab gives each coach's coaching share by month and by quarter, with the trend.
+"""Over months and quarters: Coach Time's shares by period, and the agenda printed per team.
 
 The shares are worked out here again from the tab's own "Minutes by week and group" rows, so a
 month's share is checked against the minutes a leader can see on the same tab.
@@ -33,7 +33,7 @@ def _table(rows: list[tuple], title: str) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def coach_time(tmp_path_factory: pytest.TempPathFactory) -> list[tuple]:
+def book(tmp_path_factory: pytest.TempPathFactory) -> openpyxl.Workbook:
     from dataclasses import replace
 
     from sheetsync.config import load_config
@@ -44,8 +44,20 @@ def coach_time(tmp_path_factory: pytest.TempPathFactory) -> list[tuple]:
     config = replace(config, output=replace(config.output, path=tmp / "dashboard.xlsx",
                                             state_dir=tmp / "state"))
     run(config, as_of=AS_OF)
-    book = openpyxl.load_workbook(tmp / "dashboard.xlsx")
+    return openpyxl.load_workbook(tmp / "dashboard.xlsx")
+
+
+@pytest.fixture(scope="module")
+def coach_time(book: openpyxl.Workbook) -> list[tuple]:
     return [tuple(r) for r in book["Coach Time"].iter_rows(values_only=True)]
+
+
+def test_the_check_in_agenda_prints_one_page_per_team(book):
+    sheet = book["Check-in Agenda"]
+    starts = [cell.row for cell in sheet["A"] if cell.value == "Agenda item"]
+    assert len(starts) == 6  # the example's six teams
+    # a page break after the row above every team's block but the first
+    assert [b.id + 1 for b in sheet.row_breaks.brk] == starts[1:]
 
 
 def test_monthly_shares_agree_with_the_weekly_minutes_on_the_same_tab(coach_time):
