@@ -478,7 +478,11 @@ def _expect_counted_once(o: Outcome) -> None:
     assert "source-loop" in o.flag_codes()
     rows = o.tab("Coach Time")
     total = next(i for i, v in enumerate(rows[1]) if v == "Minutes, whole program")
-    minutes = [r[total] for r in rows[2:] if len(r) > total and r[total] not in ("", None)]
+    minutes = []
+    for r in rows[2:]:  # the per-coach table, down to its end (tables by period follow)
+        if len(r) <= total or r[total] in ("", None):
+            break
+        minutes.append(r[total])
     assert minutes == [19 * 45], minutes  # 19 entries of 45 minutes, once
 
 
