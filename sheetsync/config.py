@@ -30,7 +30,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sheetsync.backends import settings_class
 from sheetsync.backends.base import SourceEntry, Target
 from sheetsync.errors import ConfigError
-from sheetsync.schema import Activity, ActivityCatalog, default_activities
+from sheetsync.schema import (
+    Activity,
+    ActivityCatalog,
+    Framework,
+    default_activities,
+    default_framework,
+    parse_framework,
+)
 
 if TYPE_CHECKING:
     from sheetsync.backends.excel.settings import ReadLimits
@@ -141,6 +148,42 @@ class ActivitySection:
 
 
 @dataclass(frozen=True)
+class SchoolSection:
+    """One ``[[schools]]`` entry: a school's region and, optionally, its teaching staff count
+    (the roster that reach is a share of, instead of the teachers coaches list)."""
+
+    name: str = field(default="", metadata={"max_chars": 200, "not_empty": True})
+    region: str | None = field(default=None, metadata={"max_chars": 200, "not_empty": True})
+    staff: int | None = field(default=None, metadata={"min": 1, "max": 100000})
+    aliases: tuple[str, ...] = field(default=(), metadata={"max_chars": 200, "not_empty": True})
+
+
+@dataclass(frozen=True)
+class ScopedOutputSection:
+    """One ``[[outputs]]`` entry: a further dashboard, filtered to one school or region."""
+
+    path: str | None = field(default=None, metadata={"max_chars": 4096, "not_empty": True})
+    google: str | None = field(default=None, metadata={"max_chars": 300})
+    school: str | None = field(default=None, metadata={"max_chars": 200, "not_empty": True})
+    region: str | None = field(default=None, metadata={"max_chars": 200, "not_empty": True})
+    name: str | None = field(default=None, metadata={"max_chars": 200, "not_empty": True})
+
+
+@dataclass(frozen=True)
+class ScopedOutput:
+    """A dashboard holding only one school's or one region's teams and coaches."""
+
+    target: Target
+    school: str | None = None
+    region: str | None = None
+    name: str | None = None  # the dashboard's title; default: the program's, with the scope
+
+    @property
+    def scope(self) -> str:
+        return self.school or self.region or ""
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     name: str
@@ -157,6 +200,9 @@ class Config:
     column_aliases: dict[str, list[str]] = field(default_factory=dict)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     workers: int = 0  # 0 = one per core
+    framework: Framework = field(default_factory=default_framework)
+    schools: tuple[SchoolSection, ...] = ()
+    outputs: tuple[ScopedOutput, ...] = ()
 
     @property
     def tz(self) -> ZoneInfo:
@@ -164,7 +210,7 @@ class Config:
 
 
 _CORE_SECTIONS = {"program", "sources", "output", "thresholds", "activities", "aliases",
-                  "schedule", "run", "include"}
+                  "schedule", "run", "include", "framework", "schools", "outputs"}
 _BACKEND_SECTIONS = ("google", "limits")
 
 
@@ -418,6 +464,68 @@ def _activities(raw: Any, base: Path) -> ActivityCatalog:
     return catalog
 
 
+def _framework(raw: Any) -> Framework:
+    """``[framework]``: the district's own list of focus areas, replacing Danielson's."""
+    from sheetsync.errors import SchemaError
+
+    if not isinstance(raw, dict):
+        raise ConfigError(f"[framework] must be a table, not {_kind_name(raw)}")
+    _check_keys(raw, {"name", "domain"}, "[framework]")
+    try:
+        return parse_framework(raw, "[framework]")
+    except SchemaError as exc:
+        raise ConfigError(str(exc).replace("[framework].domain", "[[framework.domain]]")
+                          ) from None
+
+
+def _schools(raw: Any, base: Path) -> tuple[SchoolSection, ...]:
+    if not isinstance(raw, list):
+        raise ConfigError("[[schools]] must be a list of tables (name, region, staff)")
+    out = [settings_from_table(SchoolSection, entry if isinstance(entry, dict) else {"": entry},
+                               f"schools[{i}]", base, required=("name",))
+           for i, entry in enumerate(raw)]
+    names = [s.name.casefold() for s in out]
+    if len(set(names)) != len(names):
+        raise ConfigError("[[schools]] names a school twice")
+    return tuple(out)
+
+
+def _outputs(raw: Any, base: Path, sources: tuple[SourceEntry, ...],
+             main: OutputConfig) -> tuple[ScopedOutput, ...]:
+    if not isinstance(raw, list):
+        raise ConfigError("[[outputs]] must be a list of tables (path or google, and school or "
+                          "region)")
+    out = []
+    seen = {main.target}
+    for i, entry in enumerate(raw):
+        where = f"outputs[{i}]"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{where} must be a table ([[outputs]])")
+        section: ScopedOutputSection = settings_from_table(ScopedOutputSection, entry, where,
+                                                           base)
+        if (section.path is None) == (section.google is None):
+            raise ConfigError(f"{where} needs exactly one of path (an .xlsx file) or google")
+        if (section.school is None) == (section.region is None):
+            raise ConfigError(f"{where} needs exactly one of school or region: the scope its "
+                              "dashboard is filtered to")
+        if section.path is not None:
+            if not section.path.lower().endswith(".xlsx"):
+                raise ConfigError(f"{where}.path must end in .xlsx, not {section.path!r}")
+            target = Target("excel", _resolve(base, section.path))
+        else:
+            if not GOOGLE_ID_RE.search(section.google or ""):
+                raise ConfigError(f"{where}.google is not a spreadsheet URL or key: "
+                                  f"{section.google!r}")
+            target = Target("google", _google_key(section.google or ""))
+        check_target(target, sources, f"{where}.path" if section.path else f"{where}.google")
+        if target in seen:
+            raise ConfigError(f"{where} writes where another dashboard is written: each "
+                              "output needs its own file or spreadsheet")
+        seen.add(target)
+        out.append(ScopedOutput(target, section.school, section.region, section.name))
+    return tuple(out)
+
+
 def load_config(path: str | Path, *, sources_required: bool = True) -> Config:
     """Read and check a config file. Raises :class:`ConfigError` with a precise message.
 
@@ -618,9 +726,13 @@ def parse_config(data: dict[str, Any], path: Path, *, sources_required: bool = T
         column_aliases=columns,
         schedule=_schedule(data.get("schedule", {}), base),
         workers=run.workers,
+        framework=_framework(data["framework"]) if "framework" in data else default_framework(),
+        schools=_schools(data["schools"], base) if "schools" in data else (),
+        outputs=(_outputs(data["outputs"], base, sources, output) if "outputs" in data
+                 else ()),
     )
 
 
 __all__ = ["AS_OF_EARLIEST", "AS_OF_LATEST", "Config", "ConfigError", "OutputConfig",
-           "ScheduleConfig", "check_as_of", "check_target", "includes",
-           "load_config", "parse_config", "settings_from_table", "source_entry_covers"]
+           "ScheduleConfig", "SchoolSection", "ScopedOutput", "check_as_of", "check_target",
+           "includes", "load_config", "parse_config", "settings_from_table", "source_entry_covers"]

@@ -100,7 +100,8 @@ def read_context(config: Config, as_of: date, *, use_cache: bool = True) -> Read
     """What every read of a run shares (see :class:`~sheetsync.sources.load.ReadContext`)."""
     validation = ValidationContext(as_of=as_of, reference_date=as_of,
                                    challenge_weeks=config.challenge_weeks,
-                                   activities=config.activities)
+                                   activities=config.activities,
+                                   framework=config.framework)
     cache = ParseCache(config.output.state_dir / "cache") if use_cache else None
     return ReadContext(schemas_for(config), validation, cache)
 

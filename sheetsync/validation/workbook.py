@@ -17,9 +17,11 @@ from sheetsync.grid import a1, column_letter
 from sheetsync.schema import (
     ActivityCatalog,
     ColumnSpec,
+    Framework,
     TabSpec,
     WorkbookSchema,
     default_activities,
+    default_framework,
     normalise_label,
 )
 from sheetsync.validation import cells
@@ -27,7 +29,8 @@ from sheetsync.validation.cells import CellProblem, show
 from sheetsync.validation.layout import HeaderMatch, find_header, match_tabs, read_form
 
 # Where each tab's rows go in ProgramData (see sheetsync.dataset).
-WARNING_CODES = {"future-date", "unknown-activity", "cell-too-long", "inconsistent-value"}
+WARNING_CODES = {"future-date", "unknown-activity", "cell-too-long", "inconsistent-value",
+                 "unknown-focus-area"}
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,7 @@ class ValidationContext:
     reference_date: date | None = None  # anchors dates typed without a year
     challenge_weeks: int = 10
     activities: ActivityCatalog = field(default_factory=default_activities)
+    framework: Framework = field(default_factory=default_framework)
 
 
 @dataclass
@@ -108,6 +112,8 @@ def _parser_for(col: ColumnSpec, ctx: ValidationContext, unit: str | None,
             return lambda raw: cells.parse_choice(raw, col.choices, col.choice_aliases)
         case "activity":
             return lambda raw: _parse_activity(raw, activity_table)
+        case "focus_area":
+            return lambda raw: _parse_focus_area(raw, ctx.framework)
     raise ValueError(col.type)  # pragma: no cover - schema types are checked on load
 
 
@@ -122,6 +128,19 @@ def _parse_activity(raw: Any, table: dict) -> str | None:
                           "Pick an activity from the dropdown, or ask your coordinator to add it "
                           "to the config's [activities].")
     return act.name
+
+
+def _parse_focus_area(raw: Any, framework: Framework) -> str | None:
+    text = cells.parse_text(raw)
+    if text is None:
+        return None
+    area = framework.find(text)
+    if area is None:
+        raise CellProblem("unknown-focus-area",
+                          f"\u201c{show(raw)}\u201d is not a focus area of the {framework.name}.",
+                          "Pick a focus area from the dropdown (a domain or a component), or "
+                          "ask your coordinator to add it to the config's [framework].")
+    return area.label
 
 
 def _check_value(col: ColumnSpec, value: Any, ctx: ValidationContext, unit: str | None,
@@ -414,7 +433,7 @@ def _finish_coach(result: WorkbookResult, collect: _Collector) -> None:
     coach = about.get("coach") or result.source
     about["coach"] = coach
     result.records["coaches"] = [about]
-    for frame in ("relationships", "cycles"):
+    for frame in ("relationships", "cycles", "plans"):
         for rec in result.records.get(frame, []):
             rec["source"], rec["coach"] = result.source, coach
     kept = []
