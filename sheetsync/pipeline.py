@@ -202,7 +202,15 @@ def analyse(data: ProgramData, ctx: RollupContext) -> Analysis:
     from sheetsync.analytics.program import analyse as analyse_frames
 
     return analyse_frames(data.frames, ctx.as_of, ctx.thresholds,
-                          groups=ctx.config.activities.groups, column_of=data.column_of)
+                          groups=ctx.config.activities.groups, column_of=data.column_of,
+                          framework=ctx.config.framework, schools=school_facts(ctx.config))
+
+
+def school_facts(config: Config) -> list:
+    """The config's ``[[schools]]`` as the analytics take them."""
+    from sheetsync.analytics.plans import SchoolFacts
+
+    return [SchoolFacts(s.name, s.region, s.staff, s.aliases) for s in config.schools]
 
 
 def with_flags(data: ProgramData, analysis: Analysis) -> None:

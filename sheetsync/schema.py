@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -259,7 +259,7 @@ class Framework:
     def labels(self) -> tuple[str, ...]:
         return tuple(a.label for a in self.areas)
 
-    @property
+    @cached_property
     def by_label(self) -> dict[str, FocusArea]:
         return {a.label: a for a in self.areas}
 
