@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sheetsync.backends import Backends
 from sheetsync.backends.base import Target
-from sheetsync.config import Config, check_as_of, check_target
+from sheetsync.config import Config, ScopedOutput, check_as_of, check_target
 from sheetsync.dataset import ProgramData
 from sheetsync.errors import ConfigError, LockHeld, RunFailed, TargetWriteError
 from sheetsync.findings import Findings
@@ -310,6 +310,8 @@ def _run_locked(config: Config, day: date, target: Target, dry_run: bool, use_ca
                             hint=exc.hint) from None
         finally:
             outcome.api_calls = backends.api_calls()
+        write_scoped(config, data, analysis, replace(ctx, duration_s=outcome.duration_s),
+                     backends, generated)
         record_success(config.output.state_dir, generated, day, outcome.output,
                        outcome.sources_ok, outcome.sources_failed)
         save_flag_keys(config.output.state_dir, {flag_key(f) for f in data.findings})
@@ -317,6 +319,52 @@ def _run_locked(config: Config, day: date, target: Target, dry_run: bool, use_ca
         outcome.api_calls = backends.api_calls()
     outcome.duration_s = time.perf_counter() - started
     return outcome
+
+
+def scoped(data: ProgramData, analysis: Analysis, output: ScopedOutput, ctx: RollupContext
+           ) -> tuple[ProgramData, Analysis, RollupContext]:
+    """One school's or region's part of the run: its sources' data, findings and statuses
+    only, analysed again (see :mod:`sheetsync.analytics.scopes`)."""
+    from sheetsync.analytics.scopes import in_scope, only_sources, scoped_plans
+
+    plans = analysis.plans
+    keep = in_scope(plans.sources_in if plans is not None else {}, school=output.school,
+                    region=output.region)
+    part = ProgramData(frames=only_sources(data.frames, keep),
+                       findings=Findings([f for f in data.findings if f.source in keep]),
+                       sources=[s for s in data.sources if s.name in keep], as_of=data.as_of,
+                       columns={k: v for k, v in data.columns.items() if k in keep})
+    title = output.name or f"{ctx.config.name}: {output.scope}"
+    part_ctx = replace(ctx, config=replace(ctx.config, name=title))
+    part_analysis = analyse(part, part_ctx)
+    if part_analysis.plans is not None:
+        part_analysis = replace(part_analysis, plans=scoped_plans(
+            part_analysis.plans, school=output.school, region=output.region))
+    with_flags(part, part_analysis)
+    return part, part_analysis, part_ctx
+
+
+def write_scoped(config: Config, data: ProgramData, analysis: Analysis, ctx: RollupContext,
+                 backends: Backends, generated: datetime) -> None:
+    """Write each ``[[outputs]]`` dashboard, filtered to its school or region. The district
+    dashboard is written first; a scoped one that cannot be written fails the run after the
+    others are written."""
+    failed = []
+    flags = {(f.code, f.source, f.tab, f.cell) for f in analysis.flags}
+    read = replace(data, findings=Findings([f for f in data.findings  # the scope's are redone
+                                            if (f.code, f.source, f.tab, f.cell) not in flags]))
+    for output in config.outputs:
+        part, part_analysis, part_ctx = scoped(read, analysis, output, ctx)
+        sheets = report(part, part_analysis, part_ctx)
+        try:
+            backends[output.target.backend].write_tabs(output.target.location, sheets,
+                                                       generated)
+        except TargetWriteError as exc:
+            failed.append(f"{output.target.location} ({output.scope}): {exc.message}")
+    if failed:
+        raise RunFailed("the district dashboard was written, but not: " + "; ".join(failed),
+                        hint="Close the files if they are open, and check the [[outputs]] "
+                        "paths and permissions.")
 
 
 def write_back(config: Config, data: ProgramData, backends: Backends) -> list:

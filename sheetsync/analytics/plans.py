@@ -88,6 +88,7 @@ class PlanResults:
     reach_target: float
     phase_model: tuple[float, float, float]
     sources_in: dict[str, tuple[frozenset[str], frozenset[str]]] = field(default_factory=dict)
+    scope: str | None = None  # a school's or region's dashboard: no district row
 
 
 # --- schools and regions -----------------------------------------------------------------------
