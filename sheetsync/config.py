@@ -97,6 +97,7 @@ class SourceSection:
     folder: str | None = field(default=None, metadata={"max_chars": 300})
     name: str | None = field(default=None, metadata={"max_chars": 200, "not_empty": True})
     write_back: bool = False
+    my_summary: bool = False  # with write_back: a coach workbook's own My Summary tab
     provision_id: str | None = field(default=None, metadata={"max_chars": 100})  # provision
     owner: str | None = field(default=None, metadata={"max_chars": 320})  # provision: email
 
@@ -407,6 +408,9 @@ def _sources(raw: Any, base: Path, required: bool = True) -> tuple[SourceEntry, 
         if folder is not None and not (GOOGLE_FOLDER_RE.search(folder)
                                        or re.fullmatch(r"[a-zA-Z0-9_-]{10,}", folder)):
             raise ConfigError(f"{where}.folder is not a Drive folder URL or id: {folder!r}")
+        if section.my_summary and not section.write_back:
+            raise ConfigError(f"{where}.my_summary needs write_back = true: the summary is "
+                              "written into the coach's own workbook, beside its flags")
         if path is not None:
             backend, location = "excel", _resolve(base, path)
         elif google is not None:
@@ -414,7 +418,8 @@ def _sources(raw: Any, base: Path, required: bool = True) -> tuple[SourceEntry, 
         else:
             backend, location = "google", f"folder:{folder}"
         out.append(SourceEntry(kind=section.kind, backend=backend, location=location,
-                               name=section.name, write_back=section.write_back, index=i))
+                               name=section.name, write_back=section.write_back, index=i,
+                               my_summary=section.my_summary))
     return tuple(out)
 
 

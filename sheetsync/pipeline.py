@@ -297,7 +297,7 @@ def _run_locked(config: Config, day: date, target: Target, dry_run: bool, use_ca
     analysis = analyse(data, ctx)
     with_flags(data, analysis)
     if not dry_run:
-        data.findings.extend(write_back(config, data, backends))
+        data.findings.extend(write_back(config, data, backends, analysis))
     outcome = RunOutcome(data=data, analysis=analysis, dry_run=dry_run, output=target.location,
                          generated_at=generated)
     outcome.duration_s = time.perf_counter() - started
@@ -367,7 +367,8 @@ def write_scoped(config: Config, data: ProgramData, analysis: Analysis, ctx: Rol
                         "paths and permissions.")
 
 
-def write_back(config: Config, data: ProgramData, backends: Backends) -> list:
+def write_back(config: Config, data: ProgramData, backends: Backends,
+               analysis: Analysis | None = None) -> list:
     """Opt-in: write each source's own findings into a managed tab of that source.
 
     The tab is the coach's own, so it may quote their cells. A source whose flags did not
@@ -387,19 +388,44 @@ def write_back(config: Config, data: ProgramData, backends: Backends) -> list:
     digests = WritebackDigests(config.output.state_dir)
     out = []
     findings = list(data.findings)
+    summaries = {e.label for e in config.sources if e.write_back and e.my_summary}
+    kinds = {s.name: s.kind for s in data.sources}
     for source in targets:
         rows = source_flag_rows(f for f in findings
                                 if f.source == source.name and f.code != "writeback-failed")
         digest = flags_digest(rows)
-        if digests.unchanged(source.location, digest):
-            continue
-        try:
-            backends[source.backend].write_flags(source, source_flags_sheet(rows, data.as_of))
-            digests.remember(source.location, digest)
-        except WritebackError as exc:
-            out.append(exc.as_finding(source=source.name, file=source.location))
+        if not digests.unchanged(source.location, digest):
+            try:
+                backends[source.backend].write_flags(source, source_flags_sheet(rows,
+                                                                                data.as_of))
+                digests.remember(source.location, digest)
+            except WritebackError as exc:
+                out.append(exc.as_finding(source=source.name, file=source.location))
+                continue
+        if source.entry in summaries and kinds.get(source.name) == "coach" and analysis:
+            out.extend(_write_summary(source, data, analysis, backends, digests))
     digests.save()
     return out
+
+
+def _write_summary(source: Any, data: ProgramData, analysis: Analysis, backends: Backends,
+                   digests: Any) -> list:
+    """A coach's own My Summary tab, beside the flags (rewritten when it changed)."""
+    from sheetsync.errors import WritebackError
+    from sheetsync.nightly.state import flags_digest
+    from sheetsync.report.summary import my_summary_sheet
+
+    sheet = my_summary_sheet(source.name, data.frames, analysis, data.as_of)
+    digest = flags_digest([[t.title, *t.intro, *map(str, t.rows)] for t in sheet.tables])
+    key = f"{source.location}#{sheet.name}"
+    if digests.unchanged(key, digest):
+        return []
+    try:
+        backends[source.backend].write_flags(source, sheet)
+        digests.remember(key, digest)
+    except WritebackError as exc:
+        return [exc.as_finding(source=source.name, file=source.location)]
+    return []
 
 
 def record_failure(config: Config, reason: str, now: datetime | None = None) -> None:

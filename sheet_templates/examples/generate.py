@@ -872,6 +872,9 @@ def with_outcomes(coach: Coach, rows: list[dict[str, Any]]) -> None:
             row["Ended"] = updated if closed else None
 
 
+FOCUS_TEACHERS = (1, 4, 7)
+"""Renata Okafor's focus teachers for the quarter (positions in her Relationships tab)."""
+
 PHASES_REACHED = {"Plan": 0, "Act": 1, "Reflect": 2, "Complete": 3}
 
 
@@ -907,11 +910,12 @@ def write_coach(coach: Coach, rng: random.Random, names: Names) -> Book:
 
     if coach.slug == "renata-okafor":
         book.form("About", [("Coach", coach.name), ("School(s)", schools), ("Role", coach.role)])
-        headers = list(people[0])
+        headers = [*people[0], "Focus Teacher"]
         rows: list[Row | None] = []
         for index, person in enumerate(people):
             record = dict(person, **{"Knows Face": yes_no(coach, person["Knows Face"]),
-                                     "Knows Classroom": yes_no(coach, person["Knows Classroom"])})
+                                     "Knows Classroom": yes_no(coach, person["Knows Classroom"]),
+                                     "Focus Teacher": "Yes" if index in FOCUS_TEACHERS else None})
             row = Row(record)
             if index == 5:  # a 1-3 scale, typed as if it were 1-5
                 record["Delight"] = 5

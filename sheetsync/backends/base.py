@@ -75,6 +75,7 @@ class SourceEntry:
     name: str | None = None
     write_back: bool = False
     index: int = 0  # position in the config, for messages
+    my_summary: bool = False  # with write_back: a coach's own My Summary tab too
 
     @property
     def label(self) -> str:
