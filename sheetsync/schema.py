@@ -278,10 +278,14 @@ class Framework:
                 table.setdefault(normalise_label(text), area)
         return table
 
+    @cached_property
+    def _table(self) -> dict[str, FocusArea]:
+        return self.lookup()
+
     def find(self, text: str, table: dict[str, FocusArea] | None = None) -> FocusArea | None:
         """The focus area ``text`` names: any label, name, alias or code, in any case; or the
         code it starts with ("2a Respect & Rapport", "Component 3b:", "DOMAIN 1 \u2022 ...")."""
-        table = table if table is not None else self.lookup()
+        table = table if table is not None else self._table
         found = table.get(normalise_label(text))
         if found is not None:
             return found

@@ -177,10 +177,15 @@ def plan_rollup(frames: Mapping[str, pd.DataFrame | None], teams: pd.DataFrame |
     uncoached_at: dict[tuple[str, str], set[str]] = {}
     plans_of, time_of, cycles_of = (_indices(f) for f in (plans, time, cycles))
     nothing = np.array([], dtype=np.int64)
+    per_cycle = _cycle_outcomes(cycles)
+    time_minutes = time["minutes"].to_numpy(dtype=float)
+    area_codes, area_labels = pd.factorize(time["focus_area"].to_numpy(dtype=object))
+    area_labels = list(area_labels)
     for source, coach in zip(roster["source"], roster["coach"], strict=True):
         mine = plans.iloc[plans_of.get(source, nothing)]
         areas = set(mine["focus_area"])
-        entries = time.iloc[time_of.get(source, nothing)]
+        at = time_of.get(source, nothing)
+        entry_minutes, entry_areas = time_minutes[at], area_codes[at]
         my_cycles = cycles.iloc[cycles_of.get(source, nothing)]
         rec: dict[str, Any] = {"source": source, "coach": coach,
                                "schools": ", ".join(coach_schools.get(source, ())),
@@ -188,13 +193,12 @@ def plan_rollup(frames: Mapping[str, pd.DataFrame | None], teams: pd.DataFrame |
                                                        region_of_source.get(source)),
                                "plan_rows": len(mine), "plan_areas": len(areas),
                                "has_plan": bool(len(mine))}
-        minutes = float(entries["minutes"].sum())
+        minutes = float(entry_minutes.sum())
         rec["coaching_minutes"] = minutes
         known_time = bool(areas) and has(time, source, "Time Log", "focus_area")
-        codes, seen = pd.factorize(entries["focus_area"].to_numpy(dtype=object))
-        aligned_rows = np.append(np.array([framework.aligned(a, areas) for a in seen],
-                                          dtype=bool), False)[codes]
-        aligned = float(entries["minutes"].to_numpy()[aligned_rows].sum()) if known_time else None
+        on_plan = np.append(np.array([framework.aligned(a, areas) for a in area_labels],
+                                     dtype=bool), False)  # code -1 (blank): not aligned
+        aligned = float(entry_minutes[on_plan[entry_areas]].sum()) if known_time else None
         rec["aligned_minutes"] = aligned
         rec["aligned_share"] = aligned / minutes if aligned is not None and minutes > 0 else None
         rec["cycles_total"] = len(my_cycles)
@@ -203,8 +207,8 @@ def plan_rollup(frames: Mapping[str, pd.DataFrame | None], teams: pd.DataFrame |
         rec["cycles_aligned"] = cycle_aligned if known_cycles else None
         rec["cycles_aligned_share"] = (cycle_aligned / len(my_cycles)
                                        if known_cycles and len(my_cycles) else None)
-        served = set(entries["focus_area"][entries["minutes"] > 0].dropna()) | set(
-            my_cycles["focus_area"].dropna())
+        served = {area_labels[c] for c in np.unique(entry_areas[entry_minutes > 0]) if c >= 0}
+        served |= set(my_cycles["focus_area"].dropna())
         uncoached = sorted(a for a in areas if not any(framework.aligned(s, {a})
                                                        for s in served))
         for school, area in zip(mine["school"], mine["focus_area"], strict=True):
@@ -215,8 +219,8 @@ def plan_rollup(frames: Mapping[str, pd.DataFrame | None], teams: pd.DataFrame |
                                        if known_time or known_cycles else None)
         review, overdue = _review(mine, as_of, th)
         rec["next_review"], rec["review_overdue"] = review, overdue
-        rec.update(_outcomes(my_cycles, has(cycles, source, "Coaching Cycles",
-                                            "student_evidence"), as_of))
+        rec.update(_outcomes(per_cycle.iloc[cycles_of.get(source, nothing)],
+                             has(cycles, source, "Coaching Cycles", "student_evidence")))
         rows.append(rec)
     coach_frame = pd.DataFrame(rows, columns=[c for c in COACH_COLUMNS
                                               if c not in ("roster", "reached", "reach_share")])
@@ -427,38 +431,52 @@ def _review(mine: pd.DataFrame, as_of: date, th: Thresholds) -> tuple[Any, bool 
     return (earliest.date() if earliest is not None else None), (overdue if known else None)
 
 
-def _outcomes(cycles: pd.DataFrame, evidence_known: bool, as_of: date) -> dict[str, Any]:
+def _cycle_outcomes(cycles: pd.DataFrame) -> pd.DataFrame:
+    """Per cycle, at once: closed or not, evidence, outcome, and its days in each phase
+    (0 where not all three phases of a closed cycle are dated: ``usable`` says which are)."""
     phase = cycles["phase"].astype(object)
     outcome = cycles["outcome"].astype(object)
     closed = ((phase == CLOSED_PHASE) | outcome.notna()).to_numpy(dtype=bool)
-    n = int(closed.sum())
-
-    def count(key: str) -> int | None:
-        values = cycles[key][closed]
-        if not evidence_known and key != "outcome":
-            return None
-        return int((values == True).sum())  # noqa: E712 - pandas booleans with NA
-
-    evidence = count("student_evidence")
-    met = int((outcome[closed] == "Met").sum()) if outcome.notna().any() else None
-    out: dict[str, Any] = {
-        "closed_cycles": n, "with_evidence": evidence,
-        "evidence_share": evidence / n if evidence is not None and n else None,
-        "goal_met": met, "goal_met_share": met / n if met is not None and n else None,
-        "describes_impact": count("describes_impact"),
-        "applied_new_context": count("applied_new_context"),
-    }
     plan_start = dates(cycles["plan_date"]).fillna(dates(cycles["start_date"]))
     act, reflect = dates(cycles["act_date"]), dates(cycles["reflect_date"])
     end = dates(cycles["end_date"]).fillna(dates(cycles["last_update"]))
     spans = pd.DataFrame({"plan": (act - plan_start).dt.days, "act": (reflect - act).dt.days,
                           "reflect": (end - reflect).dt.days})
     usable = closed & spans.notna().all(axis=1).to_numpy() & (spans >= 0).all(axis=1).to_numpy()
-    totals = spans[usable].sum()
-    whole = float(totals.sum())
-    out["phase_cycles"] = int(usable.sum())
-    for key in ("plan", "act", "reflect"):
-        out[f"phase_{key}_share"] = float(totals[key]) / whole if whole > 0 else None
+
+    def yes(key: str) -> np.ndarray:
+        return cycles[key].astype(object).eq(True).to_numpy(dtype=bool) & closed
+
+    return pd.DataFrame({
+        "closed": closed, "evidence": yes("student_evidence"),
+        "impact": yes("describes_impact"), "applied": yes("applied_new_context"),
+        "met": (outcome == "Met").to_numpy(dtype=bool) & closed,
+        "has_outcome": outcome.notna().to_numpy(dtype=bool), "usable": usable,
+        **{f"days_{k}": spans[k].where(usable, 0).fillna(0).to_numpy(dtype=float)
+           for k in spans},
+    })
+
+
+def _outcomes(per_cycle: pd.DataFrame, evidence_known: bool) -> dict[str, Any]:
+    """One coach's outcome figures from their rows of :func:`_cycle_outcomes`."""
+    n = int(per_cycle["closed"].sum())
+
+    def count(key: str) -> int | None:
+        return int(per_cycle[key].sum()) if evidence_known else None
+
+    evidence = count("evidence")
+    met = int(per_cycle["met"].sum()) if per_cycle["has_outcome"].any() else None
+    out: dict[str, Any] = {
+        "closed_cycles": n, "with_evidence": evidence,
+        "evidence_share": evidence / n if evidence is not None and n else None,
+        "goal_met": met, "goal_met_share": met / n if met is not None and n else None,
+        "describes_impact": count("impact"), "applied_new_context": count("applied"),
+        "phase_cycles": int(per_cycle["usable"].sum()),
+    }
+    totals = {k: float(per_cycle[f"days_{k}"].sum()) for k in ("plan", "act", "reflect")}
+    whole = sum(totals.values())
+    for key, days in totals.items():
+        out[f"phase_{key}_share"] = days / whole if whole > 0 else None
     return out
 
 
@@ -471,7 +489,7 @@ def _reach(relationships: pd.DataFrame | None, time: pd.DataFrame, as_of: pd.Tim
     named: dict[str, set[str]] = {}
     cells = recent.drop_duplicates(["source", "teachers"])
     split: dict[str, list[str]] = {}
-    for source, cell in zip(cells["source"], cells["teachers"], strict=True):
+    for source, cell in zip(cells["source"].tolist(), cells["teachers"].tolist(), strict=True):
         if not isinstance(cell, str):
             continue
         if cell not in split:
@@ -481,8 +499,8 @@ def _reach(relationships: pd.DataFrame | None, time: pd.DataFrame, as_of: pd.Tim
     listed_pairs: set[tuple[str, str]] = set()
     reached_pairs: set[tuple[str, str]] = set()
     seen: dict[str, set[str]] = {}
-    for source, teacher, school in zip(r["source"], texts(r["teacher"]), r["school"],
-                                       strict=True):
+    for source, teacher, school in zip(r["source"].tolist(), texts(r["teacher"]).tolist(),
+                                       r["school"].tolist(), strict=True):
         if not isinstance(teacher, str) or not isinstance(source, str):
             continue
         key = " ".join(teacher.split()).casefold()

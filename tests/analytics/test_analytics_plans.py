@@ -202,3 +202,13 @@ def test_the_phase_model_is_configurable_and_must_add_up():
                        ).phase_model == (0.2, 0.3, 0.5)
     with pytest.raises(ValueError, match="add up to 1"):
         Thresholds.from_mapping({"phase_plan_share": 0.5})
+
+
+def test_a_region_typed_in_the_workbook_is_used_for_a_school_the_config_does_not_list():
+    about = frames()["coaches"].assign(region=["West"])
+    out = plan_rollup(frames(coaches=about), None, None, ROSTER, date(2026, 11, 4),
+                      schools=[SchoolFacts("Other School", "East")])
+    assert out.coaches.iloc[0]["region"] == "West"
+    assert set(out.schools["school"]) == {"Lincoln", "Other School"}
+    assert out.regions["region"].tolist() == ["East", "West"]
+    assert out.sources_in["a"] == (frozenset({"Lincoln"}), frozenset({"West"}))
