@@ -198,11 +198,13 @@ def instruction_rows(schema: WorkbookSchema, activities: ActivityCatalog | None,
         framework = framework or default_framework()
         rows.append(("blank", []))
         rows.append(("section", [f"{FOCUS_AREAS_HEADER}: {framework.name}", FOCUS_AREAS_INTRO]))
-        rows.append(("header", ["Focus area", "Kind", "", "", "",
+        rows.append(("header", ["Code", "Focus area, as the dropdown lists it", "Kind", "", "",
                                 "Other names sheetsync accepts"]))
         for area in framework.areas:
-            rows.append(("row", [area.label, "Domain" if area.domain is None else "Component",
-                                 "", "", "", ", ".join(area.aliases)]))
+            domain = area.domain is None
+            rows.append(("row", [f"Domain {area.code}" if domain and area.code else area.code,
+                                 area.label, "Domain" if domain else "Component", "", "",
+                                 ", ".join(area.aliases)]))
     return rows
 
 
