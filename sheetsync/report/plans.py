@@ -94,8 +94,12 @@ def area_tables(analysis: Analysis, row: int) -> list[Table]:
             f"roster coached; target {target}). Plan-aligned: the share of coaching minutes",
             "spent on the plans' focus areas. Plans missing, reviews overdue, and the plans' "
             "focus areas with no coaching yet. Blank: not known."], row, analysis, plans)
-    tables = [school_table]
     regions = _records(plans.regions)
+    if not regions and plans.scope is None and len(schools) > 1:  # the district's row here
+        schools.append(_area_row({k: _plain(v) for k, v in plans.district.items()}, "District",
+                                 wording.count(len(schools), "school")))
+        school_table.rows = schools
+    tables = [school_table]
     if regions:
         region_rows = []
         for rec in regions:

@@ -136,3 +136,20 @@ def test_an_output_needs_one_scope_and_its_own_file(tmp_path):
         with pytest.raises(ConfigError) as err:
             load_config(path)
         assert words in str(err.value)
+
+
+def test_without_regions_the_school_table_ends_with_the_district_against_the_target():
+    from dataclasses import replace
+    from datetime import datetime
+
+    from sheetsync.pipeline import RollupContext, rollup, validate
+
+    config = replace(load_config(REPO / "config" / "example.toml"), schools=())
+    data = validate(config, AS_OF, use_cache=False)
+    sheets = rollup(data, RollupContext(config, AS_OF, datetime(2026, 11, 5, 2)))
+    tables = {t.title: t for t in sheets[0].tables}
+    assert "Regions" not in tables
+    district = tables["Schools"].rows[-1]
+    assert district[:2] == ["District", "3 schools"] and district[5] == "42 of 51"
+    reach = tables["Schools"].columns[4]
+    assert tables["Schools"].benchmarks[reach].target == 0.90
