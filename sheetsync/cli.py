@@ -161,7 +161,8 @@ def run(config_path: Path | None, as_of: str | None, output: Path | None, dry_ru
     try:
         outcome = run_program(config, as_of=_parse_as_of(as_of), output=output, dry_run=dry_run,
                               use_cache=not no_cache,
-                              progress=None if as_json else ProgressBar())
+                              progress=None if as_json else ProgressBar(),
+                              keep_unchanged=output is None)
     except RunFailed as exc:
         _fail(exc.message, exc.hint)
         return
@@ -311,13 +312,19 @@ def login(config_path: Path | None, no_browser: bool) -> None:
               help="Also time 100, 300 and 1,000 coach workbooks.")
 @click.option("--google/--no-google", default=False,
               help="Also count Google API calls against the bundled fake API.")
+@click.option("--repeat", type=click.IntRange(1, 20), default=3, show_default=True,
+              help="Pairs of (full run, peer) to take the median ratio over.")
+@click.option("--baseline/--no-baseline", default=True,
+              help="Also time the old naive baseline (pandas read_excel with openpyxl).")
 def bench(coaches: int, teams: int, weeks: int, seed: int, workdir: Path | None, quick: bool,
-          scaling: bool, google: bool) -> None:
-    """Benchmark a full run on a synthetic program against a naive pandas baseline."""
+          scaling: bool, google: bool, repeat: int, baseline: bool) -> None:
+    """Benchmark a full run on a synthetic program against the real peers (python-calamine,
+    polars, pandas with calamine) and the old naive baseline."""
     from sheetsync.benchmark import run_benchmark
 
     sys.exit(run_benchmark(coaches=coaches, teams=teams, weeks=weeks, seed=seed, workdir=workdir,
-                           quick=quick, scaling=scaling, google=google))
+                           quick=quick, scaling=scaling, google=google, repeat=repeat,
+                           baseline=baseline))
 
 
 if __name__ == "__main__":  # pragma: no cover

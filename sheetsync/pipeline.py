@@ -29,10 +29,9 @@ from sheetsync.dataset import ProgramData
 from sheetsync.errors import ConfigError, LockHeld, RunFailed, TargetWriteError
 from sheetsync.findings import Findings
 from sheetsync.schema import WorkbookSchema, load_schema, with_overrides
-from sheetsync.sources.cache import ParseCache, Stored, load_snapshot, needs_rewrite, snapshot_path
-from sheetsync.sources.cache import write_snapshot as store_snapshot
-from sheetsync.sources.discover import discover
-from sheetsync.sources.load import LoadedSource, ReadContext, load_sources
+from sheetsync.sources.cache import ParseCache, Stored, keep, load_snapshot, snapshot_path
+from sheetsync.sources.discover import Discovery, discover
+from sheetsync.sources.load import ReadContext, load_sources
 from sheetsync.validation.workbook import ValidationContext
 
 if TYPE_CHECKING:
@@ -61,6 +60,7 @@ class RunOutcome:
     duration_s: float = 0.0
     api_calls: dict[str, int] = field(default_factory=dict)
     generated_at: datetime | None = None
+    unchanged: bool = False  # nothing changed since the last write: the dashboard was kept
 
     # the attributes the scheduler logs
     @property
@@ -114,14 +114,17 @@ def thresholds_for(config: Config) -> Thresholds:
 
 def validate(config: Config, as_of: date | None = None, *, use_cache: bool = True,
              progress: Progress | None = None,
-             backends: Backends | Mapping[str, Backend] | None = None) -> ProgramData:
-    """Read and validate every source into typed frames; failed sources stay visible."""
+             backends: Backends | Mapping[str, Backend] | None = None,
+             discovery: Discovery | None = None) -> ProgramData:
+    """Read and validate every source into typed frames; failed sources stay visible.
+
+    ``discovery`` is the run's listing of the sources, when the caller already made it."""
     from sheetsync.validation import build_frames
 
     day = resolve_as_of(config, as_of)
     backends = backends if isinstance(backends, Backends) else backends_for(config, backends)
     ctx = read_context(config, day, use_cache=use_cache)
-    found = discover(config.sources, backends)
+    found = discovery if discovery is not None else discover(config.sources, backends)
     fingerprint = ctx.fingerprint
     snapshot_file = snapshot_path(config.output.state_dir) if use_cache else None
     snapshot = load_snapshot(snapshot_file, fingerprint) if snapshot_file else None
@@ -145,8 +148,11 @@ def validate(config: Config, as_of: date | None = None, *, use_cache: bool = Tru
     groups = {a.name: (a.group, a.outside_role) for a in config.activities.activities}
     frames = build_frames((item.result.records for item in loaded if item.result is not None),
                           activity_groups=groups)
-    if snapshot_file is not None:
-        _keep_snapshot(snapshot_file, fingerprint, snapshot, loaded, frames)
+    if snapshot_file is not None and ctx.cache is not None:
+        keep(ctx.cache, snapshot_file, fingerprint, snapshot,
+             [Stored(item.source, item.result, item.version, item.status.data_as_of,
+                     item.storable) for item in loaded], frames,
+             served=sum(item.from_snapshot for item in loaded))
     columns = {item.source.name: item.result.columns for item in loaded
                if item.result is not None}
     return ProgramData(frames=frames, findings=findings, sources=[i.status for i in loaded],
@@ -169,16 +175,6 @@ def no_sources_message(data: ProgramData) -> str:
     missing = [f.message for f in data.findings if f.code == "no-sources"]
     found = " ".join(missing) if missing else "The config lists no sources."
     return f"no source workbook was found, so nothing was written. {found}"
-
-
-def _keep_snapshot(path: Path, fingerprint: str, snapshot: Any, loaded: list[LoadedSource],
-                   frames: dict[str, Any]) -> None:
-    storable = sum(item.storable for item in loaded)
-    served = sum(item.from_snapshot for item in loaded)
-    if needs_rewrite(snapshot, storable=storable, served=served, total=len(loaded)):
-        store_snapshot(path, fingerprint,
-                       (Stored(item.source, item.result, item.version, item.status.data_as_of,
-                               item.storable) for item in loaded), frames)
 
 
 @dataclass(frozen=True)
@@ -256,8 +252,13 @@ def resolve_target(config: Config, output: Path | Target | None) -> Target:
 def run(config: Config, *, as_of: date | None = None, output: Path | Target | None = None,
         dry_run: bool = False, use_cache: bool = True, progress: Progress | None = None,
         now: datetime | None = None, take_lock: bool = True,
-        backends: Mapping[str, Backend] | None = None) -> RunOutcome:
-    """The nightly job: read, validate, analyse, write. Raises :class:`RunFailed`."""
+        backends: Mapping[str, Backend] | None = None,
+        keep_unchanged: bool = False) -> RunOutcome:
+    """The nightly job: read, validate, analyse, write. Raises :class:`RunFailed`.
+
+    With ``keep_unchanged``, a run whose dashboard would be the last one again leaves it as it
+    is (see :mod:`sheetsync.nightly.unchanged`); ``sheetsync run`` and the scheduler ask for
+    that."""
     from sheetsync.nightly.run_lock import RunLock
 
     started = time.perf_counter()
@@ -277,7 +278,8 @@ def run(config: Config, *, as_of: date | None = None, output: Path | Target | No
                             hint="Check [output].state_dir and its permissions.") from None
     try:
         return _run_locked(config, day, target, dry_run, use_cache, progress, generated,
-                           started, backends_for(config, backends))
+                           started, backends_for(config, backends),
+                           keep_unchanged and use_cache and not dry_run)
     finally:
         if lock is not None:
             lock.release()
@@ -285,15 +287,30 @@ def run(config: Config, *, as_of: date | None = None, output: Path | Target | No
 
 def _run_locked(config: Config, day: date, target: Target, dry_run: bool, use_cache: bool,
                 progress: Progress | None, generated: datetime, started: float,
-                backends: Backends) -> RunOutcome:
+                backends: Backends, keep_unchanged: bool = False) -> RunOutcome:
+    from sheetsync.nightly import unchanged
     from sheetsync.nightly.state import load_flag_keys, record_success, save_flag_keys
     from sheetsync.report.flags import flag_key
 
-    data = validate(config, day, use_cache=use_cache, progress=progress, backends=backends)
+    state_dir = config.output.state_dir
+    found: Discovery | None = None
+    digest: str | None = None
+    last = None
+    if keep_unchanged and target.backend == "excel" and not config.outputs:
+        # (with [[outputs]], every dashboard is rewritten: each has a file of its own)
+        last = unchanged.load_last_write(state_dir)
+        found = unchanged.with_versions(discover(config.sources, backends), backends)
+        digest = unchanged.inputs_digest(config, read_context(config, day).fingerprint, day,
+                                         target, found)
+        if unchanged.unchanged_since(last, digest, target):
+            return _keep_dashboard(config, day, target, generated, started, last)
+
+    data = validate(config, day, use_cache=use_cache, progress=progress, backends=backends,
+                    discovery=found)
     if nothing_found(data):
         raise RunFailed(no_sources_message(data), hint=NO_SOURCES_HINT)
     ctx = RollupContext(config, day, generated,
-                        previous_flags=load_flag_keys(config.output.state_dir))
+                        previous_flags=load_flag_keys(state_dir))
     analysis = analyse(data, ctx)
     with_flags(data, analysis)
     if not dry_run:
@@ -303,6 +320,8 @@ def _run_locked(config: Config, day: date, target: Target, dry_run: bool, use_ca
     outcome.duration_s = time.perf_counter() - started
     if not dry_run:
         sheets = report(data, analysis, replace(ctx, duration_s=outcome.duration_s))
+        if last is not None:
+            sheets = unchanged.with_deferred_rows(sheets, last.deferred)
         try:
             backends[target.backend].write_tabs(target.location, sheets, generated)
         except TargetWriteError as exc:
@@ -312,7 +331,9 @@ def _run_locked(config: Config, day: date, target: Target, dry_run: bool, use_ca
             outcome.api_calls = backends.api_calls()
         write_scoped(config, data, analysis, replace(ctx, duration_s=outcome.duration_s),
                      backends, generated)
-        record_success(config.output.state_dir, generated, day, outcome.output,
+        if keep_unchanged:
+            _remember_write(state_dir, digest, target, data)
+        record_success(state_dir, generated, day, outcome.output,
                        outcome.sources_ok, outcome.sources_failed)
         save_flag_keys(config.output.state_dir, {flag_key(f) for f in data.findings})
     else:
@@ -365,6 +386,40 @@ def write_scoped(config: Config, data: ProgramData, analysis: Analysis, ctx: Rol
         raise RunFailed("the district dashboard was written, but not: " + "; ".join(failed),
                         hint="Close the files if they are open, and check the [[outputs]] "
                         "paths and permissions.")
+
+
+def _remember_write(state_dir: Path, digest: str | None, target: Target,
+                    data: ProgramData) -> None:
+    from sheetsync.nightly import unchanged
+
+    signature = unchanged.file_signature(target.location) if target.backend == "excel" else None
+    if digest is None or signature is None:
+        unchanged.forget_last_write(state_dir)
+        return
+    unchanged.save_last_write(state_dir, unchanged.LastWrite(
+        digest, target.location, signature, list(data.sources), data.findings, data.columns))
+
+
+def _keep_dashboard(config: Config, day: date, target: Target, generated: datetime,
+                    started: float, last: Any) -> RunOutcome:
+    """Nothing changed since the last write: keep the dashboard, and this run's Run Log row
+    for the next write."""
+    from sheetsync.nightly import unchanged
+    from sheetsync.nightly.state import record_success
+    from sheetsync.report.run_log import run_log_sheet
+
+    data = ProgramData(frames={}, findings=Findings(list(last.findings)),
+                       sources=list(last.sources), as_of=day, columns=last.columns)
+    outcome = RunOutcome(data=data, output=target.location, generated_at=generated,
+                         unchanged=True)
+    outcome.duration_s = time.perf_counter() - started
+    row = run_log_sheet(data, day, generated, outcome.duration_s,
+                        result="ok, nothing changed").tables[0].rows[0]
+    last.deferred.append(row)
+    unchanged.save_last_write(config.output.state_dir, last)
+    record_success(config.output.state_dir, generated, day, outcome.output,
+                   outcome.sources_ok, outcome.sources_failed)
+    return outcome
 
 
 def write_back(config: Config, data: ProgramData, backends: Backends,
@@ -455,7 +510,7 @@ def serve_schedule(config: Config, *, run_now: bool = False, max_runs: int | Non
 
     def job(as_of_dt: datetime) -> RunOutcome:
         try:
-            return run(config, as_of=None, take_lock=True)
+            return run(config, as_of=None, take_lock=True, keep_unchanged=True)
         except RunFailed as exc:
             raise RuntimeError(exc.message) from None
 

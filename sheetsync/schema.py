@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -32,7 +32,17 @@ def templates_dir() -> Path:
 
 def normalise_label(text: Any) -> str:
     """Fold a header or label for matching: case, spacing and punctuation are ignored."""
-    return re.sub(r"[^a-z0-9]+", "", str(text).casefold())
+    return _folded(text if type(text) is str else str(text))
+
+
+_NOT_ALPHANUMERIC = re.compile(r"[^a-z0-9]+")
+
+
+@lru_cache(maxsize=1 << 16)
+def _folded(text: str) -> str:
+    # Validation folds every activity and header cell; a column repeats a few texts, so each
+    # distinct one is folded once.
+    return _NOT_ALPHANUMERIC.sub("", text.casefold())
 
 
 @dataclass(frozen=True)

@@ -207,6 +207,9 @@ def print_run_summary(outcome: RunOutcome, config: Config | None = None, *,
             console.print(Text(f"{s.state.upper()}: {s.name}: {s.message}", style="bold red"))
     if outcome.dry_run:
         console.print("Dry run: nothing was written.")
+    elif getattr(outcome, "unchanged", False):
+        console.print(Text(f"Nothing changed since the last run: {outcome.output} is kept as it "
+                           "is (this run joins its Run Log with the next write)"))
     else:
         console.print(Text(f"Dashboard written to {outcome.output}"))
     console.print(f"Took {outcome.duration_s:.1f} s")

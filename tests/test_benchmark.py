@@ -68,10 +68,11 @@ def test_generation_is_reproducible_and_changes_touch_one_percent(tmp_path: Path
 def test_the_benchmark_reports_every_figure_and_target(tiny: benchmark.GeneratedProgram,
                                                        tmp_path: Path):
     report = benchmark.measure(coaches=6, teams=3, weeks=10, seed=3, workdir=tmp_path,
-                               rollup_rows=20_000)
+                               rollup_rows=20_000, repeat=2, nightly_repeat=1)
     text = benchmark.format_report(report)
 
     assert report.full.rows > 2_000 and report.full.sources == 9
+    assert len(report.fulls) == 2 and report.full in report.fulls
     # the re-runs read the same program; the naive baseline reads every tab, header rows too
     assert report.unchanged.rows == report.full.rows
     assert report.changed.rows == report.full.rows
@@ -81,16 +82,50 @@ def test_the_benchmark_reports_every_figure_and_target(tiny: benchmark.Generated
     assert report.full.peak_rss_mb > 0 and report.baseline.seconds > 0
     assert report.baseline_ratio == pytest.approx(report.baseline.seconds / report.full.seconds)
 
+    # every peer read every row of every sheet (polars drops the empty rows), pair by pair
+    for name in benchmark.PEERS:
+        runs = report.peers[name]
+        assert len(runs) == 2 and all(m.seconds > 0 and m.sources == 9 for m in runs)
+        ratios = [f.seconds / m.seconds for f, m in zip(report.fulls, runs, strict=True)]
+        assert report.peer_ratio(name) == pytest.approx(sum(ratios) / 2)
+    floor, pandas = report.peers["floor"][0].rows, report.peers["pandas-calamine"][0].rows
+    assert floor >= pandas >= report.peers["polars"][0].rows > report.full.rows
+    # the whole-process nightly runs: imports included, so slower than a warm re-run's CPU
+    assert len(report.nightly) == len(report.nightly_changed) == 1
+    assert report.nightly_s > 0 and report.nightly[0].detail["cpu_s"] > 0
+
     assert f"Baseline / full run: {report.baseline_ratio:.1f}x" in text
     assert f"{report.full.rows:,}" in text and f"{report.rows_per_second:,.0f}" in text
-    for label in ("Full run", "Naive baseline", "Re-run, nothing changed",
+    for label in ("Full run", "naive baseline", "Re-run, nothing changed",
                   "Re-run, 1 of 6 coach workbooks changed", "Pure rollup", "Machine:",
-                  "Next night: as-of date one day later, 1 more changed"):
+                  "Next night: as-of date one day later, 1 more changed",
+                  "the read floor", "polars read_excel", 'read_excel(engine="calamine")',
+                  "Nightly run, nothing changed", f"{report.peer_ratio('floor'):.2f}x"):
         assert label in text
     verdicts = re.findall(r"\b(PASS|FAIL)\b", text)
-    assert len(verdicts) == len(report.checks()) == 6
+    assert len(verdicts) == len(report.checks()) == 10
     assert text.strip().endswith("All targets met." if report.passed else
                                  "Some targets were missed.")
+
+
+def test_a_large_program_has_its_own_targets():
+    assert benchmark.Targets.for_program(3000).full_run_s == 20.0
+    assert benchmark.Targets.for_program(3000).peak_rss_mb == 1024.0
+    assert benchmark.Targets.for_program(1000) == benchmark.Targets()
+
+
+def test_the_peer_ratio_is_the_median_of_the_pairs():
+    m = benchmark.Measurement
+    report = _report(full_seconds=10.0)
+    report.fulls = [m(10.0), m(30.0), m(12.0)]
+    report.peers = {"floor": [m(5.0), m(10.0), m(12.0)]}
+    assert report.peer_ratio("floor") == 2.0  # pairs give 2.0, 3.0 and 1.0
+    assert report.peer_ratio("polars") is None
+    report.peers["polars"] = [m(0.0, detail={"unavailable": "not installed: polars"})]
+    assert report.peer_ratio("polars") is None
+    assert "not installed: polars" in benchmark.format_report(report)
+    checks = {c.name: c for c in report.checks()}
+    assert not checks["Full run / the read floor (calamine, 1 process)"].passed
 
 
 def test_run_benchmark_returns_the_verdict_as_exit_code(monkeypatch: pytest.MonkeyPatch,

@@ -695,7 +695,7 @@ def _coach_chart(records: list[dict[str, Any]], analysis: Analysis,
     styles = {g: SeriesStyle(GROUP_COLOURS[i % len(GROUP_COLOURS)]) for i, g in enumerate(groups)}
     styles[target_name] = SeriesStyle(TARGET_RED, "dash", 2.0, as_line=True)
     return Chart(kind="column", title=f"Where coaches' time goes, last {weeks} weeks "
-                 "(share of time logged)", table=table, category_column="Coach",
+                 "(share of time)", table=table, category_column="Coach",
                  series_columns=[*groups, target_name], anchor="A1", stacked=True,
                  width_cm=max(16.0, min(34.0, 4 + 1.6 * len(rows))), height_cm=8.5,
                  data_tab=CHART_DATA, styles=styles, y_min=0.0, y_max=1.0, y_format="0%")

@@ -241,6 +241,9 @@ class SeriesStyle:
     as_line: bool = False  # in a bar or column chart: drawn as a line (a reference line)
 
 
+CHART_TITLE_CHARS = 60
+
+
 @dataclass
 class Chart:
     """A chart drawn from a table of the same tab, or of the tab named ``data_tab``.
@@ -272,6 +275,12 @@ class Chart:
     y_max: float | None = None
     y_step: float | None = None  # between the value axis's gridlines
     y_format: str | None = None
+
+    def __post_init__(self) -> None:
+        # One title in every backend: cut where the Excel writer would cut it (a title over
+        # CHART_TITLE_CHARS characters, from a long team name, is unreadable anyway).
+        if len(self.title) > CHART_TITLE_CHARS:
+            self.title = self.title[: CHART_TITLE_CHARS - 1].rstrip() + "\u2026"
 
 
 @dataclass

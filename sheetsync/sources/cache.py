@@ -1,25 +1,31 @@
 """What a run keeps for the next one: each source's last good read, and the program snapshot.
 
-Both live in the state folder as *sealed* files: a pickle behind a magic line and a SHA-256 of
-its bytes. A file that is missing, from another version, truncated, or damaged in any way reads
-as absent and is deleted: it is never trusted. Writes go to a temporary file beside the target
-and are moved into place, so a reader never sees half a file. A state file that cannot be
-written only costs speed next time.
+Both live in the state folder, written once per run by the main process, never by the workers
+that read the sources:
 
-**The parse cache** (:class:`ParseCache`) keeps one :class:`CacheEntry` per source: the
-validated result, the content version it was read at (see
+**The program snapshot** (:class:`Snapshot`, ``snapshot.pkl``) keeps every source's validated
+rows in one file, as the program's typed columns (text columns as integer codes into their
+distinct values) plus each source's span of rows in them. The next run takes every unchanged
+source (same version, same settings, an as-of date inside its validity window, same name)
+straight from it, as a view of those rows. It is rewritten when it is missing or has drifted:
+when the sources not served from it plus its entries this run did not use (a changed file
+counts once for each) come to more than one in :data:`REWRITE_SHARE` of the sources.
+
+**The parse cache** (:class:`ParseCache`, ``cache/*.pack``) keeps the sources read since the
+snapshot was written: one *pack* per run, holding one :class:`CacheEntry` per source read in
+that run (the validated result, the content version it was read at (see
 :meth:`sheetsync.backends.base.Backend.versions`), the settings fingerprint and when it was
-read. It is the record of each source's last good read: a source that fails to read falls back
-to it, marked stale.
+read). A newer pack's entry replaces an older one's. When the snapshot is rewritten it holds
+every source of the run, so the packs are retired, and the entries of sources this run did not
+see are carried into one new pack. A source's last good read is its newest pack entry, else its
+snapshot entry: a source that fails to read falls back to it, marked stale.
 
-**The program snapshot** (:class:`Snapshot`) keeps every cached source's validated rows in one
-file. Loading a thousand cache entries and concatenating their rows costs more than the rest of
-a re-run put together, so after a run the built frames are also saved whole, with each source's
-span of rows in them. The next run takes every unchanged source (same version, same settings,
-an as-of date inside its validity window, same name) straight from the snapshot as a view of
-those rows. The snapshot is rewritten when it is missing or has drifted: when the sources not
-served from it plus its entries this run did not use (a changed file counts once for each) come
-to more than one in :data:`REWRITE_SHARE` of the sources.
+Every file is *sealed*: a magic line and a SHA-256 of its bytes, and in a pack a SHA-256 per
+entry. A file that is missing, from another version, truncated, or damaged in any way reads as
+absent and is deleted; a damaged entry of a pack is dropped and the pack rewritten without it.
+Nothing damaged is ever trusted, and each file's entry is invalidated on its own (by its
+version). Writes go to a temporary file beside the target and are moved into place, so a reader
+never sees half a file. A state file that cannot be written only costs speed next time.
 """
 
 from __future__ import annotations
@@ -28,6 +34,8 @@ import contextlib
 import hashlib
 import os
 import pickle
+import struct
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -43,8 +51,8 @@ if TYPE_CHECKING:
 
     from sheetsync.backends.base import Source
 
-CACHE_MAGIC = b"sheetsync-cache-6\n"  # bump when CacheEntry or WorkbookResult changes shape
-SNAPSHOT_MAGIC = b"sheetsync-snapshot-2\n"  # bump when the stored shape changes
+CACHE_MAGIC = b"sheetsync-cache-8\n"  # bump when CacheEntry or WorkbookResult changes shape
+SNAPSHOT_MAGIC = b"sheetsync-snapshot-4\n"  # bump when the stored shape changes
 SNAPSHOT_FILE = "snapshot.pkl"
 REWRITE_SHARE = 20
 """Rewrite the snapshot once the drift (see the module note) passes 1 in this many sources."""
@@ -70,8 +78,8 @@ def read_sealed(path: Path, magic: bytes) -> Any | None:
         return None
 
 
-def write_sealed(path: Path, magic: bytes, value: Any) -> None:
-    """Store ``value`` at ``path`` atomically; errors are swallowed (see the module note)."""
+def write_sealed(path: Path, magic: bytes, value: Any) -> bool:
+    """Store ``value`` at ``path`` atomically; False when it cannot be written."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -81,8 +89,10 @@ def write_sealed(path: Path, magic: bytes, value: Any) -> None:
             handle.write(hashlib.sha256(payload).digest())
             handle.write(payload)
         os.replace(tmp, path)
+        return True
     except OSError:
         tmp.unlink(missing_ok=True)
+        return False
 
 
 def discard(path: Path) -> None:
@@ -116,31 +126,136 @@ def cache_key(source: Source) -> str:
     return f"{source.backend}:{source.location}"
 
 
-@dataclass(frozen=True)
+PACK_SUFFIX = ".pack"
+_ENTRY_HEAD = struct.Struct("<Q32s")  # an entry's length and the SHA-256 of its bytes
+
+
+def read_pack(path: Path) -> dict[str, CacheEntry]:
+    """The entries of one pack by key. A damaged pack is deleted; a damaged entry is dropped,
+    and the pack rewritten without it."""
+    try:
+        blob = path.read_bytes()
+    except OSError:
+        return {}
+    if not blob.startswith(CACHE_MAGIC):
+        discard(path)
+        return {}
+    entries: dict[str, CacheEntry] = {}
+    damaged = False
+    view, at = memoryview(blob), len(CACHE_MAGIC)
+    while at < len(blob):
+        if at + _ENTRY_HEAD.size > len(blob):
+            damaged = True
+            break
+        length, digest = _ENTRY_HEAD.unpack_from(blob, at)
+        at += _ENTRY_HEAD.size
+        payload = view[at:at + length]
+        at += length
+        if len(payload) != length or hashlib.sha256(payload).digest() != digest:
+            damaged = True  # after a damaged length, every later entry fails its check too
+            continue
+        try:
+            entry = pickle.loads(payload)  # noqa: S301 - our own file, checksummed
+        except Exception:  # noqa: BLE001 - any damage means: discard
+            damaged = True
+            continue
+        if isinstance(entry, CacheEntry):
+            entries[entry.key] = entry
+        else:
+            damaged = True
+    if damaged:
+        if entries:
+            write_pack(path, entries.values())
+        else:
+            discard(path)
+    return entries
+
+
+def write_pack(path: Path, entries: Iterable[CacheEntry]) -> bool:
+    """Store ``entries`` as one pack at ``path``, atomically; False when it cannot be written."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "wb") as handle:
+            handle.write(CACHE_MAGIC)
+            for entry in entries:
+                payload = pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL)
+                handle.write(_ENTRY_HEAD.pack(len(payload), hashlib.sha256(payload).digest()))
+                handle.write(payload)
+        os.replace(tmp, path)
+        return True
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        return False
+
+
 class ParseCache:
-    """The per-source parse cache: one sealed file per source under ``folder``."""
+    """The per-source parse cache under ``folder`` (see the module note): the packs are read
+    on first use; :meth:`store` keeps this run's reads in memory until :meth:`flush` writes
+    them as one pack, or :meth:`retire` replaces every pack once the snapshot holds them."""
 
-    folder: Path
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self._entries: dict[str, CacheEntry] | None = None
+        self._packs: list[Path] = []
+        self._pending: dict[str, CacheEntry] = {}
 
-    def _path(self, key: str) -> Path:
-        # A file name that is not valid UTF-8 reaches here as surrogate escapes (PEP 383).
-        digest = hashlib.sha1(key.encode("utf-8", "surrogateescape")).hexdigest()
-        return self.folder / (digest + ".pkl")
+    def __getstate__(self) -> dict[str, Any]:
+        return {"folder": self.folder}  # what was read or is pending stays in this process
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["folder"])  # type: ignore[misc]
+
+    def _stored(self) -> dict[str, CacheEntry]:
+        if self._entries is None:
+            self._entries = {}
+            try:
+                self._packs = sorted(self.folder.glob("*" + PACK_SUFFIX))
+            except OSError:
+                self._packs = []
+            for path in self._packs:  # oldest first: a newer entry replaces an older one
+                self._entries.update(read_pack(path))
+        return self._entries
 
     def load(self, source: Source) -> CacheEntry | None:
-        """The entry for ``source``, or None. A corrupt entry is deleted, never trusted."""
+        """The newest entry for ``source``, or None. A damaged entry is deleted, never trusted."""
         key = cache_key(source)
-        path = self._path(key)
-        entry = read_sealed(path, CACHE_MAGIC)
-        if entry is None:
-            return None
-        if not isinstance(entry, CacheEntry) or entry.key != key:
-            discard(path)
-            return None
-        return entry
+        return self._pending.get(key) or self._stored().get(key)
 
     def store(self, entry: CacheEntry) -> None:
-        write_sealed(self._path(entry.key), CACHE_MAGIC, entry)
+        """Keep ``entry`` for the pack this run writes (see :meth:`flush`)."""
+        self._pending[entry.key] = entry
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    def flush(self) -> None:
+        """Write this run's entries as one pack."""
+        if not self._pending:
+            return
+        path = self.folder / f"{time.time_ns():020d}-{os.getpid()}{PACK_SUFFIX}"
+        if write_pack(path, self._pending.values()):
+            self._stored().update(self._pending)
+            self._packs.append(path)
+        self._pending = {}
+
+    def retire(self, kept: Iterable[str], carried: Iterable[CacheEntry] = ()) -> None:
+        """The snapshot now holds the sources keyed ``kept``: replace every pack with one
+        holding only the other entries (``carried``, plus those of the packs)."""
+        kept = set(kept)
+        stored = self._stored()
+        rest = {e.key: e for e in carried if e.key not in kept}
+        rest.update({k: e for k, e in {**stored, **self._pending}.items() if k not in kept})
+        old, self._packs, self._pending = self._packs, [], {}
+        self._entries = {}
+        if rest:
+            path = self.folder / f"{time.time_ns():020d}-{os.getpid()}{PACK_SUFFIX}"
+            if not write_pack(path, rest.values()):
+                return  # the old packs stay: their entries are still the last good reads
+            self._entries, self._packs = rest, [path]
+        for path in old:
+            discard(path)
 
 
 # -- the program snapshot -------------------------------------------------------------------------
@@ -176,9 +291,19 @@ class Snapshot:
         first, last = entry.result.as_of_window
         if not first <= as_of <= last:
             return None
+        return self._result(entry), entry.read_at, entry.version
+
+    def _result(self, entry: SnapshotEntry) -> WorkbookResult:
         records = {frame: FrameSlice(self.frames[frame], start, stop)
                    for frame, (start, stop) in entry.spans.items()}
-        return replace(entry.result, records=records), entry.read_at, entry.version
+        return replace(entry.result, records=records)
+
+    def entry(self, key: str) -> CacheEntry | None:
+        """The source keyed ``key`` as a cache entry (its last good read), or None."""
+        held = self.entries.get(key)
+        if held is None:
+            return None
+        return CacheEntry(key, held.version, self.fingerprint, held.read_at, self._result(held))
 
 
 @dataclass
@@ -189,7 +314,7 @@ class Stored:
     result: WorkbookResult | None
     version: str
     read_at: datetime | None
-    storable: bool  # read (or unchanged) now, with a known version
+    storable: bool  # read now, unchanged since, or stale: a good read with a known version
 
 
 def snapshot_path(state_dir: Path) -> Path:
@@ -216,10 +341,11 @@ def needs_rewrite(snapshot: Snapshot | None, *, storable: int, served: int, tota
 
 
 def write_snapshot(path: Path, fingerprint: str, parts: Iterable[Stored],
-                   frames: dict[str, pd.DataFrame]) -> None:
+                   frames: dict[str, pd.DataFrame]) -> list[str] | None:
     """Save ``frames`` (built from ``parts`` in order) with each storable source's spans.
 
-    Written atomically; a snapshot that cannot be written only costs speed next time.
+    Written atomically; a snapshot that cannot be written only costs speed next time. Returns
+    the keys of the sources it holds, or None when nothing was written.
     """
     entries: dict[str, SnapshotEntry] = {}
     offsets = dict.fromkeys(FRAME_NAMES, 0)
@@ -235,7 +361,25 @@ def write_snapshot(path: Path, fingerprint: str, parts: Iterable[Stored],
                 part.source.name, part.version, part.read_at, replace(part.result, records={}),
                 spans)
     if any(offsets[name] != len(frames[name]) for name in FRAME_NAMES):
-        return  # the frames were not built from these sources: nothing safe to store
+        return None  # the frames were not built from these sources: nothing safe to store
     snapshot = Snapshot(fingerprint, entries,
                         {name: frame_columns(name, frames[name]) for name in FRAME_NAMES})
-    write_sealed(path, SNAPSHOT_MAGIC, snapshot)
+    return list(entries) if write_sealed(path, SNAPSHOT_MAGIC, snapshot) else None
+
+
+def keep(cache: ParseCache, path: Path, fingerprint: str, snapshot: Snapshot | None,
+         parts: list[Stored], frames: dict[str, pd.DataFrame], *, served: int) -> None:
+    """Keep this run's reads for the next run, in one write: rewrite the snapshot when it is
+    missing or has drifted (and retire the packs it now holds), else write one pack of the
+    sources read this run."""
+    storable = sum(part.storable for part in parts)
+    if needs_rewrite(snapshot, storable=storable, served=served, total=len(parts)):
+        held = write_snapshot(path, fingerprint, parts, frames)
+        if held is not None:
+            now_held = set(held)
+            carried = [] if snapshot is None else [
+                entry for key in snapshot.entries if key not in now_held
+                if (entry := snapshot.entry(key)) is not None]
+            cache.retire(now_held, carried)
+            return
+    cache.flush()

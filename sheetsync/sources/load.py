@@ -7,14 +7,15 @@ For each backend's sources, in this order:
    or the parse cache (:mod:`sheetsync.sources.cache`) without being read;
 2. **read**: every other source is read through its backend, several at a time in the pool
    the backend chooses (processes for files, threads for an API);
-3. **validate**: the raw workbook is validated against its kind's schema, and the result is
-   cached;
+3. **validate**: the raw workbook is validated against its kind's schema;
 4. each source ends in exactly one state (see :class:`sheetsync.dataset.SourceStatus`): ``ok``,
    ``stale`` (this read failed; the last good data is used and marked with its date) or
    ``failed`` (visibly missing). Nothing is dropped silently.
 
 Steps 2 and 3 run together in :func:`load_one`, in the backend's worker, so only the validated
-columns travel back, never the raw grid.
+columns travel back, never the raw grid. The workers touch no state file: the main process
+keeps each good read for the run's one cache write (see :func:`sheetsync.sources.cache.keep`),
+and falls back to a source's last good read when its read failed.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import pickle
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from functools import cached_property
 from pathlib import Path
 
 from sheetsync import __version__
@@ -50,12 +52,14 @@ class LoadedSource:
     findings: list[Finding]
     version: str = ""  # the content version read (see Backend.versions)
     from_snapshot: bool = False  # served from the program snapshot
+    read_now: bool = False  # read (not served from a cache) in this run
 
     @property
     def storable(self) -> bool:
-        """Read now (or unchanged since), with its content version known."""
-        return (self.status.state == "ok" and self.result is not None and bool(self.version)
-                and self.status.data_as_of is not None)
+        """A good read (now, unchanged since, or the last good one of a stale source) with its
+        content version known: what the state folder keeps."""
+        return (self.status.state in ("ok", "stale") and self.result is not None
+                and bool(self.version) and self.status.data_as_of is not None)
 
 
 @dataclass(frozen=True)
@@ -71,7 +75,7 @@ class ReadContext:
     def as_of(self) -> date:
         return self.validation.as_of
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
         """What a cached parse depends on besides the workbook itself.
 
@@ -117,7 +121,8 @@ def failed_or_stale(source: Source, cached: CacheEntry | None, code: str, messag
                     f"failed: {message}", hint, source=source.name, file=source.location)
     status = SourceStatus(source.name, result.kind, source.location, "stale", rows=result.rows,
                           message=message, data_as_of=when)
-    return LoadedSource(source, status, result, [read_fail, stale, *result.findings])
+    return LoadedSource(source, status, result, [read_fail, stale, *result.findings],
+                        cached.version)
 
 
 def _served(source: Source, result: WorkbookResult, read_at: datetime, version: str,
@@ -136,19 +141,27 @@ def _titled(source: Source, title: str | None) -> Source:
 class _Job:
     source: Source
     backend: Backend
-    context: ReadContext
+    context: ReadContext  # without the cache: workers touch no state file
 
 
-def load_one(job: _Job) -> LoadedSource:
-    """Read, validate and cache one source; fall back to its last good data when it fails."""
+@dataclass(frozen=True)
+class _ReadFailed:
+    """A read that failed, sent back for the main process to resolve (stale or failed)."""
+
+    source: Source
+    code: str
+    message: str
+    hint: str
+
+
+def load_one(job: _Job) -> LoadedSource | _ReadFailed:
+    """Read and validate one source (in the backend's worker)."""
     source, ctx = job.source, job.context
     now = datetime.now(UTC)
     try:
         raw = job.backend.read(source)
     except SourceReadError as exc:
-        cached = ctx.cache.load(source) if ctx.cache else None
-        return failed_or_stale(_titled(source, cached.result.source if cached else None),
-                               cached, exc.code, redact(exc.message), exc.hint)
+        return _ReadFailed(source, exc.code, redact(exc.message), exc.hint)
     source = _titled(source, raw.title)
     version = raw.version or source.version or now.isoformat()
     result, findings = validate_raw(source, raw, ctx.schemas, ctx.validation)
@@ -160,11 +173,31 @@ def load_one(job: _Job) -> LoadedSource:
                               message="not recognised as a team tracker or a coach workbook")
         return LoadedSource(source, status, None, findings)
     result.records = compact(result.records)
-    if ctx.cache is not None:
-        ctx.cache.store(CacheEntry(cache_key(source), version, ctx.fingerprint, now, result))
     status = SourceStatus(source.name, result.kind, source.location, "ok",  # type: ignore
                           rows=result.rows, data_as_of=now)
-    return LoadedSource(source, status, result, findings, version)
+    return LoadedSource(source, status, result, findings, version, read_now=True)
+
+
+def last_good(source: Source, ctx: ReadContext, snapshot: Snapshot | None) -> CacheEntry | None:
+    """The last good read of ``source``: its newest parse-cache entry, else its snapshot entry."""
+    entry = ctx.cache.load(source) if ctx.cache is not None else None
+    if entry is None and snapshot is not None:
+        entry = snapshot.entry(cache_key(source))
+    return entry
+
+
+def _settle(item: LoadedSource | _ReadFailed, ctx: ReadContext,
+            snapshot: Snapshot | None) -> LoadedSource:
+    """In the main process: a failed read becomes stale or failed; a good one is kept for the
+    run's cache write."""
+    if isinstance(item, _ReadFailed):
+        cached = last_good(item.source, ctx, snapshot)
+        return failed_or_stale(_titled(item.source, cached.result.source if cached else None),
+                               cached, item.code, item.message, item.hint)
+    if ctx.cache is not None and item.read_now and item.result is not None:
+        ctx.cache.store(CacheEntry(cache_key(item.source), item.version, ctx.fingerprint,
+                                   item.status.data_as_of or datetime.now(UTC), item.result))
+    return item
 
 
 def _unchanged(sources: Sequence[Source], backend: Backend, ctx: ReadContext,
@@ -239,12 +272,14 @@ def load_sources(discovery: Discovery, backends: Callable[[str], Backend], ctx: 
             if progress:
                 progress(item)
         todo = [k for k in range(len(mine)) if k not in served]
-        jobs = [_Job(mine[k], backend, ctx) for k in todo]
+        worker_ctx = replace(ctx, cache=None)
+        jobs = [_Job(mine[k], backend, worker_ctx) for k in todo]
         pool = backend.pool(len(jobs)) if jobs else None
 
-        def collect(results: Iterable[LoadedSource], todo: list[int] = todo,
+        def collect(results: Iterable[LoadedSource | _ReadFailed], todo: list[int] = todo,
                     indices: list[int] = indices) -> None:
-            for k, item in zip(todo, results, strict=True):
+            for k, result in zip(todo, results, strict=True):
+                item = _settle(result, ctx, snapshot)
                 done[indices[k]] = item
                 if progress:
                     progress(item)

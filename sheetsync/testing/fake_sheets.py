@@ -187,7 +187,8 @@ class FakeSheet:
                          copy.deepcopy(self.row_metadata), copy.deepcopy(self.column_metadata),
                          copy.deepcopy(self.conditional_formats), copy.deepcopy(self.charts),
                          copy.deepcopy(self.merges), copy.deepcopy(self.basic_filter),
-                         copy.deepcopy(self.protected_ranges))
+                         copy.deepcopy(self.protected_ranges),
+                         copy.deepcopy(self.developer_metadata))
 
     def set_cell(self, row: int, col: int, cell: FakeCell | None) -> None:
         if cell is None or cell.is_empty():

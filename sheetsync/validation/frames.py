@@ -69,9 +69,10 @@ class FrameColumns:
     """One workbook's rows of one frame, as typed column arrays.
 
     Worker processes hand these back instead of one dict per row, and the parse cache stores
-    them: they pickle several times smaller and faster, and :func:`build_frames` only has to
-    concatenate them. Each array holds exactly what the frame's column will hold (see
-    :mod:`sheetsync.dataset`); nullable integer and yes/no columns are (values, mask) pairs.
+    them: numeric columns pickle as raw buffers, text columns by value (pickle writes a repeated
+    string object once), and :func:`build_frames` only has to concatenate them. Each array
+    holds exactly what the frame's column will hold (see :mod:`sheetsync.dataset`); nullable
+    integer and yes/no columns are (values, mask) pairs.
     """
 
     length: int
@@ -80,9 +81,16 @@ class FrameColumns:
     def __len__(self) -> int:
         return self.length
 
+
+class PackedFrameColumns(FrameColumns):
+    """A program-wide block, as the program snapshot stores it: each text column pickled as its
+    distinct values plus integer codes. That pays on a whole program's columns (the snapshot
+    loads several times faster); on one workbook's small blocks factorizing costs more than it
+    saves, so those pickle plainly."""
+
     def __getstate__(self) -> dict[str, Any]:
         # Text columns repeat heavily (coach, activity, school...): pickle each distinct value
-        # once plus integer codes, which makes the parse cache several times faster to load.
+        # once plus integer codes, which makes the snapshot several times faster to load.
         import numpy as np
         import pandas as pd
 
@@ -272,4 +280,4 @@ def frame_columns(name: str, frame: pd.DataFrame) -> FrameColumns:
             arrays[col] = (series.array._data, series.array._mask)
         else:
             arrays[col] = series.to_numpy()
-    return FrameColumns(len(frame), arrays)
+    return PackedFrameColumns(len(frame), arrays)

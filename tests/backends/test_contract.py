@@ -176,7 +176,9 @@ def test_managed_tabs_are_written_and_the_users_own_tab_is_kept(place):
 def test_a_source_gets_its_own_flags_tab(place):
     location = place.put("okafor", COACH)
     source = place.backend.sources(_entry(place, "coach", location)).sources[0]
-    place.backend.write_flags(source, ["Severity", "Message"], [["error", "Not a date"]])
+    flags = Sheet("Sheetsync Flags", tables=[Table(columns=["Severity", "Message"],
+                                                   rows=[["error", "Not a date"]])])
+    place.backend.write_flags(source, flags)
     assert "Sheetsync Flags" in place.tabs(location)
 
 

@@ -14,6 +14,7 @@ process faults, write-back integrity, and a leader's own tabs in the dashboard w
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import time
@@ -280,24 +281,28 @@ class Outcome:
         with self.program.dashboard.open("rb") as fh:
             return CalamineWorkbook.from_filelike(fh).get_sheet_by_name(name).to_python()
 
+    def table(self, tab: str, first: str) -> list[dict[str, Any]]:
+        """The rows of the table on ``tab`` whose header row holds ``first`` (below any
+        intro line), each as a dict by header, up to the first blank row."""
+        rows = self.tab(tab)
+        start = next(i for i, row in enumerate(rows) if first in row)
+        header = [str(v) for v in rows[start]]
+        out = []
+        for row in rows[start + 1:]:
+            if not any(v not in ("", None) for v in row):
+                break
+            out.append(dict(zip(header, row, strict=False)))
+        return out
+
     def flags(self) -> list[dict[str, Any]]:
-        rows = self.tab("Flags")
-        header = [str(v) for v in rows[0]]
-        return [dict(zip(header, row, strict=False)) for row in rows[1:]]
+        return self.table("Flags", "Code")
 
     def flag_codes(self, source: str | None = None) -> list[str]:
         return [f["Code"] for f in self.flags() if source is None or f["Source"] == source]
 
     def sources(self) -> dict[str, str]:
-        """Each source's state, from the Dashboard's Sources table."""
-        rows = self.tab("Dashboard")
-        start = next(i for i, row in enumerate(rows) if row and row[0] == "Source")
-        out = {}
-        for row in rows[start + 1:]:
-            if not row or row[0] in ("", None):
-                break
-            out[str(row[0])] = str(row[2])
-        return out
+        """Each source's state, from the Sources tab."""
+        return {str(row["Source"]): str(row["State"]) for row in self.table("Sources", "State")}
 
     def workbook_parts(self, path: Path) -> dict[str, bytes]:
         with zipfile.ZipFile(path) as zf:
@@ -599,7 +604,9 @@ def _chart_titles(o: Outcome) -> list[str]:
     titles = []
     for name, data in o.workbook_parts(o.program.dashboard).items():
         if name.startswith("xl/charts/chart"):
-            titles += [t.decode() for t in re.findall(rb"<a:t>([^<]*)</a:t>", data)]
+            # As a person reads them: XML's own escapes (&lt; for <) count as one character.
+            titles += [html.unescape(t.decode())
+                       for t in re.findall(rb"<a:t>([^<]*)</a:t>", data)]
     return titles
 
 
@@ -687,9 +694,8 @@ def _extreme_team(p: Program) -> None:
 
 
 def _expect_not_met(o: Outcome) -> None:
-    rows = o.tab("Dashboard")
-    status = [r for r in rows if len(r) > 10 and r[1] == "Grade 4"]
-    assert status and status[0][10] != "Met", status
+    status = [r for r in o.table("Dashboard", "Reason and suggestion") if r["Team"] == "Grade 4"]
+    assert status and status[0]["Status"] != "Met", status
     assert "out-of-range" in o.flag_codes("team-a")
 
 
@@ -923,6 +929,11 @@ def _lock_file(p: Program) -> None:
     p.file("out/~$dashboard.xlsx").write_bytes(b"owner")
 
 
+def _expect_kept(o: Outcome) -> None:
+    assert o.unchanged(o.program.dashboard), "the dashboard changed"
+    assert "kept as it is" in o.output, o.output
+
+
 def _read_only(p: Program) -> None:
     p.dashboard.chmod(0o444)
 
@@ -984,14 +995,19 @@ PROCESS = (
     Case("state-dir-is-a-file", "process fault",
          "a state folder that is a file: the run cannot take its lock and says so, exit 2",
          _state_is_a_file, exits=(2,), expect=_expect_refused("state")),
+    # The next night (another as-of date), so the dashboard has to be rewritten.
     Case("dashboard-open-in-excel", "process fault",
          "the dashboard's Excel lock file is present: nothing is written, exit 2",
          standard, exits=(2,), dashboard_first=True, before_run=_lock_file,
-         expect=_expect_dashboard_unchanged("open")),
+         args=("--as-of", "2026-11-05"), expect=_expect_dashboard_unchanged("open")),
     Case("dashboard-read-only", "process fault",
          "a read-only dashboard is left unchanged, exit 2", standard, exits=(2,),
-         dashboard_first=True, before_run=_read_only,
+         dashboard_first=True, before_run=_read_only, args=("--as-of", "2026-11-05"),
          expect=_expect_dashboard_unchanged("read-only")),
+    Case("dashboard-open-nothing-changed", "process fault",
+         "the dashboard is open in Excel but nothing changed: it is kept as it is, exit 0",
+         standard, exits=(0, 1), dashboard_first=True, before_run=_lock_file,
+         expect=_expect_kept),
     Case("damaged-cache", "process fault",
          "damaged parse-cache entries and a cut snapshot are discarded, never trusted",
          standard, dashboard_first=True, before_run=_garbage_cache,

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sheetsync.backends.excel as excel_backend
+import sheetsync.sources.cache as cache_module
 from sheetsync import benchmark
 from sheetsync.config import load_config
 from sheetsync.pipeline import read_context, validate
@@ -128,44 +129,116 @@ def test_a_removed_file_disappears_and_a_new_one_is_read(program, reads):
     _assert_same(data, _fresh(config, config.as_of))
 
 
-@pytest.mark.parametrize("damage", ["flip", "truncate", "magic", "empty"])
-def test_a_damaged_snapshot_is_discarded_never_trusted(program, reads, damage):
-    config = load_config(program.config)
-    expected = validate(config, config.as_of)
-    path = snapshot_path(config.output.state_dir)
+def _damage(path: Path, how: str, at: int | None = None) -> None:
     blob = bytearray(path.read_bytes())
-    if damage == "flip":
-        blob[len(blob) // 2] ^= 0xFF
-    elif damage == "truncate":
+    if how == "flip":
+        blob[len(blob) // 2 if at is None else at] ^= 0xFF
+    elif how == "truncate":
         del blob[len(blob) // 3:]
-    elif damage == "magic":
+    elif how == "magic":
         blob[:8] = b"garbage!"
     else:
         blob.clear()
     path.write_bytes(bytes(blob))
+
+
+def _packs(config) -> list[Path]:
+    return sorted((config.output.state_dir / "cache").glob("*.pack"))
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "magic", "empty"])
+def test_a_damaged_snapshot_is_discarded_never_trusted(program, reads, damage):
+    config = load_config(program.config)
+    expected = validate(config, config.as_of)
+    _damage(snapshot_path(config.output.state_dir), damage)
     reads.clear()
 
     data = validate(config, config.as_of)
-    assert reads == []  # the per-file cache still serves every source
+    assert sorted(reads) == sorted(p.name for p in program.coach_files + program.team_files)
     _assert_same(data, expected)
     assert _snapshot_of(config, config.as_of) is not None  # written again, whole
 
 
-def test_a_damaged_cache_entry_means_that_file_is_read_again(program, reads):
+def test_one_cache_write_per_run(program, monkeypatch):
+    """A full run writes the snapshot and no pack; a run that read a few files writes one pack
+    (while the snapshot has not drifted far) and leaves the snapshot alone."""
+    monkeypatch.setattr(cache_module, "REWRITE_SHARE", 0)  # rewrite only a missing snapshot
     config = load_config(program.config)
-    expected = validate(config, config.as_of)
-    snapshot_path(config.output.state_dir).unlink()
-    entries = sorted((config.output.state_dir / "cache").glob("*.pkl"))
-    assert len(entries) == program.files
-    victim = entries[0]
-    blob = bytearray(victim.read_bytes())
-    blob[-10] ^= 0xFF
-    victim.write_bytes(bytes(blob))
+    validate(config, config.as_of)
+    assert _packs(config) == []
+    path = snapshot_path(config.output.state_dir)
+    os.utime(path, ns=(0, 0))
+
+    benchmark.change_files(program, share=0.34)  # 2 of the 6 coach workbooks
+    validate(config, config.as_of)
+    assert len(_packs(config)) == 1
+    assert len(cache_module.read_pack(_packs(config)[0])) == 2
+    assert path.stat().st_mtime_ns == 0
+    validate(config, config.as_of)  # nothing read: nothing written
+    assert len(_packs(config)) == 1
+
+
+def test_a_damaged_cache_entry_means_that_file_is_read_again(program, reads, monkeypatch):
+    monkeypatch.setattr(cache_module, "REWRITE_SHARE", 0)
+    config = load_config(program.config)
+    validate(config, config.as_of)
+    changed = benchmark.change_files(program, share=0.34)
+    validate(config, config.as_of)
+    [pack] = _packs(config)
+    entries = cache_module.read_pack(pack)
+    assert len(entries) == 2
+    # flip a byte inside the first entry: that entry goes, the other stays
+    _damage(pack, "flip", at=len(cache_module.CACHE_MAGIC) + 100)
     reads.clear()
 
     data = validate(config, config.as_of)
-    assert len(reads) == 1
-    _assert_same(data, expected)
+    assert len(reads) == 1 and reads[0] in {p.name for p in changed}
+    _assert_same(data, _fresh(config, config.as_of))
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "magic", "empty"])
+def test_a_damaged_pack_keeps_only_its_sound_entries(program, tmp_path, damage):
+    config = load_config(program.config)
+    validate(config, config.as_of)
+    snapshot = _snapshot_of(config, config.as_of)
+    assert snapshot is not None
+    entries = [snapshot.entry(key) for key in snapshot.entries]
+    pack = tmp_path / "one.pack"
+    assert cache_module.write_pack(pack, entries)
+    assert set(cache_module.read_pack(pack)) == set(snapshot.entries)
+
+    _damage(pack, damage)
+    kept = cache_module.read_pack(pack)
+    assert len(kept) < len(entries)
+    for key, entry in kept.items():  # what survives is exactly what was written
+        assert entry.version == snapshot.entries[key].version
+        assert entry.result.rows == snapshot.entry(key).result.rows
+    if kept:
+        assert set(cache_module.read_pack(pack)) == set(kept)  # rewritten without the damage
+    else:
+        assert not pack.exists()  # nothing sound left: deleted
+
+
+def test_a_failing_source_falls_back_to_its_last_good_read_in_the_snapshot(program, reads):
+    config = load_config(program.config)
+    first = validate(config, config.as_of)
+    victim = program.team_files[1]
+    victim.write_bytes(b"not a workbook any more")
+    reads.clear()
+
+    data = validate(config, config.as_of)
+    assert reads == [victim.name]
+    state = {s.name: s for s in data.sources}[victim.stem]
+    assert state.state == "stale" and state.rows == {s.name: s for s in first.sources}[
+        victim.stem].rows
+    # and it stays the last good read after the snapshot is written again
+    path = snapshot_path(config.output.state_dir)
+    os.utime(path, ns=(0, 0))
+    benchmark.change_files(program, share=1.0)  # every coach workbook: the snapshot drifts
+    validate(config, config.as_of)
+    assert path.stat().st_mtime_ns != 0
+    again = validate(config, config.as_of)
+    assert {s.name: s.state for s in again.sources}[victim.stem] == "stale"
 
 
 def test_settings_that_change_validation_retire_the_snapshot(program, reads, tmp_path):

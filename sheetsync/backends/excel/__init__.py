@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -35,13 +34,17 @@ from sheetsync.findings import Finding, Severity
 from sheetsync.report.model import FLAGS_TAB
 
 if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
     from sheetsync.config import Config
     from sheetsync.findings import Finding as _Finding
     from sheetsync.report.model import Sheet
 
-POOL_MIN_FILES = 48
-"""Starting worker processes costs about half a second; below this many files to parse, one
-process is faster (a nightly re-run usually parses only the few files that changed)."""
+POOL_FILES_PER_WORKER = 24
+"""Starting a worker process costs about a quarter of a second, the time to parse some two
+dozen workbooks: a worker is started for every this many files to parse, up to one per core,
+and with fewer than two workers the files are parsed in line (a nightly re-run usually parses
+only the few files that changed)."""
 
 
 def file_hash(path: str) -> str:
@@ -251,9 +254,11 @@ class ExcelBackend:
         return raw
 
     def pool(self, count: int) -> Executor | None:
-        workers = self.workers or os.cpu_count() or 1
-        if count < POOL_MIN_FILES or workers < 2:
+        workers = min(self.workers or os.cpu_count() or 1, count // POOL_FILES_PER_WORKER)
+        if workers < 2:
             return None
+        from concurrent.futures import ProcessPoolExecutor
+
         return ProcessPoolExecutor(max_workers=workers)
 
     def notices(self) -> list[_Finding]:

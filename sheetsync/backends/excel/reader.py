@@ -11,7 +11,9 @@ from __future__ import annotations
 import os
 import posixpath
 import re
+import struct
 import zipfile
+import zlib
 from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
@@ -172,8 +174,10 @@ def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
 def _error_cells(zf: zipfile.ZipFile) -> dict[str, list[tuple[int, int, str]]]:
     """Formula error values (#DIV/0!, #SPILL!, ...) per sheet, from the OOXML sheet parts.
 
-    calamine returns error cells as blanks; people need to know a formula is broken, so the
-    (rare) error cells are found with a byte search and put back into the grid.
+    calamine returns error cells as blanks, and cannot say where one is; people need to know a
+    formula is broken, so the (rare) error cells are found with a byte search and put back into
+    the grid. Each sheet part is inflated in one call, and the regex runs only on a part that
+    holds an error cell.
     """
     import html
 
@@ -219,11 +223,28 @@ def _read_part(zf: zipfile.ZipFile, name: str) -> bytes:
 
     ``ZipFile.read`` inflates a member's whole compressed stream before it compares sizes, so a
     part whose header understates its size (a lying zip bomb) would cost all of its real size
-    in memory. Reading a bounded amount makes the lie fail its CRC check instead, cheaply.
+    in memory. Reading a bounded amount makes the lie show as a short or long part instead,
+    cheaply. The stored bytes are read straight from the file and inflated in one call: this
+    is a search, and calamine checks the part's CRC when it parses it.
     """
     info = zf.getinfo(name)
-    with zf.open(info) as fh:
-        return fh.read(info.file_size + 1)
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or zf.fp is None:
+        with zf.open(info) as fh:
+            return fh.read(info.file_size + 1)
+    fp = zf.fp
+    fp.seek(info.header_offset)
+    header = fp.read(_LOCAL_HEADER.size)
+    if len(header) != _LOCAL_HEADER.size or header[:4] != b"PK\x03\x04":
+        raise zipfile.BadZipFile(f"bad local header for {name}")
+    name_length, extra_length = _LOCAL_HEADER.unpack(header)[-2:]
+    fp.seek(info.header_offset + _LOCAL_HEADER.size + name_length + extra_length)
+    stored = fp.read(info.compress_size)
+    if info.compress_type == zipfile.ZIP_STORED:
+        return stored[: info.file_size + 1]
+    return zlib.decompressobj(-zlib.MAX_WBITS).decompress(stored, info.file_size + 1)
+
+
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # a zip local file header (see zipfile.py)
 
 
 def _put_errors(rows: list[list], errors: list[tuple[int, int, str]]) -> None:

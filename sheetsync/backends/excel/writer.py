@@ -798,6 +798,7 @@ def _shape(tables: Sequence[Table]) -> Shape:
     for table in tables:
         if table.title and _excel_text(table.title)[0]:
             count += 1
+        count += sum(1 for line in table.intro if line and _excel_text(line)[0])
         count += sum(1 for name in table.columns if _excel_text(name)[0])
         width = len(table.columns)
         for row in table.rows:
@@ -1995,7 +1996,8 @@ def _bulk_excel_writer(workbook: Workbook, archive: zipfile.ZipFile,
             ws._drawing.charts = ws._charts
             ws._drawing.images = ws._images
             writer = WorksheetWriter(ws)
-            ws._hyperlinks.extend(rows.links)  # the writer starts the list afresh
+            if rows is not None:
+                ws._hyperlinks.extend(rows.links)  # the writer starts the list afresh
             writer.write()
             ws._rels = writer._rels
             with open(writer.out, encoding="utf-8") as handle:
