@@ -31,6 +31,7 @@ schools are the About tab's School(s), split at commas, semicolons, "&" and "and
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -257,13 +258,16 @@ def plan_rollup(frames: Mapping[str, pd.DataFrame | None], teams: pd.DataFrame |
     school_region = {s: names.region(s, region_seen.get(s)) for s in all_schools}
 
     coach_by_source = coach_frame.set_index("source")
+    status_of = dict(zip(team_frame["source"].tolist(), team_frame["status"].tolist(),
+                         strict=True))
+    listed_at = Counter(school for school, _ in pairs_listed)
+    reached_at = Counter(school for school, _ in pairs_reached)
     plan_schools = {(s, sc) for s, sc in zip(plans["source"], plans["school"], strict=True)}
 
     def area_row(label: dict[str, Any], in_scope: Callable[[str], bool]) -> dict[str, Any]:
         school_list = [s for s in all_schools if in_scope(s)]
         team_sources = [t for t, s in team_school.items() if s and in_scope(s)]
-        statuses = team_frame.set_index("source")["status"] if len(team_frame) else pd.Series()
-        on_track = sum(statuses.get(t) in ON_TRACK for t in team_sources)
+        on_track = sum(status_of.get(t) in ON_TRACK for t in team_sources)
         coaches = [s for s, listed in coach_schools.items() if any(in_scope(x) for x in listed)]
         recent = sum(minutes_of.get(s, (0, 0))[0] for s in coaches)
         coaching = sum(minutes_of.get(s, (0, 0))[1] for s in coaches)
@@ -272,8 +276,7 @@ def plan_rollup(frames: Mapping[str, pd.DataFrame | None], teams: pd.DataFrame |
         reached = 0
         for school in school_list:
             staff = names.staff(school)
-            listed = sum(1 for sc, _ in pairs_listed if sc == school)
-            got = sum(1 for sc, _ in pairs_reached if sc == school)
+            listed, got = listed_at[school], reached_at[school]
             if staff is not None:
                 roster += staff
                 from_staff += 1
