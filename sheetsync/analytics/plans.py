@@ -257,7 +257,7 @@ def plan_rollup(frames: Mapping[str, pd.DataFrame | None], teams: pd.DataFrame |
                 region_seen.setdefault(school, region_of_source[source])
     school_region = {s: names.region(s, region_seen.get(s)) for s in all_schools}
 
-    coach_by_source = coach_frame.set_index("source")
+    coach_recs = {r["source"]: r for r in rows}  # the per-coach figures, as plain values
     status_of = dict(zip(team_frame["source"].tolist(), team_frame["status"].tolist(),
                          strict=True))
     listed_at = Counter(school for school, _ in pairs_listed)
@@ -284,11 +284,14 @@ def plan_rollup(frames: Mapping[str, pd.DataFrame | None], teams: pd.DataFrame |
                 roster += listed
                 from_list += 1
             reached += got
-        sub = coach_by_source.reindex(coaches)
-        known = sub[sub["aligned_minutes"].notna()]
-        known_cycles = sub[sub["cycles_aligned"].notna()]
+        mine = [coach_recs[c] for c in coaches if c in coach_recs]
+
+        def total(key: str, rows: list[dict[str, Any]]) -> float:
+            return float(sum(r[key] or 0 for r in rows))
+
+        known = [r for r in mine if _known(r["aligned_minutes"])]
+        known_cycles = [r for r in mine if _known(r["cycles_aligned"])]
         plans_missing = 0
-        reviews_overdue = 0
         uncoached: set[str] = set()
         for source in coaches:
             for school in coach_schools.get(source, ()):
@@ -297,12 +300,12 @@ def plan_rollup(frames: Mapping[str, pd.DataFrame | None], teams: pd.DataFrame |
                 if (source, school) not in plan_schools:
                     plans_missing += 1
                 uncoached |= uncoached_at.get((source, school), set())
-            if bool(coach_by_source.at[source, "review_overdue"]) if source in \
-                    coach_by_source.index else False:
-                reviews_overdue += 1
-        closed = int(sub["closed_cycles"].fillna(0).sum())
-        evidence = sub["with_evidence"].dropna()
-        met = sub["goal_met"].dropna()
+        reviews_overdue = sum(r["review_overdue"] is True for r in mine)
+        closed = int(total("closed_cycles", mine))
+        evidence = [r["with_evidence"] for r in mine if _known(r["with_evidence"])]
+        met = [r["goal_met"] for r in mine if _known(r["goal_met"])]
+        coached = total("coaching_minutes", known)
+        cycles_n = total("cycles_total", known_cycles)
         return {**label, "teams": len(team_sources), "teams_on_track": on_track,
                 "on_track_share": on_track / len(team_sources) if team_sources else None,
                 "coaches": len(coaches), "minutes_recent": recent,
@@ -313,29 +316,22 @@ def plan_rollup(frames: Mapping[str, pd.DataFrame | None], teams: pd.DataFrame |
                                 "teachers listed" if from_list and not from_staff else
                                 "both" if from_staff else ""),
                 "reached": reached, "reach_share": reached / roster if roster else None,
-                "coaching_minutes": float(known["coaching_minutes"].sum()) if len(known)
-                else None,
-                "aligned_minutes": float(known["aligned_minutes"].sum()) if len(known) else None,
-                "aligned_share": (float(known["aligned_minutes"].sum())
-                                  / float(known["coaching_minutes"].sum())
-                                  if len(known) and known["coaching_minutes"].sum() > 0
-                                  else None),
-                "cycles_total": int(known_cycles["cycles_total"].sum()) if len(known_cycles)
-                else None,
-                "cycles_aligned": int(known_cycles["cycles_aligned"].sum())
-                if len(known_cycles) else None,
-                "cycles_aligned_share": (known_cycles["cycles_aligned"].sum()
-                                         / known_cycles["cycles_total"].sum()
-                                         if len(known_cycles)
-                                         and known_cycles["cycles_total"].sum() else None),
+                "coaching_minutes": coached if known else None,
+                "aligned_minutes": total("aligned_minutes", known) if known else None,
+                "aligned_share": (total("aligned_minutes", known) / coached
+                                  if known and coached > 0 else None),
+                "cycles_total": int(cycles_n) if known_cycles else None,
+                "cycles_aligned": int(total("cycles_aligned", known_cycles))
+                if known_cycles else None,
+                "cycles_aligned_share": (total("cycles_aligned", known_cycles) / cycles_n
+                                         if known_cycles and cycles_n else None),
                 "plans_missing": plans_missing, "reviews_overdue": reviews_overdue,
                 "areas_uncoached": "; ".join(sorted(uncoached)),
                 "closed_cycles": closed,
-                "with_evidence": int(evidence.sum()) if len(evidence) else None,
-                "evidence_share": (float(evidence.sum()) / closed
-                                   if len(evidence) and closed else None),
-                "goal_met": int(met.sum()) if len(met) else None,
-                "goal_met_share": float(met.sum()) / closed if len(met) and closed else None}
+                "with_evidence": int(sum(evidence)) if evidence else None,
+                "evidence_share": sum(evidence) / closed if evidence and closed else None,
+                "goal_met": int(sum(met)) if met else None,
+                "goal_met_share": sum(met) / closed if met and closed else None}
 
     school_rows = [area_row({"school": s, "region": school_region.get(s)},
                             lambda x, s=s: x == s)
@@ -361,6 +357,10 @@ def plan_rollup(frames: Mapping[str, pd.DataFrame | None], teams: pd.DataFrame |
         reach_target=th.reach_target,
         phase_model=(th.phase_plan_share, th.phase_act_share, th.phase_reflect_share),
         sources_in=sources_in)
+
+
+def _known(value: Any) -> bool:
+    return value is not None and value == value  # None and NaN are unknown
 
 
 def _indices(frame: pd.DataFrame) -> dict[str, np.ndarray]:
