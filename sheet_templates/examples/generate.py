@@ -38,6 +38,19 @@ Everyday messiness, on purpose (none of it is an error; a reader must cope with 
 * phases written as aliases ("planning", "reflection", "done");
 * action-step statuses written as aliases ("complete", "ongoing", "not yet").
 
+Plans, focus areas, outcomes and regions (written without drawing from the random stream, so
+every other figure stays as it was; the example config puts Cedar Grove in the South region and
+the two other schools in the North). Figures worked out by hand from the rows:
+
+* Marcus Bell's plan names Domain 3 and 2d; 1,050 of his 1,750 coaching minutes carry one of
+  them (a component of Domain 3, or 2d): 60% aligned. His review was due 2026-10-30 (overdue);
+* Renata Okafor never coaches 3b and Priya Natarajan never 4c: focus areas with no coaching;
+  Jordan Castillo has no plan;
+* Maple Hill's roster is Priya Natarajan's 9 teachers and Jordan Castillo's 7 there; in the last
+  4 weeks 9 and 3 of them were coached: reach 12 of 16 = 75%;
+* each coach closes one cycle; in the North, 2 of the 3 closed cycles have student evidence;
+* Renata Okafor's closed cycle has Plan, Act and Reflect dates, and three focus teachers.
+
 Deliberate errors (exact cells in README.md and expected_findings.json):
 
 * teams/cedar-grove-grade3-literacy: "Sept 31" as a Week Of date (bad-date);
