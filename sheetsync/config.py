@@ -98,6 +98,8 @@ class SourceSection:
     name: str | None = field(default=None, metadata={"max_chars": 200, "not_empty": True})
     write_back: bool = False
     my_summary: bool = False  # with write_back: a coach workbook's own My Summary tab
+    school: str | None = field(default=None, metadata={"max_chars": 200, "not_empty": True})
+    region: str | None = field(default=None, metadata={"max_chars": 200, "not_empty": True})
     provision_id: str | None = field(default=None, metadata={"max_chars": 100})  # provision
     owner: str | None = field(default=None, metadata={"max_chars": 320})  # provision: email
 
@@ -419,7 +421,8 @@ def _sources(raw: Any, base: Path, required: bool = True) -> tuple[SourceEntry, 
             backend, location = "google", f"folder:{folder}"
         out.append(SourceEntry(kind=section.kind, backend=backend, location=location,
                                name=section.name, write_back=section.write_back, index=i,
-                               my_summary=section.my_summary))
+                               my_summary=section.my_summary, school=section.school,
+                               region=section.region))
     return tuple(out)
 
 

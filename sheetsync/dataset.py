@@ -78,6 +78,8 @@ class ProgramData:
     as_of: date | None = None
     columns: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
     """source -> tab -> column key -> column letter, so analytic flags can name exact cells."""
+    placed: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    """source -> (school, region) its ``[[sources]]`` entry gives, where the workbook has none."""
 
     def column_of(self, source: str, tab: str, key: str) -> str | None:
         return self.columns.get(source, {}).get(tab, {}).get(key)

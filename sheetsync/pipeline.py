@@ -155,8 +155,13 @@ def validate(config: Config, as_of: date | None = None, *, use_cache: bool = Tru
              served=sum(item.from_snapshot for item in loaded))
     columns = {item.source.name: item.result.columns for item in loaded
                if item.result is not None}
+    entries = {e.label: e for e in config.sources}
+    placed = {item.source.name: (entries[item.source.entry].school,
+                                 entries[item.source.entry].region)
+              for item in loaded if item.source.entry in entries
+              and (entries[item.source.entry].school or entries[item.source.entry].region)}
     return ProgramData(frames=frames, findings=findings, sources=[i.status for i in loaded],
-                       as_of=day, columns=columns)
+                       as_of=day, columns=columns, placed=placed)
 
 
 NO_SOURCES_HINT = ("Check the [[sources]] entries of the config: a path is a file, a glob such "
@@ -199,7 +204,8 @@ def analyse(data: ProgramData, ctx: RollupContext) -> Analysis:
 
     return analyse_frames(data.frames, ctx.as_of, ctx.thresholds,
                           groups=ctx.config.activities.groups, column_of=data.column_of,
-                          framework=ctx.config.framework, schools=school_facts(ctx.config))
+                          framework=ctx.config.framework, schools=school_facts(ctx.config),
+                          placed=data.placed)
 
 
 def school_facts(config: Config) -> list:
@@ -354,7 +360,8 @@ def scoped(data: ProgramData, analysis: Analysis, output: ScopedOutput, ctx: Rol
     part = ProgramData(frames=only_sources(data.frames, keep),
                        findings=Findings([f for f in data.findings if f.source in keep]),
                        sources=[s for s in data.sources if s.name in keep], as_of=data.as_of,
-                       columns={k: v for k, v in data.columns.items() if k in keep})
+                       columns={k: v for k, v in data.columns.items() if k in keep},
+                       placed={k: v for k, v in data.placed.items() if k in keep})
     title = output.name or f"{ctx.config.name}: {output.scope}"
     part_ctx = replace(ctx, config=replace(ctx.config, name=title))
     part_analysis = analyse(part, part_ctx)

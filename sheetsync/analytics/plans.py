@@ -144,22 +144,30 @@ def plan_rollup(frames: Mapping[str, pd.DataFrame | None], teams: pd.DataFrame |
                 coach_time: pd.DataFrame | None, roster: pd.DataFrame | None, as_of: date,
                 th: Thresholds = DEFAULT_THRESHOLDS, *, framework: Framework | None = None,
                 schools: Iterable[SchoolFacts] = (), coaching_group: str | None = None,
-                column_of: ColumnOf | None = None) -> PlanResults:
+                column_of: ColumnOf | None = None,
+                placed: Mapping[str, tuple[str | None, str | None]] | None = None
+                ) -> PlanResults:
     """Plans, outcomes and reach for every coach workbook on ``roster`` (source, coach,
     schools), and per school and region. ``teams`` is the team results (source, school,
     status), ``coach_time`` the per-coach time summary (minutes_recent,
     minutes_coaching_recent); ``frames`` the validated frames (goals, coaches, relationships,
     time_log, cycles, plans). ``column_of(source, tab, key)`` says which optional columns a
-    workbook has (without it, a column counts as present when any of its cells is filled)."""
+    workbook has (without it, a column counts as present when any of its cells is filled).
+    ``placed`` gives a source's (school, region) from its config entry, used where the workbook
+    names none."""
     framework = framework or default_framework()
     names = SchoolNames(schools)
     as_of_ts = as_timestamp(as_of)
     roster = with_columns(roster, ("source", "coach", "schools"))
     about = with_columns(frames.get("coaches"), ("source", "region"))
+    placed = placed or {}
     region_of_source = {s: _clean(r) for s, r in zip(about["source"], about["region"],
                                                      strict=True)}
-    coach_schools = {s: names.split(text) for s, text in zip(roster["source"], roster["schools"],
-                                                             strict=True)}
+    for source, (_school, region) in placed.items():
+        if region and not region_of_source.get(source):
+            region_of_source[source] = region
+    coach_schools = {s: names.split(text) or names.split(placed.get(s, (None, None))[0])
+                     for s, text in zip(roster["source"], roster["schools"], strict=True)}
 
     plans = _plans(frames.get("plans"), names, coach_schools)
     time = _coaching_entries(frames.get("time_log"), as_of_ts, coaching_group)
@@ -236,9 +244,10 @@ def plan_rollup(frames: Mapping[str, pd.DataFrame | None], teams: pd.DataFrame |
 
     team_frame = with_columns(teams, ("source", "school", "status"))
     goals = with_columns(frames.get("goals"), ("source", "region"))
-    team_region = {s: _clean(r) for s, r in zip(goals["source"], goals["region"], strict=True)}
-    team_school = {s: names.name(school) for s, school in
-                   zip(team_frame["source"], team_frame["school"], strict=True)}
+    team_region = {s: _clean(r) or placed.get(s, (None, None))[1]
+                   for s, r in zip(goals["source"], goals["region"], strict=True)}
+    team_school = {s: names.name(school) or names.name(placed.get(s, (None, None))[0])
+                   for s, school in zip(team_frame["source"], team_frame["school"], strict=True)}
     time_frame = with_columns(coach_time, ("source", "minutes_recent", "minutes_coaching_recent"))
     minutes_of = {s: (float(r or 0), float(c or 0)) for s, r, c in zip(
         time_frame["source"], numbers(time_frame["minutes_recent"]).fillna(0),

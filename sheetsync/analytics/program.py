@@ -89,7 +89,8 @@ class Analysis:
 def analyse(data: Any, as_of: date | None = None, th: Thresholds = DEFAULT_THRESHOLDS, *,
             groups: Sequence[str] | None = None,
             column_of: ColumnOf | None = None, framework: Any = None,
-            schools: Sequence[SchoolFacts] = ()) -> Analysis:
+            schools: Sequence[SchoolFacts] = (),
+            placed: Mapping[str, tuple[str | None, str | None]] | None = None) -> Analysis:
     """Analyse a whole program.
 
     ``data`` is a :class:`sheetsync.dataset.ProgramData` or a mapping of frame name to
@@ -116,7 +117,8 @@ def analyse(data: Any, as_of: date | None = None, th: Thresholds = DEFAULT_THRES
     program = _program_summary(teams, coaches, flags, th)
     plans = plan_rollup(frames, teams.teams, coaches.time, coaches.overview, as_of, th,
                         framework=framework, schools=schools,
-                        coaching_group=groups[0] if groups else None, column_of=column_of)
+                        coaching_group=groups[0] if groups else None, column_of=column_of,
+                        placed=placed)
     return Analysis(as_of=as_of, thresholds=th, teams=teams, coaches=coaches, program=program,
                     flags=flags, plans=plans)
 

@@ -212,3 +212,23 @@ def test_a_region_typed_in_the_workbook_is_used_for_a_school_the_config_does_not
     assert set(out.schools["school"]) == {"Lincoln", "Other School"}
     assert out.regions["region"].tolist() == ["East", "West"]
     assert out.sources_in["a"] == (frozenset({"Lincoln"}), frozenset({"West"}))
+
+
+def test_a_school_and_region_from_the_config_entry_where_the_workbook_names_none():
+    roster = ROSTER.assign(schools=[None])
+    teams = pd.DataFrame({"source": ["t"], "school": [None], "status": ["On track"]})
+    out = plan_rollup(frames(), teams, None, roster, date(2026, 11, 4),
+                      placed={"a": ("Lincoln", "North"), "t": ("Lincoln", None)})
+    school = out.schools.iloc[0]
+    assert (school["school"], school["region"], school["teams_on_track"]) == ("Lincoln",
+                                                                                "North", 1)
+    assert out.sources_in["a"] == (frozenset({"Lincoln"}), frozenset({"North"}))
+    assert out.sources_in["t"] == (frozenset({"Lincoln"}), frozenset({"North"}))
+
+
+def test_a_source_entry_may_name_its_school_and_region(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text('[[sources]]\nkind = "coach"\npath = "c/"\nschool = "Lincoln"\n'
+                    'region = "North"\n[output]\npath = "o.xlsx"\n', encoding="utf-8")
+    (entry,) = sheetsync.load_config(path).sources
+    assert (entry.school, entry.region) == ("Lincoln", "North")
