@@ -111,8 +111,9 @@ def area_tables(analysis: Analysis, row: int) -> list[Table]:
                                          wording.count(len(plans.schools), "school")))
         tables.append(_area_table(
             region_rows, "Regions", [
-                "The same figures per region, and for the whole district. A coach who serves "
-                "two schools of a region counts once in it."],
+                ("The same figures per region, and for the whole district. "
+                 if plans.scope is None else "The same figures for the region. ")
+                + "A coach who serves two schools of a region counts once in it."],
             school_table.last_row + 2, analysis, plans, second="Schools"))
     return tables
 
