@@ -153,3 +153,46 @@ def test_without_regions_the_school_table_ends_with_the_district_against_the_tar
     assert district[:2] == ["District", "3 schools"] and district[5] == "42 of 51"
     reach = tables["Schools"].columns[4]
     assert tables["Schools"].benchmarks[reach].target == 0.90
+
+
+def test_a_scoped_google_dashboard_holds_its_school_only_in_cells_and_charts(tmp_path):
+    import json
+
+    from sheetsync.testing import FakeGoogle
+
+    examples = REPO / "sheet_templates" / "examples"
+    with FakeGoogle(seed=6) as fake:
+        fake.set_quota(per_user=10_000, per_project=10_000)
+        key = tmp_path / "key.json"
+        email = fake.make_service_account_key(key)
+        district = fake.add_spreadsheet("District", share_with=email, role="writer")
+        maple = fake.add_spreadsheet("Maple Hill", share_with=email, role="writer")
+        lines = ['[program]', 'as_of = "2026-11-04"', "", "[google]", f'credentials = "{key}"',
+                 f'api_base = "{fake.base_url}"', "quota_per_minute = 6000", "", "[output]",
+                 f'google = "{district}"', f'state_dir = "{tmp_path / "state"}"', "",
+                 "[[outputs]]", f'google = "{maple}"', 'school = "Maple Hill Elementary"', ""]
+        for kind, name in (("team", "teams/cedar-grove-grade3-literacy"),
+                           ("team", "teams/maple-hill-grade4-reading"),
+                           ("coach", "coaches/renata-okafor"),
+                           ("coach", "coaches/priya-natarajan")):  # few: the fake is slower
+            sid = fake.add_spreadsheet_from_xlsx(examples / f"{name}.xlsx", share_with=email)
+            lines += ["[[sources]]", f'kind = "{kind}"', f'google = "{sid}"',
+                      f'name = "{name.split("/")[1]}"', ""]
+        (tmp_path / "g.toml").write_text("\n".join(lines))
+        run(load_config(tmp_path / "g.toml"), as_of=AS_OF)
+        texts = {}
+        for sid in (district, maple):
+            whole = fake.spreadsheet_json(sid)
+            cells = [json.dumps(fake.spreadsheet_values(sid, s["properties"]["title"]))
+                     for s in whole["sheets"]]
+            charts = [json.dumps(c["spec"].get("title", "")) for s in whole["sheets"]
+                      for c in s.get("charts", [])]
+            texts[sid] = (" ".join(cells), charts)
+    others = ["Cedar Grove Elementary", "Grade 3 Literacy", "cedar-grove-grade3-literacy",
+              "Renata Okafor", "renata-okafor"]
+    assert all(n in texts[district][0] for n in others)
+    cells, charts = texts[maple]
+    assert [n for n in others if n in cells] == []
+    assert len(charts) >= 2 and not [c for c in charts for n in others if n in c]
+    assert all(n in cells for n in ("Maple Hill Elementary", "Grade 4 Reading",
+                                    "Priya Natarajan"))
