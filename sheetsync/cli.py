@@ -198,6 +198,73 @@ def init(path: Path) -> None:
 
 
 @main.command()
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@CONFIG_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print the readings as JSON.")
+@click.option("--write-aliases", is_flag=True,
+              help="Pin the columns matched by their words or cells in the config's "
+                   "[aliases.columns] (shows the change first).")
+@click.option("--yes", is_flag=True, help="With --write-aliases: write without asking.")
+@click.option("--as-of", "as_of", default=None, help="Treat this date (YYYY-MM-DD) as today.")
+def inspect(path: Path | None, config_path: Path | None, as_json: bool, write_aliases: bool,
+            yes: bool, as_of: str | None) -> None:
+    """Show how every tab of every source was understood: the header row, each column's key
+    with its confidence and signal, and which rows are data and which were skipped, and why.
+
+    Give --config FILE, or the PATH of one workbook."""
+    import json
+
+    from sheetsync.config import ConfigError
+    from sheetsync.inspection import (
+        config_for_path,
+        format_readings,
+        pins,
+        readings_as_json,
+    )
+    from sheetsync.inspection import (
+        inspect as inspect_sources,
+    )
+    from sheetsync.inspection import write_aliases as aliases_edit
+
+    if path is not None and config_path is not None:
+        _fail("give either --config FILE or a workbook PATH, not both")
+    if path is not None:
+        if write_aliases:
+            _fail("--write-aliases edits a config: use --config FILE")
+        if not path.exists():
+            _fail(f"{path} does not exist")
+        try:
+            config = config_for_path(path)
+        except ConfigError as exc:
+            _fail(f"cannot inspect {path}: {exc}")
+            return
+    else:
+        config = _load(config_path)
+    readings = inspect_sources(config, _parse_as_of(as_of))
+    if as_json:
+        click.echo(json.dumps(readings_as_json(readings), indent=2, default=str))
+    else:
+        click.echo(format_readings(readings))
+    if write_aliases:
+        new = pins(readings)
+        if not new:
+            click.echo("Every column was matched by its name or a pinned alias: nothing to pin.",
+                       err=as_json)
+        else:
+            updated, diff = aliases_edit(config.path, new)
+            click.echo(diff, err=as_json)
+            if yes or click.confirm(f"Write these aliases to {config.path}?", default=False,
+                                    err=as_json):
+                from sheetsync.inspection import save_config
+
+                save_config(config.path, updated)
+                click.echo(f"wrote {config.path}", err=as_json)
+    failed = any(r.problem for r in readings) or any(t.get("problem") for r in readings
+                                                     for t in r.tabs)
+    sys.exit(EXIT_FINDINGS if failed else EXIT_OK)
+
+
+@main.command()
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("templates"),
               show_default=True, help="Folder to write the blank workbooks into.")
 def templates(out_dir: Path) -> None:

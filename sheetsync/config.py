@@ -91,7 +91,7 @@ class ProgramSection:
 class SourceSection:
     """One ``[[sources]]`` entry."""
 
-    kind: str = field(default="auto", metadata={"choices": ("team", "coach", "auto")})
+    kind: str = field(default="auto", metadata={"choices": ("team", "coach", "shared_log", "auto")})
     path: str | None = field(default=None, metadata={"max_chars": 4096, "not_empty": True})
     google: str | None = field(default=None, metadata={"max_chars": 300})
     folder: str | None = field(default=None, metadata={"max_chars": 300})
@@ -148,6 +148,7 @@ class ActivitySection:
     aliases: tuple[str, ...] = field(default=(), metadata={"max_chars": 100,
                                                            "not_empty": True})
     outside_role: bool = False
+    words: tuple[str, ...] = field(default=(), metadata={"max_chars": 100, "not_empty": True})
 
 
 @dataclass(frozen=True)
@@ -452,7 +453,8 @@ def _activities(raw: Any, base: Path) -> ActivityCatalog:
             for i, act in enumerate(listed)]
     extra = ActivityCatalog(
         groups=section.groups,
-        activities=tuple(Activity(a.name, a.group, a.aliases, a.outside_role) for a in acts))
+        activities=tuple(Activity(a.name, a.group, a.aliases, a.outside_role, a.words)
+                         for a in acts))
     base_catalog = default_activities()
     if section.replace:
         if not extra.groups or not extra.activities:
@@ -464,7 +466,8 @@ def _activities(raw: Any, base: Path) -> ActivityCatalog:
         catalog = ActivityCatalog(
             groups=extra.groups or base_catalog.groups,
             activities=tuple(a for a in base_catalog.activities if a.name not in names)
-            + extra.activities)
+            + extra.activities,
+            filler=base_catalog.filler)
     for act in catalog.activities:
         if act.group not in catalog.groups:
             raise ConfigError(f"[activities]: activity {act.name!r} has group {act.group!r}, "

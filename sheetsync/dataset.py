@@ -13,15 +13,18 @@ Types:
 
 Frames (columns beyond the schema keys are listed):
 
-``goals``          one row per team tracker: source, school, team, team_lead, coach, focus_area,
-                   members, smart_goal, metric, unit, baseline, target, direction (always filled:
-                   "increase"/"decrease"), start_date, end_date (always filled), weeks (int, the
-                   challenge length).
+``goals``          one row per team tracker: source, weeks (int, the challenge length),
+                   unknown_reason (why the team's figures cannot be shown, or None), school, team,
+                   team_lead, coach, focus_area, members, smart_goal, metric, unit, baseline,
+                   target, direction (always filled: "increase"/"decrease"), start_date,
+                   end_date (always filled).
 ``weekly``         source, row, week, week_of, value, numerator, denominator, what_we_tried,
                    what_we_learned, next_steps. Rows without a usable week are dropped (with a
                    finding). ``value`` is derived from numerator/denominator when blank.
 ``actions``        source, row, action, owner, due, status.
-``coaches``        one row per coach workbook: source, coach, schools, role.
+``coaches``        one row per coach workbook (or per coach of a shared log, its source
+                   "<workbook>: <coach>"): source, time_unknown (why the coach's time figures
+                   cannot be shown, or None), coach, schools, role.
 ``relationships``  source, coach, row, teacher, school, grade_subject, room, knows_face,
                    knows_classroom, professional_fact, personal_fact, delight, engagement,
                    last_contact, notes.
@@ -60,7 +63,7 @@ class SourceStatus:
     """What happened to one source in a run; nothing is ever dropped silently."""
 
     name: str
-    kind: Literal["team", "coach", "unknown"]
+    kind: Literal["team", "coach", "shared_log", "unknown"]
     location: str
     state: Literal["ok", "stale", "failed"]
     rows: int = 0

@@ -28,7 +28,7 @@ from sheetsync.config import Config, ScopedOutput, check_as_of, check_target
 from sheetsync.dataset import ProgramData
 from sheetsync.errors import ConfigError, LockHeld, RunFailed, TargetWriteError
 from sheetsync.findings import Findings
-from sheetsync.schema import WorkbookSchema, load_schema, with_overrides
+from sheetsync.schema import KINDS, WorkbookSchema, load_schema, with_overrides
 from sheetsync.sources.cache import ParseCache, Stored, keep, load_snapshot, snapshot_path
 from sheetsync.sources.discover import Discovery, discover
 from sheetsync.sources.load import ReadContext, load_sources
@@ -91,9 +91,10 @@ def backends_for(config: Config, given: Mapping[str, Backend] | None = None) -> 
 
 
 def schemas_for(config: Config) -> dict[str, WorkbookSchema]:
-    """The team and coach schemas with the config's tab names and column aliases."""
+    """Every kind's schema (team, coach, shared log) with the config's tab names and column
+    aliases."""
     return {kind: with_overrides(load_schema(kind), config.tab_names, config.column_aliases)
-            for kind in ("team", "coach")}
+            for kind in KINDS}
 
 
 def read_context(config: Config, as_of: date, *, use_cache: bool = True) -> ReadContext:

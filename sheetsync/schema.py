@@ -18,7 +18,10 @@ from sheetsync.errors import SchemaError
 
 COLUMN_TYPES = ("text", "int", "number", "percent", "metric", "date", "time", "yesno", "choice",
                 "activity", "focus_area")
-WorkbookKind = Literal["team", "coach"]
+WorkbookKind = Literal["team", "coach", "shared_log"]
+KINDS: tuple[str, ...] = ("team", "coach", "shared_log")
+"""Every workbook kind: a team tracker, a coach workbook, and a shared coaching log (one tab of
+time-log rows from many coaches, such as a Google Form's responses)."""
 
 
 def templates_dir() -> Path:
@@ -45,6 +48,41 @@ def _folded(text: str) -> str:
     return _NOT_ALPHANUMERIC.sub("", text.casefold())
 
 
+_SUFFIXES = ("ations", "ation", "ings", "ing", "ies", "ied", "ed", "es", "s", "e")
+
+
+def stem(word: str) -> str:
+    """A light stem, so "observed", "observing" and "observe", or "minutes" and "minute", meet.
+
+    Both sides of every comparison are stemmed the same way, so the stems need not be words.
+    """
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)] + ("y" if suffix in ("ies", "ied") else "")
+            if suffix in ("ing", "ings", "ed") and len(word) > 3 and word[-1] == word[-2] \
+                    and word[-1] not in "aeiouls":
+                word = word[:-1]  # "planning" -> "plan", but "called" keeps "call"
+            break
+    return word
+
+
+def words_of(text: Any, filler: frozenset[str] = frozenset()) -> tuple[str, ...]:
+    """The meaningful words of a header or a typed activity, stemmed, in order: case and
+    punctuation are ignored, and so are one-letter words and the ``filler`` words."""
+    raw = re.findall(r"[a-z0-9]+", str(text).casefold())
+    return tuple(stem(w) for w in raw if len(w) > 1 and w not in filler)
+
+
+def phrase_words(phrases: Any, filler: frozenset[str] = frozenset()) -> tuple[frozenset[str], ...]:
+    """Each declared phrase as its set of stemmed words (empty phrases dropped)."""
+    out = []
+    for phrase in phrases:
+        found = frozenset(words_of(phrase, filler))
+        if found:
+            out.append(found)
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class ColumnSpec:
     key: str
@@ -62,6 +100,9 @@ class ColumnSpec:
     description: str = ""
     example: Any = None
     derived: bool = False  # an added frame column filled in when the frames are built
+    words: tuple[str, ...] = ()  # words and phrases that name this column inside a longer header
+    value_words: dict[str, float] = field(default_factory=dict, hash=False, compare=False)
+    """Words typed for a number ("High" = 3), matched ignoring case and punctuation."""
 
     def labels(self) -> set[str]:
         """Every normalised header text that names this column."""
@@ -79,6 +120,9 @@ class TabSpec:
     description: str = ""
     frame: str = ""  # the program frame this tab's rows become (see sheetsync.dataset)
     added: tuple[ColumnSpec, ...] = ()  # the frame's columns beyond the tab's own, first
+    filler: tuple[str, ...] = ()  # header words that say nothing about the column ("session")
+    one_of: tuple[tuple[str, ...], ...] = ()
+    """Column sets of which a row needs one (Minutes, Hours, or Start and End)."""
 
     def frame_columns(self) -> dict[str, str]:
         """The frame's columns in order, each with its schema type."""
@@ -137,7 +181,9 @@ def _column(raw: dict[str, Any], where: str) -> ColumnSpec:
             choice_aliases=dict(raw.get("choice_aliases", {})),
             min=raw.get("min"), max=raw.get("max"), width=raw.get("width"),
             description=raw.get("description", ""), example=raw.get("example"),
-            derived=bool(raw.get("derived", False)),
+            derived=bool(raw.get("derived", False)), words=tuple(raw.get("words", ())),
+            value_words={normalise_label(k): float(v)
+                         for k, v in raw.get("value_words", {}).items()},
         )
     except KeyError as exc:
         raise SchemaError(f"{where}: column is missing '{exc.args[0]}'") from None
@@ -149,6 +195,7 @@ def _column(raw: dict[str, Any], where: str) -> ColumnSpec:
 def parse_schema(data: dict[str, Any], where: str = "schema") -> WorkbookSchema:
     """Build a :class:`WorkbookSchema` from the parsed TOML of a schema file."""
     tabs = []
+    filler = tuple(data.get("header_filler", ()))
     for raw_tab in data.get("tabs", []):
         tab_where = f"{where} tab {raw_tab.get('name')!r}"
         columns = tuple(_column(c, tab_where) for c in raw_tab.get("columns", []))
@@ -163,6 +210,8 @@ def parse_schema(data: dict[str, Any], where: str = "schema") -> WorkbookSchema:
             name=raw_tab["name"], layout=raw_tab.get("layout", "table"), columns=columns,
             aliases=tuple(raw_tab.get("aliases", ())), required=bool(raw_tab.get("required", True)),
             description=raw_tab.get("description", ""), frame=raw_tab["frame"], added=added,
+            filler=filler,
+            one_of=tuple(tuple(keys) for keys in raw_tab.get("one_of", ())),
         ))
     return WorkbookSchema(kind=data["kind"], title=data["title"], file_name=data["file_name"],
                           tabs=tuple(tabs), description=data.get("description", ""))
@@ -170,11 +219,45 @@ def parse_schema(data: dict[str, Any], where: str = "schema") -> WorkbookSchema:
 
 @cache
 def load_schema(kind: WorkbookKind) -> WorkbookSchema:
-    """The built-in schema for a workbook kind ("team" or "coach")."""
+    """The built-in schema for a workbook kind ("team", "coach" or "shared_log")."""
+    if kind == "shared_log":
+        return shared_log_schema(load_schema("coach"), _shared_log_section())
     file = {"team": "team_tracker.toml", "coach": "coach_workbook.toml"}[kind]
     path = templates_dir() / file
     with path.open("rb") as fh:
         return parse_schema(tomllib.load(fh), where=str(path.name))
+
+
+@cache
+def _shared_log_section() -> dict[str, Any]:
+    with (templates_dir() / "coach_workbook.toml").open("rb") as fh:
+        return tomllib.load(fh).get("shared_log", {})
+
+
+def shared_log_schema(coach: WorkbookSchema, section: dict[str, Any]) -> WorkbookSchema:
+    """The shared coaching log: the coach workbook's time-log tab on its own, with the column
+    that says whose each row is (``section["coach_key"]``) required.
+
+    Declared in ``coach_workbook.toml``'s ``[shared_log]`` table, so the log's columns have one
+    declaration, the time log's.
+    """
+    try:
+        tab = coach.tab(section["tab"])
+        key = section["coach_key"]
+        tab.column(key)
+    except KeyError as exc:
+        raise SchemaError(f"coach_workbook.toml [shared_log]: {exc.args[0]!r} is not declared"
+                          ) from None
+    columns = tuple(replace(c, required=True) if c.key == key else c for c in tab.columns)
+    log = replace(tab, columns=columns, required=True,
+                  aliases=tab.aliases + tuple(section.get("aliases", ())))
+    return WorkbookSchema(kind="shared_log", title=section.get("title", "Shared coaching log"),
+                          file_name="", tabs=(log,), description=section.get("description", ""))
+
+
+def shared_log_coach_key() -> str:
+    """The time-log column that says whose each row of a shared log is."""
+    return str(_shared_log_section().get("coach_key", "coach"))
 
 
 def with_overrides(schema: WorkbookSchema, tab_names: dict[str, str],
@@ -195,12 +278,21 @@ def with_overrides(schema: WorkbookSchema, tab_names: dict[str, str],
     return replace(schema, tabs=tuple(tabs))
 
 
+def alias_key(key: str, tab: str) -> str:
+    """How ``[aliases.columns]`` names column ``key`` of ``tab``: the bare key when no other
+    tab of any schema has a column of that key, else "Tab.key"."""
+    tabs = {t.name for kind in ("team", "coach") for t in load_schema(kind).tabs  # type: ignore
+            if any(c.key == key for c in t.columns)}
+    return key if tabs <= {tab} else f"{tab}.{key}"
+
+
 @dataclass(frozen=True)
 class Activity:
     name: str
     group: str
     aliases: tuple[str, ...] = ()
     outside_role: bool = False
+    words: tuple[str, ...] = ()  # words and phrases that name it inside a longer text
 
 
 @dataclass(frozen=True)
@@ -209,6 +301,7 @@ class ActivityCatalog:
 
     groups: tuple[str, ...]
     activities: tuple[Activity, ...]
+    filler: tuple[str, ...] = ()  # words that say nothing about which activity it was
 
     @property
     def coaching_group(self) -> str:
@@ -222,13 +315,74 @@ class ActivityCatalog:
                 table[normalise_label(label)] = act
         return table
 
+    def matcher(self) -> ActivityMatcher:
+        """Reads typed activities: by name or alias, else by the words in them. One matcher
+        per catalog, shared by every workbook a process reads (its memory of texts is a pure
+        cache: a text always reads as the same activity)."""
+        return _matcher(self)
+
+
+class ActivityMatcher:
+    """Maps the text of an Activity cell to an activity, remembering each distinct text.
+
+    A name or alias matches whole (ignoring case and punctuation). Otherwise the activity whose
+    declared words cover the most words of the text wins ("Coaching cycle - observe" is an
+    Observation); a tie between activities of different groups is no match, since guessing
+    would put minutes in the wrong group.
+    """
+
+    def __init__(self, catalog: ActivityCatalog) -> None:
+        self.exact = catalog.lookup()
+        self.filler = frozenset(catalog.filler)
+        self.words = [(act, phrase) for act in catalog.activities
+                      for phrase in phrase_words((act.name, *act.aliases, *act.words),
+                                                 self.filler)]
+        self.seen: dict[str, Activity | None] = {}
+
+    def match(self, text: str) -> Activity | None:
+        key = normalise_label(text)
+        if key in self.seen:
+            return self.seen[key]
+        found = self.exact.get(key)
+        if found is None:
+            found = self._by_words(text)
+        self.seen[key] = found
+        return found
+
+    def _by_words(self, text: str) -> Activity | None:
+        have = set(words_of(text, self.filler))
+        if not have:
+            return None
+        covered: dict[str, set[str]] = {}
+        acts: dict[str, Activity] = {}
+        for act, phrase in self.words:
+            if phrase <= have:
+                covered.setdefault(act.name, set()).update(phrase)
+                acts[act.name] = act
+        if not covered:
+            return None
+        top = max(len(words) for words in covered.values())
+        winners = {name: acts[name] for name, words in covered.items() if len(words) == top}
+        if len({act.group for act in winners.values()}) > 1:
+            return None
+        if len(winners) > 1:  # same group: the one declared first
+            order = [a for a, _ in self.words]
+            return min(winners.values(), key=order.index)
+        return next(iter(winners.values()))
+
+
+@lru_cache(maxsize=8)
+def _matcher(catalog: ActivityCatalog) -> ActivityMatcher:
+    return ActivityMatcher(catalog)
+
 
 def parse_activities(data: dict[str, Any]) -> ActivityCatalog:
     groups = tuple(data.get("groups", ()))
     acts = tuple(Activity(name=a["name"], group=a["group"], aliases=tuple(a.get("aliases", ())),
-                          outside_role=bool(a.get("outside_role", False)))
+                          outside_role=bool(a.get("outside_role", False)),
+                          words=tuple(a.get("words", ())))
                  for a in data.get("activity", []))
-    return ActivityCatalog(groups=groups, activities=acts)
+    return ActivityCatalog(groups=groups, activities=acts, filler=tuple(data.get("filler", ())))
 
 
 @cache

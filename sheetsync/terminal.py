@@ -166,6 +166,7 @@ def run_summary(outcome: RunOutcome, config: Config) -> dict[str, Any]:
                                 "start": cal.start.isoformat() if cal.start else None,
                                 "last_weeks_window": [d.isoformat() for d in cal.window]}
         summary["teams"] = {"total": program.teams_total, "on_track": program.teams_on_track,
+                            "unknown": program.teams_unknown,
                             "benchmark": program.benchmark_share,
                             "by_status": {k: v for k, v in program.status_counts.items() if v}}
         summary["coaches"] = {
@@ -173,6 +174,7 @@ def run_summary(outcome: RunOutcome, config: Config) -> dict[str, Any]:
             "below_target": [c["coach"] for c in coaches if c["status"] == "Below target"],
             "log_stopped": [c["coach"] for c in coaches if c["status"] == "Log stopped"],
             "not_read": [c["coach"] for c in coaches if c["status"] == "File failed"],
+            "time_unknown": [c["coach"] for c in coaches if c["status"] == "Unknown"],
             "by_status": dict(Counter(c["status"] for c in coaches))}
     return summary
 
@@ -192,13 +194,19 @@ def print_run_summary(outcome: RunOutcome, config: Config | None = None, *,
     if program is not None and config is not None:
         summary = run_summary(outcome, config)
         console.print(f"As of {summary['as_of']}: {summary['challenge']['label']}")
-        console.print(f"Teams on track: {program.teams_on_track} of {program.teams_total} "
-                      f"(benchmark {program.benchmark_share:.0%})")
+        teams_out, coaches_out = program.teams_unknown, program.coaches_unknown
+        console.print(f"Teams on track: {program.teams_on_track} of "
+                      f"{program.teams_total - teams_out} "
+                      f"(benchmark {program.benchmark_share:.0%})"
+                      + (f"; left out, not readable: {teams_out}" if teams_out else ""))
         coaches = summary["coaches"]
         below = coaches["below_target"] + coaches["log_stopped"]
         console.print(f"Coaches at or above the {program.coaching_target:.0%} target: "
-                      f"{program.coaches_meeting_target} of {program.coaches_total}"
-                      + (f"; needing a look: {', '.join(below)}" if below else ""))
+                      f"{program.coaches_meeting_target} of "
+                      f"{program.coaches_total - coaches_out}"
+                      + (f"; needing a look: {', '.join(below)}" if below else "")
+                      + (f"; left out, time log not readable: {coaches_out}"
+                         if coaches_out else ""))
     elif program is not None:
         console.print(f"Teams on track: {program.teams_on_track} of {program.teams_total}")
     console.print(summary_line(data, getattr(outcome.analysis, "flags", ())))

@@ -10,9 +10,14 @@ rating can be read off them. Flags give counts and sheet rows, never names.
 Time figures:
 
 * an entry counts when it has minutes and a date on or before the as-of date;
-* weeks are calendar weeks starting on Monday (``week_start``); ``program_week`` numbers them
-  from the program's start when one is given;
-* "the last 4 weeks" (``recent_weeks``) are the 28 days ending on the as-of date;
+* weeks start on the program's start day (the weekday of the earliest team's start date), or
+  on Monday when no team gives one (``week_start``); ``program_week`` numbers them from the
+  program's start when one is given;
+* "the last 4 weeks" (``recent_weeks``) are the last 4 *complete* weeks before the as-of date
+  (:func:`recent_window`): a run on the first day of a week counts all of the week before, and
+  the window's minutes are exactly those of the Coach Time tab's weekly rows for those weeks;
+* a coach whose time log could not be read (``time_unknown`` on its ``coaches`` row) has no
+  time figures at all: they are NaN (blank), with the reason in ``time_note``, never 0;
 * the coaching share is the time in the coaching group (the first activity group,
   "Coaching with teachers" by default) divided by all time logged, unknown activities included;
 * teachers reached counts distinct names in the Teacher(s) cells of coaching entries in the last
@@ -25,7 +30,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from itertools import chain
 
 import numpy as np
@@ -74,8 +79,14 @@ TIME_COLUMNS = (
     "source", "coach", "entries", "minutes_total", "minutes_coaching", "coaching_share",
     "minutes_recent", "minutes_coaching_recent", "coaching_share_recent", "coaching_target",
     "meets_target_recent", "outside_role_minutes", "outside_role_minutes_recent",
-    "teachers_reached", "first_entry", "last_entry",
+    "teachers_reached", "first_entry", "last_entry", "time_note",
 )
+"""``time_note``: why the coach's time figures are blank (its time log could not be read), or
+None; every figure of such a coach is NA."""
+TIME_FIGURES = ("entries", "minutes_total", "minutes_coaching", "coaching_share",
+                "minutes_recent", "minutes_coaching_recent", "coaching_share_recent",
+                "meets_target_recent", "outside_role_minutes", "outside_role_minutes_recent",
+                "teachers_reached", "first_entry", "last_entry")
 TIME_WEEKLY_COLUMNS = ("source", "coach", "week_start", "program_week", "activity_group",
                        "minutes", "share")
 TIME_GROUP_COLUMNS = ("source", "coach", "activity_group", "minutes", "share", "minutes_recent",
@@ -97,6 +108,7 @@ CYCLE_COLUMNS = (
 OVERVIEW_COLUMNS = (
     "source", "coach", "schools", "role", "coaching_share_recent", "coaching_share",
     "coaching_target", "minutes_recent", "outside_role_minutes", "teachers_reached",
+    "time_note",
     "teachers_listed", "pct_with_all_four", "contacts_stale", "cycles_plan", "cycles_act",
     "cycles_reflect", "cycles_complete", "cycles_stalled", "open_flags",
 )
@@ -138,6 +150,24 @@ class CoachResults:
     relationships: pd.DataFrame
     cycles: pd.DataFrame
     flags: list[Finding] = field(default_factory=list)
+    recent_window: tuple[date, date] | None = None
+    """The first and last day of "the last weeks" (see :func:`recent_window`)."""
+
+
+def recent_window(as_of: date, weeks: int, week_start: int = 0) -> tuple[date, date]:
+    """The first and last day of the last ``weeks`` complete weeks before ``as_of``.
+
+    Weeks start on weekday ``week_start`` (0 is Monday). The week holding ``as_of`` is not
+    complete, even on its last day (the day is not over), so a run on the first day of a week
+    counts all of the week before: a nightly run early on Monday covers Monday to Sunday.
+    """
+    this_week = as_of - timedelta(days=(as_of.weekday() - week_start) % 7)
+    return this_week - timedelta(weeks=weeks), this_week - timedelta(days=1)
+
+
+def week_start_day(program_start: date | None) -> int:
+    """The weekday the program's weeks start on: its start date's, else Monday."""
+    return program_start.weekday() if program_start is not None else 0
 
 
 # --- roster ------------------------------------------------------------------------------------
@@ -226,14 +256,17 @@ def _on_roster(roster: pd.DataFrame, figures: pd.DataFrame, columns: Sequence[st
 
 def time_rollup(time_log: pd.DataFrame | None, as_of: date, th: Thresholds = DEFAULT_THRESHOLDS, *,
                 roster: pd.DataFrame | None = None, groups: Sequence[str] | None = None,
-                program_start: date | None = None) -> TimeResults:
+                program_start: date | None = None,
+                unknown: pd.Series | None = None) -> TimeResults:
     """Roll the time logs up per coach, per week and per activity group.
 
     ``groups`` lists the activity groups in display order, the coaching group first (default:
-    the groups of ``sheet_templates/activities.toml``). Vectorized throughout: a million
-    entries take well under a second or two.
+    the groups of ``sheet_templates/activities.toml``). ``unknown`` maps a source to why its
+    time log could not be read: those coaches get blank figures with that note. Vectorized
+    throughout: a million entries take well under a second or two.
     """
-    frames, _outside = _time_figures(time_log, as_of, th, roster, groups, program_start)
+    frames, _outside = _time_figures(time_log, as_of, th, roster, groups, program_start,
+                                     unknown=unknown)
     return TimeResults(plain_text(frames.summary), plain_text(frames.weekly),
                        plain_text(frames.groups))
 
@@ -283,7 +316,8 @@ def _run_starts(series: pd.Series) -> np.ndarray | None:
 def _time_figures(time_log: pd.DataFrame | None, as_of: date, th: Thresholds,
                   roster: pd.DataFrame | None, groups: Sequence[str] | None,
                   program_start: date | None,
-                  sources: Factorized | None = None) -> tuple[TimeResults, pd.DataFrame]:
+                  sources: Factorized | None = None,
+                  unknown: pd.Series | None = None) -> tuple[TimeResults, pd.DataFrame]:
     groups = tuple(groups) if groups else _default_groups()
     t = with_columns(time_log, ("source", "coach", "row", "date", "minutes", "activity",
                                 "activity_group", "outside_role", "teachers"))
@@ -307,8 +341,10 @@ def _time_figures(time_log: pd.DataFrame | None, as_of: date, th: Thresholds,
     minutes = numbers(t["minutes"]).to_numpy()
     keep = (~when.isna().to_numpy() & (when <= as_of_day).to_numpy() & (minutes >= 0)
             & (source_codes >= 0))  # NaN minutes compare False, so they drop out too
-    as_of_days = int(np.datetime64(as_of_day.date(), "D").astype("int64"))
-    recent = keep & (days > as_of_days - 7 * th.recent_weeks)
+    first_day, last_day = recent_window(as_of_day.date(), th.recent_weeks,
+                                        week_start_day(program_start))
+    window = [int(np.datetime64(d, "D").astype("int64")) for d in (first_day, last_day)]
+    recent = keep & (days >= window[0]) & (days <= window[1])
     coaching = group == 0
     outside = yes(t["outside_role"]).to_numpy()
     m = np.where(keep, minutes, 0.0)
@@ -358,10 +394,30 @@ def _time_figures(time_log: pd.DataFrame | None, as_of: date, th: Thresholds,
     for col in ("first_entry", "last_entry"):
         summary[col] = summary[col].astype("datetime64[ns]")
 
+    summary["time_note"] = None
+    blank = _unknown_sources(roster, unknown)
+    if blank:
+        rows = summary["source"].isin(list(blank)).to_numpy()
+        for col in TIME_FIGURES:
+            kind = summary[col].dtype
+            if col in ("entries", "teachers_reached"):
+                summary[col] = pd.array(summary[col], dtype="Int64")
+            elif col == "meets_target_recent" or isinstance(kind, pd.BooleanDtype):
+                summary[col] = summary[col].astype("boolean")
+            summary.loc[rows, col] = pd.NA if col in ("entries", "teachers_reached",
+                                                      "meets_target_recent") else np.nan
+        summary.loc[rows, "time_note"] = summary.loc[rows, "source"].map(blank)
+        summary["time_note"] = summary["time_note"].astype(object)
+        keep = keep & ~np.isin(source_codes, [i for i, s in enumerate(source_names)
+                                              if s in blank])
     kept = _KeptEntries(source_codes[keep], source_names, days[keep], group[keep],
                         minutes[keep], order, recent[keep])
     weekly = _weekly_groups(kept, roster, program_start)
     totals = _group_totals(kept, roster)
+    if blank:
+        gone = totals["source"].isin(list(blank)).to_numpy()
+        totals.loc[gone, ["minutes", "share"]] = np.nan
+        recent = recent & keep
 
     chosen = np.flatnonzero(recent & outside)
     outside_rows = pd.DataFrame({
@@ -370,6 +426,16 @@ def _time_figures(time_log: pd.DataFrame | None, as_of: date, th: Thresholds,
         "activity": text_out(t["activity"].iloc[chosen]).to_numpy(),
     })
     return TimeResults(summary, weekly, totals), outside_rows
+
+
+def _unknown_sources(roster: pd.DataFrame, unknown: pd.Series | None) -> dict[str, str]:
+    """Roster sources whose time log could not be read, with the reason."""
+    if unknown is None or not len(unknown):
+        return {}
+    notes = text_out(unknown.astype(object))
+    found = {s: n for s, n in zip(unknown.index.tolist(), notes.tolist(), strict=True)
+             if n}
+    return {s: found[s] for s in roster["source"].tolist() if s in found}
 
 
 def _day_dates(days: np.ndarray, present: np.ndarray) -> np.ndarray:
@@ -469,8 +535,8 @@ def _weekly_groups(kept: _KeptEntries, roster: pd.DataFrame,
                    program_start: date | None) -> pd.DataFrame:
     """Minutes per coach, calendar week and group: every group listed for each week logged."""
     n_groups = len(kept.order)
-    # Calendar weeks start on Monday; day 0 (1970-01-01) was a Thursday.
-    week_start = kept.day - (kept.day + 3) % 7
+    # Weeks start on the program's start day (Monday = 0); day 0 (1970-01-01) was a Thursday.
+    week_start = kept.day - (kept.day + 3 - week_start_day(program_start)) % 7
     weeks, week_code = _distinct_weeks(week_start)
     n_weeks, n_sources = len(weeks), len(kept.source_names)
     cell = kept.source * n_weeks + week_code
@@ -503,7 +569,7 @@ def _weekly_groups(kept: _KeptEntries, roster: pd.DataFrame,
     })
     if program_start is not None:
         start_day = int(np.datetime64(program_start, "D").astype("int64"))
-        program_week = (np.repeat(start_days, n_groups) - (start_day - (start_day + 3) % 7))
+        program_week = np.repeat(start_days, n_groups) - start_day
         out.insert(3, "program_week", pd.array(program_week // 7 + 1, dtype="Int64"))
     else:
         out.insert(3, "program_week", pd.array([pd.NA] * len(out), dtype="Int64"))
@@ -710,8 +776,12 @@ def coach_summary(coaches: pd.DataFrame | None, relationships: pd.DataFrame | No
     roster = _roster(coaches, [_first_coach_by_source(relationships),
                                _first_coach_by_source(time_log, time_sources),
                                _first_coach_by_source(cycles)])
+    unknown = None
+    if coaches is not None and "time_unknown" in coaches.columns:
+        unknown = pd.Series(coaches["time_unknown"].to_numpy(dtype=object),
+                            index=texts(coaches["source"]).to_numpy(dtype=object))
     time, outside_rows = _time_figures(time_log, as_of, th, roster, groups, program_start,
-                                       time_sources)
+                                       time_sources, unknown)
     relationships_out, stale_rows = _relationship_figures(relationships, as_of, th, roster)
     cycles_out, stalled_rows = _cycle_figures(cycles, as_of, th, roster)
 
@@ -731,7 +801,9 @@ def coach_summary(coaches: pd.DataFrame | None, relationships: pd.DataFrame | No
                         time_weekly=plain_text(time.weekly),
                         time_groups=plain_text(time.groups),
                         relationships=plain_text(relationships_out),
-                        cycles=plain_text(cycles_out), flags=flags)
+                        cycles=plain_text(cycles_out), flags=flags,
+                        recent_window=recent_window(as_of, th.recent_weeks,
+                                                    week_start_day(program_start)))
 
 
 def _grouped(source: pd.Series, *keys: np.ndarray) -> tuple[np.ndarray, dict[str, slice]]:

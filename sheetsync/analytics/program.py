@@ -40,25 +40,55 @@ class ProgramSummary:
     outside_role_minutes: float
     teachers_reached: int
     flags_by_severity: dict[str, int] = field(default_factory=dict)
+    teams_unknown: int = 0
+    """Teams whose goal or weekly values could not be read: left out of the team figures."""
+    coaches_unknown: int = 0
+    """Coaches whose time log could not be read: left out of every time figure."""
+    recent_window: tuple[date, date] | None = None
 
     def headline(self, recent_weeks: int = 4) -> list[tuple[str, Any, str]]:
-        """(label, value, number format) rows for the Dashboard's headline block."""
+        """(label, value, number format) rows for the Dashboard's headline block. A figure
+        that leaves out teams or coaches whose data could not be read says how many."""
+        teams_out = _left_out(self.teams_unknown, "team")
+        coaches_out = _left_out(self.coaches_unknown, "coach")
+        known_teams = self.teams_total - self.teams_unknown
+        known_coaches = self.coaches_total - self.coaches_unknown
         return [
-            ("Teams on track (met or on track)",
-             f"{self.teams_on_track} of {self.teams_total}", ""),
-            ("Share of teams on track", self.on_track_share, "0%"),
+            (f"Teams on track (met or on track){teams_out}",
+             f"{self.teams_on_track} of {known_teams}", ""),
+            (f"Share of teams on track{teams_out}", self.on_track_share, "0%"),
             ("Benchmark: teams expected to reach their goal", self.benchmark_share, "0%"),
-            ("Teams that have met their goal", self.teams_met, "0"),
-            (f"Coaching share, last {recent_weeks} weeks", self.coaching_share_recent, "0%"),
-            ("Coaching share, whole program", self.coaching_share, "0%"),
+            (f"Teams that have met their goal{teams_out}", self.teams_met, "0"),
+            (f"Coaching share, last {recent_weeks} weeks{coaches_out}",
+             self.coaching_share_recent, "0%"),
+            (f"Coaching share, whole program{coaches_out}", self.coaching_share, "0%"),
             ("Coaching share target", self.coaching_target, "0%"),
-            (f"Coaches at or above the target, last {recent_weeks} weeks",
-             f"{self.coaches_meeting_target} of {self.coaches_total}", ""),
-            ("Minutes outside the coaching role", self.outside_role_minutes, "0"),
-            (f"Teachers reached, last {recent_weeks} weeks (sum over coaches)",
+            (f"Coaches at or above the target, last {recent_weeks} weeks{coaches_out}",
+             f"{self.coaches_meeting_target} of {known_coaches}", ""),
+            (f"Minutes outside the coaching role{coaches_out}", self.outside_role_minutes,
+             "0"),
+            (f"Teachers reached, last {recent_weeks} weeks (sum over coaches){coaches_out}",
              self.teachers_reached, "0"),
+            *([("Left out: data that could not be read (see Flags)",
+                ", ".join(part for part in (
+                    _count(self.coaches_unknown, "coach", "time log"),
+                    _count(self.teams_unknown, "team", "goal or weekly values")) if part), "")]
+              if self.coaches_unknown or self.teams_unknown else []),
             *((f"Flags: {s}", n, "0") for s, n in self.flags_by_severity.items()),
         ]
+
+
+def _plural(count: int, noun: str) -> str:
+    return noun if count == 1 else noun + ("es" if noun.endswith("h") else "s")
+
+
+def _left_out(count: int, noun: str) -> str:
+    """" (2 coaches left out)": those whose data could not be read (Flags says why)."""
+    return f" ({count} {_plural(count, noun)} left out)" if count else ""
+
+
+def _count(count: int, noun: str, what: str) -> str:
+    return f"{count} {_plural(count, noun)} ({what})" if count else ""
 
 
 @dataclass(frozen=True)
@@ -141,7 +171,7 @@ def _program_summary(teams: TeamResults, coaches: CoachResults, flags: list[Find
     counts = {s: int((status == s).sum()) for s in STATUSES}
     total = len(status)
     on_track = sum(counts[s] for s in ON_TRACK)
-    on_track_share = _share(on_track, total)
+    on_track_share = _share(on_track, total - counts["Unknown"])
     time = coaches.time
     by_severity = Counter(f.severity.value for f in flags)
     return ProgramSummary(
@@ -162,4 +192,7 @@ def _program_summary(teams: TeamResults, coaches: CoachResults, flags: list[Find
         outside_role_minutes=float(time["outside_role_minutes"].sum()),
         teachers_reached=int(time["teachers_reached"].sum()),
         flags_by_severity={s.value: by_severity.get(s.value, 0) for s in Severity},
+        teams_unknown=counts["Unknown"],
+        coaches_unknown=int(time["time_note"].notna().sum()) if "time_note" in time else 0,
+        recent_window=coaches.recent_window,
     )

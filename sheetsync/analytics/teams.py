@@ -15,6 +15,9 @@ The rules come from education practice (see the domain notes):
 
 A team gets exactly one status. When several apply, the first in this list wins:
 
+0. ``Unknown``: its goal or its weekly values could not be read (``unknown_reason`` on its
+   ``goals`` row, such as "Target “about 70” is not a percentage"): the reason says what,
+   and Flags has the cell. It is never "No data" when data is there;
 1. ``No data``: no weekly value yet (or no baseline/target to measure against);
 2. ``Met``: the latest value has reached the target in the goal's direction;
 3. ``Off track``: the four-point rule says the last 4 values are all on the wrong side, or the
@@ -54,7 +57,7 @@ from sheetsync.analytics.frames import (
 from sheetsync.analytics.thresholds import DEFAULT_THRESHOLDS, Thresholds
 from sheetsync.findings import Finding, Severity
 
-STATUSES = ("Met", "On track", "At risk", "Off track", "Stale", "No data")
+STATUSES = ("Met", "On track", "At risk", "Off track", "Stale", "No data", "Unknown")
 """Every team status, in the order a table lists them."""
 
 NEEDS_SUPPORT = ("Off track", "At risk", "Stale")
@@ -195,7 +198,8 @@ def _without_absurd_figures(goals: pd.DataFrame | None, weekly: pd.DataFrame | N
 
 def _teams(goals: pd.DataFrame | None, as_of: pd.Timestamp) -> pd.DataFrame:
     g = with_columns(goals, ("source", "school", "team", "coach", "metric", "unit", "baseline",
-                             "target", "direction", "start_date", "end_date", "weeks"))
+                             "target", "direction", "start_date", "end_date", "weeks",
+                             "unknown_reason"))
     source = texts(g["source"])
     g = g[source.notna() & source.ne("")].copy()
     g["source"] = texts(g["source"])
@@ -230,6 +234,7 @@ def _teams(goals: pd.DataFrame | None, as_of: pd.Timestamp) -> pd.DataFrame:
         "end_date": end,
         "weeks": weeks.astype(int),
         "current_week": current.astype(int),
+        "unknown_reason": text_out(g["unknown_reason"]),
     })
     out["direction"] = out["direction"].astype(object)
     out["sign"] = sign
@@ -382,6 +387,7 @@ def _with_actions(teams: pd.DataFrame, actions: pd.DataFrame | None,
 
 def _with_status(teams: pd.DataFrame, th: Thresholds) -> pd.DataFrame:
     t = teams
+    unknown = t["unknown_reason"].notna().to_numpy()
     no_data = t["weeks_reported"].eq(0) | t["baseline"].isna() | t["target"].isna()
     met = (t["sign"] * (t["latest_value"] - t["target"]) >= -t["tol"]).fillna(False)
     short = t["sign"] * (t["projected_value"] - t["target"])
@@ -393,11 +399,11 @@ def _with_status(teams: pd.DataFrame, th: Thresholds) -> pd.DataFrame:
     t["projection_short"] = projection_short
     t["stale"] = stale.astype(bool)
     t["status"] = np.select(
-        [no_data, met, off_track, t["last_risk_wrong"], stale],
-        ["No data", "Met", "Off track", "At risk", "Stale"],
+        [unknown, no_data, met, off_track, t["last_risk_wrong"], stale],
+        ["Unknown", "No data", "Met", "Off track", "At risk", "Stale"],
         default="On track",
     ).astype(object)
-    t["raise_goal"] = t["raise_goal"] & ~no_data
+    t["raise_goal"] = t["raise_goal"] & ~no_data & ~unknown
     said = [_reason(row, th) for row in t[list(_REASON_FIELDS)].itertuples(index=False)]
     t["observation"] = pd.Series([s[0] for s in said], index=t.index, dtype=object)
     t["advice"] = pd.Series([s[1] for s in said], index=t.index, dtype=object)
@@ -412,7 +418,7 @@ def _side_words(sign: float) -> tuple[str, str]:
 
 _REASON_FIELDS = ("unit", "sign", "status", "baseline", "target", "current_week", "start_date",
                   "weeks", "latest_value", "latest_week", "last_four_wrong", "projection_short",
-                  "projected_value", "weeks_reported")
+                  "projected_value", "weeks_reported", "unknown_reason")
 """The columns :func:`_reason` reads: iterating over just these is much cheaper."""
 
 
@@ -420,6 +426,9 @@ def _reason(t, th: Thresholds) -> tuple[str, str]:
     """(what the data shows, what to consider) for one team; the two join into its reason."""
     unit = t.unit
     wrong, _better = _side_words(t.sign)
+    if t.status == "Unknown":
+        return (f"{t.unknown_reason[0].upper()}{t.unknown_reason[1:]} (see Flags)",
+                "consider correcting the tracker so progress can be measured")
     if t.status == "No data":
         if pd.isna(t.baseline) or pd.isna(t.target):
             return ("The goal has no baseline or target yet",

@@ -60,15 +60,15 @@ MAX_COACHES_IN_CHART = 40
 CHART_DATA = "Chart Data"
 CHART_DATA_FIRST_ROW = 4
 
-TEAM_ORDER = {"File failed": 0, "Off track": 1, "At risk": 2, "Stale": 3, "No data": 4,
-              "On track": 5, "Met": 6}
+TEAM_ORDER = {"File failed": 0, "Unknown": 0, "Off track": 1, "At risk": 2, "Stale": 3,
+              "No data": 4, "On track": 5, "Met": 6}
 """The team table's order: teams that need support first, then on track, then met."""
 
-COACH_ORDER = {"File failed": 0, "Stale data": 1, "Log stopped": 2, "No time logged": 3,
-               "Below target": 4, "On target": 5}
+COACH_ORDER = {"File failed": 0, "Unknown": 0, "Stale data": 1, "Log stopped": 2,
+               "No time logged": 3, "Below target": 4, "On target": 5}
 """The coach table's (and the coach chart's) order: what needs attention first."""
 
-DASHBOARD_COLUMNS = {1: 12, 2: 18, 3: 20, 4: 12, 5: 9, 6: 9, 7: 10, 8: 9, 9: 9, 10: 46}
+DASHBOARD_COLUMNS = {1: 12, 2: 18, 3: 20, 4: 15, 5: 9, 6: 9, 7: 10, 8: 9, 9: 9, 10: 43}
 """The Dashboard's grid (widths in characters): the scoreboard's tiles, the team table and the
 coach table stack in these ten columns, each table's narrow figures in columns 4 to 9 and its
 long text (a reason, a note) in the last one, wrapped. 154 characters: about 1,400 pixels in
@@ -259,8 +259,10 @@ class Calendar:
 
     The challenge runs from the earliest team start date; a week is complete once 7 days of it
     have passed (so on 2026-11-04, 58 days after a 2026-09-07 start, week 8 is complete and
-    week 9 is in progress). The window of "the last 4 weeks" is the 28 days ending on the as-of
-    date, as the coach figures count it.
+    week 9 is in progress). The window of "the last 4 weeks" is the last 4 complete weeks
+    before the as-of date, as the coach figures count them (see
+    :func:`sheetsync.analytics.coaches.recent_window`): a run early on a Monday counts all of
+    the week before.
     """
 
     as_of: date
@@ -268,6 +270,7 @@ class Calendar:
     weeks: int
     complete: int
     recent_weeks: int
+    recent: tuple[date, date] | None = None  # the coach figures' window, when they have one
 
     @property
     def label(self) -> str:
@@ -277,7 +280,11 @@ class Calendar:
 
     @property
     def window(self) -> tuple[date, date]:
-        return self.as_of - timedelta(days=7 * self.recent_weeks - 1), self.as_of
+        if self.recent is not None:
+            return self.recent
+        from sheetsync.analytics.coaches import recent_window
+
+        return recent_window(self.as_of, self.recent_weeks)
 
     @property
     def last_complete_week(self) -> tuple[date, date]:
@@ -300,7 +307,8 @@ def calendar_for(config: Config, analysis: Analysis) -> Calendar:
     complete = 0
     if start is not None:
         complete = max(0, min(weeks, (analysis.as_of - start).days // 7))
-    return Calendar(analysis.as_of, start, weeks, complete, analysis.thresholds.recent_weeks)
+    return Calendar(analysis.as_of, start, weeks, complete, analysis.thresholds.recent_weeks,
+                    analysis.coaches.recent_window)
 
 
 # -- the Dashboard --------------------------------------------------------------------------------
@@ -333,7 +341,9 @@ def _scoreboard(config: Config, data: ProgramData, analysis: Analysis, cal: Cale
     states = _source_states(data.sources)
     total_sources = len(data.sources)
     errors = data.findings.by_severity()["error"]
-    teams_total, coaches_total = program.teams_total, program.coaches_total
+    # teams and coaches whose data could not be read are left out of the shares, and say so
+    teams_total = program.teams_total - program.teams_unknown
+    coaches_total = program.coaches_total - program.coaches_unknown
     on_track = _share(program.teams_on_track, teams_total)
     met = _share(program.teams_met, teams_total)
     coaches_at = _share(program.coaches_meeting_target, coaches_total)
@@ -373,13 +383,29 @@ def _scoreboard(config: Config, data: ProgramData, analysis: Analysis, cal: Cale
     window_from, window_to = cal.window
     intro = [f"As of {cal.as_of:%A} {cal.as_of.isoformat()}  \u00b7  {cal.label}  \u00b7  "
              f"last {cal.recent_weeks} weeks = {window_from.isoformat()} to "
-             f"{window_to.isoformat()}  \u00b7  generated {_stamp(generated_at)}"]
+             f"{window_to.isoformat()} (complete weeks)  \u00b7  generated "
+             f"{_stamp(generated_at)}"]
+    left_out = _left_out(program.teams_unknown, program.coaches_unknown)
+    if left_out:
+        intro.append(left_out)
     columns = ["Scoreboard", "Teams on track or met", "Teams that met their goal",
                f"Coaches at or above the {wording.share(target)} target",
                f"Coaching share ({cal.recent_weeks} weeks)", "Sources read fresh",
                "Sources stale", "Sources failed", "Data errors", "How to read the colours"]
     return Table(columns=columns, rows=[now, benchmark], title=config.name, title_size=16,
                  intro=intro, wrap_columns=columns[-1:])
+
+
+def _left_out(teams: int, coaches: int) -> str:
+    """The line that says which figures leave out data that could not be read."""
+    parts = [f"{n} {noun if n == 1 else noun + plural} ({what})"
+             for n, noun, plural, what in ((teams, "team", "s", "goal or weekly values"),
+                                           (coaches, "coach", "es", "time log"))
+             if n]
+    if not parts:
+        return ""
+    return ("Left out of the figures above, their data could not be read (blank below, the "
+            "reason in Flags): " + " and ".join(parts) + ".")
 
 
 def _stamp(moment: datetime) -> str:
@@ -403,8 +429,11 @@ COACH_COLUMNS = ["Status", "Coach", "School(s)", "Coaching share, last 4 weeks",
 def _team_table(data: ProgramData, analysis: Analysis, layout: _Layout, row: int) -> Table:
     teams = analysis.teams.teams
     rows: list[tuple[tuple, list[Any]]] = []
+    failed = {s.name: s for s in data.sources if s.kind == "team" and s.state == "failed"}
     for t in _records(teams):
         status, unit = t["status"], t.get("unit")
+        if t["source"] in failed:  # a file that failed: a row of its own, below
+            continue
         latest = _figure(t["latest_value"], unit,
                          f" (wk {int(t['latest_week'])})" if _clean(t["latest_week"]) is not None
                          else "")
@@ -419,10 +448,8 @@ def _team_table(data: ProgramData, analysis: Analysis, layout: _Layout, row: int
                            _figure(t["projected_value"], unit, decimals=1),
                            _clean(t["actions_overdue"]),
                            t["reason"]]))
-    known = set(teams["source"])
-    for s in data.sources:
-        if s.kind == "team" and s.state == "failed" and s.name not in known:
-            rows.append(((0, "", s.name.casefold(), s.name),
+    for s in failed.values():
+        rows.append(((0, "", s.name.casefold(), s.name),
                          ["File failed", s.name, None, None, None, None, None, None, None,
                           f"Not read: {s.message or 'the file could not be read'}. Its figures "
                           "are unknown until it is fixed."]))
@@ -467,7 +494,17 @@ def coach_rows(data: ProgramData, analysis: Analysis, cal: Calendar) -> list[dic
         share = _clean(o["coaching_share_recent"])
         status = state_of.get(source)
         note = []
-        if status is not None and status.state == "stale":
+        unknown = _clean(o.get("time_note"))
+        if status is not None and status.state == "failed":
+            state, unknown = "File failed", unknown or "not read"
+            share = outside = None
+            note.append(f"Not read: {status.message or 'the file could not be read'}. Its "
+                        "figures are unknown until it is fixed.")
+        elif unknown:  # blank figures and the reason: never a 0 that looks true
+            state = "Unknown"
+            share = outside = None
+            note.append(f"{unknown[0].upper()}{unknown[1:]}: see Flags.")
+        elif status is not None and status.state == "stale":
             state = "Stale data"
             when = f" read on {status.data_as_of:%Y-%m-%d}" if status.data_as_of else ""
             note.append(f"This run could not read the file; showing the data{when}.")
@@ -479,7 +516,9 @@ def coach_rows(data: ProgramData, analysis: Analysis, cal: Calendar) -> list[dic
             state = "Below target"
         else:
             state = "On target"
-        if last is None:
+        if unknown:
+            pass
+        elif last is None:
             note.append("No time logged yet.")
         elif last < week_from:
             note.append(f"Nothing logged in the last complete week ({week_from:%b %-d} to "
@@ -489,7 +528,7 @@ def coach_rows(data: ProgramData, analysis: Analysis, cal: Calendar) -> list[dic
             "source": source, "status": state, "coach": o["coach"], "schools": o["schools"],
             "share": share, "target": _clean(o["coaching_target"]),
             "hours_outside": None if outside is None else round(outside / 60, 1),
-            "reached": _clean(o["teachers_reached"]),
+            "reached": None if unknown else _clean(o["teachers_reached"]),
             "depth": _clean(o["pct_with_all_four"]) if listed >= least else None,
             "issues": issues.get(source, 0), "note": " ".join(note),
         })
@@ -683,6 +722,10 @@ def _coach_chart(records: list[dict[str, Any]], analysis: Analysis,
     target_name = f"Target ({wording.share(target)})"
     rows = []
     for r in records:
+        if r["status"] == "Unknown":  # blank bars, and why beside the name: never a 0
+            rows.append([f"{r['coach']} (time log not readable)", *[None for _ in groups],
+                         target])
+            continue
         shares = [share.get((r["source"], g)) for g in groups]  # none for a failed file
         rows.append([r["coach"], *[round(v, 4) if v is not None else None for v in shares],
                      target])
@@ -718,6 +761,16 @@ def _team_progress(analysis: Analysis) -> Sheet:
     return Sheet("Team Progress", tables=[_table(weeks, cols)], freeze_rows=1, auto_filter=True)
 
 
+def _or_unknown(key: str) -> Callable[[pd.DataFrame], list[Any]]:
+    """A coach's time figure, or, when the time log could not be read, the reason in its
+    place (its other time figures stay blank): never a 0 that looks true."""
+    def get(frame: pd.DataFrame) -> list[Any]:
+        return [value if not note else f"unknown: {note}: see Flags"
+                for value, note in zip(_values(frame, key), _values(frame, "time_note"),
+                                       strict=True)]
+    return get
+
+
 def _coach_time(analysis: Analysis) -> Sheet:
     from sheetsync.analytics.coaches import UNKNOWN_GROUP
 
@@ -726,7 +779,7 @@ def _coach_time(analysis: Analysis) -> Sheet:
                                                           width=24),
             Col("Minutes", "minutes", "0"), Col("Share of the week", "share", "0%")]
     summary_cols = [Col("Coach", "coach", width=20), Col("Entries", "entries", "0"),
-                    Col("Minutes, whole program", "minutes_total", "0"),
+                    Col("Minutes, whole program", _or_unknown("minutes_total"), "0"),
                     Col("Coaching minutes", "minutes_coaching", "0"),
                     Col("Coaching share", "coaching_share", "0%"),
                     Col("Minutes, last 4 weeks", "minutes_recent", "0"),

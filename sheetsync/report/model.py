@@ -29,6 +29,7 @@ STATUS_COLOURS: dict[str, str] = {
     "Off track": RED,
     "Stale": GREY,
     "No data": "EDEDED",
+    "Unknown": "F8CBAD",
     # coaches
     "On target": GREEN,
     "Below target": AMBER,

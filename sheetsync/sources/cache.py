@@ -51,8 +51,8 @@ if TYPE_CHECKING:
 
     from sheetsync.backends.base import Source
 
-CACHE_MAGIC = b"sheetsync-cache-8\n"  # bump when CacheEntry or WorkbookResult changes shape
-SNAPSHOT_MAGIC = b"sheetsync-snapshot-4\n"  # bump when the stored shape changes
+CACHE_MAGIC = b"sheetsync-cache-9\n"  # bump when CacheEntry or WorkbookResult changes shape
+SNAPSHOT_MAGIC = b"sheetsync-snapshot-5\n"  # bump when the stored shape changes
 SNAPSHOT_FILE = "snapshot.pkl"
 REWRITE_SHARE = 20
 """Rewrite the snapshot once the drift (see the module note) passes 1 in this many sources."""

@@ -97,10 +97,11 @@ def validate_raw(source: Source, raw: RawWorkbook, schemas: dict[str, WorkbookSc
     if kind is None:
         return None, [Finding(
             "unknown-kind", Severity.ERROR,
-            f"{Path(source.location).name} does not look like a team tracker or a coach workbook "
-            f"(tabs: {', '.join(raw.tabs) or 'none'}).",
-            "Set kind = \"team\" or \"coach\" for this source in the config, or start from the "
-            "templates (sheetsync templates).", source=source.name, file=source.location)]
+            f"{Path(source.location).name} does not look like a team tracker, a coach workbook "
+            f"or a shared coaching log (tabs: {', '.join(raw.tabs) or 'none'}).",
+            "Set kind = \"team\", \"coach\" or \"shared_log\" for this source in the config, "
+            "or start from the templates (sheetsync templates).", source=source.name,
+            file=source.location)]
     result = validate_workbook(raw, schemas[kind], source=source.name, ctx=ctx)
     return result, result.findings
 
@@ -113,7 +114,7 @@ def failed_or_stale(source: Source, cached: CacheEntry | None, code: str, messag
     if cached is None:
         status = SourceStatus(source.name, source.kind if source.kind != "auto" else "unknown",
                               source.location, "failed", message=message)  # type: ignore[arg-type]
-        return LoadedSource(source, status, None, [read_fail])
+        return LoadedSource(source, status, unread(source), [read_fail])
     result = cached.result
     when = cached.read_at
     stale = Finding("stale-source", Severity.WARNING,
@@ -123,6 +124,22 @@ def failed_or_stale(source: Source, cached: CacheEntry | None, code: str, messag
                           message=message, data_as_of=when)
     return LoadedSource(source, status, result, [read_fail, stale, *result.findings],
                         cached.version)
+
+
+def unread(source: Source) -> WorkbookResult | None:
+    """A source of a known kind that could not be read stays on the Dashboard: its team or
+    coach gets a row with unknown figures and the reason, never zeros. (A source whose kind
+    is unknown is shown in the Sources table only: it may be either.)"""
+    reason = "the workbook could not be read"
+    if source.kind == "team":
+        records = {"goals": [{"source": source.name, "team": source.name,
+                              "unknown_reason": reason}]}
+    elif source.kind in ("coach", "shared_log"):
+        records = {"coaches": [{"source": source.name, "coach": source.name,
+                                "time_unknown": reason}]}
+    else:
+        return None
+    return WorkbookResult(source=source.name, kind=source.kind, records=records)
 
 
 def _served(source: Source, result: WorkbookResult, read_at: datetime, version: str,

@@ -77,7 +77,7 @@ def check_formula_error(raw: Any) -> None:
 
 
 def _clean_text(raw: str) -> str:
-    return raw.strip().replace("\u00a0", " ")
+    return raw.replace("\u00a0", " ").replace("\ufe0f", "").strip()
 
 
 # -- text ------------------------------------------------------------------------------------------
@@ -176,6 +176,9 @@ def parse_percent(raw: Any) -> float | None:
     check_formula_error(raw)
     if isinstance(raw, str):
         text = _clean_text(raw)
+        both = _PERCENT_AND_FRACTION_RE.match(text)
+        if both:
+            return _percent_and_fraction(raw, both)
         if text.endswith("%"):
             value = _number_from_text(text[:-1].strip())
             if value is None or math.isinf(value):
@@ -197,6 +200,25 @@ def parse_percent(raw: Any) -> float | None:
     if value is None:
         return None
     return value / 100.0 if abs(value) > 1 else value
+
+
+_PERCENT_AND_FRACTION_RE = re.compile(
+    r"^(\d+(?:\.\d+)?)\s*%\s*\(\s*(\d+(?:\.\d+)?)\s*(?:/|of|out of)\s*(\d+(?:\.\d+)?)\s*\)$", re.I)
+
+
+def _percent_and_fraction(raw: Any, m: re.Match[str]) -> float:
+    """"55.9% (90/161)": the percentage, when the fraction agrees with it as rounded."""
+    shown, num, den = m.group(1), float(m.group(2)), float(m.group(3))
+    if den == 0:
+        raise CellProblem("bad-percent", f"\u201c{show(raw)}\u201d divides by zero.",
+                          "Check the total: it cannot be 0.")
+    decimals = len(shown.split(".")[1]) if "." in shown else 0
+    if abs(float(shown) - 100 * num / den) > 0.5 * 10 ** -decimals + 1e-9:
+        raise CellProblem("inconsistent-value",
+                          f"\u201c{show(raw)}\u201d: {shown}% and {m.group(2)}/{m.group(3)} "
+                          f"({100 * num / den:.1f}%) disagree.",
+                          "Check both numbers, then type the one that is right.")
+    return num / den
 
 
 def parse_fraction(raw: Any) -> tuple[float, float] | None:
@@ -473,18 +495,130 @@ def parse_time(raw: Any) -> time | None:
                       "Type the time as 8:30 or 2:15 PM.")
 
 
+TIME_RANGE_RE = re.compile(
+    r"^\s*(\d{1,2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?)\s*(?:-|\u2013|\u2014|to|until)\s*"
+    r"(\d{1,2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?)\s*$", re.I)
+_HOURS_MINUTES_RE = re.compile(
+    r"^(?:(\d+(?:\.\d+)?)\s*(?:h|hr|hrs|hour|hours)\.?)?\s*,?\s*(?:and\s+)?"
+    r"(?:(\d+(?:\.\d+)?)\s*(?:m|min|mins|minute|minutes)\.?)?$")
+
+
+def parse_time_range(raw: Any) -> float | None:
+    """Minutes between two times of day typed in one cell: "9:00-9:45", "8:15 AM \u2013 9:00 AM".
+
+    An end that reads earlier than the start without AM/PM ("12:30-1:15") is taken as
+    afternoon. None when the text is not a range."""
+    if not isinstance(raw, str) or len(raw) > 60:
+        return None
+    m = TIME_RANGE_RE.match(_squeezed(raw))
+    if not m:
+        return None
+    start, end = parse_time(m.group(1)), parse_time(m.group(2))
+    if start is None or end is None:
+        return None
+    minutes = (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
+    marked = re.search(r"[ap]\.?m", m.group(2), re.I)
+    if minutes <= 0 and not marked and minutes + 720 > 0:
+        minutes += 720
+    if minutes <= 0:
+        raise CellProblem("inconsistent-value", f"\u201c{show(raw)}\u201d ends before it "
+                          "starts.", "Check the times, or type the minutes instead.")
+    return float(minutes)
+
+
 def parse_duration_minutes(raw: Any) -> float | None:
-    """Minutes: 45, "45 min", "1:30" (h:mm), "1.5 hrs" (converted to 90)."""
+    """Minutes: 45, "45 min", "45m", "1:30" (h:mm), "0:45:00", "1.5 hrs" (90), "1h 30m",
+    "1 hour 15 minutes", and a range of times such as "9:00-9:45" (45)."""
     if isinstance(raw, timedelta):
         return raw.total_seconds() / 60
     if isinstance(raw, time):
-        return raw.hour * 60 + raw.minute
-    if isinstance(raw, str):
-        text = _clean_text(raw).casefold()
-        m = re.fullmatch(r"(\d{1,2}):(\d{2})", text)
+        return raw.hour * 60 + raw.minute + raw.second / 60
+    if isinstance(raw, str) and len(raw) <= 60:  # durations are short; long text is not one
+        text = _squeezed(raw).casefold()
+        m = re.fullmatch(r"(\d{1,2}):(\d{2})(?::(\d{2}))?", text)
         if m:
-            return int(m.group(1)) * 60 + int(m.group(2))
-        m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(h|hr|hrs|hour|hours)\.?", text)
-        if m:
-            return float(m.group(1)) * 60
+            return int(m.group(1)) * 60 + int(m.group(2)) + int(m.group(3) or 0) / 60
+        m = _HOURS_MINUTES_RE.match(text)
+        if m and (m.group(1) or m.group(2)):
+            return float(m.group(1) or 0) * 60 + float(m.group(2) or 0)
+        ranged = parse_time_range(raw)
+        if ranged is not None:
+            return ranged
     return parse_number(raw)
+
+
+def _squeezed(raw: str) -> str:
+    """Clean text with every run of spaces as one: the patterns below then stay linear."""
+    return re.sub(r"\s+", " ", _clean_text(raw))
+
+
+def parse_hours(raw: Any) -> float | None:
+    """Hours as a number (1.5), or a duration typed with its units ("1h 30m", "90 min",
+    "1:30"); always in hours."""
+    if isinstance(raw, str) and _number_from_text(_clean_text(raw)) is None:
+        text = _clean_text(raw).casefold()
+        if re.fullmatch(r"\d+(?:\.\d+)?\s*(?:h|hr|hrs|hour|hours)\.?", text):
+            return float(re.match(r"\d+(?:\.\d+)?", text).group(0))  # type: ignore[union-attr]
+        minutes = parse_duration_minutes(raw)
+        return None if minutes is None else minutes / 60
+    if isinstance(raw, timedelta | time):
+        minutes = parse_duration_minutes(raw)
+        return None if minutes is None else minutes / 60
+    return parse_number(raw)
+
+
+# -- goals as people write them -------------------------------------------------------------------
+
+_NUM = r"(\d+(?:\.\d+)?)\s*(%|percent)?"
+_FROM_TO_RE = re.compile(r"\bfrom\s+" + _NUM + r"\s+(?:to|up to|down to)\s+" + _NUM, re.I)
+_ARROW_RE = re.compile(_NUM + r"\s*(?:\u2192|->|=>|\u27f6|\u2794)\s*" + _NUM)
+_COMPARATOR_RE = re.compile(
+    r"^(?:at\s+least|no\s+less\s+than|a\s+minimum\s+of|minimum\s+of|min\.?|\u2265|>=|"
+    r"more\s+than|at\s+most|no\s+more\s+than|fewer\s+than|less\s+than|under|below|"
+    r"a\s+maximum\s+of|maximum\s+of|max\.?|\u2264|<=)\s*", re.I)
+_CURRENTLY_RE = re.compile(r"\b(?:currently|baseline|now|today)\b[^.;]*?\b(?:at|is|of|was)\s+"
+                           + _NUM, re.I)
+_WILL_BE_RE = re.compile(r"\b(?:(?:will\s+be|will\s+reach|to\s+reach|reach)\s+(?:at\s+least\s+)?"
+                         r"|at\s+least\s+)" + _NUM, re.I)
+
+
+def _number_text(m: re.Match[str], first: int) -> str:
+    return m.group(first) + ("%" if m.group(first + 1) else "")
+
+
+def goal_pair(raw: Any) -> tuple[str, str] | None:
+    """A goal's start and end typed in one cell or sentence: "70 \u2192 80", "from 40% to 60%"
+    give ("40%", "60%"); "at least 70% ... Currently ... at 55.9%" gives ("55.9%", "70%").
+    None when the text states no pair."""
+    if not isinstance(raw, str):
+        return None
+    text = _squeezed(raw[:500])  # a goal sentence is short; longer text is searched no further
+    for pattern in (_FROM_TO_RE, _ARROW_RE):
+        m = pattern.search(text)
+        if m:
+            first, second = _number_text(m, 1), _number_text(m, 3)
+            if "%" in first + second:  # "40 to 60%": both are percentages
+                first, second = first.rstrip("%") + "%", second.rstrip("%") + "%"
+            return first, second
+    now, then = _CURRENTLY_RE.search(text), _WILL_BE_RE.search(text)
+    if now and then:
+        return _number_text(now, 1), _number_text(then, 1)
+    return None
+
+
+def parse_goal_value(raw: Any, unit: str | None, end: bool) -> float | None:
+    """A Baseline or Target as people write it: a metric ("55.9% (90/161)", "32 of 47"), with
+    a firm comparator ("at least 70%", "\u2265 70%"), or a pair ("70 \u2192 80",
+    "from 40% to 60%": the first for a Baseline, the second for a Target, ``end``).
+
+    A vague one ("about 70") is not a number."""
+    if isinstance(raw, str):
+        text = _squeezed(raw)
+        pair = goal_pair(text)
+        if pair is not None:
+            return parse_metric(pair[1] if end else pair[0], unit)
+        bare = _COMPARATOR_RE.sub("", text, count=1)
+        if bare != text:
+            m = re.match(r"^(\d+(?:\.\d+)?\s*%?(?:\s*\([^)]*\))?)(?:\s+\D.*)?$", bare)
+            return parse_metric(m.group(1) if m else bare, unit)
+    return parse_metric(raw, unit)

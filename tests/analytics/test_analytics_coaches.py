@@ -1,7 +1,7 @@
 """Coach rollups (time, relationships, cycles), checked against figures worked out by hand.
 
-The as-of date is Tuesday 2026-10-06, so "the last 4 weeks" are the 28 days from Wednesday
-2026-09-09 to 2026-10-06 inclusive.
+The as-of date is Tuesday 2026-10-06, so "the last 4 weeks" are the 4 complete weeks before it,
+Monday 2026-09-07 to Sunday 2026-10-04 inclusive (the week of the as-of date is not over).
 """
 
 from __future__ import annotations
@@ -104,10 +104,11 @@ def cycles_frame(source: str, cycles: list[tuple], coach: str = "Ana") -> pd.Dat
 
 ANA_LOG = [
     ("2026-09-01", 120, COACHING, False, "Old Teacher"),  # before the window
-    ("2026-09-08", 60, COACHING, False, "Edge"),  # 28 days before as-of: just outside
-    ("2026-09-09", 60, OTHER, True, None, "Substitute coverage"),  # first day of the window
+    ("2026-09-06", 60, COACHING, False, "Edge"),  # the Sunday before the window: just outside
+    ("2026-09-07", 60, OTHER, True, None, "Substitute coverage"),  # first day of the window
     ("2026-09-20", 60, COACHING, False, "Lee, Park"),
-    ("2026-10-06", 30, COLLAB, False, "Zed"),  # not a coaching entry: not a teacher reached
+    ("2026-10-04", 30, COLLAB, False, "Zed"),  # last day; not coaching: not a teacher reached
+    ("2026-10-05", 45, COACHING, False, "Current"),  # this week, not over: not in the window
     ("2026-10-07", 100, COACHING, False, "Future"),  # after as-of: ignored everywhere
     ("2026-09-02", 30, OTHER, True, None, "Evaluation-related"),  # outside role, not recent
 ]
@@ -116,17 +117,17 @@ ANA_LOG = [
 def test_coaching_share_last_four_weeks_and_whole_program():
     result = time_rollup(time_frame("ana", ANA_LOG), AS_OF)
     row = result.summary.iloc[0]
-    # Whole program: coaching 120 + 60 + 60 = 240 of 120+60+60+60+30+30 = 360 -> 0.6667.
-    assert row["minutes_total"] == 360
-    assert row["minutes_coaching"] == 240
-    assert row["coaching_share"] == pytest.approx(240 / 360)
-    # Last 4 weeks (09-09..10-06): coaching 60 of 60 + 60 + 30 = 150 -> 0.40, exactly the target.
+    # Whole program: coaching 120 + 60 + 60 + 45 = 285 of 120+60+60+60+30+45+30 = 405.
+    assert row["minutes_total"] == 405
+    assert row["minutes_coaching"] == 285
+    assert row["coaching_share"] == pytest.approx(285 / 405)
+    # Last 4 weeks (09-07..10-04): coaching 60 of 60 + 60 + 30 = 150 -> 0.40, exactly the target.
     assert row["minutes_recent"] == 150
     assert row["coaching_share_recent"] == pytest.approx(0.40)
     assert bool(row["meets_target_recent"]) is True
-    assert row["entries"] == 6
+    assert row["entries"] == 7
     assert row["first_entry"] == pd.Timestamp("2026-09-01")
-    assert row["last_entry"] == pd.Timestamp("2026-10-06")
+    assert row["last_entry"] == pd.Timestamp("2026-10-05")
 
 
 def test_outside_role_minutes_whole_program_and_recent():
@@ -217,26 +218,42 @@ def test_minutes_by_week_and_group_list_every_group_with_shares():
     result = time_rollup(time_frame("ana", ANA_LOG), AS_OF, program_start=date(2026, 9, 7))
     weekly = result.weekly
     assert list(weekly.columns) == list(TIME_WEEKLY_COLUMNS)
-    # Entries fall in the Monday weeks of 08-31, 09-07, 09-14, 10-05 (09-08/09-09 share one).
+    # Entries fall in the Monday weeks of 08-31, 09-07, 09-14, 09-28 and 10-05.
     starts = sorted(set(weekly["week_start"]))
     assert starts == [pd.Timestamp(d) for d in ("2026-08-31", "2026-09-07", "2026-09-14",
-                                                "2026-10-05")]
-    assert len(weekly) == 4 * 3  # every week lists the 3 built-in groups
-    week = weekly[weekly["week_start"] == pd.Timestamp("2026-09-07")].set_index(
+                                                "2026-09-28", "2026-10-05")]
+    assert len(weekly) == 5 * 3  # every week lists the 3 built-in groups
+    week = weekly[weekly["week_start"] == pd.Timestamp("2026-08-31")].set_index(
         "activity_group")
     assert list(week.index) == [COACHING, COLLAB, OTHER]
-    assert week.loc[COACHING, "minutes"] == 60 and week.loc[OTHER, "minutes"] == 60
-    assert week.loc[COACHING, "share"] == pytest.approx(0.5)
+    assert week.loc[COACHING, "minutes"] == 180 and week.loc[OTHER, "minutes"] == 30
+    assert week.loc[COACHING, "share"] == pytest.approx(180 / 210)
     assert week.loc[COLLAB, "minutes"] == 0
-    assert set(week["program_week"]) == {1}
-    assert set(weekly.loc[weekly["week_start"] == pd.Timestamp("2026-08-31"),
-                          "program_week"]) == {0}
+    assert set(week["program_week"]) == {0}
+    assert set(weekly.loc[weekly["week_start"] == pd.Timestamp("2026-09-07"),
+                          "program_week"]) == {1}
     shares = weekly.groupby("week_start")["share"].sum()
     assert np.allclose(shares, 1.0)
     totals = result.groups.set_index("activity_group")
     assert list(result.groups.columns) == list(TIME_GROUP_COLUMNS)
-    assert totals.loc[COACHING, "minutes"] == 240
-    assert totals.loc[OTHER, "share"] == pytest.approx(90 / 360)
+    assert totals.loc[COACHING, "minutes"] == 285
+    assert totals.loc[OTHER, "share"] == pytest.approx(90 / 405)
+    # The last 4 weeks are exactly the weekly rows of the 4 weeks before the as-of week.
+    window = weekly[(weekly["week_start"] >= pd.Timestamp("2026-09-07"))
+                    & (weekly["week_start"] <= pd.Timestamp("2026-09-28"))]
+    assert window["minutes"].sum() == result.summary.iloc[0]["minutes_recent"]
+
+
+def test_the_window_is_the_last_complete_weeks():
+    from sheetsync.analytics.coaches import recent_window
+
+    # A nightly run early on Monday counts all of last week, Monday to Sunday.
+    assert recent_window(date(2026, 11, 2), 4) == (date(2026, 10, 5), date(2026, 11, 1))
+    # On Sunday the week is not over yet: it is left out.
+    assert recent_window(date(2026, 11, 1), 4) == (date(2026, 9, 28), date(2026, 10, 25))
+    # The program's own week start (a Wednesday start) shifts the weeks.
+    assert recent_window(date(2026, 11, 2), 1, week_start=2) == (date(2026, 10, 21),
+                                                                 date(2026, 10, 27))
 
 
 def test_unknown_activity_group_is_listed_last():
@@ -267,7 +284,8 @@ def test_time_rollup_matches_a_plain_groupby():
     result = time_rollup(log, AS_OF).summary.set_index("source")
     kept = log[(log["date"] <= pd.Timestamp(AS_OF)) & log["minutes"].notna()].copy()
     kept["source"] = kept["source"].str.strip()  # " b" is the same workbook as "b"
-    recent = kept["date"] > pd.Timestamp(AS_OF) - pd.Timedelta(days=28)
+    # the 4 complete Monday-to-Sunday weeks before the as-of date (Tuesday 10-06)
+    recent = kept["date"].between(pd.Timestamp("2026-09-07"), pd.Timestamp("2026-10-04"))
     coaching = kept["activity_group"] == COACHING
     expect = pd.DataFrame({
         "minutes_total": kept.groupby("source")["minutes"].sum(),
@@ -453,9 +471,9 @@ def test_thresholds_change_the_windows():
         relationships_frame("ana", [{"contact": "2026-09-10"}]),  # 26 days: fresh at 30
         time_frame("ana", ANA_LOG), None, AS_OF, th)
     row = result.time.iloc[0]
-    # 35 days back (from 09-02): adds 09-02 (30 other) and 09-08 (60 coaching):
-    # coaching 120 of 240 = 0.5.
-    assert row["minutes_recent"] == 240
-    assert row["coaching_share_recent"] == pytest.approx(0.5)
+    # 5 complete weeks (08-31..10-04): adds 09-01 (120 coaching), 09-02 (30 other) and
+    # 09-06 (60 coaching): coaching 240 of 360.
+    assert row["minutes_recent"] == 360
+    assert row["coaching_share_recent"] == pytest.approx(240 / 360)
     assert result.relationships.iloc[0]["contacts_stale"] == 0
     assert not any(f.code == "low-coaching-share" for f in result.flags)

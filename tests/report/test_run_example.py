@@ -105,16 +105,25 @@ def test_hand_worked_coach_share(dashboard):
     coaches = table_of(values(path)["Dashboard"], "Status", "Note")
     okafor = named(coaches, "Coach", "Renata Okafor")
     # Okafor logged 11,510 minutes, 5,480 of them coaching with teachers: 47.6%;
-    # in the 28 days to Nov 4, 2,760 of 5,650: 48.8%
-    assert okafor["Coaching share, last 4 weeks"] == pytest.approx(2760 / 5650)
+    # in the last 4 complete weeks before Wednesday Nov 4 (Monday Oct 5 to Sunday Nov 1),
+    # 2,675 of 5,615: 47.6% (the 28 days to Nov 4 would have given 2,760 of 5,650)
+    assert okafor["Coaching share, last 4 weeks"] == pytest.approx(2675 / 5615)
     assert okafor["Status"] == "On target"
     per_coach = table_of([r[7:] for r in values(path)["Coach Time"]], "Coach", "Last entry")
     whole = named(per_coach, "Coach", "Renata Okafor")["Coaching share"]
     assert whole == pytest.approx(5480 / 11510)
     bell = named(coaches, "Coach", "Marcus Bell")
     assert bell["Coaching share, last 4 weeks"] < 0.2 and bell["Status"] == "Below target"
-    # 2,820 minutes outside the role in the same 4 weeks as the share: 47 hours
-    assert bell["Hours outside the role"] == pytest.approx(47.0)
+    # the share agrees with Coach Time's weekly rows of the same 4 complete weeks (Oct 5-Nov 1)
+    weekly = [r for r in values(path)["Coach Time"][2:] if r[0] == "Marcus Bell"
+              and datetime(2026, 10, 5) <= r[1] <= datetime(2026, 10, 26)]
+    assert len({r[1] for r in weekly}) == 4
+    coaching = sum(r[4] for r in weekly if r[3] == "Coaching with teachers")
+    assert bell["Coaching share, last 4 weeks"] == pytest.approx(
+        coaching / sum(r[4] for r in weekly))
+    # minutes outside the role are among the other duties of those weeks
+    other = sum(r[4] for r in weekly if r[3] == "Other duties")
+    assert 0 < bell["Hours outside the role"] * 60 <= other
     # Castillo logged nothing after Oct 16: nothing in the last complete week (Oct 26-Nov 1)
     castillo = named(coaches, "Coach", "Jordan Castillo")
     assert castillo["Status"] == "Log stopped" and "2026-10-16" in castillo["Note"]
@@ -303,7 +312,8 @@ def test_run_json_is_a_summary_a_script_can_act_on(tmp_path):
     payload = json.loads(result.stdout)
     assert payload["exit_code"] == 1 and payload["output"] == str(out) and out.exists()
     assert payload["challenge"]["label"] == "Week 8 complete, week 9 in progress (of 10)"
-    assert payload["challenge"]["last_weeks_window"] == ["2026-10-08", "2026-11-04"]
+    # the last 4 complete weeks before Wednesday Nov 4: Monday Oct 5 to Sunday Nov 1
+    assert payload["challenge"]["last_weeks_window"] == ["2026-10-05", "2026-11-01"]
     assert payload["sources"]["ok"] == payload["sources"]["total"] == 10
     assert payload["teams"]["by_status"] == {"Met": 1, "On track": 3, "Off track": 2}
     assert payload["coaches"]["below_target"] == ["Marcus Bell", "Priya Natarajan"]

@@ -29,7 +29,7 @@ from sheetsync.report.model import Chart, Sheet, Table
 from sheetsync.testing import FakeClock, FakeGoogle
 from sheetsync.testing.pytest_plugin import GoogleAccount
 
-LIMIT_MB = 0.02  # 20,971 bytes: a few hundred rows a request
+LIMIT_MB = 0.025  # 26,214 bytes: a few hundred rows a request
 
 
 def big_model(rows: int = 900, label: str = "week") -> list[Sheet]:
