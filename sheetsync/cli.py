@@ -67,15 +67,15 @@ def _fail(message: str, hint: str = "") -> None:
     sys.exit(EXIT_CANNOT_RUN)
 
 
-def _parse_as_of(value: str | None) -> date | None:
+def _parse_as_of(value: str | None, flag: str = "--as-of") -> date | None:
     if value is None:
         return None
     from sheetsync.config import ConfigError, check_as_of
 
     try:
-        return check_as_of(date.fromisoformat(value), "--as-of")
+        return check_as_of(date.fromisoformat(value), flag)
     except ValueError:
-        _fail(f"--as-of must be a date like 2026-11-04, not {value!r}")
+        _fail(f"{flag} must be a date like 2026-11-04, not {value!r}")
     except ConfigError as exc:
         _fail(exc.message)
     return None
@@ -294,6 +294,51 @@ def schedule(config_path: Path | None, run_now: bool, max_runs: int | None,
     config = _load(config_path)
     sys.exit(serve_schedule(config, run_now=run_now, max_runs=max_runs,
                             every_seconds=every_seconds))
+
+
+@main.command()
+@CONFIG_OPTION
+@click.option("--rebuild", is_flag=True, required=True,
+              help="Recompute past dates from the sources' own dated rows.")
+@click.option("--from", "since", required=True,
+              help="The first date to recompute (YYYY-MM-DD), e.g. the challenge's start.")
+@click.option("--to", "until", default=None,
+              help="The last date (default: [program].as_of, else today).")
+@click.option("--every", default=7, show_default=True, type=click.IntRange(1, 366),
+              help="Days between recomputed dates (1: every night).")
+def history(config_path: Path | None, rebuild: bool, since: str, until: str | None,
+            every: int) -> None:
+    """Rebuild the program's history (state folder) from the sources' dated rows, so weeks
+    before sheetsync was first run still show on the History, Trends and Check-ins tabs. Each
+    date recomputed replaces what the history held for it."""
+    import sqlite3
+
+    from sheetsync.history.backfill import rebuild as rebuild_history
+    from sheetsync.pipeline import resolve_as_of
+
+    config = _load(config_path)
+    first = _parse_as_of(since, "--from")
+    last = resolve_as_of(config, _parse_as_of(until, "--to"))
+    if first is None or first > last:
+        _fail(f"--from must be a date on or before {last}, not {since!r}")
+        return
+    from sheetsync.errors import LockHeld
+    from sheetsync.nightly.run_lock import RunLock
+
+    try:
+        # one writer at a time: a nightly run and a rebuild share the cache and the history
+        with RunLock(config.output.state_dir, command="sheetsync history"):
+            days = rebuild_history(config, first, last, every=every,
+                                   progress=lambda day: click.echo(f"  recorded {day}"))
+    except LockHeld as exc:
+        _fail(str(exc), "Wait for the other run to finish.")
+        return
+    except (OSError, sqlite3.Error) as exc:
+        _fail(f"could not write the history in {config.output.state_dir}: {exc}",
+              "Check [output].state_dir and its permissions.")
+        return
+    click.echo(f"History rebuilt: {len(days)} dates from {days[0]} to {days[-1]}.")
+    sys.exit(EXIT_OK)
 
 
 @main.command()

@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sheetsync.backends import settings_class
 from sheetsync.backends.base import SourceEntry, Target
 from sheetsync.errors import ConfigError
+from sheetsync.history.calendar import DEFAULT_CHECKINS, Cycle, parse_checkins, parse_cycles
 from sheetsync.schema import (
     Activity,
     ActivityCatalog,
@@ -85,6 +86,8 @@ class ProgramSection:
     challenge_weeks: int = field(default=10, metadata={"min": 1, "max": 52})
     as_of: date | None = field(default=None, metadata={"min": AS_OF_EARLIEST,
                                                        "max": AS_OF_LATEST})
+    quarter_start_month: int = field(default=8, metadata={"min": 1, "max": 12})
+    # checkins and [[program.cycles]] are read by sheetsync.history.calendar
 
 
 @dataclass(frozen=True)
@@ -204,6 +207,11 @@ class Config:
     column_aliases: dict[str, list[str]] = field(default_factory=dict)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     workers: int = 0  # 0 = one per core
+    checkins: tuple[int | date, ...] = (3, 6, 9)
+    """The sponsor check-ins: challenge weeks or dates (see :mod:`sheetsync.history.calendar`)."""
+    cycles: tuple[Cycle, ...] = ()
+    """``[[program.cycles]]``, by start date; empty: one cycle, the teams' own dates."""
+    quarter_start_month: int = 8
     framework: Framework = field(default_factory=default_framework)
     schools: tuple[SchoolSection, ...] = ()
     outputs: tuple[ScopedOutput, ...] = ()
@@ -707,8 +715,13 @@ def parse_config(data: dict[str, Any], path: Path, *, sources_required: bool = T
                  ) -> Config:
     base = path.parent
     _check_keys(data, _CORE_SECTIONS | set(_BACKEND_SECTIONS), path.name)
-    program: ProgramSection = settings_from_table(ProgramSection, data.get("program", {}),
-                                                  "[program]", base)
+    program_table = data.get("program", {})
+    rhythm = {}
+    if isinstance(program_table, dict):
+        rhythm = {k: program_table[k] for k in ("checkins", "cycles") if k in program_table}
+        program_table = {k: v for k, v in program_table.items() if k not in rhythm}
+    program: ProgramSection = settings_from_table(ProgramSection, program_table, "[program]",
+                                                  base)
     tzname = program.timezone
     try:
         ZoneInfo(tzname)
@@ -737,6 +750,10 @@ def parse_config(data: dict[str, Any], path: Path, *, sources_required: bool = T
         column_aliases=columns,
         schedule=_schedule(data.get("schedule", {}), base),
         workers=run.workers,
+        checkins=(parse_checkins(rhythm["checkins"]) if "checkins" in rhythm
+                  else DEFAULT_CHECKINS),
+        cycles=parse_cycles(rhythm["cycles"]) if "cycles" in rhythm else (),
+        quarter_start_month=program.quarter_start_month,
         framework=_framework(data["framework"]) if "framework" in data else default_framework(),
         schools=_schools(data["schools"], base) if "schools" in data else (),
         outputs=(_outputs(data["outputs"], base, sources, output) if "outputs" in data

@@ -74,6 +74,7 @@ CODES: dict[str, str] = {
     "stalled-cycles": "Coaching cycles without a recent update",
     "writeback-unsupported": "Flags cannot be written into this file format",
     "writeback-failed": "Flags could not be written back",
+    "history-not-recorded": "This run could not be added to the program's history",
 }
 
 

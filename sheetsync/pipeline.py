@@ -193,6 +193,9 @@ class RollupContext:
     duration_s: float = 0.0
     previous_flags: set[tuple[str, str, str, str]] | None = None
     """The last run's flags (code, source, tab, cell), to mark new ones; None: no last run."""
+    history: Any = None
+    """The :class:`~sheetsync.history.records.HistoryView` the history tabs show (None: the
+    tabs show only this run)."""
 
     @property
     def thresholds(self) -> Thresholds:
@@ -202,8 +205,10 @@ class RollupContext:
 def analyse(data: ProgramData, ctx: RollupContext) -> Analysis:
     """Progress-monitoring analytics over the validated frames (pure)."""
     from sheetsync.analytics.program import analyse as analyse_frames
+    from sheetsync.history.records import in_current_cycle
 
-    return analyse_frames(data.frames, ctx.as_of, ctx.thresholds,
+    frames = in_current_cycle(data.frames, ctx.config.cycles, ctx.as_of)
+    return analyse_frames(frames, ctx.as_of, ctx.thresholds,
                           groups=ctx.config.activities.groups, column_of=data.column_of,
                           framework=ctx.config.framework, schools=school_facts(ctx.config),
                           placed=data.placed)
@@ -226,10 +231,12 @@ def with_flags(data: ProgramData, analysis: Analysis) -> None:
 def report(data: ProgramData, analysis: Analysis, ctx: RollupContext) -> list[Sheet]:
     """The managed tabs, in the order leaders read them (pure)."""
     from sheetsync.report.dashboard import build_sheets
+    from sheetsync.report.rhythm import with_rhythm_tabs
 
-    return build_sheets(ctx.config, data, analysis, as_of=ctx.as_of,
-                        generated_at=ctx.generated_at, duration_s=ctx.duration_s,
-                        previous_flags=ctx.previous_flags)
+    sheets = build_sheets(ctx.config, data, analysis, as_of=ctx.as_of,
+                          generated_at=ctx.generated_at, duration_s=ctx.duration_s,
+                          previous_flags=ctx.previous_flags)
+    return with_rhythm_tabs(sheets, ctx.config, data, analysis, ctx.history)
 
 
 def rollup(data: ProgramData, ctx: RollupContext) -> list[Sheet]:
@@ -309,7 +316,7 @@ def _run_locked(config: Config, day: date, target: Target, dry_run: bool, use_ca
         found = unchanged.with_versions(discover(config.sources, backends), backends)
         digest = unchanged.inputs_digest(config, read_context(config, day).fingerprint, day,
                                          target, found)
-        if unchanged.unchanged_since(last, digest, target):
+        if unchanged.unchanged_since(last, digest, target) and _in_history(config, day):
             return _keep_dashboard(config, day, target, generated, started, last)
 
     data = validate(config, day, use_cache=use_cache, progress=progress, backends=backends,
@@ -321,6 +328,9 @@ def _run_locked(config: Config, day: date, target: Target, dry_run: bool, use_ca
     analysis = analyse(data, ctx)
     with_flags(data, analysis)
     if not dry_run:
+        # recorded before anything is written, so a run that skips an unchanged dashboard
+        # still adds its as-of date to the history
+        ctx = replace(ctx, history=record_history(config, data, analysis, generated))
         data.findings.extend(write_back(config, data, backends, analysis))
     outcome = RunOutcome(data=data, analysis=analysis, dry_run=dry_run, output=target.location,
                          generated_at=generated)
@@ -364,7 +374,8 @@ def scoped(data: ProgramData, analysis: Analysis, output: ScopedOutput, ctx: Rol
                        columns={k: v for k, v in data.columns.items() if k in keep},
                        placed={k: v for k, v in data.placed.items() if k in keep})
     title = output.name or f"{ctx.config.name}: {output.scope}"
-    part_ctx = replace(ctx, config=replace(ctx.config, name=title))
+    # the program's history is the whole district's: a scoped dashboard shows none of it
+    part_ctx = replace(ctx, config=replace(ctx.config, name=title), history=None)
     part_analysis = analyse(part, part_ctx)
     if part_analysis.plans is not None:
         part_analysis = replace(part_analysis, plans=scoped_plans(
@@ -394,6 +405,31 @@ def write_scoped(config: Config, data: ProgramData, analysis: Analysis, ctx: Rol
         raise RunFailed("the district dashboard was written, but not: " + "; ".join(failed),
                         hint="Close the files if they are open, and check the [[outputs]] "
                         "paths and permissions.")
+
+
+def record_history(config: Config, data: ProgramData, analysis: Analysis,
+                   generated: datetime) -> Any:
+    """Add the run's as-of date to the program's history (see :mod:`sheetsync.history`) and
+    read back what the history tabs show; a history that cannot be written is a finding."""
+    from sheetsync.findings import Finding, Severity
+    from sheetsync.history import record_run
+
+    view, problem = record_run(config, analysis, generated)
+    if problem is not None:
+        data.findings.add(Finding(
+            "history-not-recorded", Severity.WARNING,
+            f"This run's figures could not be added to the program's history ({problem}).",
+            "Check that the state folder can be written; then run again with the same as-of "
+            "date, or rebuild past dates with sheetsync history --rebuild."))
+    return view
+
+
+def _in_history(config: Config, day: date) -> bool:
+    """Whether the history holds ``day`` already: a run that keeps an unchanged dashboard still
+    records its date when the history lacks it (a new or deleted history file)."""
+    from sheetsync.history.store import HistoryStore
+
+    return HistoryStore.in_state_dir(config.output.state_dir).has(day)
 
 
 def _remember_write(state_dir: Path, digest: str | None, target: Target,

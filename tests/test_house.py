@@ -133,6 +133,8 @@ ROOMS_BELOW = {
     "sheetsync.sources": ("sheetsync.analytics", "sheetsync.report.dashboard",
                           "sheetsync.pipeline", "sheetsync.config", "sheetsync.backends.excel",
                           "sheetsync.backends.google"),
+    "sheetsync.history": ("sheetsync.sources", "sheetsync.validation", "sheetsync.report",
+                          *BACKENDS, "sheetsync.nightly"),
     "sheetsync.findings": ("sheetsync.",),
     "sheetsync.errors": ("sheetsync.backends", "sheetsync.sources", "sheetsync.pipeline"),
 }

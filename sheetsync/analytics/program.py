@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from sheetsync.analytics.closeout import close_out
 from sheetsync.analytics.coaches import CoachResults, coach_summary
 from sheetsync.analytics.frames import ColumnOf, dates
 from sheetsync.analytics.plans import PlanResults, SchoolFacts, plan_rollup
@@ -45,6 +46,16 @@ class ProgramSummary:
     coaches_unknown: int = 0
     """Coaches whose time log could not be read: left out of every time figure."""
     recent_window: tuple[date, date] | None = None
+    teams_ended: int = 0
+    """Teams whose challenge has ended: their status is final, Met or Not met."""
+    met_share: float | None = None
+    """Of the teams that ended, the share that met their goal (None before any ended)."""
+
+    @property
+    def all_ended(self) -> bool:
+        """Every team whose data could be read has ended its challenge."""
+        known = self.teams_total - self.teams_unknown
+        return known > 0 and self.teams_ended == known
 
     def headline(self, recent_weeks: int = 4) -> list[tuple[str, Any, str]]:
         """(label, value, number format) rows for the Dashboard's headline block. A figure
@@ -59,6 +70,7 @@ class ProgramSummary:
             (f"Share of teams on track{teams_out}", self.on_track_share, "0%"),
             ("Benchmark: teams expected to reach their goal", self.benchmark_share, "0%"),
             (f"Teams that have met their goal{teams_out}", self.teams_met, "0"),
+            (f"Share of ended teams that met their goal{teams_out}", self.met_share, "0%"),
             (f"Coaching share, last {recent_weeks} weeks{coaches_out}",
              self.coaching_share_recent, "0%"),
             (f"Coaching share, whole program{coaches_out}", self.coaching_share, "0%"),
@@ -137,8 +149,8 @@ def analyse(data: Any, as_of: date | None = None, th: Thresholds = DEFAULT_THRES
         raise ValueError("analyse() needs an as-of date: pass as_of or set data.as_of")
 
     goals = frames.get("goals")
-    teams = team_progress(goals, frames.get("weekly"), frames.get("actions"), as_of, th,
-                          column_of=column_of)
+    teams = close_out(team_progress(goals, frames.get("weekly"), frames.get("actions"), as_of,
+                                    th, column_of=column_of), as_of)
     coaches = coach_summary(frames.get("coaches"), frames.get("relationships"),
                             frames.get("time_log"), frames.get("cycles"), as_of, th,
                             groups=groups, program_start=_program_start(goals),
@@ -172,6 +184,14 @@ def _program_summary(teams: TeamResults, coaches: CoachResults, flags: list[Find
     total = len(status)
     on_track = sum(counts[s] for s in ON_TRACK)
     on_track_share = _share(on_track, total - counts["Unknown"])
+    ended = teams.teams["ended"] if "ended" in teams.teams.columns else status.eq("")
+    ended = ended.fillna(False).astype(bool) & status.ne("Unknown")
+    teams_ended = int(ended.sum())
+    met_share = _share(int((status[ended.to_numpy(dtype=bool)] == "Met").sum()), teams_ended)
+    # Once every team has ended, the benchmark is judged on the teams that met their goal; until
+    # then on the share on track, the forecast of it.
+    known = total - counts["Unknown"]
+    judged = met_share if known and teams_ended == known else on_track_share
     time = coaches.time
     by_severity = Counter(f.severity.value for f in flags)
     return ProgramSummary(
@@ -180,8 +200,8 @@ def _program_summary(teams: TeamResults, coaches: CoachResults, flags: list[Find
         teams_met=counts["Met"],
         on_track_share=on_track_share,
         benchmark_share=th.program_goal_share,
-        meets_benchmark=(None if on_track_share is None
-                         else on_track_share >= th.program_goal_share - 1e-12),
+        meets_benchmark=(None if judged is None
+                         else judged >= th.program_goal_share - 1e-12),
         status_counts=counts,
         coaches_total=len(time),
         coaching_share=_share(time["minutes_coaching"].sum(), time["minutes_total"].sum()),
@@ -195,4 +215,6 @@ def _program_summary(teams: TeamResults, coaches: CoachResults, flags: list[Find
         teams_unknown=counts["Unknown"],
         coaches_unknown=int(time["time_note"].notna().sum()) if "time_note" in time else 0,
         recent_window=coaches.recent_window,
+        teams_ended=teams_ended,
+        met_share=met_share,
     )

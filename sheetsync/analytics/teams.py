@@ -57,8 +57,10 @@ from sheetsync.analytics.frames import (
 from sheetsync.analytics.thresholds import DEFAULT_THRESHOLDS, Thresholds
 from sheetsync.findings import Finding, Severity
 
-STATUSES = ("Met", "On track", "At risk", "Off track", "Stale", "No data", "Unknown")
-"""Every team status, in the order a table lists them."""
+STATUSES = ("Met", "On track", "At risk", "Off track", "Stale", "No data", "Unknown",
+            "Not met")
+"""Every team status, in the order a table lists them. ``Not met`` is only given at the
+close-out, after a team's end date (see :mod:`sheetsync.analytics.closeout`)."""
 
 NEEDS_SUPPORT = ("Off track", "At risk", "Stale")
 """Statuses that put a team on the weekly update's "needs support" list, most urgent first."""

@@ -53,15 +53,18 @@ if TYPE_CHECKING:
     from sheetsync.dataset import ProgramData, SourceStatus
 
 TAB_ORDER = ("Dashboard", "Team Charts", "Team Progress", "Coach Time", "Relationships",
-             "Coaching Cycles", "Coaching Plans", "Weekly Update", "Flags", "Sources", "Run Log",
+             "Coaching Cycles", "Coaching Plans", "Weekly Update", "Trends", "Check-ins",
+             "Check-in Agenda", "Retrospective", "History", "Flags", "Sources", "Run Log",
              "Chart Data")
+"""Every managed tab; those from Trends to History are built from the program's history
+(:mod:`sheetsync.report.rhythm`)."""
 MAX_TEAM_CHARTS = 12
 MAX_COACHES_IN_CHART = 40
 CHART_DATA = "Chart Data"
 CHART_DATA_FIRST_ROW = 4
 
 TEAM_ORDER = {"File failed": 0, "Unknown": 0, "Off track": 1, "At risk": 2, "Stale": 3,
-              "No data": 4, "On track": 5, "Met": 6}
+              "No data": 4, "On track": 5, "Not met": 6, "Met": 7}
 """The team table's order: teams that need support first, then on track, then met."""
 
 COACH_ORDER = {"File failed": 0, "Unknown": 0, "Stale data": 1, "Log stopped": 2,
@@ -348,14 +351,18 @@ def _scoreboard(config: Config, data: ProgramData, analysis: Analysis, cal: Cale
     met = _share(program.teams_met, teams_total)
     coaches_at = _share(program.coaches_meeting_target, coaches_total)
     bench = program.benchmark_share
-    finished = cal.start is not None and cal.complete >= cal.weeks
+    finished = (cal.start is not None and cal.complete >= cal.weeks) or program.all_ended
+    # After the close-out the benchmark is judged on the teams that met their goal, not on
+    # the share on track (the met share then also counts only teams whose challenge ended).
+    closed = program.all_ended
 
     def of(count: int, total: int) -> str:
         return f'0%" ({count} of {total})"'
 
     now = [
         "Now",
-        Cell(on_track, of(program.teams_on_track, teams_total), _light(on_track, bench, 0.10),
+        Cell(on_track, of(program.teams_on_track, teams_total),
+             BLUE if closed else _light(on_track, bench, 0.10),
              bold=True) if on_track is not None else Cell(None, fill=GREY),
         Cell(met, of(program.teams_met, teams_total),
              _light(met, bench, 0.10) if finished else BLUE, bold=True)
@@ -374,8 +381,8 @@ def _scoreboard(config: Config, data: ProgramData, analysis: Analysis, cal: Cale
         "the end; grey: not known.",
     ]
     benchmark = [
-        "Benchmark", Cell(bench, "0%"),
-        Cell(bench, f'0%" by week {cal.weeks}"'),
+        "Benchmark", Cell(None) if closed else Cell(bench, "0%"),
+        Cell(bench, f'0%" by week {cal.weeks}"' if not closed else '0%" met (final)"'),
         Cell(1.0, "0%"), Cell(target, "0%"),
         Cell(total_sources, '0" (all)"'), Cell(0, "0"), Cell(0, "0"), Cell(0, "0"),
         "Targets: a share, or a count of sources.",
@@ -388,12 +395,23 @@ def _scoreboard(config: Config, data: ProgramData, analysis: Analysis, cal: Cale
     left_out = _left_out(program.teams_unknown, program.coaches_unknown)
     if left_out:
         intro.append(left_out)
+    due = _checkin_due(config, cal)
+    if due:
+        intro.append(due)
     columns = ["Scoreboard", "Teams on track or met", "Teams that met their goal",
                f"Coaches at or above the {wording.share(target)} target",
                f"Coaching share ({cal.recent_weeks} weeks)", "Sources read fresh",
                "Sources stale", "Sources failed", "Data errors", "How to read the colours"]
     return Table(columns=columns, rows=[now, benchmark], title=config.name, title_size=16,
                  intro=intro, wrap_columns=columns[-1:])
+
+
+def _checkin_due(config: Config, cal: Calendar) -> str | None:
+    """The "check-in due this week" line, in the week before a sponsor check-in."""
+    from sheetsync.history.calendar import checkin_due, current_cycle
+
+    cycle = current_cycle(cal.as_of, config.cycles)
+    return checkin_due(config.checkins, cycle.start if cycle else cal.start, cal.as_of)
 
 
 def _left_out(teams: int, coaches: int) -> str:

@@ -24,6 +24,7 @@ GREEN, AMBER, RED, GREY, BLUE = "C6EFCE", "FFEB9C", "FFC7CE", "D9D9D9", "DDEBF7"
 STATUS_COLOURS: dict[str, str] = {
     # teams
     "Met": GREEN,
+    "Not met": "F4B183",
     "On track": "E2F0D9",
     "At risk": AMBER,
     "Off track": RED,
@@ -53,6 +54,7 @@ STATUS_COLOURS: dict[str, str] = {
 
 STATUS_TEXT_COLOURS: dict[str, str] = {
     "Met": "375623",
+    "Not met": "843C0C",
     "On track": "548235",
     "At risk": "9C5700",
     "Off track": "C00000",
@@ -302,3 +304,6 @@ class Sheet:
     """(first row, first column, last row, last column) printed, one page wide."""
     opens_first: bool = False
     """The first tab, and the one the workbook opens on."""
+    page_breaks: list[int] = field(default_factory=list)
+    """Rows (1-based) that start a new printed page (Excel; Google Sheets prints without
+    them)."""

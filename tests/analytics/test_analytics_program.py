@@ -139,7 +139,8 @@ def test_program_figures():
     assert program.on_track_share == pytest.approx(0.5)
     assert program.benchmark_share == 0.75 and program.meets_benchmark is False
     assert program.status_counts == {"Met": 1, "On track": 1, "At risk": 0, "Off track": 1,
-                                     "Stale": 0, "No data": 1, "Unknown": 0}
+                                     "Stale": 0, "No data": 1, "Unknown": 0,
+                                     "Not met": 0}
     # Coaching share across the program: (240 + 90 + 30) of (360 + 120) = 0.75;
     # last 4 weeks: (90 + 30) of (120 + 120) = 0.5.
     assert program.coaching_share == pytest.approx(0.75)

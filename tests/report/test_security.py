@@ -45,6 +45,7 @@ from sheetsync.findings import Findings
 from sheetsync.pipeline import run
 from sheetsync.report.dashboard import build_sheets
 from sheetsync.report.model import Cell, plain
+from sheetsync.report.rhythm import with_rhythm_tabs
 from sheetsync.schema import default_activities, load_schema
 from sheetsync.testing.workbooks import Tab, write_xlsx
 from sheetsync.validation import ValidationContext, build_frames, validate_workbook
@@ -282,7 +283,9 @@ def leader_sheets(coaches: list[RawWorkbook]):
     analysis = analyse(data.frames, AS_OF, Thresholds.from_mapping({}),
                        groups=CTX.activities.groups)
     data.findings.extend(analysis.flags)
-    return build_sheets(CONFIG, data, analysis, as_of=AS_OF, generated_at=NOW, duration_s=1.0)
+    sheets = build_sheets(CONFIG, data, analysis, as_of=AS_OF, generated_at=NOW, duration_s=1.0)
+    # the tabs built from the history (Trends, Check-ins, Retrospective, History), from this run
+    return with_rhythm_tabs(sheets, CONFIG, data, analysis, None)
 
 
 def leader_texts(sheets) -> list[str]:
@@ -308,6 +311,8 @@ def test_no_private_value_reaches_a_leader_facing_cell(drawn):
     coaches = [raw for raw, _, _ in drawn]
     tokens = set().union(*(t for _, t, _ in drawn))
     sheets = leader_sheets(coaches)
+    assert {"Trends", "Check-ins", "Check-in Agenda", "Retrospective", "History"} <= \
+        {s.name for s in sheets}
     text = "\n".join(leader_texts(sheets))
     assert [t for t in tokens if t in text] == []
     # per-teacher ratings: a coach's 3 x 3 grid shows only from the configured minimum up
@@ -351,11 +356,17 @@ def test_no_byte_of_the_example_dashboard_holds_a_private_value(tmp_path):
     config = load_config(write_config(tmp_path, [("team", src / "teams"),
                                                  ("coach", src / "coaches")]))
     run(config, now=NOW)
+    # and after every team's end date, with a history of two nights: the Retrospective too
+    run(config, now=NOW, as_of=date(2027, 1, 15))
     secrets = {s for s in example_private_values() if not s.isdigit()
                and s.casefold() not in {"yes", "no", "n/a"}}
     assert len(secrets) > 100
     leaked = []
-    for name, data in package_parts(config.output.path).items():
+    parts = package_parts(config.output.path)
+    assert any(b"Goal not met" in data for data in parts.values())  # the close-out is there
+    # the program's history in the state folder holds no private value either
+    parts["history.sqlite"] = (tmp_path / "state" / "history.sqlite").read_bytes()
+    for name, data in parts.items():
         text = data.decode("utf-8", "replace")
         text = text.replace("&amp;", "&").replace("&apos;", "'").replace("&quot;", '"')
         leaked += [(name, s) for s in secrets if s in text]

@@ -752,6 +752,11 @@ def _render_sheet(
     worksheet.page_setup.fitToWidth = 1
     worksheet.page_setup.fitToHeight = 0
     worksheet.sheet_properties.pageSetUpPr.fitToPage = True
+    if sheet.page_breaks:
+        from openpyxl.worksheet.pagebreak import Break
+
+        for row in sheet.page_breaks:
+            worksheet.row_breaks.append(Break(id=row - 1))  # a break after the row above
     if sheet.print_area is not None:
         worksheet.print_area = _range(*sheet.print_area)
         worksheet.print_options.horizontalCentered = True
