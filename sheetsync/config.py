@@ -31,7 +31,14 @@ from sheetsync.backends import settings_class
 from sheetsync.backends.base import SourceEntry, Target
 from sheetsync.errors import ConfigError
 from sheetsync.history.calendar import DEFAULT_CHECKINS, Cycle, parse_checkins, parse_cycles
-from sheetsync.schema import Activity, ActivityCatalog, default_activities
+from sheetsync.schema import (
+    Activity,
+    ActivityCatalog,
+    Framework,
+    default_activities,
+    default_framework,
+    parse_framework,
+)
 
 if TYPE_CHECKING:
     from sheetsync.backends.excel.settings import ReadLimits
@@ -93,6 +100,9 @@ class SourceSection:
     folder: str | None = field(default=None, metadata={"max_chars": 300})
     name: str | None = field(default=None, metadata={"max_chars": 200, "not_empty": True})
     write_back: bool = False
+    my_summary: bool = False  # with write_back: a coach workbook's own My Summary tab
+    school: str | None = field(default=None, metadata={"max_chars": 200, "not_empty": True})
+    region: str | None = field(default=None, metadata={"max_chars": 200, "not_empty": True})
     provision_id: str | None = field(default=None, metadata={"max_chars": 100})  # provision
     owner: str | None = field(default=None, metadata={"max_chars": 320})  # provision: email
 
@@ -145,6 +155,42 @@ class ActivitySection:
 
 
 @dataclass(frozen=True)
+class SchoolSection:
+    """One ``[[schools]]`` entry: a school's region and, optionally, its teaching staff count
+    (the roster that reach is a share of, instead of the teachers coaches list)."""
+
+    name: str = field(default="", metadata={"max_chars": 200, "not_empty": True})
+    region: str | None = field(default=None, metadata={"max_chars": 200, "not_empty": True})
+    staff: int | None = field(default=None, metadata={"min": 1, "max": 100000})
+    aliases: tuple[str, ...] = field(default=(), metadata={"max_chars": 200, "not_empty": True})
+
+
+@dataclass(frozen=True)
+class ScopedOutputSection:
+    """One ``[[outputs]]`` entry: a further dashboard, filtered to one school or region."""
+
+    path: str | None = field(default=None, metadata={"max_chars": 4096, "not_empty": True})
+    google: str | None = field(default=None, metadata={"max_chars": 300})
+    school: str | None = field(default=None, metadata={"max_chars": 200, "not_empty": True})
+    region: str | None = field(default=None, metadata={"max_chars": 200, "not_empty": True})
+    name: str | None = field(default=None, metadata={"max_chars": 200, "not_empty": True})
+
+
+@dataclass(frozen=True)
+class ScopedOutput:
+    """A dashboard holding only one school's or one region's teams and coaches."""
+
+    target: Target
+    school: str | None = None
+    region: str | None = None
+    name: str | None = None  # the dashboard's title; default: the program's, with the scope
+
+    @property
+    def scope(self) -> str:
+        return self.school or self.region or ""
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     name: str
@@ -166,6 +212,9 @@ class Config:
     cycles: tuple[Cycle, ...] = ()
     """``[[program.cycles]]``, by start date; empty: one cycle, the teams' own dates."""
     quarter_start_month: int = 8
+    framework: Framework = field(default_factory=default_framework)
+    schools: tuple[SchoolSection, ...] = ()
+    outputs: tuple[ScopedOutput, ...] = ()
 
     @property
     def tz(self) -> ZoneInfo:
@@ -173,7 +222,7 @@ class Config:
 
 
 _CORE_SECTIONS = {"program", "sources", "output", "thresholds", "activities", "aliases",
-                  "schedule", "run", "include"}
+                  "schedule", "run", "include", "framework", "schools", "outputs"}
 _BACKEND_SECTIONS = ("google", "limits")
 
 
@@ -370,6 +419,9 @@ def _sources(raw: Any, base: Path, required: bool = True) -> tuple[SourceEntry, 
         if folder is not None and not (GOOGLE_FOLDER_RE.search(folder)
                                        or re.fullmatch(r"[a-zA-Z0-9_-]{10,}", folder)):
             raise ConfigError(f"{where}.folder is not a Drive folder URL or id: {folder!r}")
+        if section.my_summary and not section.write_back:
+            raise ConfigError(f"{where}.my_summary needs write_back = true: the summary is "
+                              "written into the coach's own workbook, beside its flags")
         if path is not None:
             backend, location = "excel", _resolve(base, path)
         elif google is not None:
@@ -377,7 +429,9 @@ def _sources(raw: Any, base: Path, required: bool = True) -> tuple[SourceEntry, 
         else:
             backend, location = "google", f"folder:{folder}"
         out.append(SourceEntry(kind=section.kind, backend=backend, location=location,
-                               name=section.name, write_back=section.write_back, index=i))
+                               name=section.name, write_back=section.write_back, index=i,
+                               my_summary=section.my_summary, school=section.school,
+                               region=section.region))
     return tuple(out)
 
 
@@ -427,6 +481,68 @@ def _activities(raw: Any, base: Path) -> ActivityCatalog:
             raise ConfigError(f"[activities]: activity {act.name!r} has group {act.group!r}, "
                               f"which is not one of {list(catalog.groups)}")
     return catalog
+
+
+def _framework(raw: Any) -> Framework:
+    """``[framework]``: the district's own list of focus areas, replacing Danielson's."""
+    from sheetsync.errors import SchemaError
+
+    if not isinstance(raw, dict):
+        raise ConfigError(f"[framework] must be a table, not {_kind_name(raw)}")
+    _check_keys(raw, {"name", "domain"}, "[framework]")
+    try:
+        return parse_framework(raw, "[framework]")
+    except SchemaError as exc:
+        raise ConfigError(str(exc).replace("[framework].domain", "[[framework.domain]]")
+                          ) from None
+
+
+def _schools(raw: Any, base: Path) -> tuple[SchoolSection, ...]:
+    if not isinstance(raw, list):
+        raise ConfigError("[[schools]] must be a list of tables (name, region, staff)")
+    out = [settings_from_table(SchoolSection, entry if isinstance(entry, dict) else {"": entry},
+                               f"schools[{i}]", base, required=("name",))
+           for i, entry in enumerate(raw)]
+    names = [s.name.casefold() for s in out]
+    if len(set(names)) != len(names):
+        raise ConfigError("[[schools]] names a school twice")
+    return tuple(out)
+
+
+def _outputs(raw: Any, base: Path, sources: tuple[SourceEntry, ...],
+             main: OutputConfig) -> tuple[ScopedOutput, ...]:
+    if not isinstance(raw, list):
+        raise ConfigError("[[outputs]] must be a list of tables (path or google, and school or "
+                          "region)")
+    out = []
+    seen = {main.target}
+    for i, entry in enumerate(raw):
+        where = f"outputs[{i}]"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{where} must be a table ([[outputs]])")
+        section: ScopedOutputSection = settings_from_table(ScopedOutputSection, entry, where,
+                                                           base)
+        if (section.path is None) == (section.google is None):
+            raise ConfigError(f"{where} needs exactly one of path (an .xlsx file) or google")
+        if (section.school is None) == (section.region is None):
+            raise ConfigError(f"{where} needs exactly one of school or region: the scope its "
+                              "dashboard is filtered to")
+        if section.path is not None:
+            if not section.path.lower().endswith(".xlsx"):
+                raise ConfigError(f"{where}.path must end in .xlsx, not {section.path!r}")
+            target = Target("excel", _resolve(base, section.path))
+        else:
+            if not GOOGLE_ID_RE.search(section.google or ""):
+                raise ConfigError(f"{where}.google is not a spreadsheet URL or key: "
+                                  f"{section.google!r}")
+            target = Target("google", _google_key(section.google or ""))
+        check_target(target, sources, f"{where}.path" if section.path else f"{where}.google")
+        if target in seen:
+            raise ConfigError(f"{where} writes where another dashboard is written: each "
+                              "output needs its own file or spreadsheet")
+        seen.add(target)
+        out.append(ScopedOutput(target, section.school, section.region, section.name))
+    return tuple(out)
 
 
 def load_config(path: str | Path, *, sources_required: bool = True) -> Config:
@@ -638,9 +754,13 @@ def parse_config(data: dict[str, Any], path: Path, *, sources_required: bool = T
                   else DEFAULT_CHECKINS),
         cycles=parse_cycles(rhythm["cycles"]) if "cycles" in rhythm else (),
         quarter_start_month=program.quarter_start_month,
+        framework=_framework(data["framework"]) if "framework" in data else default_framework(),
+        schools=_schools(data["schools"], base) if "schools" in data else (),
+        outputs=(_outputs(data["outputs"], base, sources, output) if "outputs" in data
+                 else ()),
     )
 
 
 __all__ = ["AS_OF_EARLIEST", "AS_OF_LATEST", "Config", "ConfigError", "OutputConfig",
-           "ScheduleConfig", "check_as_of", "check_target", "includes",
-           "load_config", "parse_config", "settings_from_table", "source_entry_covers"]
+           "ScheduleConfig", "SchoolSection", "ScopedOutput", "check_as_of", "check_target",
+           "includes", "load_config", "parse_config", "settings_from_table", "source_entry_covers"]

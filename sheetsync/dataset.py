@@ -32,7 +32,14 @@ Frames (columns beyond the schema keys are listed):
                    Hours, 15-min units or Start/End), activity (canonical name, or the raw text when
                    unknown), activity_group (or "Unknown"), outside_role (bool), teachers, notes.
 ``cycles``         source, coach, row, teacher, focus, start_date, phase, next_steps_total,
-                   next_steps_done, last_update.
+                   next_steps_done, last_update, focus_area, student_goal, student_evidence,
+                   describes_impact, applied_new_context, outcome, plan_date, act_date,
+                   reflect_date, end_date.
+``plans``          source, coach, row, school, focus_area (the framework's label), goal,
+                   principal, agreed, next_review: one row per focus area of a coaching plan.
+
+The Time Log's ``focus_area`` and the Relationships tab's ``focus_teacher``, the About tab's and
+the Goal tab's ``region`` are optional columns like the others.
 """
 
 from __future__ import annotations
@@ -74,6 +81,8 @@ class ProgramData:
     as_of: date | None = None
     columns: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
     """source -> tab -> column key -> column letter, so analytic flags can name exact cells."""
+    placed: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    """source -> (school, region) its ``[[sources]]`` entry gives, where the workbook has none."""
 
     def column_of(self, source: str, tab: str, key: str) -> str | None:
         return self.columns.get(source, {}).get(tab, {}).get(key)

@@ -54,6 +54,7 @@ CODES: dict[str, str] = {
     "bad-yes-no": "Not yes or no",
     "bad-choice": "Not one of the allowed values",
     "unknown-activity": "An activity that is not in the activity list",
+    "unknown-focus-area": "A focus area that is not in the framework",
     "out-of-range": "A value outside the allowed range",
     "formula-error": "A formula shows an error",
     "future-date": "A date after the as-of date",
@@ -81,7 +82,8 @@ SOURCE_TEXT_CODES = frozenset({
     "unknown-kind", "missing-tab", "missing-header", "missing-column", "unknown-column",
     "duplicate-column", "missing-required", "bad-date", "bad-time", "bad-number", "bad-percent",
     "bad-yes-no", "bad-choice", "unknown-activity", "out-of-range", "formula-error",
-    "future-date", "duplicate-week", "inconsistent-value", "cell-too-long"})
+    "future-date", "duplicate-week", "inconsistent-value", "cell-too-long",
+    "unknown-focus-area"})
 """Codes whose message may quote what a source holds: a cell's text, a header, a tab name."""
 
 _HINTS_QUOTING_SOURCE = frozenset({"unknown-kind", "missing-tab", "missing-header"})

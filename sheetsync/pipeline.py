@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sheetsync.backends import Backends
 from sheetsync.backends.base import Target
-from sheetsync.config import Config, check_as_of, check_target
+from sheetsync.config import Config, ScopedOutput, check_as_of, check_target
 from sheetsync.dataset import ProgramData
 from sheetsync.errors import ConfigError, LockHeld, RunFailed, TargetWriteError
 from sheetsync.findings import Findings
@@ -101,7 +101,8 @@ def read_context(config: Config, as_of: date, *, use_cache: bool = True) -> Read
     """What every read of a run shares (see :class:`~sheetsync.sources.load.ReadContext`)."""
     validation = ValidationContext(as_of=as_of, reference_date=as_of,
                                    challenge_weeks=config.challenge_weeks,
-                                   activities=config.activities)
+                                   activities=config.activities,
+                                   framework=config.framework)
     cache = ParseCache(config.output.state_dir / "cache") if use_cache else None
     return ReadContext(schemas_for(config), validation, cache)
 
@@ -155,8 +156,13 @@ def validate(config: Config, as_of: date | None = None, *, use_cache: bool = Tru
              served=sum(item.from_snapshot for item in loaded))
     columns = {item.source.name: item.result.columns for item in loaded
                if item.result is not None}
+    entries = {e.label: e for e in config.sources}
+    placed = {item.source.name: (entries[item.source.entry].school,
+                                 entries[item.source.entry].region)
+              for item in loaded if item.source.entry in entries
+              and (entries[item.source.entry].school or entries[item.source.entry].region)}
     return ProgramData(frames=frames, findings=findings, sources=[i.status for i in loaded],
-                       as_of=day, columns=columns)
+                       as_of=day, columns=columns, placed=placed)
 
 
 NO_SOURCES_HINT = ("Check the [[sources]] entries of the config: a path is a file, a glob such "
@@ -203,7 +209,16 @@ def analyse(data: ProgramData, ctx: RollupContext) -> Analysis:
 
     frames = in_current_cycle(data.frames, ctx.config.cycles, ctx.as_of)
     return analyse_frames(frames, ctx.as_of, ctx.thresholds,
-                          groups=ctx.config.activities.groups, column_of=data.column_of)
+                          groups=ctx.config.activities.groups, column_of=data.column_of,
+                          framework=ctx.config.framework, schools=school_facts(ctx.config),
+                          placed=data.placed)
+
+
+def school_facts(config: Config) -> list:
+    """The config's ``[[schools]]`` as the analytics take them."""
+    from sheetsync.analytics.plans import SchoolFacts
+
+    return [SchoolFacts(s.name, s.region, s.staff, s.aliases) for s in config.schools]
 
 
 def with_flags(data: ProgramData, analysis: Analysis) -> None:
@@ -295,7 +310,8 @@ def _run_locked(config: Config, day: date, target: Target, dry_run: bool, use_ca
     found: Discovery | None = None
     digest: str | None = None
     last = None
-    if keep_unchanged and target.backend == "excel":
+    if keep_unchanged and target.backend == "excel" and not config.outputs:
+        # (with [[outputs]], every dashboard is rewritten: each has a file of its own)
         last = unchanged.load_last_write(state_dir)
         found = unchanged.with_versions(discover(config.sources, backends), backends)
         digest = unchanged.inputs_digest(config, read_context(config, day).fingerprint, day,
@@ -315,7 +331,7 @@ def _run_locked(config: Config, day: date, target: Target, dry_run: bool, use_ca
         # recorded before anything is written, so a run that skips an unchanged dashboard
         # still adds its as-of date to the history
         ctx = replace(ctx, history=record_history(config, data, analysis, generated))
-        data.findings.extend(write_back(config, data, backends))
+        data.findings.extend(write_back(config, data, backends, analysis))
     outcome = RunOutcome(data=data, analysis=analysis, dry_run=dry_run, output=target.location,
                          generated_at=generated)
     outcome.duration_s = time.perf_counter() - started
@@ -330,6 +346,8 @@ def _run_locked(config: Config, day: date, target: Target, dry_run: bool, use_ca
                             hint=exc.hint) from None
         finally:
             outcome.api_calls = backends.api_calls()
+        write_scoped(config, data, analysis, replace(ctx, duration_s=outcome.duration_s),
+                     backends, generated)
         if keep_unchanged:
             _remember_write(state_dir, digest, target, data)
         record_success(state_dir, generated, day, outcome.output,
@@ -339,6 +357,54 @@ def _run_locked(config: Config, day: date, target: Target, dry_run: bool, use_ca
         outcome.api_calls = backends.api_calls()
     outcome.duration_s = time.perf_counter() - started
     return outcome
+
+
+def scoped(data: ProgramData, analysis: Analysis, output: ScopedOutput, ctx: RollupContext
+           ) -> tuple[ProgramData, Analysis, RollupContext]:
+    """One school's or region's part of the run: its sources' data, findings and statuses
+    only, analysed again (see :mod:`sheetsync.analytics.scopes`)."""
+    from sheetsync.analytics.scopes import in_scope, only_sources, scoped_plans
+
+    plans = analysis.plans
+    keep = in_scope(plans.sources_in if plans is not None else {}, school=output.school,
+                    region=output.region)
+    part = ProgramData(frames=only_sources(data.frames, keep),
+                       findings=Findings([f for f in data.findings if f.source in keep]),
+                       sources=[s for s in data.sources if s.name in keep], as_of=data.as_of,
+                       columns={k: v for k, v in data.columns.items() if k in keep},
+                       placed={k: v for k, v in data.placed.items() if k in keep})
+    title = output.name or f"{ctx.config.name}: {output.scope}"
+    # the program's history is the whole district's: a scoped dashboard shows none of it
+    part_ctx = replace(ctx, config=replace(ctx.config, name=title), history=None)
+    part_analysis = analyse(part, part_ctx)
+    if part_analysis.plans is not None:
+        part_analysis = replace(part_analysis, plans=scoped_plans(
+            part_analysis.plans, school=output.school, region=output.region))
+    with_flags(part, part_analysis)
+    return part, part_analysis, part_ctx
+
+
+def write_scoped(config: Config, data: ProgramData, analysis: Analysis, ctx: RollupContext,
+                 backends: Backends, generated: datetime) -> None:
+    """Write each ``[[outputs]]`` dashboard, filtered to its school or region. The district
+    dashboard is written first; a scoped one that cannot be written fails the run after the
+    others are written."""
+    failed = []
+    flags = {(f.code, f.source, f.tab, f.cell) for f in analysis.flags}
+    read = replace(data, findings=Findings([f for f in data.findings  # the scope's are redone
+                                            if (f.code, f.source, f.tab, f.cell) not in flags]))
+    for output in config.outputs:
+        part, part_analysis, part_ctx = scoped(read, analysis, output, ctx)
+        sheets = report(part, part_analysis, part_ctx)
+        try:
+            backends[output.target.backend].write_tabs(output.target.location, sheets,
+                                                       generated)
+        except TargetWriteError as exc:
+            failed.append(f"{output.target.location} ({output.scope}): {exc.message}")
+    if failed:
+        raise RunFailed("the district dashboard was written, but not: " + "; ".join(failed),
+                        hint="Close the files if they are open, and check the [[outputs]] "
+                        "paths and permissions.")
 
 
 def record_history(config: Config, data: ProgramData, analysis: Analysis,
@@ -400,7 +466,8 @@ def _keep_dashboard(config: Config, day: date, target: Target, generated: dateti
     return outcome
 
 
-def write_back(config: Config, data: ProgramData, backends: Backends) -> list:
+def write_back(config: Config, data: ProgramData, backends: Backends,
+               analysis: Analysis | None = None) -> list:
     """Opt-in: write each source's own findings into a managed tab of that source.
 
     The tab is the coach's own, so it may quote their cells. A source whose flags did not
@@ -420,19 +487,44 @@ def write_back(config: Config, data: ProgramData, backends: Backends) -> list:
     digests = WritebackDigests(config.output.state_dir)
     out = []
     findings = list(data.findings)
+    summaries = {e.label for e in config.sources if e.write_back and e.my_summary}
+    kinds = {s.name: s.kind for s in data.sources}
     for source in targets:
         rows = source_flag_rows(f for f in findings
                                 if f.source == source.name and f.code != "writeback-failed")
         digest = flags_digest(rows)
-        if digests.unchanged(source.location, digest):
-            continue
-        try:
-            backends[source.backend].write_flags(source, source_flags_sheet(rows, data.as_of))
-            digests.remember(source.location, digest)
-        except WritebackError as exc:
-            out.append(exc.as_finding(source=source.name, file=source.location))
+        if not digests.unchanged(source.location, digest):
+            try:
+                backends[source.backend].write_flags(source, source_flags_sheet(rows,
+                                                                                data.as_of))
+                digests.remember(source.location, digest)
+            except WritebackError as exc:
+                out.append(exc.as_finding(source=source.name, file=source.location))
+                continue
+        if source.entry in summaries and kinds.get(source.name) == "coach" and analysis:
+            out.extend(_write_summary(source, data, analysis, backends, digests))
     digests.save()
     return out
+
+
+def _write_summary(source: Any, data: ProgramData, analysis: Analysis, backends: Backends,
+                   digests: Any) -> list:
+    """A coach's own My Summary tab, beside the flags (rewritten when it changed)."""
+    from sheetsync.errors import WritebackError
+    from sheetsync.nightly.state import flags_digest
+    from sheetsync.report.summary import my_summary_sheet
+
+    sheet = my_summary_sheet(source.name, data.frames, analysis, data.as_of)
+    digest = flags_digest([[t.title, *t.intro, *map(str, t.rows)] for t in sheet.tables])
+    key = f"{source.location}#{sheet.name}"
+    if digests.unchanged(key, digest):
+        return []
+    try:
+        backends[source.backend].write_flags(source, sheet)
+        digests.remember(key, digest)
+    except WritebackError as exc:
+        return [exc.as_finding(source=source.name, file=source.location)]
+    return []
 
 
 def record_failure(config: Config, reason: str, now: datetime | None = None) -> None:

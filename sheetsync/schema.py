@@ -10,14 +10,14 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
 from sheetsync.errors import SchemaError
 
 COLUMN_TYPES = ("text", "int", "number", "percent", "metric", "date", "time", "yesno", "choice",
-                "activity")
+                "activity", "focus_area")
 WorkbookKind = Literal["team", "coach", "shared_log"]
 KINDS: tuple[str, ...] = ("team", "coach", "shared_log")
 """Every workbook kind: a team tracker, a coach workbook, and a shared coaching log (one tab of
@@ -389,3 +389,122 @@ def parse_activities(data: dict[str, Any]) -> ActivityCatalog:
 def default_activities() -> ActivityCatalog:
     with (templates_dir() / "activities.toml").open("rb") as fh:
         return parse_activities(tomllib.load(fh))
+
+
+@dataclass(frozen=True)
+class FocusArea:
+    """One entry of the district's framework: a domain, or a component of one (``domain``
+    names its domain's code). ``label`` is what the dropdown shows and the frames hold."""
+
+    code: str
+    name: str
+    domain: str | None = None
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        if self.domain is None:
+            return f"Domain {self.code}: {self.name}" if self.code else self.name
+        return f"{self.code}: {self.name}" if self.code else self.name
+
+
+_CODE_PREFIX = re.compile(r"^\s*(?:component|domain|standard)?\s*([0-9]+[a-z]?)"
+                          r"(?:\b|(?=[^a-z0-9]))", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Framework:
+    """The district's framework of focus areas (Danielson's by default; a config may replace
+    it). Domains come first in the dropdown order, each followed by its components."""
+
+    name: str
+    areas: tuple[FocusArea, ...]
+
+    def labels(self) -> tuple[str, ...]:
+        return tuple(a.label for a in self.areas)
+
+    @cached_property
+    def by_label(self) -> dict[str, FocusArea]:
+        return {a.label: a for a in self.areas}
+
+    def lookup(self) -> dict[str, FocusArea]:
+        """Normalised label, name, code or alias -> focus area (domains as "domain 2")."""
+        table: dict[str, FocusArea] = {}
+        for area in self.areas:
+            names = [area.label, area.name, *area.aliases]
+            coded = [f"{area.code} {n}" for n in (area.name, *area.aliases)] if area.code else []
+            if area.domain is None:
+                codes = [f"domain {area.code}", f"domain {area.code} {area.name}",
+                         *(f"domain {area.code} {a}" for a in area.aliases)] if area.code else []
+            else:
+                codes = [area.code, f"component {area.code}"] if area.code else []
+            for text in (*names, *coded, *codes):
+                table.setdefault(normalise_label(text), area)
+        return table
+
+    @cached_property
+    def _table(self) -> dict[str, FocusArea]:
+        return self.lookup()
+
+    def find(self, text: str, table: dict[str, FocusArea] | None = None) -> FocusArea | None:
+        """The focus area ``text`` names: any label, name, alias or code, in any case; or the
+        code it starts with ("2a Respect & Rapport", "Component 3b:", "DOMAIN 1 \u2022 ...")."""
+        table = table if table is not None else self._table
+        found = table.get(normalise_label(text))
+        if found is not None:
+            return found
+        start = _CODE_PREFIX.match(text)
+        if start is None:
+            return None
+        code = start.group(1).casefold()
+        is_domain = text.strip().casefold().startswith("domain")
+        for area in self.areas:
+            if area.code.casefold() == code and (area.domain is None) == (
+                    is_domain or not code[-1:].isalpha()):
+                return area
+        return None
+
+    def aligned(self, area: str | None, planned: set[str]) -> bool:
+        """Whether an entry's focus area (a label) serves a plan's focus areas (labels): the
+        same area, or a component of a planned domain."""
+        if not area:
+            return False
+        if area in planned:
+            return True
+        found = self.by_label.get(area)
+        if found is None or found.domain is None:
+            return False
+        return any(p.domain is None and p.code == found.domain
+                   for p in (self.by_label.get(label) for label in planned) if p is not None)
+
+
+def parse_framework(data: dict[str, Any], where: str = "framework") -> Framework:
+    """A :class:`Framework` from ``framework.toml`` or a config's ``[framework]`` table."""
+    areas: list[FocusArea] = []
+    domains = data.get("domain", [])
+    if not isinstance(domains, list) or not domains:
+        raise SchemaError(f"{where}: lists no [[domain]] (each with a name, and optionally a "
+                          "code and components)")
+    for i, raw in enumerate(domains):
+        spot = f"{where}.domain[{i}]"
+        if not isinstance(raw, dict) or not str(raw.get("name", "")).strip():
+            raise SchemaError(f"{spot} needs a name")
+        code = str(raw.get("code", "")).strip()
+        areas.append(FocusArea(code, str(raw["name"]).strip(), None,
+                               tuple(str(a) for a in raw.get("aliases", ()))))
+        for j, comp in enumerate(raw.get("components", ())):
+            if not isinstance(comp, dict) or not str(comp.get("name", "")).strip():
+                raise SchemaError(f"{spot}.components[{j}] needs a name")
+            areas.append(FocusArea(str(comp.get("code", "")).strip(), str(comp["name"]).strip(),
+                                   code, tuple(str(a) for a in comp.get("aliases", ()))))
+    labels = [a.label for a in areas]
+    if len(set(labels)) != len(labels):
+        raise SchemaError(f"{where}: two focus areas have the same name")
+    return Framework(name=str(data.get("name", "Framework")), areas=tuple(areas))
+
+
+@cache
+def default_framework() -> Framework:
+    """The built-in framework: Danielson's, from ``sheet_templates/framework.toml``."""
+    with (templates_dir() / "framework.toml").open("rb") as fh:
+        return parse_framework(tomllib.load(fh), "framework.toml")

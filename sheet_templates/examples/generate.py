@@ -38,6 +38,19 @@ Everyday messiness, on purpose (none of it is an error; a reader must cope with 
 * phases written as aliases ("planning", "reflection", "done");
 * action-step statuses written as aliases ("complete", "ongoing", "not yet").
 
+Plans, focus areas, outcomes and regions (written without drawing from the random stream, so
+every other figure stays as it was; the example config puts Cedar Grove in the South region and
+the two other schools in the North). Figures worked out by hand from the rows:
+
+* Marcus Bell's plan names Domain 3 and 2d; 1,050 of his 1,750 coaching minutes carry one of
+  them (a component of Domain 3, or 2d): 60% aligned. His review was due 2026-10-30 (overdue);
+* Renata Okafor never coaches 3b and Priya Natarajan never 4c: focus areas with no coaching;
+  Jordan Castillo has no plan;
+* Maple Hill's roster is Priya Natarajan's 9 teachers and Jordan Castillo's 7 there; in the last
+  4 weeks 9 and 3 of them were coached: reach 12 of 16 = 75%;
+* each coach closes one cycle; in the North, 2 of the 3 closed cycles have student evidence;
+* Renata Okafor's closed cycle has Plan, Act and Reflect dates, and three focus teachers.
+
 Deliberate errors (exact cells in README.md and expected_findings.json):
 
 * teams/cedar-grove-grade3-literacy: "Sept 31" as a Week Of date (bad-date);
@@ -750,6 +763,150 @@ def cycles(rng: random.Random, coach: Coach, names: Names) -> list[dict[str, Any
     return records
 
 
+# -- plans, focus areas and outcomes ---------------------------------------------------------------
+# Written without drawing from the random stream, so every other figure stays as it was.
+
+PLANS: dict[str, tuple[str, date, date | None, tuple[tuple[str, str], ...]]] = {
+    "renata-okafor": ("Dr. Alana Reyes", date(2026, 8, 24), date(2026, 11, 20), (
+        ("2a", "Students and adults speak to each other with respect in every classroom"),
+        ("2c: Managing Classroom Procedures", "Transitions take under two minutes"),
+        ("3b", "Every lesson has a structured discussion"))),
+    "marcus-bell": ("Mr. Victor Osei", date(2026, 8, 17), date(2026, 10, 30), (
+        ("Domain 3: Instruction", "Students talk about their thinking in every lesson"),
+        ("2d", "Fewer removals from class in grades 6 and 7"))),
+    "priya-natarajan": ("Ms. Hana Kowalski", date(2026, 8, 26), None, (
+        ("1e", "Units planned backward from the grade 4 reading standards"),
+        ("3c: Engaging Students in Learning", "Every student reads aloud daily"),
+        ("4c", "Families get a reading update every two weeks"))),
+}
+"""Each coach's plan: principal, date agreed, next quarterly review, (focus area, goal). Jordan
+Castillo has none (a missing plan); Marcus Bell's review was due 2026-10-30 (overdue)."""
+
+ALIGNED_SHARE_COACH = "marcus-bell"
+ALIGNED_TAGS = ("3c", "3b: Using Questioning and Discussion Techniques", "2d",
+                "3d Using Assessment in Instruction")
+UNALIGNED_TAGS = ("1d", None)
+
+
+def counted_coaching(coach: Coach, log: list[LogEntry]) -> list[int]:
+    """The time-log entries that count as coaching minutes: coaching activities, except the
+    rows given deliberate errors (Marcus Bell's rows 40 and 101)."""
+    catalog = {a.name: a.group for a in default_activities().activities}
+    broken = (40, 101) if coach.slug == "marcus-bell" else ()
+    return [i for i, e in enumerate(log) if catalog[e.activity] == "Coaching with teachers"
+            and i not in broken]
+
+
+def aligned_subset(minutes: list[int], target: int) -> set[int]:
+    """Positions of ``minutes`` that add up to exactly ``target`` (the first such set found,
+    scanning in order)."""
+    reach: dict[int, tuple[int, int] | None] = {0: None}
+    for position, value in enumerate(minutes):
+        for total in sorted(reach, reverse=True):
+            if total + value <= target and total + value not in reach:
+                reach[total + value] = (total, position)
+    if target not in reach:
+        raise ValueError(f"no entries add up to {target} minutes")
+    chosen: set[int] = set()
+    total = target
+    while reach[total] is not None:
+        total, position = reach[total]  # type: ignore[misc]
+        chosen.add(position)
+    return chosen
+
+
+def focus_areas(coach: Coach, log: list[LogEntry]) -> list[str | None] | None:
+    """The Focus Area of each time-log entry, or None for a log without the column.
+
+    Marcus Bell: exactly 60% of his coaching minutes carry a focus area of his plan (a component
+    of Domain 3, or 2d); the rest carry 1d (not in his plan) or nothing. Renata Okafor: 2a from
+    Monday to Wednesday, 2c on Thursdays, nothing on Fridays (3b never coached). Priya
+    Natarajan: 1e and 3c in turn, now and then nothing (4c never coached)."""
+    if coach.slug not in PLANS:
+        return None
+    tags: list[str | None] = [None] * len(log)
+    counted = counted_coaching(coach, log)
+    if coach.slug == ALIGNED_SHARE_COACH:
+        minutes = [log[i].minutes for i in counted]
+        total = sum(minutes)
+        if total * 3 % 5:
+            raise ValueError(f"{coach.slug}: {total} coaching minutes have no exact 60%")
+        chosen = aligned_subset(minutes, total * 3 // 5)
+        aligned = unaligned = 0
+        for position, i in enumerate(counted):
+            if position in chosen:
+                tags[i] = ALIGNED_TAGS[aligned % len(ALIGNED_TAGS)]
+                aligned += 1
+            else:
+                tags[i] = UNALIGNED_TAGS[unaligned % len(UNALIGNED_TAGS)]
+                unaligned += 1
+    elif coach.slug == "renata-okafor":
+        for i in counted:
+            weekday = log[i].day.weekday()
+            tags[i] = "2a" if weekday < 3 else "2c: Managing Classroom Procedures" \
+                if weekday == 3 else None
+    else:
+        for n, i in enumerate(counted):
+            tags[i] = (None if n % 5 == 4 else "1e" if n % 2 else
+                       "3c: Engaging Students in Learning")
+    return tags
+
+
+CYCLE_FOCUS = {"renata-okafor": ("2a", "2c", "2a", "2c", "2a"),
+               "marcus-bell": ("3c", "1d", "3b"),
+               "priya-natarajan": ("1e", "1e", "3c", "1e")}
+OUTCOMES = {"renata-okafor": ("Met", True), "marcus-bell": ("Met", True),
+            "priya-natarajan": ("partly", True), "jordan-castillo": ("Not met", False)}
+"""Each coach's closed cycle: its outcome and whether there is evidence of student work. In the
+North region (Marcus Bell, Priya Natarajan, Jordan Castillo) 2 of the 3 closed cycles have
+student evidence."""
+
+
+def with_outcomes(coach: Coach, rows: list[dict[str, Any]]) -> None:
+    """Add the focus-area, outcome and (for Renata Okafor) phase-date columns to the cycles."""
+    focus = CYCLE_FOCUS.get(coach.slug)
+    outcome, evidence = OUTCOMES[coach.slug]
+    for index, row in enumerate(rows):
+        closed = row["Phase"] == "Complete"
+        if focus is not None:
+            row["Focus Area"] = focus[index % len(focus)]
+        row["Student Goal"] = "Most students meet the exit-ticket goal" if closed else None
+        row["Student Evidence"] = yes_no(coach, evidence) if closed else None
+        row["Teacher Describes Impact"] = yes_no(coach, True) if closed else None
+        row["Applied in New Context"] = yes_no(coach, not evidence) if closed else None
+        row["Outcome"] = outcome if closed else None
+        if coach.slug == "renata-okafor":
+            start, updated = row["Start Date"], row["Last Update"]
+            reached = PHASES_REACHED[row["Phase"]]
+            row["Plan Started"] = start
+            row["Act Started"] = min(start + timedelta(days=5), updated) if reached > 0 else None
+            row["Reflect Started"] = (min(start + timedelta(days=10), updated)
+                                      if reached > 1 else None)
+            row["Ended"] = updated if closed else None
+
+
+FOCUS_TEACHERS = (1, 4, 7)
+"""Renata Okafor's focus teachers for the quarter (positions in her Relationships tab)."""
+
+PHASES_REACHED = {"Plan": 0, "Act": 1, "Reflect": 2, "Complete": 3}
+
+
+def plan_rows(coach: Coach) -> list[Row] | None:
+    if coach.slug not in PLANS:
+        return None
+    principal, agreed, review, areas = PLANS[coach.slug]
+    rows = []
+    for n, (area, goal) in enumerate(areas):
+        rows.append(Row({"School": coach.schools[0], "Focus Area": area, "Goal": goal,
+                         "Principal": principal if n == 0 else None,
+                         "Date Agreed": agreed if n == 0 else None,
+                         "Next Review": review if n == 0 else None}))
+    return rows
+
+
+PLAN_HEADERS = ["School", "Focus Area", "Goal", "Principal", "Date Agreed", "Next Review"]
+
+
 def yes_no(coach: Coach, value: bool | None) -> Any:
     yes, no, unknown = coach.yes_no
     return unknown if value is None else (yes if value else no)
@@ -761,14 +918,17 @@ def write_coach(coach: Coach, rng: random.Random, names: Names) -> Book:
     log = time_log(rng, coach)
     cycle_rows = cycles(rng, coach, names)
     schools = ", ".join(coach.schools)
+    tags = focus_areas(coach, log)
+    with_outcomes(coach, cycle_rows)
 
     if coach.slug == "renata-okafor":
         book.form("About", [("Coach", coach.name), ("School(s)", schools), ("Role", coach.role)])
-        headers = list(people[0])
+        headers = [*people[0], "Focus Teacher"]
         rows: list[Row | None] = []
         for index, person in enumerate(people):
             record = dict(person, **{"Knows Face": yes_no(coach, person["Knows Face"]),
-                                     "Knows Classroom": yes_no(coach, person["Knows Classroom"])})
+                                     "Knows Classroom": yes_no(coach, person["Knows Classroom"]),
+                                     "Focus Teacher": "Yes" if index in FOCUS_TEACHERS else None})
             row = Row(record)
             if index == 5:  # a 1-3 scale, typed as if it were 1-5
                 record["Delight"] = 5
@@ -778,10 +938,12 @@ def write_coach(coach: Coach, rng: random.Random, names: Names) -> Book:
                 rows.append(None)
         book.table("Relationships", headers, rows,
                    above=["Relationship Tracker 2026-27", coach.schools[0]])
-        log_headers = ["Date", "Start", "End", "Minutes", "Activity", "Teacher(s)", "Notes"]
+        log_headers = ["Date", "Start", "End", "Minutes", "Activity", "Teacher(s)", "Notes",
+                       "Focus Area"]
         book.table("Time Log", log_headers, [Row({
             "Date": e.day, "Start": e.start, "End": e.end, "Minutes": e.minutes,
-            "Activity": e.activity, "Teacher(s)": e.teacher, "Notes": e.note}) for e in log])
+            "Activity": e.activity, "Teacher(s)": e.teacher, "Notes": e.note,
+            "Focus Area": tag}) for e, tag in zip(log, tags or [], strict=True)])
         book.table("Coaching Cycles", list(cycle_rows[0]), [Row(c) for c in cycle_rows])
 
     elif coach.slug == "marcus-bell":
@@ -805,7 +967,8 @@ def write_coach(coach: Coach, rng: random.Random, names: Names) -> Book:
                 as_iso(e.day) if index % 11 == 5 else as_us(e.day))
             row = Row({"Date": typed, "Mins": e.minutes,
                        "Activity": activity_label(rng, e.activity, aliased=True),
-                       "Teacher Name": e.teacher, "Notes": e.note})
+                       "Teacher Name": e.teacher, "Focus Area": (tags or [])[index],
+                       "Notes": e.note})
             if index == 40:  # meant to type 30
                 row.values["Mins"] = -30
                 row.expect["Mins"] = "out-of-range"
@@ -814,7 +977,8 @@ def write_coach(coach: Coach, rng: random.Random, names: Names) -> Book:
                                    "Activity": "Substitute coverage"})
                 row.expect["Mins"] = "bad-number"
             rows.append(row)
-        book.table("Time Log", ["Date", "Mins", "Activity", "Teacher Name", "Notes"], rows)
+        book.table("Time Log", ["Date", "Mins", "Activity", "Teacher Name", "Focus Area",
+                                "Notes"], rows)
         book.table("Coaching Cycles", list(cycle_rows[0]), [
             Row(dict(c, **{"Start Date": as_us(c["Start Date"]),
                            "Last Update": as_us(c["Last Update"])})) for c in cycle_rows])
@@ -831,20 +995,22 @@ def write_coach(coach: Coach, rng: random.Random, names: Names) -> Book:
         rows = []
         previous_week = None
         typo_done = False
-        for e in log:
+        for e, tag in zip(log, tags or [], strict=True):
             week = (e.day - START).days // 7 + 1
             if previous_week is not None and week != previous_week:
                 rows.append(None)  # a blank row between weeks
             previous_week = week
             row = Row({"Date": as_iso(e.day),
                        "Activity": activity_label(rng, e.activity, aliased=True),
-                       "Hrs": e.minutes / 60, "Teacher(s)": e.teacher, "Notes": e.note})
+                       "Hrs": e.minutes / 60, "Teacher(s)": e.teacher, "Notes": e.note,
+                       "Focus Area": tag})
             if week == 5 and e.activity == "Observation" and not typo_done:
                 row.values["Activity"] = "Obsrvation"
                 row.expect["Activity"] = "unknown-activity"
                 typo_done = True
             rows.append(row)
-        book.table("Time Log", ["Date", "Activity", "Hrs", "Teacher(s)", "Notes"], rows)
+        book.table("Time Log", ["Date", "Activity", "Hrs", "Teacher(s)", "Notes", "Focus Area"],
+                   rows)
         phases = {"Plan": "planning", "Reflect": "reflection", "Complete": "done"}
         book.table("Coaching Cycles", list(cycle_rows[0]), [
             Row(dict(c, Phase=phases.get(c["Phase"], c["Phase"]))) for c in cycle_rows])
@@ -880,6 +1046,10 @@ def write_coach(coach: Coach, rng: random.Random, names: Names) -> Book:
 
     else:  # pragma: no cover
         raise ValueError(coach.slug)
+    plan = plan_rows(coach)
+    if plan is not None:
+        book.table("Coaching Plan", PLAN_HEADERS, plan,
+                   above=[f"Coaching plan agreed with the principal, {coach.schools[0]}"])
     return book
 
 

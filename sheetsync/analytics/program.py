@@ -13,6 +13,7 @@ import pandas as pd
 from sheetsync.analytics.closeout import close_out
 from sheetsync.analytics.coaches import CoachResults, coach_summary
 from sheetsync.analytics.frames import ColumnOf, dates
+from sheetsync.analytics.plans import PlanResults, SchoolFacts, plan_rollup
 from sheetsync.analytics.teams import STATUSES, TeamResults, team_progress
 from sheetsync.analytics.thresholds import DEFAULT_THRESHOLDS, Thresholds
 from sheetsync.findings import Finding, Severity
@@ -116,6 +117,8 @@ class Analysis:
     coaches: CoachResults
     program: ProgramSummary
     flags: list[Finding]
+    plans: PlanResults | None = None
+    """Plans, cycle outcomes and reach per coach, school and region (:mod:`.plans`)."""
 
     def flags_frame(self) -> pd.DataFrame:
         """The flags as a table (severity, code, source, tab, cell, message, hint)."""
@@ -127,7 +130,9 @@ class Analysis:
 
 def analyse(data: Any, as_of: date | None = None, th: Thresholds = DEFAULT_THRESHOLDS, *,
             groups: Sequence[str] | None = None,
-            column_of: ColumnOf | None = None) -> Analysis:
+            column_of: ColumnOf | None = None, framework: Any = None,
+            schools: Sequence[SchoolFacts] = (),
+            placed: Mapping[str, tuple[str | None, str | None]] | None = None) -> Analysis:
     """Analyse a whole program.
 
     ``data`` is a :class:`sheetsync.dataset.ProgramData` or a mapping of frame name to
@@ -152,8 +157,12 @@ def analyse(data: Any, as_of: date | None = None, th: Thresholds = DEFAULT_THRES
                             column_of=column_of)
     flags = sorted([*teams.flags, *coaches.flags], key=Finding.sort_key)
     program = _program_summary(teams, coaches, flags, th)
+    plans = plan_rollup(frames, teams.teams, coaches.time, coaches.overview, as_of, th,
+                        framework=framework, schools=schools,
+                        coaching_group=groups[0] if groups else None, column_of=column_of,
+                        placed=placed)
     return Analysis(as_of=as_of, thresholds=th, teams=teams, coaches=coaches, program=program,
-                    flags=flags)
+                    flags=flags, plans=plans)
 
 
 def _program_start(goals: pd.DataFrame | None) -> date | None:

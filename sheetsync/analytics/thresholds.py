@@ -40,6 +40,12 @@ class Thresholds:
     * ``program_goal_share``: the share of teams expected to reach their goal (the benchmark the
       program figures are compared with).
     * ``top_movers``: how many teams the weekly update lists as having moved most.
+    * ``reach_target``: the share of a roster (the teachers listed, or a school's staff count)
+      that coaching is expected to reach in the last weeks (Berwyn reports over 90%).
+    * ``plan_review_days``: a coaching plan is reviewed quarterly; one with no Next Review date
+      is overdue once its Date Agreed is this many days old.
+    * ``phase_plan_share``, ``phase_act_share``, ``phase_reflect_share``: the model a cycle's
+      time in each phase is compared with (Plan 25%, Act 25%, Reflect 50%); they add up to 1.
     """
 
     # Each field's metadata gives its range, which the config loader checks (see
@@ -55,9 +61,19 @@ class Thresholds:
     recent_weeks: int = field(default=4, metadata={"min": 1, "max": 52})
     program_goal_share: float = field(default=0.75, metadata={"min": 0.0, "max": 1.0})
     top_movers: int = field(default=3, metadata={"min": 1, "max": 100})
+    reach_target: float = field(default=0.90, metadata={"min": 0.0, "max": 1.0})
+    plan_review_days: int = field(default=92, metadata={"min": 1, "max": 3660})
+    phase_plan_share: float = field(default=0.25, metadata={"min": 0.0, "max": 1.0})
+    phase_act_share: float = field(default=0.25, metadata={"min": 0.0, "max": 1.0})
+    phase_reflect_share: float = field(default=0.50, metadata={"min": 0.0, "max": 1.0})
 
     def __post_init__(self) -> None:
-        for name in ("coaching_share_target", "program_goal_share"):
+        phases = self.phase_plan_share + self.phase_act_share + self.phase_reflect_share
+        if abs(phases - 1.0) > 1e-6:
+            raise ValueError("phase_plan_share, phase_act_share and phase_reflect_share must "
+                             f"add up to 1 (100%), not {phases:g}")
+        for name in ("coaching_share_target", "program_goal_share", "reach_target",
+                     "phase_plan_share", "phase_act_share", "phase_reflect_share"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be a share between 0 and 1, not {value!r}")
@@ -66,7 +82,7 @@ class Thresholds:
                              f"not {self.projection_margin!r}")
         for name in ("stale_contact_days", "stalled_cycle_days", "min_matrix_teachers",
                      "at_risk_points", "four_point_rule_points", "four_point_min_points",
-                     "recent_weeks", "top_movers"):
+                     "recent_weeks", "top_movers", "plan_review_days"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a whole number of at least 1, not {value!r}")

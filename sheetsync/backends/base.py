@@ -75,6 +75,9 @@ class SourceEntry:
     name: str | None = None
     write_back: bool = False
     index: int = 0  # position in the config, for messages
+    my_summary: bool = False  # with write_back: a coach's own My Summary tab too
+    school: str | None = None  # where the workbook names none (a team's Goal, a coach's About)
+    region: str | None = None
 
     @property
     def label(self) -> str:

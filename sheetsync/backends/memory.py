@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from sheetsync.backends.base import Check, Listing, RawTab, RawWorkbook, Source, SourceEntry
 from sheetsync.errors import SourceReadError, TargetWriteError
 from sheetsync.findings import Finding, Severity
+from sheetsync.report.model import FLAGS_TAB
 
 if TYPE_CHECKING:
     from sheetsync.config import Config
@@ -36,6 +37,7 @@ class MemoryBackend:
     workbooks: dict[str, RawWorkbook] = field(default_factory=dict)
     targets: dict[str, dict[str, Sheet]] = field(default_factory=dict)
     flags: dict[str, tuple[list[str], list[list[Any]]]] = field(default_factory=dict)
+    summaries: dict[str, Sheet] = field(default_factory=dict)  # a coach's My Summary
     reads: list[str] = field(default_factory=list)  # every read, in order, for tests to count
     _versions: dict[str, int] = field(default_factory=dict)
 
@@ -113,6 +115,9 @@ class MemoryBackend:
         self.targets[target] = tabs
 
     def write_flags(self, source: Source, sheet: Sheet) -> None:
+        if sheet.name != FLAGS_TAB:  # a coach's My Summary
+            self.summaries[source.location] = sheet
+            return
         table = sheet.tables[0]
         self.flags[source.location] = (list(table.columns), [list(r) for r in table.rows])
 

@@ -135,7 +135,8 @@ def _excel(config: Config, rows: list[RosterRow], folder: Path, target: Path,
             report.actions.append(Action(f"write {path} for {row.name} ({row.email})"))
             if not dry_run:
                 schema = load_schema(row.kind)
-                prefilled_workbook(schema, config.activities, row.fields(), path)
+                prefilled_workbook(schema, config.activities, row.fields(), path,
+                                   config.framework)
         relative = os.path.relpath(path, target.parent)
         report.created.append(Entry(row.id, row.kind, row.title, row.email, path=relative))
     say(f"{len(rows)} workbook(s) to write in {folder}; {report.unchanged} already in the "
@@ -212,7 +213,7 @@ def _google(config: Config, rows: list[RosterRow], target: Path, report: Provisi
             report.created.append(Entry(row.id, row.kind, row.title, row.email,
                                         google=provisioner.url(key)))
             provisioner.build(key, build_requests(schemas[row.kind], config.activities,
-                                                  row.fields()), row.title)
+                                                  row.fields(), config.framework), row.title)
             provisioner.share(key, row.email, "writer", row.title)
             for viewer in row.viewers:
                 if viewer != row.email:

@@ -12,7 +12,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sheetsync.schema import ActivityCatalog, ColumnSpec, WorkbookSchema
+from sheetsync.schema import (
+    ActivityCatalog,
+    ColumnSpec,
+    Framework,
+    WorkbookSchema,
+    default_framework,
+)
 
 INSTRUCTIONS_TAB = "Instructions"
 LISTS_TAB = "Lists"
@@ -44,6 +50,8 @@ TYPE_WORDS = {
     "yesno": "Yes or No (pick from the list).",
     "choice": "Pick one value from the list.",
     "activity": "Pick an activity from the list (see Activities below).",
+    "focus_area": "Pick a focus area from the list: a domain or a component of the district's "
+                  "framework (see Focus areas below).",
 }
 
 INTRODUCTION = (
@@ -62,7 +70,8 @@ class Rule:
     """The check on one column's cells: a dropdown or a number range.
 
     ``kind`` is ``"list"`` (``values`` inline), ``"activity"`` (the activity names on the
-    hidden Lists tab), ``"whole"`` or ``"decimal"`` (``low``/``high``, either may be None).
+    hidden Lists tab), ``"focus_area"`` (the framework's focus areas, beside them),
+    ``"whole"`` or ``"decimal"`` (``low``/``high``, either may be None).
     It warns rather than refuses: sheetsync also accepts common spellings ("done", "Y", "x").
     """
 
@@ -74,8 +83,15 @@ class Rule:
 
 
 def needs_lists(schema: WorkbookSchema) -> bool:
-    """Whether the workbook has an activity column (and so the hidden Lists tab)."""
-    return any(c.type == "activity" for t in schema.tabs for c in t.columns)
+    """Whether the workbook has an activity or focus-area column (and so the hidden Lists tab:
+    the activities in column A, the framework's focus areas in column B)."""
+    return any(c.type in ("activity", "focus_area") for t in schema.tabs for c in t.columns)
+
+
+FOCUS_AREAS_HEADER = "Focus areas"
+FOCUS_AREAS_INTRO = ("The Focus Area columns (Coaching Plan, Time Log, Coaching Cycles) take one "
+                     "of these: a domain, or a component of one. Leaders see how much coaching "
+                     "went to each plan's focus areas, never a rating of a teacher.")
 
 
 def column_rule(col: ColumnSpec, with_activities: bool = True) -> Rule | None:
@@ -86,6 +102,9 @@ def column_rule(col: ColumnSpec, with_activities: bool = True) -> Rule | None:
         return Rule("list", "Pick one of: " + ", ".join(col.choices) + ".", tuple(col.choices))
     if col.type == "activity" and with_activities:
         return Rule("activity", "Pick an activity from the list (see the Instructions tab).")
+    if col.type == "focus_area" and with_activities:
+        return Rule("focus_area", "Pick a focus area of the framework (see the Instructions "
+                    "tab).")
     if col.type in ("int", "number") and (col.min is not None or col.max is not None):
         return Rule("whole" if col.type == "int" else "decimal", f"Enter {range_words(col)}.",
                     low=col.min, high=col.max)
@@ -124,6 +143,8 @@ def allowed_words(col: ColumnSpec) -> str:
         return ", ".join(col.choices)
     if col.type == "activity":
         return "See Activities below"
+    if col.type == "focus_area":
+        return "See Focus areas below"
     if col.type in ("int", "number") and (col.min is not None or col.max is not None):
         return range_words(col).capitalize()
     return ""
@@ -138,8 +159,8 @@ def what_to_enter(col: ColumnSpec) -> str:
     return " ".join(parts)
 
 
-def instruction_rows(schema: WorkbookSchema, activities: ActivityCatalog | None
-                     ) -> list[tuple[str, list[str]]]:
+def instruction_rows(schema: WorkbookSchema, activities: ActivityCatalog | None,
+                     framework: Framework | None = None) -> list[tuple[str, list[str]]]:
     """The Instructions tab, row by row: (style, cell texts). Styles: ``title``, ``text``,
     ``blank``, ``section``, ``header``, ``row``."""
     rows: list[tuple[str, list[str]]] = []
@@ -172,6 +193,18 @@ def instruction_rows(schema: WorkbookSchema, activities: ActivityCatalog | None
             note = "Outside the coaching role" if activity.outside_role else ""
             rows.append(("row", [activity.name, activity.group, note, "", "",
                                  ", ".join(activity.aliases)]))
+    if activities is not None and any(c.type == "focus_area" for t in schema.tabs
+                                      for c in t.columns):
+        framework = framework or default_framework()
+        rows.append(("blank", []))
+        rows.append(("section", [f"{FOCUS_AREAS_HEADER}: {framework.name}", FOCUS_AREAS_INTRO]))
+        rows.append(("header", ["Code", "Focus area, as the dropdown lists it", "Kind", "", "",
+                                "Other names sheetsync accepts"]))
+        for area in framework.areas:
+            domain = area.domain is None
+            rows.append(("row", [f"Domain {area.code}" if domain and area.code else area.code,
+                                 area.label, "Domain" if domain else "Component", "", "",
+                                 ", ".join(area.aliases)]))
     return rows
 
 

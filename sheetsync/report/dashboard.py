@@ -42,6 +42,7 @@ from sheetsync.report.model import (
     Sparkline,
     Table,
 )
+from sheetsync.report.plans import area_tables, plans_sheet
 from sheetsync.report.run_log import run_log_sheet
 
 if TYPE_CHECKING:
@@ -52,8 +53,9 @@ if TYPE_CHECKING:
     from sheetsync.dataset import ProgramData, SourceStatus
 
 TAB_ORDER = ("Dashboard", "Team Charts", "Team Progress", "Coach Time", "Relationships",
-             "Coaching Cycles", "Weekly Update", "Trends", "Check-ins", "Check-in Agenda",
-             "Retrospective", "History", "Flags", "Sources", "Run Log", "Chart Data")
+             "Coaching Cycles", "Coaching Plans", "Weekly Update", "Trends", "Check-ins",
+             "Check-in Agenda", "Retrospective", "History", "Flags", "Sources", "Run Log",
+             "Chart Data")
 """Every managed tab; those from Trends to History are built from the program's history
 (:mod:`sheetsync.report.rhythm`)."""
 MAX_TEAM_CHARTS = 12
@@ -587,12 +589,14 @@ def _dashboard(config: Config, data: ProgramData, analysis: Analysis, cal: Calen
     scoreboard = _scoreboard(config, data, analysis, cal, generated_at)
     team_table = _team_table(data, analysis, layout, scoreboard.last_row + 2)
     coach_table = _coach_table(coaches, analysis, team_table.last_row + 2)
+    areas = area_tables(analysis, coach_table.last_row + 2)  # schools, then regions
     charts = []
     if coach_chart is not None:
-        coach_chart.anchor = f"A{coach_table.last_row + 2}"
+        coach_chart.anchor = f"A{(areas or [coach_table])[-1].last_row + 2}"
         charts.append(coach_chart)
     last_col = len(DASHBOARD_COLUMNS)
-    return Sheet("Dashboard", tables=[scoreboard, team_table, coach_table], charts=charts,
+    return Sheet("Dashboard", tables=[scoreboard, team_table, coach_table, *areas],
+                 charts=charts,
                  column_widths=dict(DASHBOARD_COLUMNS), opens_first=True,
                  print_area=(1, 1, max(team_table.last_row, team_table.header_row), last_col))
 
@@ -989,6 +993,7 @@ def build_sheets(config: Config, data: ProgramData, analysis: Analysis, *, as_of
         _coach_time(analysis),
         _relationships(analysis),
         _cycles(analysis),
+        plans_sheet(analysis),
         _weekly_update(analysis, cal),
         flags_sheet(list(data.findings), _owners(data, analysis), previous_flags),
         _sources(data),

@@ -25,10 +25,12 @@ from sheetsync.schema import (
     ActivityCatalog,
     ActivityMatcher,
     ColumnSpec,
+    Framework,
     TabSpec,
     WorkbookSchema,
     alias_key,
     default_activities,
+    default_framework,
     normalise_label,
     shared_log_coach_key,
 )
@@ -53,7 +55,7 @@ from sheetsync.validation.layout import (
 )
 
 WARNING_CODES = {"future-date", "unknown-activity", "cell-too-long", "inconsistent-value",
-                 "second-table"}
+                 "second-table", "unknown-focus-area"}
 
 
 def _subject(spec: TabSpec) -> str:
@@ -69,6 +71,7 @@ class ValidationContext:
     reference_date: date | None = None  # anchors dates typed without a year
     challenge_weeks: int = 10
     activities: ActivityCatalog = field(default_factory=default_activities)
+    framework: Framework = field(default_factory=default_framework)
 
 
 @dataclass
@@ -169,6 +172,8 @@ def _parser_for(col: ColumnSpec, ctx: ValidationContext, unit: str | None,
             return lambda raw: cells.parse_choice(raw, col.choices, col.choice_aliases)
         case "activity":
             return lambda raw: _parse_activity(raw, activities)
+        case "focus_area":
+            return lambda raw: _parse_focus_area(raw, ctx.framework)
     raise ValueError(col.type)  # pragma: no cover - schema types are checked on load
 
 
@@ -189,6 +194,19 @@ def _parse_activity(raw: Any, activities: ActivityMatcher) -> str | None:
     if act is None:
         raise CellProblem("unknown-activity", "", "")  # reported once per text, at the end
     return act.name
+
+
+def _parse_focus_area(raw: Any, framework: Framework) -> str | None:
+    text = cells.parse_text(raw)
+    if text is None:
+        return None
+    area = framework.find(text)
+    if area is None:
+        raise CellProblem("unknown-focus-area",
+                          f"\u201c{show(raw)}\u201d is not a focus area of the {framework.name}.",
+                          "Pick a focus area from the dropdown (a domain or a component), or "
+                          "ask your coordinator to add it to the config's [framework].")
+    return area.label
 
 
 def _check_value(col: ColumnSpec, value: Any, ctx: ValidationContext, unit: str | None,
@@ -991,7 +1009,7 @@ def _finish_coach(result: WorkbookResult, collect: _Collector) -> None:
     about["source"] = result.source
     coach = about.get("coach") or result.source
     about["coach"] = coach
-    for frame in ("relationships", "cycles"):
+    for frame in ("relationships", "cycles", "plans"):
         for rec in result.records.get(frame, []):
             rec["source"], rec["coach"] = result.source, coach
     records = result.records.get("time_log", [])

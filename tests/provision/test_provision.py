@@ -93,7 +93,7 @@ def test_a_roster_becomes_shared_google_sheets_and_config_entries(district) -> N
                           **dict.fromkeys(viewers, "reader")}
     coach = report.created[0].google.split("/d/")[1].split("/")[0]
     assert fake.tab_titles(coach) == ["Instructions", "About", "Relationships", "Time Log",
-                                      "Coaching Cycles", "Lists"]
+                                      "Coaching Cycles", "Coaching Plan", "Lists"]
     sheets = {s["properties"]["title"]: s for s in fake.spreadsheet_json(coach, False)["sheets"]}
     assert sheets["Time Log"]["properties"]["gridProperties"]["frozenRowCount"] == 1
     assert sheets["Lists"]["properties"].get("hidden") is True

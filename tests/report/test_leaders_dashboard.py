@@ -61,6 +61,8 @@ def google(tmp_path_factory):
                 sid = fake.add_spreadsheet_from_xlsx(path, share_with=email)
                 lines += ["[[sources]]", f'kind = "{kind}"', f'google = "{sid}"',
                           f'name = "{path.stem}"', ""]
+        for school in load_config(REPO / "config" / "example.toml").schools:  # the regions
+            lines += ["[[schools]]", f'name = "{school.name}"', f'region = "{school.region}"', ""]
         (tmp / "google.toml").write_text("\n".join(lines))
         config = load_config(tmp / "google.toml")
         run(config, as_of=AS_OF, now=datetime(2026, 11, 5, 2, 0, tzinfo=config.tz))

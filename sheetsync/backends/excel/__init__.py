@@ -31,6 +31,7 @@ from sheetsync.backends.excel.reader import EXCEL_SUFFIXES, read_excel, shown_na
 from sheetsync.backends.excel.settings import ReadLimits
 from sheetsync.errors import SourceReadError, TargetWriteError
 from sheetsync.findings import Finding, Severity
+from sheetsync.report.model import FLAGS_TAB
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
@@ -286,6 +287,13 @@ class ExcelBackend:
         if suffix not in (".xlsx", ".xlsm"):
             raise UnsupportedFormatError(f"Flags cannot be written into a {suffix} file.",
                                          hint="Save the workbook as .xlsx to see flags inside it.")
+        if sheet.name != FLAGS_TAB:  # a coach's My Summary: several tables
+            from sheetsync.backends.excel.writeback import TableBlock, write_tables_tab
+
+            write_tables_tab(Path(source.location), sheet.name, [
+                TableBlock(t.columns, t.rows, t.title, t.intro, t.column_widths,
+                           t.wrap_columns) for t in sheet.tables])
+            return
         table = sheet.tables[0]
         write_flags_tab(Path(source.location), table.columns, table.rows, tab_name=sheet.name,
                         title=table.title, intro=table.intro, widths=table.column_widths,

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from sheetsync.grid import column_letter
 from sheetsync.provision.template import (
+    FOCUS_AREAS_HEADER,
     FORM_VALUE_WIDTH,
     HEADER_FILL,
     HEADER_FONT,
@@ -47,9 +48,11 @@ from sheetsync.provision.template import (
 from sheetsync.schema import (
     ActivityCatalog,
     ColumnSpec,
+    Framework,
     TabSpec,
     WorkbookSchema,
     default_activities,
+    default_framework,
     load_schema,
 )
 
@@ -88,25 +91,29 @@ def write_templates(out_dir: Path) -> list[Path]:
     return written
 
 
-def build_template(schema: WorkbookSchema, activities: ActivityCatalog) -> Workbook:
-    """Build the blank template workbook for one schema (not yet saved)."""
+def build_template(schema: WorkbookSchema, activities: ActivityCatalog,
+                   framework: Framework | None = None) -> Workbook:
+    """Build the blank template workbook for one schema (not yet saved); ``framework`` gives
+    the focus areas (default: the built-in Danielson framework)."""
     from openpyxl import Workbook
 
+    framework = framework or default_framework()
     wb = Workbook()
     instructions = wb.active
     instructions.title = INSTRUCTIONS_TAB
     lists = needs_lists(schema)
-    activity_range = _write_lists_tab(wb, activities) if lists else ""
+    activity_range = _write_lists_tab(wb, activities, framework) if lists else ""
+    focus_range = f"{LISTS_TAB}!$B$2:$B${len(framework.areas) + 1}" if lists else ""
     for tab in schema.tabs:
         ws = wb.create_sheet(tab.name)
         if tab.layout == "form":
-            _write_form_tab(ws, tab, activity_range)
+            _write_form_tab(ws, tab, activity_range, focus_range)
         else:
-            _write_table_tab(ws, tab, activity_range)
+            _write_table_tab(ws, tab, activity_range, focus_range)
     if lists:
         # The Lists tab was created early so its range exists; keep it last, out of the way.
         wb.move_sheet(LISTS_TAB, offset=len(wb.sheetnames) - 1 - wb.sheetnames.index(LISTS_TAB))
-    _write_instructions(instructions, schema, activities if lists else None)
+    _write_instructions(instructions, schema, activities if lists else None, framework)
     wb.active = 0
     props = wb.properties
     props.creator = "sheetsync"
@@ -119,12 +126,13 @@ def build_template(schema: WorkbookSchema, activities: ActivityCatalog) -> Workb
 
 
 def prefilled_workbook(schema: WorkbookSchema, activities: ActivityCatalog,
-                       fields: dict[str, str], path: Path) -> Path:
+                       fields: dict[str, str], path: Path,
+                       framework: Framework | None = None) -> Path:
     """A blank template with a roster's facts filled in on its form tabs (the coach's name and
     school, the team and its lead), for ``sheetsync provision --excel``."""
     from sheetsync.provision.template import prefill_values
 
-    wb = build_template(schema, activities)
+    wb = build_template(schema, activities, framework)
     for (tab, row), value in prefill_values(schema, fields).items():
         wb[tab].cell(row=row, column=2, value=value)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -155,14 +163,19 @@ def save_workbook_deterministic(wb: Workbook, path: Path) -> None:
     Path(path).write_bytes(out.getvalue())
 
 
-def _write_lists_tab(wb: Workbook, activities: ActivityCatalog) -> str:
-    """Hidden tab with the activity names; returns the range a dropdown refers to."""
+def _write_lists_tab(wb: Workbook, activities: ActivityCatalog, framework: Framework) -> str:
+    """Hidden tab with the activity names (column A) and the framework's focus areas (column
+    B); returns the range an activity dropdown refers to."""
     ws = wb.create_sheet(LISTS_TAB)
     ws.sheet_state = "hidden"
     ws["A1"] = "Activities"
     for row, activity in enumerate(activities.activities, start=2):
         ws.cell(row=row, column=1, value=activity.name)
     ws.column_dimensions["A"].width = width_for(a.name for a in activities.activities)
+    ws["B1"] = FOCUS_AREAS_HEADER
+    for row, label in enumerate(framework.labels(), start=2):
+        ws.cell(row=row, column=2, value=label)
+    ws.column_dimensions["B"].width = width_for(framework.labels())
     last = len(activities.activities) + 1
     return f"{LISTS_TAB}!$A$2:$A${last}"
 
@@ -175,7 +188,8 @@ def _header_style() -> tuple:
             Alignment(vertical="center", wrap_text=True))
 
 
-def _write_table_tab(ws: Worksheet, tab: TabSpec, activity_range: str) -> None:
+def _write_table_tab(ws: Worksheet, tab: TabSpec, activity_range: str,
+                     focus_range: str = "") -> None:
     font, fill, alignment = _header_style()
     for index, col in enumerate(tab.columns, start=1):
         cell = ws.cell(row=1, column=index, value=col.name)
@@ -187,11 +201,13 @@ def _write_table_tab(ws: Worksheet, tab: TabSpec, activity_range: str) -> None:
             # A column style (not thousands of styled empty cells, which readers would see as
             # trailing rows) so that whatever a coach types later gets the format.
             dimension.number_format = NUMBER_FORMATS[col.type]
-        _add_validation(ws, col, f"{letter}2:{letter}{VALIDATION_ROWS + 1}", activity_range)
+        _add_validation(ws, col, f"{letter}2:{letter}{VALIDATION_ROWS + 1}", activity_range,
+                        focus_range)
     ws.freeze_panes = "A2"
 
 
-def _write_form_tab(ws: Worksheet, tab: TabSpec, activity_range: str) -> None:
+def _write_form_tab(ws: Worksheet, tab: TabSpec, activity_range: str,
+                    focus_range: str = "") -> None:
     from openpyxl.styles import Font, PatternFill
 
     font = Font(bold=True)
@@ -201,12 +217,13 @@ def _write_form_tab(ws: Worksheet, tab: TabSpec, activity_range: str) -> None:
         label.font, label.fill = font, fill
         if col.type in NUMBER_FORMATS:
             ws.cell(row=row, column=2).number_format = NUMBER_FORMATS[col.type]
-        _add_validation(ws, col, f"B{row}", activity_range)
+        _add_validation(ws, col, f"B{row}", activity_range, focus_range)
     ws.column_dimensions["A"].width = width_for(c.name for c in tab.columns)
     ws.column_dimensions["B"].width = FORM_VALUE_WIDTH
 
 
-def _add_validation(ws: Worksheet, col: ColumnSpec, cells: str, activity_range: str) -> None:
+def _add_validation(ws: Worksheet, col: ColumnSpec, cells: str, activity_range: str,
+                    focus_range: str = "") -> None:
     """Attach the dropdown or range check the template description gives the column."""
     from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -217,6 +234,8 @@ def _add_validation(ws: Worksheet, col: ColumnSpec, cells: str, activity_range: 
         dv = DataValidation(type="list", formula1=_inline_list(rule.values))
     elif rule.kind == "activity":
         dv = DataValidation(type="list", formula1=activity_range)
+    elif rule.kind == "focus_area":
+        dv = DataValidation(type="list", formula1=focus_range)
     else:
         low, high = number_text(rule.low), number_text(rule.high)
         if rule.low is not None and rule.high is not None:
@@ -244,7 +263,8 @@ def _inline_list(values: tuple[str, ...] | list[str]) -> str:
 
 
 def _write_instructions(ws: Worksheet, schema: WorkbookSchema,
-                        activities: ActivityCatalog | None) -> None:
+                        activities: ActivityCatalog | None,
+                        framework: Framework | None = None) -> None:
     from openpyxl.styles import Alignment, Font, PatternFill
 
     bold = Font(bold=True)
@@ -253,7 +273,7 @@ def _write_instructions(ws: Worksheet, schema: WorkbookSchema,
     head_font, head_fill, _ = _header_style()
     wrap = Alignment(wrap_text=True, vertical="top")
 
-    rows = instruction_rows(schema, activities)
+    rows = instruction_rows(schema, activities, framework)
     for row_number, (style, values) in enumerate(rows, start=1):
         for column, value in enumerate(values, start=1):
             if value == "" and style != "header":

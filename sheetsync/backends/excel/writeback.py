@@ -44,7 +44,7 @@ import os
 import posixpath
 import re
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -95,6 +95,7 @@ __all__ = [
     "DamagedWorkbookError",
     "ProtectedWorkbookError",
     "TabNotOwnedError",
+    "TableBlock",
     "UnsupportedFormatError",
     "WorkbookLockedError",
     "WorkbookTooLargeError",
@@ -102,6 +103,7 @@ __all__ = [
     "WritebackResult",
     "supports_write_back",
     "write_flags_tab",
+    "write_tables_tab",
 ]
 
 DEFAULT_TAB_NAME = FLAGS_TAB
@@ -237,6 +239,52 @@ def write_flags_tab(
             f"{len(rows)} flags do not fit on one Excel tab.",
             hint="Fix the most common problems first; the full list is in the Flags output.",
         )
+    layout = _Layout(title, list(intro), dict(widths or {}), list(wrap), severity)
+    return _write_managed_tab(source, tab_name, len(rows),
+                              lambda styles: _render_sheet(header, rows, styles, layout),
+                              max_uncompressed_bytes, max_parts)
+
+
+@dataclass(frozen=True)
+class TableBlock:
+    """One table of a tab with several (see :func:`write_tables_tab`)."""
+
+    header: Sequence[str]
+    rows: Sequence[Sequence[object]]
+    title: str | None = None
+    intro: Sequence[str] = ()
+    widths: Mapping[str, float] | None = None
+    wrap: Sequence[str] = ()
+
+
+def write_tables_tab(
+    path: Path | str,
+    tab_name: str,
+    blocks: Sequence[TableBlock],
+    *,
+    max_uncompressed_bytes: int = DEFAULT_MAX_UNCOMPRESSED_BYTES,
+    max_parts: int = DEFAULT_MAX_PARTS,
+) -> WritebackResult:
+    """Write (or replace) a managed tab holding several tables one below the other, each with
+    its bold title, intro lines and bold header (a coach's ``My Summary``). Cells are written
+    as :func:`write_flags_tab` writes them, with the same guarantees: every other part is
+    unchanged, a user's own tab of that name is refused, and the file is replaced atomically
+    or not at all."""
+    source = Path(path)
+    _check_format(source)
+    _check_tab_name(tab_name)
+    height = sum((1 if b.title else 0) + len(b.intro) + 1 + len(b.rows) + 1 for b in blocks)
+    if height > MAX_ROWS or max((len(r) for b in blocks for r in [b.header, *b.rows]),
+                                default=0) > MAX_COLUMNS:
+        raise WritebackError(f"The {tab_name} tab does not fit on one Excel tab.")
+    return _write_managed_tab(source, tab_name, sum(len(b.rows) for b in blocks),
+                              lambda styles: _render_blocks(blocks, styles),
+                              max_uncompressed_bytes, max_parts)
+
+
+def _write_managed_tab(source: Path, tab_name: str, rows_written: int,
+                       render: Callable[[_StyleBook], tuple[str, int]],
+                       max_uncompressed_bytes: int, max_parts: int) -> WritebackResult:
     target = _resolve_target(source)
     _check_not_locked(target)
     try:
@@ -250,8 +298,7 @@ def write_flags_tab(
     package = _Package.open(original, target.name, max_uncompressed_bytes, max_parts)
     plan = _plan_sheet(package, tab_name)
     styles = _StyleBook(package)
-    layout = _Layout(title, list(intro), dict(widths or {}), list(wrap), severity)
-    sheet_xml, truncated = _render_sheet(header, rows, styles, layout)
+    sheet_xml, truncated = render(styles)
     styles.save()
     package.set(plan.sheet_part, sheet_xml)
     new_bytes = package.to_bytes()
@@ -262,7 +309,7 @@ def write_flags_tab(
         tab_name=tab_name,
         sheet_part=plan.sheet_part,
         replaced=plan.replaced,
-        rows_written=len(rows),
+        rows_written=rows_written,
         changed_parts=tuple(package.changed_parts()),
         truncated_cells=truncated,
     )
@@ -499,11 +546,15 @@ def _plan_sheet(package: _Package, tab_name: str) -> _SheetPlan:
             continue
         rel_type, part = targets.get(sheet.get(f"{{{NS_REL}}}id"), (None, None))
         if str(index) not in marked or rel_type != REL_WORKSHEET or part is None:
+            flags = tab_name == DEFAULT_TAB_NAME
             raise TabNotOwnedError(
                 f"{package.filename} already has a tab named '{sheet.get('name')}' that "
-                "sheetsync did not create, so sheetsync left it alone and wrote no flags.",
-                hint=f"Rename your tab '{sheet.get('name')}' (for example to 'My Flags') so "
-                "sheetsync can add its own, or turn write_back off for this source.",
+                "sheetsync did not create, so sheetsync left it alone and wrote no "
+                + ("flags." if flags else "summary."),
+                hint=f"Rename your tab '{sheet.get('name')}' (for example to "
+                + ("'My Flags'" if flags else "'My Notes'") + ") so "
+                "sheetsync can add its own, or turn "
+                + ("write_back" if flags else "my_summary") + " off for this source.",
             )
         stored = package.find(part)
         if stored is None:
@@ -880,6 +931,66 @@ def _render_sheet(
         f"<sheetData>{''.join(out)}</sheetData>",
         f'<autoFilter ref="{a1(first, 1)}:{last}"/>' if header and last_col else "",
         f"<hyperlinks>{''.join(links)}</hyperlinks>" if links else "",
+        '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>',
+        "</worksheet>",
+    ]
+    return "".join(parts), truncated
+
+
+def _render_blocks(blocks: Sequence[TableBlock], styles: _StyleBook) -> tuple[str, int]:
+    """The worksheet XML of several tables one below the other, a blank row between them."""
+    from sheetsync.report.model import wrapped_lines
+
+    truncated = 0
+    out: list[str] = []
+    widths: dict[int, float] = {}
+    fixed: dict[int, float] = {}
+    r = 0
+    last_col = 1
+    for block in blocks:
+        header = list(block.header)
+        for name, width in (block.widths or {}).items():
+            if name in header:
+                col = header.index(name) + 1
+                fixed[col] = max(fixed.get(col, 0), width)
+        wrapped = {header.index(n) + 1 for n in block.wrap if n in header}
+        lines_above = ([(block.title, True)] if block.title else []) + \
+            [(line, False) for line in block.intro]
+        for text, bold in lines_above:
+            r += 1
+            cell, _shown, cut = _render_cell(a1(r, 1), text, styles, bold=bold)
+            truncated += cut
+            out.append(f'<row r="{r}">{cell}</row>')
+        for n, values in enumerate([header, *(list(v) for v in block.rows)]):
+            r += 1
+            cells, lines = [], 1
+            for c, value in enumerate(values, start=1):
+                align = ("top", c in wrapped) if n and wrapped else None
+                cell, shown, cut = _render_cell(a1(r, c), value, styles, bold=n == 0,
+                                                align=align)
+                truncated += cut
+                if cell:
+                    cells.append(cell)
+                    last_col = max(last_col, c)
+                    widths[c] = max(widths.get(c, 0), min(len(shown), 40))
+                    if n and c in wrapped and shown:
+                        lines = max(lines, wrapped_lines(shown, _wrap_width(fixed.get(c, 40))))
+            if cells:
+                height = f' ht="{15 * lines}" customHeight="1"' if lines > 1 else ""
+                out.append(f'<row r="{r}"{height}>{"".join(cells)}</row>')
+        r += 1  # a blank row before the next table
+    columns = {c: max(w, 8) + 2 for c, w in widths.items()}
+    columns.update(fixed)
+    cols = "".join(f'<col min="{c}" max="{c}" width="{w:g}" customWidth="1"/>'
+                   for c, w in sorted(columns.items()))
+    parts = [
+        XML_DECLARATION,
+        f'<worksheet xmlns="{NS_MAIN}" xmlns:r="{NS_REL}">',
+        f'<dimension ref="A1:{a1(max(r, 1), last_col)}"/>',
+        '<sheetViews><sheetView workbookViewId="0"/></sheetViews>',
+        '<sheetFormatPr defaultRowHeight="15"/>',
+        f"<cols>{cols}</cols>" if cols else "",
+        f"<sheetData>{''.join(out)}</sheetData>",
         '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>',
         "</worksheet>",
     ]

@@ -30,6 +30,7 @@ from sheetsync.backends.google.reader import source_error
 from sheetsync.backends.google.transport import GoogleConnection
 from sheetsync.errors import SourceReadError
 from sheetsync.provision.template import (
+    FOCUS_AREAS_HEADER,
     FORM_VALUE_WIDTH,
     HEADER_FILL,
     HEADER_FONT,
@@ -47,7 +48,7 @@ from sheetsync.provision.template import (
     needs_lists,
     width_for,
 )
-from sheetsync.schema import ActivityCatalog, WorkbookSchema
+from sheetsync.schema import ActivityCatalog, Framework, WorkbookSchema, default_framework
 
 ID_PROPERTY = "sheetsync_provision_id"
 """The ``appProperties`` key holding the roster id of a sheet sheetsync created."""
@@ -83,12 +84,15 @@ def _text(value: str, fmt: dict[str, Any] | None = None) -> dict[str, Any]:
     return cell
 
 
-def _condition(rule: Rule, activities: int) -> dict[str, Any]:
+def _condition(rule: Rule, activities: int, areas: int = 0) -> dict[str, Any]:
     if rule.kind == "list":
         return {"type": "ONE_OF_LIST", "values": [{"userEnteredValue": v} for v in rule.values]}
     if rule.kind == "activity":
         return {"type": "ONE_OF_RANGE", "values": [
             {"userEnteredValue": f"='{LISTS_TAB}'!$A$2:$A${activities + 1}"}]}
+    if rule.kind == "focus_area":
+        return {"type": "ONE_OF_RANGE", "values": [
+            {"userEnteredValue": f"='{LISTS_TAB}'!$B$2:$B${areas + 1}"}]}
     low, high = rule.low, rule.high
 
     def number(value: float | None) -> dict[str, str]:
@@ -103,7 +107,8 @@ def _condition(rule: Rule, activities: int) -> dict[str, Any]:
 
 
 def build_requests(schema: WorkbookSchema, activities: ActivityCatalog,
-                   fields: dict[str, str]) -> list[dict[str, Any]]:
+                   fields: dict[str, str], framework: Framework | None = None
+                   ) -> list[dict[str, Any]]:
     """The one ``batchUpdate`` that turns a new spreadsheet (one tab, id 0) into the template,
     pre-filled with ``fields`` (form labels by schema key, e.g. ``coach``, ``school``)."""
     header = {"backgroundColor": _rgb(HEADER_FILL), "wrapStrategy": "WRAP",
@@ -112,7 +117,9 @@ def build_requests(schema: WorkbookSchema, activities: ActivityCatalog,
     label = {"backgroundColor": _rgb(LABEL_FILL), "textFormat": {"bold": True}}
     lists = needs_lists(schema)
     count = len(activities.activities)
-    rows = instruction_rows(schema, activities if lists else None)
+    framework = framework or default_framework()
+    areas = framework.labels()
+    rows = instruction_rows(schema, activities if lists else None, framework)
     requests: list[dict[str, Any]] = [{"updateSheetProperties": {
         "properties": {"sheetId": 0, "title": INSTRUCTIONS_TAB, "gridProperties": {
             "rowCount": len(rows) + 5, "columnCount": len(INSTRUCTION_WIDTHS)}},
@@ -128,8 +135,9 @@ def build_requests(schema: WorkbookSchema, activities: ActivityCatalog,
         return {"setDataValidation": {
             "range": {"sheetId": sheet_id, "startRowIndex": box[0], "endRowIndex": box[1],
                       "startColumnIndex": box[2], "endColumnIndex": box[3]},
-            "rule": {"condition": _condition(rule, count), "inputMessage": rule.message,
-                     "strict": False, "showCustomUi": rule.kind in ("list", "activity")}}}
+            "rule": {"condition": _condition(rule, count, len(areas)),
+                     "inputMessage": rule.message, "strict": False,
+                     "showCustomUi": rule.kind in ("list", "activity", "focus_area")}}}
 
     def number_format(sheet_id: int, box: tuple[int, int, int, int], pattern: str
                       ) -> dict[str, Any]:
@@ -182,13 +190,19 @@ def build_requests(schema: WorkbookSchema, activities: ActivityCatalog,
         lists_id = len(schema.tabs) + 1
         requests.append({"addSheet": {"properties": {
             "sheetId": lists_id, "title": LISTS_TAB, "hidden": True,
-            "gridProperties": {"rowCount": count + 1, "columnCount": 1}}}})
+            "gridProperties": {"rowCount": max(count, len(areas)) + 1, "columnCount": 2}}}})
         requests.append({"updateCells": {
             "start": {"sheetId": lists_id, "rowIndex": 0, "columnIndex": 0},
             "rows": [{"values": [_text("Activities")]},
                      *({"values": [_text(a.name)]} for a in activities.activities)],
             "fields": "userEnteredValue"}})
+        requests.append({"updateCells": {
+            "start": {"sheetId": lists_id, "rowIndex": 0, "columnIndex": 1},
+            "rows": [{"values": [_text(FOCUS_AREAS_HEADER)]},
+                     *({"values": [_text(label)]} for label in areas)],
+            "fields": "userEnteredValue"}})
         requests.append(width(lists_id, 0, width_for(a.name for a in activities.activities)))
+        requests.append(width(lists_id, 1, width_for(areas)))
     styles = {"title": {"textFormat": {"bold": True, "fontSize": 14}},
               "section": {"backgroundColor": _rgb(SECTION_FILL), "textFormat": {"bold": True},
                           "wrapStrategy": "WRAP", "verticalAlignment": "TOP"},

@@ -63,6 +63,7 @@ from sheetsync.backends.google.transport import (
 from sheetsync.errors import TargetWriteError
 from sheetsync.grid import column_number, to_serial
 from sheetsync.report.model import (
+    FLAGS_TAB,
     MANIFEST_TAB,
     STATUS_COLOURS,
     Benchmark,
@@ -444,14 +445,15 @@ class GoogleWriter:
         (sheet,) = sheets
         existing = state.tabs.get(sheet.name.casefold())
         manifest = state.tabs.get(MANIFEST_TAB.casefold())
-        legacy = manifest is not None and manifest.hidden
+        flags = sheet.name == FLAGS_TAB  # else a coach's My Summary
+        legacy = manifest is not None and manifest.hidden and flags
         if existing is not None and not existing.owner_marks and not legacy:
             raise TargetWriteError(
                 f"{state.title or 'The spreadsheet'} already has a tab named "
                 f"{existing.title!r} that sheetsync did not create, so sheetsync left it alone "
-                "and wrote no flags.",
+                "and wrote no " + ("flags." if flags else "summary."),
                 hint=f"Rename your tab {existing.title!r} so sheetsync can add its own, or "
-                "turn write_back off for this source.")
+                "turn " + ("write_back" if flags else "my_summary") + " off for this source.")
         batch = _Batch()
         used_ids = {tab.sheet_id for tab in state.tabs.values()}
         batch.ids = {title: tab.sheet_id for title, tab in state.tabs.items()}
