@@ -361,7 +361,7 @@ def _check_not_locked(path: Path) -> None:
     if lock is not None:
         raise WorkbookLockedError(
             f"{path.name} is open in a spreadsheet program (lock file {lock.name}), so "
-            "sheetsync did not write its flags into it.",
+            "sheetsync did not write its tab (flags or a summary) into it.",
             hint="Close the workbook and run sheetsync again. If it is already closed, "
             f"delete the leftover lock file {lock.name}.",
         )
@@ -372,7 +372,7 @@ def _check_not_locked(path: Path) -> None:
 
 def _locked(path: Path, why: str) -> WorkbookLockedError:
     return WorkbookLockedError(
-        f"Flags were not written into {path.name}: {why}. The file was left unchanged.",
+        f"sheetsync did not write into {path.name}: {why}. The file was left unchanged.",
         hint="Close the workbook in Excel and make sure the file and its folder can be written, "
         "or turn write_back off for this source.",
     )
