@@ -420,6 +420,15 @@ class Framework:
     name: str
     areas: tuple[FocusArea, ...]
 
+    def __getstate__(self) -> dict[str, object]:
+        # Only the fields: the lookups cached on first use must not change the pickled form,
+        # which the parse cache's settings fingerprint is taken from.
+        return {"name": self.name, "areas": self.areas}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        object.__setattr__(self, "name", state["name"])
+        object.__setattr__(self, "areas", state["areas"])
+
     def labels(self) -> tuple[str, ...]:
         return tuple(a.label for a in self.areas)
 

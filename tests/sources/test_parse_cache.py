@@ -316,3 +316,15 @@ def test_a_tie_between_two_years_goes_to_the_earlier_and_the_window_keeps_it():
     assert window.span == (date(1998, 10, 1), date(1999, 10, 1))
     assert parse_date("4/1", date(1999, 10, 2)) == date(2000, 4, 1)
     assert parse_date("4/1", date(1998, 9, 30)) == date(1998, 4, 1)
+
+
+def test_the_settings_fingerprint_does_not_move_when_a_run_has_used_the_settings(
+        example_config) -> None:
+    """Lookups cached on first use (the framework's, the activities') must not change what the
+    parse cache's fingerprint is taken from, or the next run would re-read every source."""
+    from sheetsync.pipeline import read_context, run
+
+    day = date(2026, 11, 4)
+    before = read_context(example_config, day).fingerprint
+    run(example_config, as_of=day)
+    assert read_context(example_config, day).fingerprint == before
