@@ -1555,13 +1555,20 @@ def _shift(book: FakeSpreadsheet, sheet: FakeSheet, rows: bool, at: int, delta: 
     book.named_ranges = [n for n in book.named_ranges if fix(n.get("range", {}))]
 
 
-def _insert_dimension(book: FakeSpreadsheet, body: dict[str, Any], where: str,
-                      rng: random.Random) -> None:
+def _dimension_range(book: FakeSpreadsheet, body: dict[str, Any], where: str
+                     ) -> tuple[dict[str, Any], FakeSheet, bool]:
+    """An insertDimension or deleteDimension request's range, its sheet, and whether it
+    spans rows (else columns)."""
     span = body.get("range") or {}
     sheet = book.sheet_by_id(int(span.get("sheetId", 0)))
     if sheet is None:
         raise bad_request(f"Invalid {where}: No grid with id: {span.get('sheetId', 0)}")
-    rows = span.get("dimension") == "ROWS"
+    return span, sheet, span.get("dimension") == "ROWS"
+
+
+def _insert_dimension(book: FakeSpreadsheet, body: dict[str, Any], where: str,
+                      rng: random.Random) -> None:
+    span, sheet, rows = _dimension_range(book, body, where)
     start, end = int(span.get("startIndex", 0)), int(span.get("endIndex", 0))
     limit = sheet.row_count if rows else sheet.column_count
     if not 0 <= start <= limit or end <= start:
@@ -1573,11 +1580,7 @@ def _insert_dimension(book: FakeSpreadsheet, body: dict[str, Any], where: str,
 
 def _delete_dimension(book: FakeSpreadsheet, body: dict[str, Any], where: str,
                       rng: random.Random) -> None:
-    span = body.get("range") or {}
-    sheet = book.sheet_by_id(int(span.get("sheetId", 0)))
-    if sheet is None:
-        raise bad_request(f"Invalid {where}: No grid with id: {span.get('sheetId', 0)}")
-    rows = span.get("dimension") == "ROWS"
+    span, sheet, rows = _dimension_range(book, body, where)
     limit = sheet.row_count if rows else sheet.column_count
     start, end = int(span.get("startIndex", 0)), int(span.get("endIndex", limit))
     if not 0 <= start < end <= limit:

@@ -694,6 +694,15 @@ def _table_records(tab: RawTab, spec: TabSpec, header: HeaderMatch, ctx: Validat
         for j, name in extra_cols.items():
             record[name] = row[j] if j < len(row) else None
         records.append(record)
+    finish_table(collect, reading, spec, tab, header, records, skipped)
+    return records
+
+
+def finish_table(collect: _Collector, reading: TabReading, spec: TabSpec, tab: RawTab,
+                 header: HeaderMatch, records: list[dict[str, Any]],
+                 skipped: list[SkippedRow]) -> None:
+    """After a table's rows: note the rows read and skipped, with one finding that says which
+    rows were not data and why."""
     reading.skipped.extend(skipped)
     if collect.inspecting:
         reading.data_rows.extend(r["row"] for r in records)
@@ -712,7 +721,6 @@ def _table_records(tab: RawTab, spec: TabSpec, header: HeaderMatch, ctx: Validat
                     f"{'were' if len(not_blank) > 1 else 'was'} skipped: " + "; ".join(parts)
                     + ".", "Nothing to fix: totals, repeated headers and notes are never "
                     "counted.", tab=tab.name, cell=a1(not_blank[0].row, header.span[0] + 1))
-    return records
 
 
 def _forget_unknown(collect: _Collector, tab: str, row: int, header: HeaderMatch) -> None:

@@ -22,7 +22,6 @@ from sheetsync.validation.layout import (
     HeaderMatch,
     SkippedRow,
     classify_row,
-    describe_rows,
 )
 from sheetsync.validation.workbook import (
     WARNING_CODES,
@@ -34,6 +33,7 @@ from sheetsync.validation.workbook import (
     _parser_for,
     _row_text,
     _unlabelled_total,
+    finish_table,
 )
 
 
@@ -129,22 +129,5 @@ def table_records(tab: RawTab, spec: TabSpec, header: HeaderMatch, ctx: Validati
         for j, name in extra_cols.items():
             record[name] = row[j] if j < len(row) else None
         records.append(record)
-    reading.skipped.extend(skipped)
-    if collect.inspecting:
-        reading.data_rows.extend(r["row"] for r in records)
-    collect.rows_read[spec.name] = collect.rows_read.get(spec.name, 0) + len(records)
-    not_blank = [s for s in skipped if s.kind != BLANK]
-    if not_blank:
-        kinds: dict[str, list[int]] = {}
-        for s in not_blank:
-            kinds.setdefault(s.kind, []).append(s.row)
-        parts = [f"{len(rs)} {kind}{'s' if len(rs) > 1 else ''} (row"
-                 f"{'s' if len(rs) > 1 else ''} {describe_rows(rs)})"
-                 for kind, rs in kinds.items()]
-        collect.add("rows-skipped", Severity.INFO,
-                    f"{len(not_blank)} row{'s' if len(not_blank) > 1 else ''} of {tab.name!r} "
-                    f"{'are' if len(not_blank) > 1 else 'is'} not data and "
-                    f"{'were' if len(not_blank) > 1 else 'was'} skipped: " + "; ".join(parts)
-                    + ".", "Nothing to fix: totals, repeated headers and notes are never "
-                    "counted.", tab=tab.name, cell=a1(not_blank[0].row, header.span[0] + 1))
+    finish_table(collect, reading, spec, tab, header, records, skipped)
     return records
