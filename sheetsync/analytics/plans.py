@@ -138,6 +138,11 @@ def _clean(value: Any) -> str | None:
     return text or None
 
 
+def _blank(value: Any) -> bool:
+    """None, NaN or NaT: a missing scalar."""
+    return value is None or value is pd.NaT or (isinstance(value, float) and value != value)
+
+
 # --- the rollup --------------------------------------------------------------------------------
 
 def plan_rollup(frames: Mapping[str, pd.DataFrame | None], teams: pd.DataFrame | None,
@@ -186,49 +191,58 @@ def plan_rollup(frames: Mapping[str, pd.DataFrame | None], teams: pd.DataFrame |
     uncoached_at: dict[tuple[str, str], set[str]] = {}
     plans_of, time_of, cycles_of = (_indices(f) for f in (plans, time, cycles))
     nothing = np.array([], dtype=np.int64)
-    per_cycle = _cycle_outcomes(cycles)
+    outcomes_of = _outcomes_by_source(cycles)
+    # plain columns, taken once: a coach's rows are positions into them
+    plan_school, plan_area = plans["school"].tolist(), plans["focus_area"].tolist()
+    plan_review, plan_agreed = plans["next_review"].tolist(), plans["agreed"].tolist()
+    cycle_area = cycles["focus_area"].tolist()
     time_minutes = time["minutes"].to_numpy(dtype=float)
     area_codes, area_labels = pd.factorize(time["focus_area"].to_numpy(dtype=object))
     area_labels = list(area_labels)
+    on_plan_of: dict[frozenset[str], np.ndarray] = {}
     for source, coach in zip(roster["source"], roster["coach"], strict=True):
-        mine = plans.iloc[plans_of.get(source, nothing)]
-        areas = set(mine["focus_area"])
+        mine = plans_of.get(source, nothing).tolist()
+        areas = {plan_area[i] for i in mine}
         at = time_of.get(source, nothing)
         entry_minutes, entry_areas = time_minutes[at], area_codes[at]
-        my_cycles = cycles.iloc[cycles_of.get(source, nothing)]
+        my_areas = [cycle_area[i] for i in cycles_of.get(source, nothing).tolist()]
         rec: dict[str, Any] = {"source": source, "coach": coach,
                                "schools": ", ".join(coach_schools.get(source, ())),
                                "region": _coach_region(names, coach_schools.get(source, ()),
                                                        region_of_source.get(source)),
                                "plan_rows": len(mine), "plan_areas": len(areas),
-                               "has_plan": bool(len(mine))}
+                               "has_plan": bool(mine)}
         minutes = float(entry_minutes.sum())
         rec["coaching_minutes"] = minutes
         known_time = bool(areas) and has(time, source, "Time Log", "focus_area")
-        on_plan = np.append(np.array([framework.aligned(a, areas) for a in area_labels],
-                                     dtype=bool), False)  # code -1 (blank): not aligned
-        aligned = float(entry_minutes[on_plan[entry_areas]].sum()) if known_time else None
+        key = frozenset(areas)
+        if key not in on_plan_of:  # code -1 (blank): not aligned
+            on_plan_of[key] = np.append(np.array([framework.aligned(a, areas)
+                                                  for a in area_labels], dtype=bool), False)
+        aligned = (float(entry_minutes[on_plan_of[key][entry_areas]].sum())
+                   if known_time else None)
         rec["aligned_minutes"] = aligned
         rec["aligned_share"] = aligned / minutes if aligned is not None and minutes > 0 else None
-        rec["cycles_total"] = len(my_cycles)
+        rec["cycles_total"] = len(my_areas)
         known_cycles = bool(areas) and has(cycles, source, "Coaching Cycles", "focus_area")
-        cycle_aligned = sum(framework.aligned(a, areas) for a in my_cycles["focus_area"])
+        cycle_aligned = sum(framework.aligned(a, areas) for a in my_areas)
         rec["cycles_aligned"] = cycle_aligned if known_cycles else None
-        rec["cycles_aligned_share"] = (cycle_aligned / len(my_cycles)
-                                       if known_cycles and len(my_cycles) else None)
+        rec["cycles_aligned_share"] = (cycle_aligned / len(my_areas)
+                                       if known_cycles and my_areas else None)
         served = {area_labels[c] for c in np.unique(entry_areas[entry_minutes > 0]) if c >= 0}
-        served |= set(my_cycles["focus_area"].dropna())
+        served |= {a for a in my_areas if not _blank(a)}
         uncoached = sorted(a for a in areas if not any(framework.aligned(s, {a})
                                                        for s in served))
-        for school, area in zip(mine["school"], mine["focus_area"], strict=True):
-            if area in uncoached:
-                uncoached_at.setdefault((source, school), set()).add(area)
+        for i in mine:
+            if plan_area[i] in uncoached:
+                uncoached_at.setdefault((source, plan_school[i]), set()).add(plan_area[i])
         rec["areas_uncoached"] = len(uncoached) if known_time or known_cycles else None
         rec["areas_uncoached_list"] = ("; ".join(uncoached)
                                        if known_time or known_cycles else None)
-        review, overdue = _review(mine, as_of, th)
+        review, overdue = _review([(plan_school[i], plan_review[i], plan_agreed[i])
+                                   for i in mine], as_of, th)
         rec["next_review"], rec["review_overdue"] = review, overdue
-        rec.update(_outcomes(per_cycle.iloc[cycles_of.get(source, nothing)],
+        rec.update(_outcomes(outcomes_of.get(source),
                              has(cycles, source, "Coaching Cycles", "student_evidence")))
         rows.append(rec)
     coach_frame = pd.DataFrame(rows, columns=[c for c in COACH_COLUMNS
@@ -421,22 +435,28 @@ def _coaching_entries(time_log: pd.DataFrame | None, as_of: pd.Timestamp,
                          "teachers": t["teachers"][keep].to_numpy(dtype=object)})
 
 
-def _review(mine: pd.DataFrame, as_of: date, th: Thresholds) -> tuple[Any, bool | None]:
+def _review(mine: Sequence[tuple[Any, Any, Any]], as_of: date, th: Thresholds
+            ) -> tuple[Any, bool | None]:
     """The plan's next review (the earliest of its schools' latest dates) and whether it is
-    overdue; None when the plan gives neither a review date nor an agreed date."""
-    if not len(mine):
+    overdue, from the plan's (school, next review, agreed) rows; None when the plan gives
+    neither a review date nor an agreed date."""
+    if not mine:
         return None, None
+    latest: dict[Any, list[Any]] = {}  # school -> [latest review, latest agreed]
+    for school, review, agreed in mine:
+        got = latest.setdefault(None if _blank(school) else school, [None, None])
+        for k, when in enumerate((review, agreed)):
+            if not _blank(when) and (got[k] is None or when > got[k]):
+                got[k] = when
     overdue = False
     earliest = None
     known = False
-    for _school, rows in mine.groupby("school", dropna=False):
-        review = rows["next_review"].max()
-        agreed = rows["agreed"].max()
-        if pd.notna(review):
+    for review, agreed in latest.values():
+        if review is not None:
             known = True
             earliest = review if earliest is None or review < earliest else earliest
             overdue |= review.date() < as_of
-        elif pd.notna(agreed):
+        elif agreed is not None:
             known = True
             due = agreed.date() + timedelta(days=th.plan_review_days)
             overdue |= due < as_of
@@ -469,23 +489,43 @@ def _cycle_outcomes(cycles: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def _outcomes(per_cycle: pd.DataFrame, evidence_known: bool) -> dict[str, Any]:
-    """One coach's outcome figures from their rows of :func:`_cycle_outcomes`."""
-    n = int(per_cycle["closed"].sum())
+_OUTCOME_SUMS = ("closed", "evidence", "impact", "applied", "met", "usable", "days_plan",
+                 "days_act", "days_reflect")
+
+
+def _outcomes_by_source(cycles: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """Each source's sums of :func:`_cycle_outcomes` (and whether any cycle has an outcome),
+    in one grouping rather than one filter per coach."""
+    if not len(cycles):
+        return {}
+    per_cycle = _cycle_outcomes(cycles)
+    per_cycle["source"] = cycles["source"].to_numpy(dtype=object)
+    per_cycle = per_cycle[per_cycle["source"].map(lambda s: isinstance(s, str))]
+    grouped = per_cycle.groupby("source", sort=False)
+    sums = grouped[list(_OUTCOME_SUMS)].sum()
+    sums["has_outcome"] = grouped["has_outcome"].any()
+    return {str(k): v for k, v in sums.to_dict(orient="index").items()}
+
+
+def _outcomes(sums: Mapping[str, float] | None, evidence_known: bool) -> dict[str, Any]:
+    """One coach's outcome figures from their sums of :func:`_cycle_outcomes` (None: no
+    cycles)."""
+    got = dict(sums or {})
+    n = int(got.get("closed", 0))
 
     def count(key: str) -> int | None:
-        return int(per_cycle[key].sum()) if evidence_known else None
+        return int(got.get(key, 0)) if evidence_known else None
 
     evidence = count("evidence")
-    met = int(per_cycle["met"].sum()) if per_cycle["has_outcome"].any() else None
+    met = int(got.get("met", 0)) if got.get("has_outcome", False) else None
     out: dict[str, Any] = {
         "closed_cycles": n, "with_evidence": evidence,
         "evidence_share": evidence / n if evidence is not None and n else None,
         "goal_met": met, "goal_met_share": met / n if met is not None and n else None,
         "describes_impact": count("impact"), "applied_new_context": count("applied"),
-        "phase_cycles": int(per_cycle["usable"].sum()),
+        "phase_cycles": int(got.get("usable", 0)),
     }
-    totals = {k: float(per_cycle[f"days_{k}"].sum()) for k in ("plan", "act", "reflect")}
+    totals = {k: float(got.get(f"days_{k}", 0.0)) for k in ("plan", "act", "reflect")}
     whole = sum(totals.values())
     for key, days in totals.items():
         out[f"phase_{key}_share"] = days / whole if whole > 0 else None
