@@ -185,7 +185,9 @@ def _error_cells(zf: zipfile.ZipFile) -> dict[str, list[tuple[int, int, str]]]:
     try:
         for name, part in _sheet_parts(zf).items():
             xml = _read_part(zf, part)
-            if b"e" not in xml or not _ERROR_TYPE_RE.search(xml):
+            # an error cell's type attribute is the value e, in either quotes: without
+            # one, the part has no error cell and the regex need not run
+            if (b'"e"' not in xml and b"'e'" not in xml) or not _ERROR_TYPE_RE.search(xml):
                 continue
             found = []
             for match in _ERROR_CELL_RE.finditer(xml):
@@ -263,11 +265,12 @@ def _trim(rows: list[list]) -> list[list]:
     out: list[list] = []
     last_nonempty = -1
     for i, row in enumerate(rows):
-        cells = [None if v == "" else v for v in row]
-        while cells and cells[-1] is None:
-            cells.pop()
-        out.append(cells)
-        if cells:
+        if "" in row:  # most rows of a table are full: only the others are copied
+            row = [None if v == "" else v for v in row]
+        while row and row[-1] is None:
+            row.pop()
+        out.append(row)
+        if row:
             last_nonempty = i
     return out[: last_nonempty + 1]
 
