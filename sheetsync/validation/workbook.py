@@ -13,9 +13,10 @@ coach named in it becomes a coach of its own, known as "<source>: <coach>".
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from operator import and_, itemgetter, or_
 from typing import Any
 
 from sheetsync.backends.base import RawTab, RawWorkbook
@@ -287,6 +288,14 @@ def _parse_cell(col: ColumnSpec, parse: Callable[[Any], Any], raw: Any, ctx: Val
 
 
 _MISSING = object()  # a blank cell, or one that says N/A
+_BLANK, _LOOK = 1, 2  # a column cell's code bits (see _ColumnReader.column)
+_NUMERIC_KINDS = frozenset((bool, int, float))
+
+
+def _code(out: Any, blank: int) -> int:
+    if out is _MISSING:
+        return blank
+    return _LOOK if out[2] or out[0] is None else 0
 _NO_NOTE = (date.min, date.max)
 
 _SHARED: dict[Any, dict[Any, Any]] = {}
@@ -362,6 +371,30 @@ class _ColumnReader:
                 _shared_count[0] += 1
         out = self.seen[key] = self._noted(reading)
         return out
+
+    def column(self, raws: Sequence[Any], required: bool
+               ) -> tuple[list[Any], list[Any], list[int]]:
+        """Every cell of a column at once: (outcomes, values, codes), one per cell.
+
+        A code holds :data:`_BLANK` for a missing cell and :data:`_LOOK` for a cell that needs
+        a finding or a second look (a problem, a value read as nothing, or a blank when the
+        column is ``required``). Each distinct raw value is read once; when two cells could
+        hold values that are equal but not the same (1, 1.0 and True; 0.0 and -0.0; NaN), the
+        column is read cell by cell.
+        """
+        numeric = set(map(type, raws)) & _NUMERIC_KINDS
+        distinct = dict.fromkeys(raws)
+        blank = _BLANK | _LOOK if required else _BLANK
+        if len(numeric) > 1 or (float in numeric and any(
+                type(d) is float and (d == 0 or d != d) for d in distinct)):
+            outs = [self.outcome(raw) for raw in raws]
+            return (outs, [None if o is _MISSING else o[0] for o in outs],
+                    [_code(o, blank) for o in outs])
+        table = {d: self.outcome(d) for d in distinct}
+        value_of = {d: None if o is _MISSING else o[0] for d, o in table.items()}
+        code_of = {d: _code(o, blank) for d, o in table.items()}
+        return (list(map(table.__getitem__, raws)), list(map(value_of.__getitem__, raws)),
+                list(map(code_of.__getitem__, raws)))
 
     def _noted(self, reading: tuple[Any, tuple[date, date]]) -> Any:
         out, note = reading
@@ -620,6 +653,13 @@ def _row_text(row: list[Any]) -> str:
 def _table_records(tab: RawTab, spec: TabSpec, header: HeaderMatch, ctx: ValidationContext,
                    collect: _Collector, unit: str | None, activities: ActivityMatcher,
                    reading: TabReading) -> list[dict[str, Any]]:
+    """The table's data rows as records, read column by column.
+
+    Each column's cells are read at once (:meth:`_ColumnReader.column`); a row whose every cell
+    read cleanly becomes a record straight away, and only the others (a problem, a blank
+    required cell, a value read as nothing) go through the findings and the question of
+    whether they are data at all (a total, a repeated header, a note).
+    """
     readers = [(key, j, spec.column(key),
                 _ColumnReader(spec.column(key), ctx, unit, activities, collect.window))
                for key, j in header.columns.items()]
@@ -627,13 +667,12 @@ def _table_records(tab: RawTab, spec: TabSpec, header: HeaderMatch, ctx: Validat
     extra_cols = {j: f"extra:{text}" for j, text in header.unknown.items()}
     numeric = [k for k, _, c, _ in readers if c.type in ("number", "int", "metric")]
     absent = dict.fromkeys(c.key for c in spec.columns if c.key not in header.columns)
-    clashing = [k for k in absent if k in ("row", "_tab", "_invalid") or k.startswith("_raw_")]
-    for k in clashing:  # never overwrite a record's own entries (no schema has such keys)
+    for k in [k for k in absent if k in ("row", "_tab", "_invalid") or k.startswith("_raw_")]:
         del absent[k]
     records: list[dict[str, Any]] = []
     skipped: list[SkippedRow] = []
-    since_total = 0  # records after the last total row
     rows = tab.rows
+    at: list[int] = []  # the rows with something inside the table's columns
     for i in range(header.row + 1, len(rows)):
         row = rows[i]
         inside = row[lo:hi]
@@ -643,57 +682,83 @@ def _table_records(tab: RawTab, spec: TabSpec, header: HeaderMatch, ctx: Validat
                 skipped.append(SkippedRow(i + 1, BLANK) if not outside else SkippedRow(
                     i + 1, "outside the table", _row_text(row)))
             continue
-        width = len(row)
-        outcomes = []
-        for key, j, col, reader in readers:
-            raw = row[j] if j < width else None
-            # text seen before in this table: its outcome, else the reader works it out
-            out = reader.seen.get(raw) if type(raw) is str else None
-            outcomes.append((key, j, col, raw, out or reader.outcome(raw)))
-        if all(out is _MISSING for *_, out in outcomes):
-            continue
-        before = len(collect.items)
-        unknown_before = collect.unknown_count
-        record: dict[str, Any] = {"row": i + 1, "_tab": tab.name}
-        troubled = False
-        for key, j, col, raw, out in outcomes:
-            if out is _MISSING:
-                record[key] = None
-                if col.required:
-                    troubled = True
-                    collect.add("missing-required", Severity.ERROR, f"{col.name} is blank.",
-                                f"Fill in {col.name} for this row, or delete the row.",
-                                tab=tab.name, cell=a1(i + 1, j + 1))
-                continue
-            value, problem, flagged = out
-            if flagged:
-                value = _settle_cell(col, raw, value, problem, collect, tab.name,
-                                     a1(i + 1, j + 1))
-            record[key] = value
-            if value is None:
-                record.setdefault("_invalid", set()).add(key)
-            if col.type == "metric" and isinstance(raw, str):
-                record[f"_raw_{key}"] = raw
-        unknown_now = collect.unknown_count
-        if troubled or len(collect.items) != before or unknown_now != unknown_before:
-            # Not a clean data row: perhaps a total, a repeated header or a note.
-            kind = classify_row(row, header, spec)
-            if kind is None and numeric:
-                kind = _unlabelled_total(record, records, since_total, numeric, spec)
-            if kind is not None:
-                del collect.items[before:]
-                if unknown_now != unknown_before:
-                    _forget_unknown(collect, tab.name, i + 1, header)
-                skipped.append(SkippedRow(i + 1, kind[0], kind[1]))
-                if kind[0] in (TOTAL, SUBTOTAL):
-                    since_total = len(records)
-                continue
-        record.update(absent)  # the schema's columns this table lacks, as blanks
-        for k in clashing:
-            record.setdefault(k, None)
-        for j, name in extra_cols.items():
-            record[name] = row[j] if j < len(row) else None
+        at.append(i)
+    if not at or not readers:
+        finish_table(collect, reading, spec, tab, header, records, skipped)
+        return records
+    width = max(j for _, j, _, _ in readers) + 1
+    body = [rows[i] if len(rows[i]) >= width else rows[i] + [None] * (width - len(rows[i]))
+            for i in at]
+    picked = list(map(itemgetter(*(j for _, j, _, _ in readers)), body))
+    raw_cols = list(zip(*picked, strict=True)) if len(readers) > 1 else [tuple(picked)]
+    out_cols, value_cols = [], []
+    blank_all: list[int] | None = None  # per row: _BLANK when every cell is blank
+    trouble: list[int] | None = None  # per row: _LOOK when a cell needs a second look
+    for (_key, _j, col, reader), raws in zip(readers, raw_cols, strict=True):
+        outs, values, codes = reader.column(raws, col.required)
+        out_cols.append(outs)
+        value_cols.append(values)
+        blank_all = codes if blank_all is None else list(map(and_, blank_all, codes))
+        trouble = codes if trouble is None else list(map(or_, trouble, codes))
+    assert blank_all is not None and trouble is not None
+    keys = [key for key, _, _, _ in readers]
+    metric_raw = [(f"_raw_{key}", raws) for (key, _, col, _), raws in
+                  zip(readers, raw_cols, strict=True) if col.type == "metric"]
+    # what every record of this table also holds: its tab, and the schema's columns the table
+    # lacks, as blanks (never overwriting a record's own entries: no schema has such keys)
+    common = {"_tab": tab.name, **absent}
+    since_total = 0  # records after the last total row
+    for k, (i, values) in enumerate(zip(at, zip(*value_cols, strict=True), strict=True)):
+        if blank_all[k] & _BLANK:
+            continue  # every cell blank (or N/A)
+        record: dict[str, Any] = {"row": i + 1}
+        if trouble[k] & _LOOK:
+            before = len(collect.items)
+            unknown_before = collect.unknown_count
+            troubled = False
+            for c, (key, j, col, _reader) in enumerate(readers):
+                out = out_cols[c][k]
+                if out is _MISSING:
+                    record[key] = None
+                    if col.required:
+                        troubled = True
+                        collect.add("missing-required", Severity.ERROR, f"{col.name} is blank.",
+                                    f"Fill in {col.name} for this row, or delete the row.",
+                                    tab=tab.name, cell=a1(i + 1, j + 1))
+                    continue
+                value, problem, flagged = out
+                if flagged:
+                    value = _settle_cell(col, raw_cols[c][k], value, problem, collect,
+                                         tab.name, a1(i + 1, j + 1))
+                record[key] = value
+                if value is None:
+                    record.setdefault("_invalid", set()).add(key)
+            unknown_now = collect.unknown_count
+            if troubled or len(collect.items) != before or unknown_now != unknown_before:
+                # Not a clean data row: perhaps a total, a repeated header or a note.
+                kind = classify_row(rows[i], header, spec)
+                if kind is None and numeric:
+                    kind = _unlabelled_total(record, records, since_total, numeric, spec)
+                if kind is not None:
+                    del collect.items[before:]
+                    if unknown_now != unknown_before:
+                        _forget_unknown(collect, tab.name, i + 1, header)
+                    skipped.append(SkippedRow(i + 1, kind[0], kind[1]))
+                    if kind[0] in (TOTAL, SUBTOTAL):
+                        since_total = len(records)
+                    continue
+        else:
+            record.update(zip(keys, values, strict=True))
+        record.update(common)
+        for name, raws in metric_raw:
+            if isinstance(raws[k], str):
+                record[name] = raws[k]
+        if extra_cols:
+            row = rows[i]
+            for j, name in extra_cols.items():
+                record[name] = row[j] if j < len(row) else None
         records.append(record)
+    skipped.sort(key=lambda s: s.row)  # blank rows were noted first
     finish_table(collect, reading, spec, tab, header, records, skipped)
     return records
 

@@ -34,7 +34,8 @@ def _plain(value: Any) -> Any:
 
 
 def _result(result: workbook.WorkbookResult) -> str:
-    records = {tab: [[(k, type(v).__name__, repr(_plain(v))) for k, v in rec.items()]
+    # a record's entries compared by key: the order they were put in carries no meaning
+    records = {tab: [sorted((k, type(v).__name__, repr(_plain(v))) for k, v in rec.items())
                      for rec in recs] for tab, recs in result.records.items()}
     return repr((result.kind, records, [repr(f) for f in result.findings], result.columns,
                  result.as_of_window))
