@@ -1,0 +1,85 @@
+"""A workbook's records become column blocks exactly as a pandas conversion would make them.
+
+:func:`sheetsync.validation.frames._array` takes a fast path when every value already has its
+column's type; these tests hold it to the pandas conversion it stands in for, on values of
+every kind a record can hold, including the ones that must leave the fast path (a datetime in a
+date column, a date past what datetime64[ns] holds, a bool in a number column).
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+import pytest
+
+from sheetsync.validation.frames import _array, _pandas_series, compact
+
+SAMPLES: dict[str, list[Any]] = {
+    "float64": [None, 0.0, -0.0, 1.5, 3, 10**15, -7, float("nan"), True],
+    "Int64": [None, 0, 1, -5, 2**40, True],
+    "boolean": [None, True, False, 1],
+    "datetime64[ns]": [None, date(2026, 9, 7), date(1970, 1, 1), date(1677, 9, 22),
+                       date(2262, 4, 11), date(1600, 1, 1), date(9999, 12, 31),
+                       datetime(2026, 9, 7, 8, 30)],
+    "object": [None, "Co-teaching", 3, 2.5, date(2026, 9, 7), True],
+}
+
+
+def _expected(values: list[Any], dtype: str) -> Any:
+    series = _pandas_series(values, dtype)
+    if dtype in ("Int64", "boolean"):
+        return series.array._data, series.array._mask
+    return series.to_numpy()
+
+
+def _same(got: Any, expected: Any) -> None:
+    if isinstance(expected, tuple):
+        assert isinstance(got, tuple)
+        data, mask = expected
+        np.testing.assert_array_equal(got[1], mask)
+        np.testing.assert_array_equal(got[0][~mask], data[~mask])
+        assert got[0].dtype == data.dtype
+        return
+    assert got.dtype == expected.dtype
+    if expected.dtype == object:
+        assert got.tolist() == expected.tolist()
+    else:
+        np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("dtype", sorted(SAMPLES))
+def test_each_kind_of_column_converts_as_pandas_would(dtype: str):
+    rng = random.Random(dtype)
+    pool = SAMPLES[dtype]
+    # the values of the column's own type alone (the fast path), then every mix
+    own = [v for v in pool if v is None or type(v) is type(pool[1])]
+    for values in ([], [None, None], own, *([rng.choice(pool) for _ in range(rng.randint(1, 9))]
+                                            for _ in range(200))):
+        try:
+            expected = _expected(values, dtype)
+        except (TypeError, ValueError, OverflowError):
+            continue  # pandas itself refuses the mix: validation never makes it
+        _same(_array(list(values), dtype), expected)
+
+
+def test_a_date_past_the_nanosecond_range_leaves_the_fast_path():
+    # pandas refuses it; the fast path must do the same, never wrap it round to another date
+    values = [date(2026, 9, 7), date(1600, 1, 1)]
+    with pytest.raises(ValueError, match="Out of bounds"):
+        _expected(values, "datetime64[ns]")
+    with pytest.raises(ValueError, match="Out of bounds"):
+        _array(values, "datetime64[ns]")
+    edge = [date(1677, 9, 22), date(2262, 4, 11), None]
+    _same(_array(edge, "datetime64[ns]"), _expected(edge, "datetime64[ns]"))
+
+
+def test_records_lacking_a_column_read_it_as_blank():
+    blocks = compact({"weekly": [{"source": "t", "week": 1, "value": 0.5},
+                                 {"source": "t", "value": 0.7}]})
+    week = blocks["weekly"].arrays["week"]
+    data, mask = week if isinstance(week, tuple) else (week, np.isnan(week))
+    assert mask.tolist() == [False, True]
+    assert data[0] == 1
