@@ -13,7 +13,7 @@ coach named in it becomes a coach of its own, known as "<source>: <coach>".
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from operator import and_, itemgetter, or_
@@ -306,14 +306,49 @@ _SHARED_TOTAL = 200_000  # in all: beyond this (a long-running process), start a
 _shared_count = [0]
 
 
+class _SharingKey:
+    """What decides how a column reads (the column, the program context, the unit), as a key
+    whose hash is worked out once: hashing the context walks the whole activity catalog."""
+
+    __slots__ = ("hash", "parts")
+
+    def __init__(self, parts: tuple[Any, ...]) -> None:
+        self.parts = parts
+        self.hash = hash(parts)  # TypeError when a part cannot be a key
+
+    def __hash__(self) -> int:
+        return self.hash
+
+    def __eq__(self, other: object) -> bool:
+        return self is other or (isinstance(other, _SharingKey) and self.hash == other.hash
+                                 and self.parts == other.parts)
+
+
+_KEYS: dict[tuple[int, int, str | None], tuple[Any, Any, _SharingKey]] = {}
+"""The sharing key of a (column, context, unit) by the objects' identity: the workbooks a worker
+reads in one batch share one context and schema objects. Each entry holds its objects, so their
+identities stay theirs."""
+
+
+def _sharing_key(col: ColumnSpec, ctx: ValidationContext, unit: str | None) -> _SharingKey:
+    held = _KEYS.get((id(col), id(ctx), unit))
+    if held is not None and held[0] is col and held[1] is ctx:
+        return held[2]
+    key = _SharingKey((col, tuple(col.choice_aliases.items()), tuple(col.value_words.items()),
+                       ctx, unit))
+    if len(_KEYS) >= 1024:
+        _KEYS.clear()
+    _KEYS[(id(col), id(ctx), unit)] = (col, ctx, key)
+    return key
+
+
 def _shared_readings(col: ColumnSpec, ctx: ValidationContext, unit: str | None
                      ) -> dict[Any, Any] | None:
     try:
-        key = (col, tuple(col.choice_aliases.items()), tuple(col.value_words.items()), ctx,
-               unit)
-        found = _SHARED.get(key)
+        key = _sharing_key(col, ctx, unit)
     except TypeError:  # a column or context that cannot be a key: remembered per table only
         return None
+    found = _SHARED.get(key)
     if _shared_count[0] > _SHARED_TOTAL or len(_SHARED) >= 256:
         _SHARED.clear()
         _shared_count[0] = 0
@@ -390,11 +425,32 @@ class _ColumnReader:
             outs = [self.outcome(raw) for raw in raws]
             return (outs, [None if o is _MISSING else o[0] for o in outs],
                     [_code(o, blank) for o in outs])
-        table = {d: self.outcome(d) for d in distinct}
+        table = self._distinct(distinct)
         value_of = {d: None if o is _MISSING else o[0] for d, o in table.items()}
         code_of = {d: _code(o, blank) for d, o in table.items()}
         return (list(map(table.__getitem__, raws)), list(map(value_of.__getitem__, raws)),
                 list(map(code_of.__getitem__, raws)))
+
+    def _distinct(self, distinct: Iterable[Any]) -> dict[Any, Any]:
+        """The outcome of each of a column's distinct raw values (no two of them equal unless
+        the same: see :meth:`column`), as :meth:`outcome` gives it."""
+        seen, shared, table = self.seen, self.shared, {}
+        for raw in distinct:
+            if raw is None:
+                table[raw] = _MISSING
+                continue
+            key = raw if type(raw) is str else (type(raw), raw)
+            out = seen.get(key)
+            if out is None:
+                reading = shared.get(key) if shared is not None else None
+                if reading is None:
+                    reading = self._read(raw)
+                    if shared is not None and len(shared) < _SHARED_VALUES:
+                        shared[key] = reading
+                        _shared_count[0] += 1
+                out = seen[key] = self._noted(reading)
+            table[raw] = out
+        return table
 
     def _noted(self, reading: tuple[Any, tuple[date, date]]) -> Any:
         out, note = reading
