@@ -240,13 +240,18 @@ class ParseCache:
             self._packs.append(path)
         self._pending = {}
 
-    def retire(self, kept: Iterable[str], carried: Iterable[CacheEntry] = ()) -> None:
+    def retire(self, kept: Iterable[str], carried: Iterable[CacheEntry] = (),
+               present: set[str] | None = None) -> None:
         """The snapshot now holds the sources keyed ``kept``: replace every pack with one
-        holding only the other entries (``carried``, plus those of the packs)."""
+        holding only the other entries (``carried``, plus those of the packs) of the sources
+        keyed ``present`` (default: every source), so a source gone from the program (a
+        removed file, a renamed folder) stops costing every later run its bytes."""
         kept = set(kept)
         stored = self._stored()
         rest = {e.key: e for e in carried if e.key not in kept}
         rest.update({k: e for k, e in {**stored, **self._pending}.items() if k not in kept})
+        if present is not None:
+            rest = {k: e for k, e in rest.items() if k in present}
         old, self._packs, self._pending = self._packs, [], {}
         self._entries = {}
         if rest:
@@ -377,9 +382,10 @@ def keep(cache: ParseCache, path: Path, fingerprint: str, snapshot: Snapshot | N
         held = write_snapshot(path, fingerprint, parts, frames)
         if held is not None:
             now_held = set(held)
+            present = {cache_key(part.source) for part in parts}
             carried = [] if snapshot is None else [
-                entry for key in snapshot.entries if key not in now_held
+                entry for key in snapshot.entries if key not in now_held and key in present
                 if (entry := snapshot.entry(key)) is not None]
-            cache.retire(now_held, carried)
+            cache.retire(now_held, carried, present)
             return
     cache.flush()

@@ -129,6 +129,25 @@ def test_a_removed_file_disappears_and_a_new_one_is_read(program, reads):
     _assert_same(data, _fresh(config, config.as_of))
 
 
+def test_a_source_gone_from_the_program_leaves_the_cache_once_the_snapshot_is_rewritten(
+        program):
+    config = load_config(program.config)
+    validate(config, config.as_of)
+    gone = program.coach_files[2]
+    key = f"excel:{gone}"
+    gone.unlink()
+    benchmark.change_files(program)  # drift: the snapshot is rewritten
+    validate(config, config.as_of)
+    folder = config.output.state_dir / "cache"
+    packed = {k for pack in folder.glob("*" + cache_module.PACK_SUFFIX)
+              for k in cache_module.read_pack(pack)}
+    snapshot = _snapshot_of(config, config.as_of)
+    assert snapshot is not None
+    assert key not in snapshot.entries and key not in packed
+    # the sources still in the program keep their last good reads
+    assert f"excel:{program.coach_files[3]}" in set(snapshot.entries) | packed
+
+
 def _damage(path: Path, how: str, at: int | None = None) -> None:
     blob = bytearray(path.read_bytes())
     if how == "flip":
