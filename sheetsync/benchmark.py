@@ -533,7 +533,8 @@ def _child_run(config_path: str, fresh: bool, next_day: bool = False,
             config.output.path.unlink(missing_ok=True)
     as_of = config.as_of + timedelta(days=1) if next_day and config.as_of else None
     started = time.perf_counter()
-    outcome = run(config, as_of=as_of)
+    # as `sheetsync schedule` runs it: a dashboard that would come out the same is kept
+    outcome = run(config, as_of=as_of, keep_unchanged=not fresh)
     seconds = time.perf_counter() - started
     data = outcome.data
     return {"seconds": seconds, "rows": sum(s.rows for s in data.sources),

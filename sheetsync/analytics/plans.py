@@ -544,28 +544,43 @@ def _reach(relationships: pd.DataFrame | None, time: pd.DataFrame, as_of: pd.Tim
     for source, cell in zip(cells["source"].tolist(), cells["teachers"].tolist(), strict=True):
         if not isinstance(cell, str):
             continue
-        if cell not in split:
-            split[cell] = [" ".join(p.split()).casefold() for p in TEACHER_SEPARATORS.split(cell)]
-        named.setdefault(source, set()).update(p for p in split[cell] if p not in NOT_A_NAME)
+        parts = split.get(cell)
+        if parts is None:  # each distinct cell split once, its non-names left out
+            parts = split[cell] = [k for k in (" ".join(p.split()).casefold()
+                                               for p in TEACHER_SEPARATORS.split(cell))
+                                   if k not in NOT_A_NAME]
+        named.setdefault(source, set()).update(parts)
     by_coach: dict[str, tuple[int, int]] = {}
     listed_pairs: set[tuple[str, str]] = set()
     reached_pairs: set[tuple[str, str]] = set()
     seen: dict[str, set[str]] = {}
+    keys: dict[str, str] = {}  # each distinct teacher text's key, worked out once
+    schools: dict[Any, str | None] = {}  # each distinct school text's name, looked up once
+    nobody: set[str] = set()
     for source, teacher, school in zip(r["source"].tolist(), texts(r["teacher"]).tolist(),
                                        r["school"].tolist(), strict=True):
         if not isinstance(teacher, str) or not isinstance(source, str):
             continue
-        key = " ".join(teacher.split()).casefold()
+        key = keys.get(teacher)
+        if key is None:
+            key = keys[teacher] = " ".join(teacher.split()).casefold()
         if key in NOT_A_NAME:
             continue
-        seen.setdefault(source, set())
-        if key in seen[source]:
+        mine = seen.get(source)
+        if mine is None:
+            mine = seen[source] = set()
+        if key in mine:
             continue
-        seen[source].add(key)
-        reached = key in named.get(source, set())
+        mine.add(key)
+        reached = key in named.get(source, nobody)
         listed, got = by_coach.get(source, (0, 0))
         by_coach[source] = (listed + 1, got + reached)
-        at = names.name(school)
+        try:
+            at = schools[school]
+        except KeyError:
+            at = schools[school] = names.name(school)
+        except TypeError:  # an unhashable cell value: looked up as it is
+            at = names.name(school)
         if at is None and len(coach_schools.get(source, ())) == 1:
             at = coach_schools[source][0]
         if at is not None:
