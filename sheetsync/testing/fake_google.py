@@ -62,6 +62,11 @@ from sheetsync.testing.fake_drive import (
 )
 from sheetsync.testing.field_mask import FieldMaskError, apply_field_mask, parse_field_mask
 
+try:
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - a test extra; the standard library writes the same
+    _orjson = None
+
 ROLE_LEVEL = {"reader": 1, "commenter": 1, "writer": 2, "owner": 3}
 _ROLE_ALIASES = {"viewer": "reader", "editor": "writer", "reader": "reader",
                  "commenter": "commenter", "writer": "writer", "owner": "owner"}
@@ -167,6 +172,22 @@ class FakeFolder:
     created: datetime = field(default_factory=lambda: datetime.now(UTC))
     modified: datetime = field(default_factory=lambda: datetime.now(UTC))
     app_properties: dict[str, str] = field(default_factory=dict)
+
+
+def json_body(body: Any) -> bytes:
+    """A JSON answer's bytes, indented as Google's are (its ``prettyPrint`` default).
+
+    orjson writes the same bytes as ``json.dumps(indent=2, ensure_ascii=False)`` for what the
+    fake answers, some fifty times faster: with the standard library's pure-Python indenting,
+    serialising one coach workbook's grid took 0.3 s, so the fake, not the quota, set the pace
+    of a quota-bound run. Without orjson (it is a test extra), or for a value it does not take,
+    the standard library writes it."""
+    if _orjson is not None:
+        try:
+            return _orjson.dumps(body, option=_orjson.OPT_INDENT_2)
+        except TypeError:
+            pass
+    return json.dumps(body, ensure_ascii=False, indent=2).encode("utf-8")
 
 
 class _Response:
@@ -1285,8 +1306,7 @@ class _Handler(BaseHTTPRequestHandler):
         if isinstance(response.body, bytes):
             data = response.body  # a download: the file's own bytes and media type
         else:
-            data = b"" if response.body is None else json.dumps(
-                response.body, ensure_ascii=False, indent=2).encode("utf-8")
+            data = b"" if response.body is None else json_body(response.body)
         try:
             self.send_response(response.status)
             if data and "Content-Type" not in response.headers:
