@@ -533,8 +533,9 @@ def _child_run(config_path: str, fresh: bool, next_day: bool = False,
             config.output.path.unlink(missing_ok=True)
     as_of = config.as_of + timedelta(days=1) if next_day and config.as_of else None
     started = time.perf_counter()
-    # as `sheetsync schedule` runs it: a dashboard that would come out the same is kept
-    outcome = run(config, as_of=as_of, keep_unchanged=not fresh)
+    # as `sheetsync run` and `sheetsync schedule` run it: a dashboard that would come out the
+    # same is kept (a fresh run cannot keep one, but notes what it wrote for the next)
+    outcome = run(config, as_of=as_of, keep_unchanged=True)
     seconds = time.perf_counter() - started
     data = outcome.data
     return {"seconds": seconds, "rows": sum(s.rows for s in data.sources),
