@@ -418,9 +418,12 @@ class _ColumnReader:
         column is read cell by cell.
         """
         numeric = set(map(type, raws)) & _NUMERIC_KINDS
-        distinct = dict.fromkeys(raws)
         blank = _BLANK | _LOOK if required else _BLANK
-        if len(numeric) > 1 or (float in numeric and any(
+        try:
+            distinct = dict.fromkeys(raws)
+        except TypeError:  # pragma: no cover - backends give hashable values
+            distinct = None
+        if distinct is None or len(numeric) > 1 or (float in numeric and any(
                 type(d) is float and (d == 0 or d != d) for d in distinct)):
             outs = [self.outcome(raw) for raw in raws]
             return (outs, [None if o is _MISSING else o[0] for o in outs],
