@@ -88,6 +88,15 @@ def _size(request: dict[str, Any]) -> int:
     return len(encode(request)) + 1  # and its comma
 
 
+_EMPTY_BODY = len(encode({"requests": []}))
+
+
+def body_size(sizes: Sequence[int]) -> int:
+    """The bytes of ``{"requests": [...]}`` holding requests of these :func:`_size` sizes (each
+    counted with a comma; a body of n requests has n - 1), without encoding it again."""
+    return _EMPTY_BODY + sum(sizes) - 1 if sizes else _EMPTY_BODY
+
+
 def _content_sheet(request: dict[str, Any]) -> int | None:
     """The tab a request writes cell data to, when it is cell data (``updateCells`` with
     rows); None for every other request."""
@@ -133,11 +142,14 @@ def _staging_id(sheet_id: int, taken: set[int]) -> int:
 
 
 def _ids_in(value: Any, found: set[int]) -> None:
+    """Every sheet id a batch names. The cells of an ``updateCells`` (its ``rows``) are not
+    walked: a sheet a cell could name (a pivot table's source) is an existing tab or one the
+    batch adds, both counted already, and the cells are most of a dashboard's bytes."""
     if isinstance(value, dict):
         for key, item in value.items():
             if key == "sheetId" and isinstance(item, int):
                 found.add(item)
-            else:
+            elif key != "rows":
                 _ids_in(item, found)
     elif isinstance(value, list):
         for item in value:
@@ -189,14 +201,14 @@ def _pack(requests: list[dict[str, Any]], limit: int) -> list[list[dict[str, Any
     current: list[dict[str, Any]] = []
     size = len(encode({"requests": []}))
     for request in requests:
+        whole = _size(request)
         pieces = [request]
-        if _size(request) + 16 > limit:
+        if whole + 16 > limit:
             if _content_sheet(request) is None:
-                raise TooBig(f"a {next(iter(request))} request alone is {_size(request):,} "
-                             "bytes")
+                raise TooBig(f"a {next(iter(request))} request alone is {whole:,} bytes")
             pieces = _split(request, limit - 16)
         for piece in pieces:
-            piece_size = _size(piece)
+            piece_size = whole if piece is request else _size(piece)
             if current and size + piece_size > limit:
                 bodies.append(current)
                 current, size = [], len(encode({"requests": []}))
@@ -217,16 +229,17 @@ def plan(requests: list[dict[str, Any]], existing: Sequence[ExistingTab], limit:
     leftovers = [tab.sheet_id for tab in existing if tab.title.startswith(STAGING_PREFIX)]
     cleanup = [{"deleteSheet": {"sheetId": sheet_id}} for sheet_id in leftovers]
     whole = cleanup + requests
-    if len(encode({"requests": whole})) <= limit:
+    sizes = [_size(request) for request in requests]  # each request encoded once to measure
+    if body_size([_size(r) for r in cleanup] + sizes) <= limit:
         return [], whole, {}
     # Stage the tabs with the most cell data until the rest fits in one request.
     content: dict[int, int] = {}
-    for request in requests:
+    for request, size in zip(requests, sizes, strict=True):
         sheet_id = _content_sheet(request)
         if sheet_id is not None:
-            content[sheet_id] = content.get(sheet_id, 0) + _size(request)
+            content[sheet_id] = content.get(sheet_id, 0) + size
     staged: list[int] = []
-    remaining = len(encode({"requests": requests}))
+    remaining = body_size(sizes)
     for sheet_id, size in sorted(content.items(), key=lambda item: -item[1]):
         if remaining <= limit // 2:  # room for the copyPaste and delete requests, and more
             break

@@ -19,9 +19,11 @@ from sheetsync.backends.google.settings import GoogleSettings
 from sheetsync.backends.google.staging import (
     STAGING_PREFIX,
     ExistingTab,
+    body_size,
     encode,
     plan,
 )
+from sheetsync.backends.google.staging import _size as staging_size
 from sheetsync.backends.google.transport import GoogleConnection
 from sheetsync.backends.google.writer import STATE_FIELDS, GoogleWriter
 from sheetsync.errors import TargetWriteError
@@ -232,3 +234,19 @@ def test_scoping_never_cuts_a_charted_or_undated_table() -> None:
     assert [(c.tab, c.kept_rows) for c in cuts] == [("Coach Time", 100)]
     assert scoped[0] is model[0] and scoped[3] is model[3]
     assert json.dumps(scoped[1].tables[1].rows) == json.dumps(model[1].tables[1].rows)
+
+
+def test_a_bodys_size_is_counted_from_its_requests_exactly():
+    # the planner adds up request sizes instead of encoding whole bodies again; any slip
+    # here would let a body past the request limit
+    rng = random.Random(11)
+    for n in range(0, 40):
+        requests = [{"updateCells": {"start": {"sheetId": rng.randrange(10**9)},
+                                     "rows": [{"values": [{"userEnteredValue": {
+                                         "stringValue": "é" * rng.randrange(30)}}]}
+                                              for _ in range(rng.randrange(4))],
+                                     "fields": "userEnteredValue"}}
+                    if rng.random() < 0.7 else {"deleteSheet": {"sheetId": rng.randrange(99)}}
+                    for _ in range(n)]
+        assert body_size([staging_size(r) for r in requests]) == \
+            len(encode({"requests": requests}))
