@@ -138,11 +138,6 @@ def _clean(value: Any) -> str | None:
     return text or None
 
 
-def _blank(value: Any) -> bool:
-    """None, NaN or NaT: a missing scalar."""
-    return value is None or value is pd.NaT or (isinstance(value, float) and value != value)
-
-
 # --- the rollup --------------------------------------------------------------------------------
 
 def plan_rollup(frames: Mapping[str, pd.DataFrame | None], teams: pd.DataFrame | None,
@@ -230,7 +225,7 @@ def plan_rollup(frames: Mapping[str, pd.DataFrame | None], teams: pd.DataFrame |
         rec["cycles_aligned_share"] = (cycle_aligned / len(my_areas)
                                        if known_cycles and my_areas else None)
         served = {area_labels[c] for c in np.unique(entry_areas[entry_minutes > 0]) if c >= 0}
-        served |= {a for a in my_areas if not _blank(a)}
+        served |= {a for a in my_areas if not pd.isna(a)}
         uncoached = sorted(a for a in areas if not any(framework.aligned(s, {a})
                                                        for s in served))
         for i in mine:
@@ -444,9 +439,9 @@ def _review(mine: Sequence[tuple[Any, Any, Any]], as_of: date, th: Thresholds
         return None, None
     latest: dict[Any, list[Any]] = {}  # school -> [latest review, latest agreed]
     for school, review, agreed in mine:
-        got = latest.setdefault(None if _blank(school) else school, [None, None])
+        got = latest.setdefault(None if pd.isna(school) else school, [None, None])
         for k, when in enumerate((review, agreed)):
-            if not _blank(when) and (got[k] is None or when > got[k]):
+            if not pd.isna(when) and (got[k] is None or when > got[k]):
                 got[k] = when
     overdue = False
     earliest = None

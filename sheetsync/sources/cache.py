@@ -384,7 +384,7 @@ def keep(cache: ParseCache, path: Path, fingerprint: str, snapshot: Snapshot | N
             now_held = set(held)
             present = {cache_key(part.source) for part in parts}
             carried = [] if snapshot is None else [
-                entry for key in snapshot.entries if key not in now_held and key in present
+                entry for key in snapshot.entries if key not in now_held
                 if (entry := snapshot.entry(key)) is not None]
             cache.retire(now_held, carried, present)
             return

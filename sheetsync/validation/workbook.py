@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import partial, reduce
 from operator import and_, itemgetter, or_
 from typing import Any
 
@@ -288,15 +289,16 @@ def _parse_cell(col: ColumnSpec, parse: Callable[[Any], Any], raw: Any, ctx: Val
 
 
 _MISSING = object()  # a blank cell, or one that says N/A
+_NO_NOTE = (date.min, date.max)
 _BLANK, _LOOK = 1, 2  # a column cell's code bits (see _ColumnReader.column)
 _NUMERIC_KINDS = frozenset((bool, int, float))
 
 
 def _code(out: Any, blank: int) -> int:
+    """A cell's code bits, from its outcome (``blank``: the code of a missing cell)."""
     if out is _MISSING:
         return blank
     return _LOOK if out[2] or out[0] is None else 0
-_NO_NOTE = (date.min, date.max)
 
 _SHARED: dict[Any, dict[Any, Any]] = {}
 """What each distinct raw value of a column reads as, shared by every workbook of the process
@@ -397,6 +399,11 @@ class _ColumnReader:
             pass
         except TypeError:  # pragma: no cover - backends give hashable values
             return self._noted(self._read(raw))
+        return self._first(key, raw)
+
+    def _first(self, key: Any, raw: Any) -> Any:
+        """The outcome of a raw value this table has not met yet: from what the process's
+        other workbooks read it as, else read now (and remembered for them)."""
         shared = self.shared
         reading = shared.get(key) if shared is not None else None
         if reading is None:
@@ -437,22 +444,14 @@ class _ColumnReader:
     def _distinct(self, distinct: Iterable[Any]) -> dict[Any, Any]:
         """The outcome of each of a column's distinct raw values (no two of them equal unless
         the same: see :meth:`column`), as :meth:`outcome` gives it."""
-        seen, shared, table = self.seen, self.shared, {}
+        seen, table = self.seen, {}
         for raw in distinct:
             if raw is None:
                 table[raw] = _MISSING
                 continue
             key = raw if type(raw) is str else (type(raw), raw)
             out = seen.get(key)
-            if out is None:
-                reading = shared.get(key) if shared is not None else None
-                if reading is None:
-                    reading = self._read(raw)
-                    if shared is not None and len(shared) < _SHARED_VALUES:
-                        shared[key] = reading
-                        _shared_count[0] += 1
-                out = seen[key] = self._noted(reading)
-            table[raw] = out
+            table[raw] = out if out is not None else self._first(key, raw)
         return table
 
     def _noted(self, reading: tuple[Any, tuple[date, date]]) -> Any:
@@ -750,16 +749,15 @@ def _table_records(tab: RawTab, spec: TabSpec, header: HeaderMatch, ctx: Validat
             for i in at]
     picked = list(map(itemgetter(*(j for _, j, _, _ in readers)), body))
     raw_cols = list(zip(*picked, strict=True)) if len(readers) > 1 else [tuple(picked)]
-    out_cols, value_cols = [], []
-    blank_all: list[int] | None = None  # per row: _BLANK when every cell is blank
-    trouble: list[int] | None = None  # per row: _LOOK when a cell needs a second look
+    out_cols, value_cols, code_cols = [], [], []
     for (_key, _j, col, reader), raws in zip(readers, raw_cols, strict=True):
         outs, values, codes = reader.column(raws, col.required)
         out_cols.append(outs)
         value_cols.append(values)
-        blank_all = codes if blank_all is None else list(map(and_, blank_all, codes))
-        trouble = codes if trouble is None else list(map(or_, trouble, codes))
-    assert blank_all is not None and trouble is not None
+        code_cols.append(codes)
+    # per row: _BLANK when every cell is blank, _LOOK when a cell needs a second look
+    blank_all = list(reduce(partial(map, and_), code_cols))
+    trouble = list(reduce(partial(map, or_), code_cols))
     keys = [key for key, _, _, _ in readers]
     metric_raw = [(f"_raw_{key}", raws) for (key, _, col, _), raws in
                   zip(readers, raw_cols, strict=True) if col.type == "metric"]
