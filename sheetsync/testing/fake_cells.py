@@ -55,9 +55,26 @@ class FakeCell:
     def has_value(self) -> bool:
         return self.effective_value is not None or self.user_value is not None
 
+    def copy(self) -> FakeCell:
+        """A new cell to change: a stored cell is never changed in place (a write stores a
+        new one), so its values, format and extras are shared, and only the dict of extras
+        is new."""
+        return FakeCell(self.user_value, self.effective_value, self.user_format, self.note,
+                        dict(self.extra))
+
     @property
     def number_format(self) -> dict[str, Any] | None:
         return (self.user_format or {}).get("numberFormat")
+
+
+def json_copy(value: Any) -> Any:
+    """A copy of a request's JSON (dicts, lists and scalars): what :func:`copy.deepcopy` gives
+    for it, at a fraction of the cost, since JSON holds no cycles and no shared objects."""
+    if type(value) is dict:
+        return {k: json_copy(v) for k, v in value.items()}
+    if type(value) is list:
+        return [json_copy(v) for v in value]
+    return value
 
 
 # --------------------------------------------------------------------------- A1 notation

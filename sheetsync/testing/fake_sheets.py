@@ -23,6 +23,7 @@ from sheetsync.testing.fake_cells import (
     cell_from_user_entered_value,
     format_range,
     formatted_value,
+    json_copy,
     parse_cells,
     raw_input_to_cell,
     render_cell,
@@ -349,7 +350,9 @@ def by_rows(values: Any, major: str) -> Any:
 def without_value(cell: FakeCell) -> FakeCell:
     """A new cell with ``cell``'s format and note but no value (stored cells are not
     changed in place)."""
-    return FakeCell(None, None, cell.user_format, cell.note, dict(cell.extra))
+    bare = cell.copy()
+    bare.user_value = bare.effective_value = None
+    return bare
 
 
 def echo_range(sheet: FakeSheet, box: tuple[int, int, int, int]) -> str:
@@ -929,17 +932,15 @@ def _write_cell(sheet: FakeSheet, row: int, col: int, data: dict[str, Any] | Non
     that writes the same format to many cells (repeatCell) work it out once per old format."""
     data = data or {}
     old = sheet.cells.get((row, col))
-    # Stored cells are never changed in place, so a new one may share the old one's values.
-    cell = FakeCell(old.user_value, old.effective_value, old.user_format, old.note,
-                    dict(old.extra)) if old is not None else FakeCell()
+    cell = old.copy() if old is not None else FakeCell()
     for path in paths:
         top = path.split(".")[0]
         if path == "*":
             fresh = cell_from_user_entered_value(data.get("userEnteredValue"))
             cell.user_value, cell.effective_value = fresh.user_value, fresh.effective_value
-            cell.user_format = with_colour_styles(copy.deepcopy(data.get("userEnteredFormat")))
+            cell.user_format = with_colour_styles(json_copy(data.get("userEnteredFormat")))
             cell.note = data.get("note") or None  # an empty note is no note
-            cell.extra = {k: copy.deepcopy(v) for k, v in data.items()
+            cell.extra = {k: json_copy(v) for k, v in data.items()
                           if k in ("dataValidation", "textFormatRuns", "hyperlink")}
         elif top == "userEnteredValue":
             fresh = cell_from_user_entered_value(data.get("userEnteredValue"))
@@ -951,9 +952,9 @@ def _write_cell(sheet: FakeSheet, row: int, col: int, data: dict[str, Any] | Non
                 continue
             before = cell.user_format
             if path == top:
-                fmt = copy.deepcopy(data.get("userEnteredFormat") or {})
+                fmt = json_copy(data.get("userEnteredFormat") or {})
             else:
-                fmt = copy.deepcopy(cell.user_format or {})
+                fmt = json_copy(cell.user_format or {})
                 _apply_masked(fmt, data.get("userEnteredFormat", {}), path[len(top) + 1:],
                               "cell")
             cell.user_format = with_colour_styles(fmt) or None
@@ -983,9 +984,9 @@ def with_colour_styles(fmt: dict[str, Any] | None) -> dict[str, Any] | None:
         for plain in ("backgroundColor", "foregroundColor"):
             style = plain + "Style"
             if plain in holder and style not in holder:
-                holder[style] = {"rgbColor": copy.deepcopy(holder[plain])}
+                holder[style] = {"rgbColor": json_copy(holder[plain])}
             elif style in holder and plain not in holder and "rgbColor" in holder[style]:
-                holder[plain] = copy.deepcopy(holder[style]["rgbColor"])
+                holder[plain] = json_copy(holder[style]["rgbColor"])
     return fmt
 
 
@@ -1398,21 +1399,25 @@ def _paste(book: FakeSpreadsheet, source: FakeSheet, box: tuple[int, int, int, i
     height = height if height and rows and height % rows == 0 else rows
     width = width if width and cols and width % cols == 0 else cols
     check_in_grid(target, row + height, col + width, where)
-    snapshot = {(r, c): copy.deepcopy(cell) for (r, c), cell in source.cells.items()
+    # Stored cells are never changed in place (a write stores a new one), so the source's
+    # cells are taken as they are, even where the two areas overlap, and their parts shared.
+    snapshot = {(r, c): cell for (r, c), cell in source.cells.items()
                 if row0 <= r < row1 and col0 <= c < col1}
+    blank = FakeCell()
     for dr in range(height):
         for dc in range(width):
-            origin = snapshot.get((row0 + dr % rows, col0 + dc % cols)) or FakeCell()
+            origin = snapshot.get((row0 + dr % rows, col0 + dc % cols)) or blank
             at = (row + dr, col + dc)
-            cell = copy.deepcopy(target.cells.get(at)) or FakeCell()
+            old = target.cells.get(at)
+            cell = old.copy() if old is not None else FakeCell()
             if values:
                 cell.user_value, cell.effective_value = origin.user_value, origin.effective_value
                 cell.note = origin.note
             if formats:
-                cell.user_format = copy.deepcopy(origin.user_format)
+                cell.user_format = origin.user_format
             if validation:
                 if "dataValidation" in origin.extra:
-                    cell.extra["dataValidation"] = copy.deepcopy(origin.extra["dataValidation"])
+                    cell.extra["dataValidation"] = origin.extra["dataValidation"]
                 else:
                     cell.extra.pop("dataValidation", None)
             target.set_cell(*at, cell)

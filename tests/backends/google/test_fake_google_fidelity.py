@@ -191,6 +191,40 @@ def test_copy_paste_copies_values_formats_and_merges(fake_google: FakeGoogle,
     assert fake_google.cell(key, "Other", "B2")["userEnteredFormat"]["textFormat"]["bold"]
 
 
+def test_pasted_cells_stay_apart_from_their_source(fake_google: FakeGoogle, token: str) -> None:
+    """The fake shares a pasted cell's parts with its source (stored cells are never changed
+    in place): a later write to either side must not show through on the other, and a paste
+    onto an overlapping area reads the source as it was before the paste, as Google does."""
+    key = fake_google.add_spreadsheet("T", {"Sheet1": [["a", 1], ["b", 2], ["c", 3]]},
+                                      share_with=ACCOUNT, role="Editor")
+
+    def box(row0: int, row1: int) -> dict[str, int]:
+        return {"sheetId": 0, "startRowIndex": row0, "endRowIndex": row1,
+                "startColumnIndex": 0, "endColumnIndex": 2}
+
+    def batch(*requests: dict[str, object]) -> None:
+        assert api(fake_google, "POST", f"/v4/spreadsheets/{key}:batchUpdate", token,
+                   json={"requests": list(requests)}).status_code == 200
+
+    batch({"repeatCell": {"range": box(0, 1), "cell": {"userEnteredFormat": {
+              "textFormat": {"bold": True}}}, "fields": "userEnteredFormat.textFormat.bold"}},
+          {"copyPaste": {"source": box(0, 2), "destination": box(1, 3),
+                         "pasteType": "PASTE_NORMAL"}})
+    assert fake_google.spreadsheet_values(key, "Sheet1") == [["a", 1], ["a", 1], ["b", 2]]
+    assert fake_google.cell(key, "Sheet1", "A2")["userEnteredFormat"]["textFormat"]["bold"]
+    assert "userEnteredFormat" not in fake_google.cell(key, "Sheet1", "A3")
+    batch({"repeatCell": {"range": box(1, 2), "cell": {"userEnteredFormat": {
+              "textFormat": {"italic": True}}}, "fields": "userEnteredFormat.textFormat.italic"}},
+          {"updateCells": {"start": {"sheetId": 0, "rowIndex": 0, "columnIndex": 0},
+                           "rows": [{"values": [{"userEnteredValue": {"stringValue": "z"}}]}],
+                           "fields": "userEnteredValue"}})
+    source = fake_google.cell(key, "Sheet1", "A1")
+    pasted = fake_google.cell(key, "Sheet1", "A2")
+    assert "italic" not in source["userEnteredFormat"]["textFormat"]
+    assert pasted["userEnteredFormat"]["textFormat"] == {"bold": True, "italic": True}
+    assert fake_google.spreadsheet_values(key, "Sheet1")[:2] == [["z", 1], ["a", 1]]
+
+
 # ------------------------------------------------------------------------- Drive
 
 
