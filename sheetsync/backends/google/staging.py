@@ -84,6 +84,51 @@ def encode(body: dict[str, Any]) -> bytes:
                       allow_nan=False).encode("utf-8")
 
 
+_ROWS_MARK = "\x00sheetsync rows\x00"
+_ROWS_MARK_BYTES = encode(_ROWS_MARK)
+
+
+class _Encoder:
+    """Each request's bytes, worked out once per write.
+
+    A write's bytes are almost all cell data, which is measured (to plan the parts), cut (to
+    split a big tab) and sent. The rows of an ``updateCells`` are encoded one by one, once, and
+    kept with the list that holds them: the request around them, a copy of it aimed at a
+    staging tab, or a piece of it, is encoded without its rows and the rows' bytes put in.
+    The bytes are exactly :func:`encode`'s (a key keeps its place when its value is replaced).
+    """
+
+    def __init__(self) -> None:
+        self._rows: dict[int, tuple[list[Any], list[bytes]]] = {}
+
+    def rows(self, rows: list[Any]) -> list[bytes]:
+        """The bytes of each row of ``rows`` (the list is kept, so its id is not reused)."""
+        known = self._rows.get(id(rows))
+        if known is None or known[0] is not rows:
+            known = (rows, [encode(row) for row in rows])
+            self._rows[id(rows)] = known
+        return known[1]
+
+    def adopt(self, rows: list[Any], encoded: list[bytes]) -> None:
+        """``rows`` is a slice of rows already encoded (a piece of a split request)."""
+        self._rows[id(rows)] = (rows, encoded)
+
+    def request(self, request: dict[str, Any]) -> bytes:
+        body = request.get("updateCells")
+        if not isinstance(body, dict) or not isinstance(body.get("rows"), list):
+            return encode(request)
+        shell = encode({**request, "updateCells": {**body, "rows": _ROWS_MARK}})
+        rows = b"[" + b",".join(self.rows(body["rows"])) + b"]"
+        return shell.replace(_ROWS_MARK_BYTES, rows, 1)
+
+    def size(self, request: dict[str, Any]) -> int:
+        return len(self.request(request)) + 1  # and its comma
+
+    def body(self, requests: Sequence[dict[str, Any]]) -> bytes:
+        """``encode({"requests": requests})``, from the requests' kept bytes."""
+        return b'{"requests":[' + b",".join(self.request(r) for r in requests) + b"]}"
+
+
 def _size(request: dict[str, Any]) -> int:
     return len(encode(request)) + 1  # and its comma
 
@@ -164,17 +209,18 @@ def _retarget(request: dict[str, Any], staged: int) -> dict[str, Any]:
     return {"updateCells": moved}
 
 
-def _split(request: dict[str, Any], limit: int) -> list[dict[str, Any]]:
+def _split(request: dict[str, Any], limit: int, encoder: _Encoder) -> list[dict[str, Any]]:
     """One ``updateCells`` cut into pieces under ``limit`` bytes, by rows."""
     body = request["updateCells"]
     rows = body["rows"]
+    encoded = encoder.rows(rows)
     pieces: list[dict[str, Any]] = []
     start = 0
     overhead = _size({"updateCells": {**body, "rows": []}}) + 64
     while start < len(rows):
         size, end = overhead, start
         while end < len(rows):
-            row_size = len(encode(rows[end])) + 1
+            row_size = len(encoded[end]) + 1
             if size + row_size > limit and end > start:
                 break
             if overhead + row_size > limit:
@@ -182,6 +228,7 @@ def _split(request: dict[str, Any], limit: int) -> list[dict[str, Any]]:
             size += row_size
             end += 1
         piece = {**body, "rows": rows[start:end]}
+        encoder.adopt(piece["rows"], encoded[start:end])
         if "start" in body:
             piece["start"] = {**body["start"],
                               "rowIndex": int(body["start"].get("rowIndex", 0)) + start}
@@ -195,23 +242,24 @@ def _split(request: dict[str, Any], limit: int) -> list[dict[str, Any]]:
     return pieces
 
 
-def _pack(requests: list[dict[str, Any]], limit: int) -> list[list[dict[str, Any]]]:
+def _pack(requests: list[dict[str, Any]], limit: int, encoder: _Encoder
+          ) -> list[list[dict[str, Any]]]:
     """Consecutive requests grouped into bodies under ``limit`` bytes, in order."""
     bodies: list[list[dict[str, Any]]] = []
     current: list[dict[str, Any]] = []
-    size = len(encode({"requests": []}))
+    size = _EMPTY_BODY
     for request in requests:
-        whole = _size(request)
+        whole = encoder.size(request)
         pieces = [request]
         if whole + 16 > limit:
             if _content_sheet(request) is None:
                 raise TooBig(f"a {next(iter(request))} request alone is {whole:,} bytes")
-            pieces = _split(request, limit - 16)
+            pieces = _split(request, limit - 16, encoder)
         for piece in pieces:
-            piece_size = whole if piece is request else _size(piece)
+            piece_size = whole if piece is request else encoder.size(piece)
             if current and size + piece_size > limit:
                 bodies.append(current)
-                current, size = [], len(encode({"requests": []}))
+                current, size = [], _EMPTY_BODY
             current.append(piece)
             size += piece_size
     if current:
@@ -219,17 +267,19 @@ def _pack(requests: list[dict[str, Any]], limit: int) -> list[list[dict[str, Any
     return bodies
 
 
-def plan(requests: list[dict[str, Any]], existing: Sequence[ExistingTab], limit: int
+def plan(requests: list[dict[str, Any]], existing: Sequence[ExistingTab], limit: int,
+         encoder: _Encoder | None = None
          ) -> tuple[list[list[dict[str, Any]]], list[dict[str, Any]], dict[int, int]]:
     """How to send ``requests``: (staging bodies, the final batch, staged tab -> staging tab).
 
     With no staging bodies the final batch is the whole write, in one request.
     """
+    encoder = encoder or _Encoder()
     tabs = {tab.sheet_id: tab for tab in existing}
     leftovers = [tab.sheet_id for tab in existing if tab.title.startswith(STAGING_PREFIX)]
     cleanup = [{"deleteSheet": {"sheetId": sheet_id}} for sheet_id in leftovers]
     whole = cleanup + requests
-    sizes = [_size(request) for request in requests]  # each request encoded once to measure
+    sizes = [encoder.size(request) for request in requests]
     if body_size([_size(r) for r in cleanup] + sizes) <= limit:
         return [], whole, {}
     # Stage the tabs with the most cell data until the rest fits in one request.
@@ -276,10 +326,11 @@ def plan(requests: list[dict[str, Any]], existing: Sequence[ExistingTab], limit:
                                     "pasteType": "PASTE_NORMAL",
                                     "pasteOrientation": "NORMAL"}})
     final += [{"deleteSheet": {"sheetId": staged_id}} for staged_id in staging.values()]
-    if len(encode({"requests": final})) > limit:
+    final_size = body_size([encoder.size(request) for request in final])
+    if final_size > limit:
         raise TooBig("the final batch (formats, rules, charts and the swap) is "
-                     f"{len(encode({'requests': final})):,} bytes")
-    return _pack(pending, limit), final, staging
+                     f"{final_size:,} bytes")
+    return _pack(pending, limit, encoder), final, staging
 
 
 def send(requests: list[dict[str, Any]], existing: Sequence[ExistingTab], send_body: Send, *,
@@ -289,13 +340,14 @@ def send(requests: list[dict[str, Any]], existing: Sequence[ExistingTab], send_b
     A failure of the final batch is raised as it is (the writer decides whether to re-read and
     try again); a failure before it raises :class:`StagedWriteFailed`, the dashboard unchanged.
     """
-    bodies, final, staging = plan(requests, existing, limit)
+    encoder = _Encoder()
+    bodies, final, staging = plan(requests, existing, limit, encoder)
     report = SendReport(removed_leftovers=sum(
         1 for tab in existing if tab.title.startswith(STAGING_PREFIX)))
     report.staged_tabs = [(titles or {}).get(sheet_id, str(sheet_id)) for sheet_id in staging]
 
     def out(body: list[dict[str, Any]]) -> Any:
-        data = encode({"requests": body})
+        data = encoder.body(body)
         answer = send_body(data)
         report.requests += 1
         report.largest = max(report.largest, len(data))

@@ -40,6 +40,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from sheetsync import __version__
@@ -176,8 +177,10 @@ def _rgb(hex_colour: str) -> dict[str, float]:
             for name, i in (("red", 0), ("green", 2), ("blue", 4))}
 
 
+@cache
 def sheets_number_format(excel_format: str) -> dict[str, str]:
-    """An Excel-style number format (``"0%"``, ``"0.0"``, ``"yyyy-mm-dd"``) for Sheets."""
+    """An Excel-style number format (``"0%"``, ``"0.0"``, ``"yyyy-mm-dd"``) for Sheets (one
+    dict per format, shared: never change it)."""
     lowered = excel_format.lower()
     if "%" in lowered:
         kind = "PERCENT"
@@ -201,6 +204,18 @@ def cell_data(value: Any, number_format: str | None = None, batch: _Batch | None
     :class:`Sparkline` is Google's ``SPARKLINE`` of its range, sheetsync's own formula.
     """
     kind = type(value)
+    if kind is str and len(value) <= MAX_CELL_CHARS or kind is float or kind is int:
+        # The common case first, as below: most of a dashboard's cells are plain text and numbers.
+        if kind is str:
+            entered = {"stringValue": value} if value else None
+        elif kind is int or math.isfinite(value):
+            entered = {"numberValue": float(value)}
+        else:
+            entered = None
+        data = {} if entered is None else {"userEnteredValue": entered}
+        if number_format:
+            data["userEnteredFormat"] = {"numberFormat": sheets_number_format(number_format)}
+        return data
     if kind is Cell:
         data = cell_data(value.value, value.number_format or number_format, batch)
         look = data.setdefault("userEnteredFormat", {})
@@ -694,8 +709,10 @@ def _alignments(table: Table) -> list[dict[str, Any] | None]:
 
 
 def _row_data(batch: _Batch, table: Table, row: Sequence[Any],
-              aligns: Sequence[dict[str, Any] | None] | None = None) -> dict[str, Any]:
-    formats = [table.number_formats.get(c) for c in table.columns]
+              aligns: Sequence[dict[str, Any] | None] | None = None,
+              formats: Sequence[str | None] | None = None) -> dict[str, Any]:
+    if formats is None:
+        formats = [table.number_formats.get(c) for c in table.columns]
     values = list(row) + [None] * (len(table.columns) - len(row))
     cells = [cell_data(v, f, batch) for v, f in zip(values, formats, strict=False)]
     for cell, align in zip(cells, aligns or (), strict=False):
@@ -724,7 +741,8 @@ def _write_table(batch: _Batch, table: Table, sheet_id: int, widths: dict[int, f
             header.append(cell)
         rows.append({"values": header})
     aligns = _alignments(table)
-    rows.extend(_row_data(batch, table, row, aligns) for row in table.rows)
+    formats = [table.number_formats.get(c) for c in table.columns]
+    rows.extend(_row_data(batch, table, row, aligns, formats) for row in table.rows)
     if rows:
         batch.requests.append({"updateCells": {
             "start": {"sheetId": sheet_id, "rowIndex": table.row - 1,

@@ -22,6 +22,7 @@ from sheetsync.backends.google.staging import (
     body_size,
     encode,
     plan,
+    send,
 )
 from sheetsync.backends.google.staging import _size as staging_size
 from sheetsync.backends.google.transport import GoogleConnection
@@ -250,3 +251,32 @@ def test_a_bodys_size_is_counted_from_its_requests_exactly():
                     for _ in range(n)]
         assert body_size([staging_size(r) for r in requests]) == \
             len(encode({"requests": requests}))
+
+
+def test_what_is_sent_is_exactly_the_planned_bodies_encoded():
+    # the sender encodes each row once and puts the bytes together for every body it sends (a
+    # tab's data, the same data aimed at a staging tab, a piece of it): the bytes must be
+    # those of the planned bodies, encoded whole
+    rng = random.Random(5)
+    requests = []
+    for sheet_id in (3, 4, 9):
+        requests.append({"updateCells": {
+            "start": {"sheetId": sheet_id, "rowIndex": 2, "columnIndex": 0},
+            "rows": [{"values": [{"userEnteredValue": {"stringValue": "é\"\\" * rng.randrange(40)}},
+                                 {"userEnteredValue": {"numberValue": rng.random()}}]}
+                     for _ in range(rng.randrange(50, 300))],
+            "fields": "userEnteredValue,userEnteredFormat"}})
+        requests.append({"updateCells": {
+            "range": {"sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": 1},
+            "rows": [{"values": [{"userEnteredValue": {"stringValue": "Title"}}]}],
+            "fields": "userEnteredValue"}})
+        requests.append({"repeatCell": {"range": {"sheetId": sheet_id}, "cell": {},
+                                        "fields": "userEnteredFormat"}})
+    existing = [ExistingTab(s, f"Tab {s}", 400, 3) for s in (3, 4, 9)]
+    bodies, final, staging = plan(requests, existing, 6_000)
+    assert len(staging) >= 2 and len(bodies) > 3
+    sent: list[bytes] = []
+    send(requests, existing, lambda data: sent.append(data) or {}, limit=6_000)
+    assert sent == [encode({"requests": body}) for body in [*bodies, final]]
+    assert all(len(data) <= 6_000 for data in sent)
+    assert [json.loads(data) for data in sent] == [{"requests": b} for b in [*bodies, final]]
