@@ -26,7 +26,8 @@ import random
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
@@ -37,12 +38,19 @@ Sleep = Callable[[float], None]
 
 class RateLimiter:
     """A thread-safe sliding-window limiter: at most ``per_window`` calls in any ``window``
-    seconds. :meth:`acquire` blocks (via ``sleep``) until a call may go.
+    seconds, as the server counts them. :meth:`slot` holds one call's place, blocking (via
+    ``sleep``) until the call may go.
 
-    It remembers when the last ``per_window`` calls went. A small run bursts straight through
-    (27 calls under a 60-a-minute quota wait for nothing), and a large one runs at exactly the
-    quota: no rolling window can exceed it, which keeps 429s away under fixed and rolling
-    enforcement alike, while the run's wall time stays at the lower bound the quota imposes.
+    It remembers the last ``per_window`` calls. A small run bursts straight through (27 calls
+    under a 60-a-minute quota wait for nothing), and a large one runs at the quota: no rolling
+    window can exceed it, which keeps 429s away under fixed and rolling enforcement alike, while
+    the run's wall time stays near the lower bound the quota imposes.
+
+    A call is counted from its answer, not from when it was sent. The server counts a request
+    somewhere between the two, so a call sent ``window`` seconds after an earlier one was
+    *sent* can still reach the server inside that one's window, when the earlier call spent
+    longer on the way. Sent ``window`` seconds after the earlier call's *answer*, it never can.
+    The price is one call's latency per window.
     """
 
     def __init__(self, per_window: int, window: float = 60.0, *,
@@ -53,25 +61,43 @@ class RateLimiter:
         self.window = window
         self._clock = clock
         self._sleep = sleep
-        self._sent: deque[float] = deque()
+        self._answered: deque[float] = deque()  # when recent calls were answered, in order
+        self._open = 0  # calls sent and not answered yet
         self._lock = threading.Lock()
         self.waited = 0.0
 
+    @contextmanager
+    def slot(self) -> Iterator[float]:
+        """Hold a place for one call while it runs; yields the seconds waited for it."""
+        waited = self._take()
+        try:
+            yield waited
+        finally:
+            with self._lock:
+                self._open -= 1
+                self._answered.append(self._clock())
+
     def acquire(self) -> float:
-        """Take one slot, waiting if needed; returns the seconds waited."""
+        """Take a place for a call answered at once; returns the seconds waited."""
+        with self.slot() as waited:
+            return waited
+
+    def _take(self) -> float:
         waited = 0.0
         while True:
             with self._lock:
                 now = self._clock()
-                while self._sent and self._sent[0] <= now - self.window:
-                    self._sent.popleft()
-                pause = (self._sent[0] + self.window - now
-                         if len(self._sent) >= self.per_window else 0.0)
-                if pause <= 1e-9:
-                    self._sent.append(now)
+                while self._answered and self._answered[0] <= now - self.window:
+                    self._answered.popleft()
+                if self._open + len(self._answered) < self.per_window:
+                    self._open += 1
                     self.waited += waited
                     return waited
-            self._sleep(pause)
+                # Every place is taken: the oldest answer frees one; with no answer yet, the
+                # calls in flight do, soon.
+                pause = (self._answered[0] + self.window - now if self._answered
+                         else min(self.window, 0.05))
+            self._sleep(max(pause, 1e-6))
             waited += pause
 
 

@@ -294,13 +294,16 @@ class SheetsyncHTTPClient(HTTPClient):
             retryable=_retryable, retry_after=_retry_after, rng=conn.rng, sleep=conn.sleep,
             on_backoff=lambda wait: conn.stats.record_retry(kind, wait))
         for attempt in retrying:
-            if limited:
-                conn.stats.record_throttle(conn.quota.for_method(method).acquire())
             with attempt:
                 try:
                     self._ensure_token()
-                    return super().request(method, endpoint, params=params, data=data,
-                                           json=json, files=files, headers=headers)
+                    if not limited:
+                        return super().request(method, endpoint, params=params, data=data,
+                                               json=json, files=files, headers=headers)
+                    with conn.quota.for_method(method).slot() as waited:
+                        conn.stats.record_throttle(waited)
+                        return super().request(method, endpoint, params=params, data=data,
+                                               json=json, files=files, headers=headers)
                 except requests.RequestException as exc:
                     if not idempotent and not _never_sent(exc):
                         raise UncertainWrite(kind, exc) from exc

@@ -151,6 +151,45 @@ def test_the_rate_limiter_lets_a_small_run_through_at_once_then_waits_the_window
     assert clock() - start == pytest.approx(60.0)  # 120 calls: exactly one window of waiting
 
 
+def test_a_slow_call_is_counted_from_its_answer() -> None:
+    """The server may count a call as late as its answer: the call past the quota waits a
+    whole window after the slow call's answer, not after its sending."""
+    clock = FakeClock()
+    limiter = RateLimiter(2, 60.0, clock=clock, sleep=clock.sleep)
+    sent = clock()
+    with limiter.slot():
+        clock.sleep(5.0)  # a call that took 5 s to be answered
+    limiter.acquire()
+    assert limiter.acquire() == pytest.approx(60.0)  # not 55 s: the window runs from the answer
+    assert clock() - sent == pytest.approx(65.0)
+
+
+def test_calls_in_flight_hold_their_places() -> None:
+    """Calls sent and not yet answered count against the quota: with every place held, the
+    next call waits until one of them is answered and its window has passed."""
+    import threading
+
+    limiter = RateLimiter(2, 0.2)
+    answered = threading.Event()
+    held = [limiter.slot(), limiter.slot()]
+    for slot in held:
+        slot.__enter__()
+    went: list[float] = []
+
+    def third() -> None:
+        went.append(limiter.acquire())
+        answered.set()
+
+    worker = threading.Thread(target=third)
+    worker.start()
+    assert not answered.wait(0.3)  # both places are held, however long they take
+    for slot in held:
+        slot.__exit__(None, None, None)
+    assert answered.wait(2.0)
+    worker.join()
+    assert went[0] >= 0.3
+
+
 def test_reads_and_writes_draw_on_separate_budgets(
         fake_google: FakeGoogle, google_account: GoogleAccount, google_settings,
         fake_clock: FakeClock) -> None:
