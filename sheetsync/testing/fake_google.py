@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import copy
+import gc
 import json
 import random
 import socket
@@ -66,6 +67,51 @@ try:
     import orjson as _orjson
 except ImportError:  # pragma: no cover - a test extra; the standard library writes the same
     _orjson = None
+
+
+def _json_loads(body: bytes) -> Any:
+    """A request's JSON, parsed by orjson when it is there (some five times faster on a staged
+    write's megabytes of cell data), else, or for what orjson refuses (such as an integer past
+    64 bits), by the standard library, whose ``ValueError`` says the body is not JSON."""
+    if _orjson is not None:
+        try:
+            return _orjson.loads(body)
+        except _orjson.JSONDecodeError:
+            pass
+    return json.loads(body)
+
+
+class _CollectorPause:
+    """Pauses Python's cyclic garbage collector while any request is being answered.
+
+    Applying a staged write makes a million small objects in one go, and each time their count
+    passes a threshold the collector walks them all again: a third to two thirds of the time
+    the fake took to apply a 180-coach dashboard's batchUpdates went there, which is the fake's
+    cost, not Google's. Meanwhile reference counting still frees what is dropped; what forms a
+    cycle waits for the collector, which runs again as soon as no request is in hand. Counted
+    across the server's threads; a collector that someone else turned off stays off."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._active = 0
+        self._paused = False
+
+    def __enter__(self) -> None:
+        with self._lock:
+            self._active += 1
+            if self._active == 1 and gc.isenabled():
+                gc.disable()
+                self._paused = True
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._active -= 1
+            if self._active == 0 and self._paused:
+                self._paused = False
+                gc.enable()
+
+
+_COLLECTOR_PAUSE = _CollectorPause()
 
 ROLE_LEVEL = {"reader": 1, "commenter": 1, "writer": 2, "owner": 3}
 _ROLE_ALIASES = {"viewer": "reader", "editor": "writer", "reader": "reader",
@@ -704,7 +750,7 @@ class FakeGoogle:
             what = extra or "spreadsheets.create"
             return token.email, _sheets_error(fs.not_implemented(f"{method} {what}"))
         try:
-            payload = json.loads(body) if body.strip() else {}
+            payload = _json_loads(body) if body.strip() else {}
         except ValueError:
             return token.email, _sheets_error(fs.bad_request(
                 "Invalid JSON payload received. Unexpected token."))
@@ -870,7 +916,7 @@ class FakeGoogle:
             media = (content, media_type)
         elif body.strip():
             try:
-                payload = json.loads(body)
+                payload = _json_loads(body)
             except ValueError:
                 return _drive_error(400, "Invalid JSON payload received.", "parseError")
         if not isinstance(payload, dict):
@@ -1294,8 +1340,9 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         headers = {k.lower(): v for k, v in self.headers.items()}
-        kind, email, spreadsheet_id, response = self.fake.handle(self.command, self.path,
-                                                                 headers, body)
+        with _COLLECTOR_PAUSE:
+            kind, email, spreadsheet_id, response = self.fake.handle(self.command, self.path,
+                                                                     headers, body)
         self.fake._record(kind, self.command, urlsplit(self.path).path,
                           0 if response.drop else response.status, email, spreadsheet_id)
         if response.drop:

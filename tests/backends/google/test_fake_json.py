@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import pytest
@@ -36,3 +37,23 @@ def test_every_shape_of_answer_parses_back_the_same(body):
     assert json.loads(written) == body
     if "big" not in body and "float" not in body:  # orjson writes 1e16, the library 1e+16
         assert written == _stdlib(body)
+
+
+@pytest.mark.parametrize("text", [
+    b'{"requests": [{"updateCells": {"rows": [{"values": [{"userEnteredValue": '
+    b'{"stringValue": "Caf\xc3\xa9 \\u2713"}}]}]}}]}',
+    b'{"n": 1.5, "m": -0, "t": true, "f": false, "z": null, "e": 1e16}',
+    b'{"big": 1180591620717411303424}',  # past 64 bits: orjson refuses, the library reads it
+])
+def test_a_request_body_is_read_as_the_standard_library_reads_it(text):
+    assert fake_google._json_loads(text) == json.loads(text)
+
+
+def test_what_only_the_standard_library_accepts_is_still_read_as_before():
+    assert math.isnan(fake_google._json_loads(b'{"nan": NaN}')["nan"])
+
+
+@pytest.mark.parametrize("text", [b"{", b'{"a": 1,}', b"\xff\xfe"])
+def test_a_body_that_is_not_json_is_still_refused(text):
+    with pytest.raises(ValueError):
+        fake_google._json_loads(text)
