@@ -16,9 +16,9 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from sheetsync.report.checkins import checkins_sheet
-from sheetsync.report.model import Sheet
+from sheetsync.report.model import Sheet, Table
 from sheetsync.report.retrospective import retrospective_sheet
-from sheetsync.report.trends import coach_share_grid, history_sheet, trends_sheet, view_of
+from sheetsync.report.trends import history_sheet, share_grids, trends_sheet, view_of
 
 if TYPE_CHECKING:
     from sheetsync.analytics.program import Analysis
@@ -34,11 +34,12 @@ def with_rhythm_tabs(sheets: list[Sheet], config: Config, data: ProgramData,
                      analysis: Analysis, history: HistoryView | None) -> list[Sheet]:
     """``sheets`` with the rhythm tabs placed after the Weekly Update."""
     view = view_of(config, analysis, history)
-    extra = [trends_sheet(config, analysis, view),
+    grids = share_grids(config, analysis)
+    extra = [trends_sheet(config, analysis, view, grids),
              *checkins_sheet(config, data, analysis, view),
              retrospective_sheet(config, data, analysis, view),
              history_sheet(view)]
-    sheets = [with_shares_by_period(s, config, analysis) if s.name == COACH_TIME else s
+    sheets = [with_shares_by_period(s, grids) if s.name == COACH_TIME else s
               for s in sheets]
     names = [s.name for s in sheets]
     at = names.index(AFTER_TAB) + 1 if AFTER_TAB in names else len(sheets)
@@ -48,7 +49,7 @@ def with_rhythm_tabs(sheets: list[Sheet], config: Config, data: ProgramData,
 COACH_TIME = "Coach Time"
 
 
-def with_shares_by_period(sheet: Sheet, config: Config, analysis: Analysis) -> Sheet:
+def with_shares_by_period(sheet: Sheet, grids: dict[str, Table]) -> Sheet:
     """The Coach Time tab with each coach's coaching share by month and by quarter of the
     school year (with the change from the first to the last), below its per-coach table: the
     share moving toward the target over the year."""
@@ -57,10 +58,8 @@ def with_shares_by_period(sheet: Sheet, config: Config, analysis: Analysis) -> S
     beside = sheet.tables[-1]  # the per-coach table, to the right of the weekly rows
     tables = list(sheet.tables)
     at = beside.last_row + 3
-    for period, title in (("month", "Coaching share by month"),
-                          ("quarter", "Coaching share by quarter of the school year")):
-        table = replace(coach_share_grid(config, analysis, period, row=at, title=title),
-                        col=beside.col)
+    for period in ("month", "quarter"):
+        table = replace(grids[period], row=at, col=beside.col)
         tables.append(table)
         at = table.last_row + 3
     return replace(sheet, tables=tables)

@@ -19,6 +19,7 @@ dry run, or :func:`sheetsync.rollup`), they show this run alone.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -200,14 +201,24 @@ def depth_grid(analysis: Analysis, view: HistoryView, *, row: int) -> Table:
                         "month."])
 
 
-def trends_sheet(config: Config, analysis: Analysis, view: HistoryView) -> Sheet:
+SHARE_GRID_TITLES = {"week": "Coaching share by week", "month": "Coaching share by month",
+                     "quarter": "Coaching share by quarter of the school year"}
+
+
+def share_grids(config: Config, analysis: Analysis) -> dict[str, Table]:
+    """Each period's coaching-share grid, worked out once for every tab that shows it."""
+    return {period: coach_share_grid(config, analysis, period, row=1, title=title)
+            for period, title in SHARE_GRID_TITLES.items()}
+
+
+def trends_sheet(config: Config, analysis: Analysis, view: HistoryView,
+                 grids: dict[str, Table] | None = None) -> Sheet:
+    grids = grids or share_grids(config, analysis)
     grid = status_grid(config, analysis, view)
     tables = [grid]
     at = grid.last_row + 3
-    for period, title in (("week", "Coaching share by week"),
-                          ("month", "Coaching share by month"),
-                          ("quarter", "Coaching share by quarter of the school year")):
-        table = coach_share_grid(config, analysis, period, row=at, title=title)
+    for period in SHARE_GRID_TITLES:
+        table = replace(grids[period], row=at)
         tables.append(table)
         at = table.last_row + 3
     tables.append(depth_grid(analysis, view, row=at))
