@@ -36,6 +36,7 @@ included (Excel and calamine decode them; openpyxl reads them back literally).
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import time as clock
@@ -1381,7 +1382,6 @@ def _number_width(value: Any, number_format: str | None) -> float:
 
 def _add_conditional_formats(worksheet: Worksheet, table: Table) -> None:
     from openpyxl.formatting.rule import CellIsRule, ColorScaleRule, DataBarRule
-    from openpyxl.styles import PatternFill
 
     if not table.rows:
         return
@@ -1398,7 +1398,7 @@ def _add_conditional_formats(worksheet: Worksheet, table: Table) -> None:
                     operator="equal",
                     formula=[_excel_string_literal(status)],
                     # Differential fills are drawn from bgColor in Excel, fgColor elsewhere.
-                    fill=PatternFill(fill_type="solid", start_color=colour, end_color=colour),
+                    fill=_solid_fill(colour),
                 ),
             )
     for name in table.data_bar_columns:
@@ -1448,10 +1448,17 @@ def _decimal(number: float) -> str:
 
 def _formula_rule(formula: str, colour: str) -> Any:
     from openpyxl.formatting.rule import FormulaRule
+
+    return FormulaRule(formula=[formula], fill=_solid_fill(colour))
+
+
+@functools.cache
+def _solid_fill(colour: str) -> Any:
+    """One solid fill per colour, shared by the conditional formats that paint with it (openpyxl
+    never changes a fill in place; building one costs more than the rule around it)."""
     from openpyxl.styles import PatternFill
 
-    return FormulaRule(formula=[formula], fill=PatternFill(fill_type="solid", start_color=colour,
-                                                          end_color=colour))
+    return PatternFill(fill_type="solid", start_color=colour, end_color=colour)
 
 
 def _excel_string_literal(text: str) -> str:
