@@ -205,10 +205,10 @@ def _series(name: str, col: str, dtype: str, parts: list[Any]) -> pd.Series:
         mask = np.concatenate([p[1] for p in parts]) if parts else np.empty(0, dtype=bool)
         array = (pd.arrays.IntegerArray(data.astype(np.int64, copy=False), mask)
                  if dtype == "Int64" else pd.arrays.BooleanArray(data, mask))
-        return pd.Series(array)
+        return pd.Series(array, copy=False)  # arrays made just above
     empty = {"object": object, "float64": np.float64, "datetime64[ns]": "datetime64[ns]"}
     joined = np.concatenate(parts) if parts else np.empty(0, dtype=empty[dtype])
-    return pd.Series(joined, dtype=dtype)
+    return pd.Series(joined, dtype=dtype, copy=False)  # a new array, the frame's own
 
 
 def _frame(name: str, blocks: list[FrameColumns | FrameSlice],
@@ -230,7 +230,8 @@ def _frame(name: str, blocks: list[FrameColumns | FrameSlice],
         data["activity_group"] = pd.Series(group, dtype="object")
         data["outside_role"] = pd.Series(
             pd.arrays.BooleanArray(outside, np.zeros(len(outside), dtype=bool)))
-    return pd.DataFrame(data)
+    # every column was made here and is held nowhere else: no copy, no consolidating copy
+    return pd.DataFrame(data, copy=False)
 
 
 def build_frames(records_by_frame: Iterable[dict[str, Any]],
