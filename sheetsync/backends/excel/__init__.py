@@ -65,6 +65,11 @@ class Expansion:
     loops: list[tuple[str, str]] = field(default_factory=list)  # (link, the folder it repeats)
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (path, the one kept)
     unlisted: list[tuple[str, str]] = field(default_factory=list)  # (folder, why)
+    real_paths: dict[str, str] = field(default_factory=dict)  # each file's real path
+
+    def real_path(self, file: str) -> str:
+        real = self.real_paths.get(file)
+        return real if real is not None else os.path.realpath(file)
 
 
 def _is_workbook_name(name: str) -> bool:
@@ -94,14 +99,16 @@ def expand(pattern: str) -> Expansion:
     candidates: list[str] = []
     _walk(root, tuple(rest), (os.path.realpath(root),), set(), candidates, found)
     kept: dict[str, str] = {}
+    reals = {candidate: os.path.realpath(candidate) for candidate in candidates}
     # Of two paths to one file, the one that is not a link (or goes through none) is kept.
-    for candidate in sorted(candidates, key=lambda c: (os.path.realpath(c) != c, c)):
-        real = os.path.realpath(candidate)
+    for candidate in sorted(candidates, key=lambda c: (reals[c] != c, c)):
+        real = reals[candidate]
         if real in kept:
             found.duplicates.append((candidate, kept[real]))
             continue
         kept[real] = candidate
         found.files.append(candidate)
+        found.real_paths[candidate] = real
     found.files.sort()
     return found
 
@@ -192,7 +199,7 @@ class ExcelBackend:
             # entries, is one source (see sources.discover).
             listing = Listing([Source(entry.name if (entry.name and len(files) == 1)
                                       else Path(shown_name(f)).stem, entry.kind,
-                                      os.path.realpath(f), self.name, entry.write_back,
+                                      found.real_path(f), self.name, entry.write_back,
                                       entry.label)
                                for f in files])
             listing.findings.extend(self._notes(entry, found))
