@@ -6,6 +6,7 @@ and ``hint`` says what to do. ``code`` is a stable kebab-case identifier that sc
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
@@ -142,8 +143,15 @@ class Finding:
         return (self.severity.rank, self.source, self.tab, _cell_sort_key(self.cell), self.code)
 
 
+_PLAIN_A1 = re.compile(r"([A-Za-z]{1,3})([0-9]+)")
+
+
 def _cell_sort_key(cell: str) -> tuple[int, str]:
-    digits = "".join(ch for ch in cell if ch.isdigit())
+    """A1 cells in reading order (row, then column)."""
+    plain = _PLAIN_A1.fullmatch(cell)
+    if plain is not None:  # the usual cell, such as "B12"
+        return (int(plain[2]), plain[1].rjust(3))
+    digits = "".join(ch for ch in cell if ch.isdecimal())
     letters = "".join(ch for ch in cell if ch.isalpha())
     return (int(digits) if digits else 0, letters.rjust(3))
 
