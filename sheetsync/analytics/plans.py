@@ -545,41 +545,56 @@ def _reach(relationships: pd.DataFrame | None, time: pd.DataFrame, as_of: pd.Tim
                                                for p in TEACHER_SEPARATORS.split(cell))
                                    if k not in NOT_A_NAME]
         named.setdefault(source, set()).update(parts)
-    by_coach: dict[str, tuple[int, int]] = {}
-    listed_pairs: set[tuple[str, str]] = set()
-    reached_pairs: set[tuple[str, str]] = set()
-    seen: dict[str, set[str]] = {}
-    keys: dict[str, str] = {}  # each distinct teacher text's key, worked out once
-    schools: dict[Any, str | None] = {}  # each distinct school text's name, looked up once
-    nobody: set[str] = set()
-    for source, teacher, school in zip(r["source"].tolist(), texts(r["teacher"]).tolist(),
-                                       r["school"].tolist(), strict=True):
-        if not isinstance(teacher, str) or not isinstance(source, str):
-            continue
-        key = keys.get(teacher)
-        if key is None:
-            key = keys[teacher] = " ".join(teacher.split()).casefold()
-        if key in NOT_A_NAME:
-            continue
-        mine = seen.get(source)
-        if mine is None:
-            mine = seen[source] = set()
-        if key in mine:
-            continue
-        mine.add(key)
-        reached = key in named.get(source, nobody)
-        listed, got = by_coach.get(source, (0, 0))
-        by_coach[source] = (listed + 1, got + reached)
-        try:
-            at = schools[school]
-        except KeyError:
-            at = schools[school] = names.name(school)
-        except TypeError:  # an unhashable cell value: looked up as it is
-            at = names.name(school)
-        if at is None and len(coach_schools.get(source, ())) == 1:
-            at = coach_schools[source][0]
-        if at is not None:
-            listed_pairs.add((at, key))
-            if reached:
-                reached_pairs.add((at, key))
+    return _roster_reach(r, named, names, coach_schools)
+
+
+def _roster_reach(r: pd.DataFrame, named: dict[str, set[str]], names: SchoolNames,
+                  coach_schools: Mapping[str, tuple[str, ...]]
+                  ) -> tuple[dict[str, tuple[int, int]], set[tuple[str, str]],
+                             set[tuple[str, str]]]:
+    """Each coach's listed teachers (the first row of each teacher name counts, its school
+    with it) and which of them the recent time log names; worked out by distinct value, not
+    row by row: a district lists some hundred thousand teachers."""
+    teacher = texts(r["teacher"]).to_numpy(dtype=object, na_value=None)
+    t_codes, t_uniques = pd.factorize(teacher)  # a missing name: -1
+    key_of = [" ".join(t.split()).casefold() for t in t_uniques.tolist()]
+    key_codes, keys = pd.factorize(np.array(key_of, dtype=object))
+    key_codes = np.append(key_codes, -1)[t_codes]  # one code per key, however it was typed
+    keys = keys.tolist()
+    is_name = np.array([k not in NOT_A_NAME for k in keys] + [False])[key_codes]
+    s_codes, s_uniques = pd.factorize(r["source"].to_numpy(dtype=object))
+    sources = s_uniques.tolist()
+    is_source = np.array([isinstance(u, str) for u in sources] + [False])[s_codes]
+    rows = np.flatnonzero(is_name & is_source)
+    pair = s_codes[rows].astype(np.int64) * (len(keys) + 1) + key_codes[rows]
+    _, first = np.unique(pair, return_index=True)
+    rows, pair = rows[np.sort(first)], pair[np.sort(first)]  # each (coach, teacher) once
+    key_index = {k: i for i, k in enumerate(keys)}
+    source_index = {u: i for i, u in enumerate(sources)}
+    named_pairs = [source_index[source] * (len(keys) + 1) + key_index[k]
+                   for source, ks in named.items() if source in source_index
+                   for k in ks if k in key_index]
+    reached = np.isin(pair, np.array(named_pairs, dtype=np.int64))
+    coach = s_codes[rows]
+    listed_n = np.bincount(coach, minlength=len(sources))
+    reached_n = np.bincount(coach[reached], minlength=len(sources))
+    by_coach = {sources[i]: (int(listed_n[i]), int(reached_n[i]))
+                for i in np.flatnonzero(listed_n).tolist()}
+    school = r["school"].to_numpy(dtype=object)[rows]
+    try:
+        c_codes, c_uniques = pd.factorize(school, use_na_sentinel=False)
+    except TypeError:  # an unhashable cell value: each looked up as it is
+        at = np.array([names.name(v) for v in school.tolist()] + [None], dtype=object)[:-1]
+    else:  # names in the order the rows first use them, as the names are learnt in order
+        at = np.array([names.name(v) for v in c_uniques.tolist()] + [None],
+                      dtype=object)[c_codes]
+    only = np.array([schools[0] if len(schools := coach_schools.get(u, ())) == 1 else None
+                     for u in sources] + [None], dtype=object)[coach]
+    unplaced = np.array([a is None for a in at.tolist()], dtype=bool)
+    at = np.where(unplaced, only, at)
+    key_text = np.array(keys + [None], dtype=object)[key_codes[rows]]
+    placed = np.array([a is not None for a in at.tolist()], dtype=bool)
+    listed_pairs = set(zip(at[placed].tolist(), key_text[placed].tolist(), strict=True))
+    both = placed & reached
+    reached_pairs = set(zip(at[both].tolist(), key_text[both].tolist(), strict=True))
     return by_coach, listed_pairs, reached_pairs
