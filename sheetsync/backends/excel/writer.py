@@ -37,10 +37,12 @@ included (Excel and calamine decode them; openpyxl reads them back literally).
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import re
 import time as clock
 import zipfile
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
@@ -807,23 +809,32 @@ def _shape(tables: Sequence[Table]) -> Shape:
         count += sum(1 for line in table.intro if line and _excel_text(line)[0])
         count += sum(1 for name in table.columns if _excel_text(name)[0])
         width = len(table.columns)
-        for row in table.rows:
-            for raw in row if len(row) <= width else row[:width]:
-                kind = type(raw)
-                if kind is str:  # the usual cells first: this runs over every value
-                    count += bool(raw) and (raw.isprintable() or bool(_excel_text(raw)[0]))
-                elif kind is float:
-                    count += math.isfinite(raw)
-                elif kind is int or kind is bool or kind is date or kind is datetime:
-                    count += 1
-                elif raw is not None:
-                    value = _plain_value(raw)
-                    if value is not None and type(value) is not Formula and not (
-                            isinstance(value, str) and not _excel_text(value)[0]):
-                        count += 1
+        cells = (row if len(row) <= width else row[:width] for row in table.rows)
+        try:  # each distinct value judged once: a table's values repeat down its columns
+            count += sum(n for raw, n in Counter(itertools.chain.from_iterable(cells)).items()
+                         if _holds_content(raw))
+        except TypeError:  # an unhashable value: every cell judged on its own
+            count += sum(_holds_content(raw) for row in table.rows
+                         for raw in (row if len(row) <= width else row[:width]))
     return Shape(count, min(t.row for t in tables), min(t.col for t in tables),
                  max(max(t.last_row, t.header_row) for t in tables),
                  max(max(t.last_col, t.col) for t in tables))
+
+
+def _holds_content(raw: Any) -> bool:
+    """Whether a model value leaves content in its saved cell (see :func:`_shape`)."""
+    kind = type(raw)
+    if kind is str:  # the usual cells first
+        return bool(raw) and (raw.isprintable() or bool(_excel_text(raw)[0]))
+    if kind is float:
+        return math.isfinite(raw)
+    if kind is int or kind is bool or kind is date or kind is datetime:
+        return True
+    if raw is None:
+        return False
+    value = _plain_value(raw)
+    return value is not None and type(value) is not Formula and not (
+        isinstance(value, str) and not _excel_text(value)[0])
 
 
 def _with_table_replaced(sheet: Sheet, old: Table, new: Table) -> Sheet:

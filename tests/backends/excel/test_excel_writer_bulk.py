@@ -199,3 +199,37 @@ def test_tables_side_by_side_share_their_rows(tmp_path: Path, monkeypatch: pytes
     assert list(rows) == [str(n) for n in range(1, 8)]
     assert re.findall(r'<c r="([A-Z]+)3"', rows["3"]) == ["A", "B", "D", "E"]
     assert re.findall(r'<c r="([A-Z]+)6"', rows["6"]) == ["A", "B"]
+
+
+def _shape_cell_by_cell(table: Table) -> int:
+    """Content cells counted one value at a time, the rule the distinct-value count keeps."""
+    width = len(table.columns)
+    return sum(excel_writer._holds_content(raw) for row in table.rows for raw in row[:width])
+
+
+@pytest.mark.parametrize("bulk", [True, False])
+def test_a_tabs_recorded_shape_counts_the_cells_it_saved(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bulk: bool):
+    # every column of the corpus side by side: equal values of different types (1, 1.0, True),
+    # NaNs, unhashable values and model values, with a ragged row and an overlong one
+    names = list(COLUMNS)
+    height = max(len(v) for v in COLUMNS.values())
+    rows = [[COLUMNS[n][i] if i < len(COLUMNS[n]) else None for n in names]
+            for i in range(height)]
+    rows += [["short row"], [*(["x"] * len(names)), "past the last column"]]
+    sheets = [Sheet("T", tables=[Table(columns=names, rows=rows, title="All")])]
+    from sheetsync.backends.excel.own_tabs import content_cells
+
+    saved = _write(tmp_path, monkeypatch, sheets, bulk=bulk)["xl/worksheets/sheet1.xml"]
+    shape = excel_writer._shape(sheets[0].tables)
+    header_and_title = 1 + len(names)
+    assert shape.cells == header_and_title + _shape_cell_by_cell(sheets[0].tables[0])
+    # never fewer than were saved, or an unedited tab would look edited (a model value that
+    # saves no value, such as a sparkline without a bar, may be counted)
+    assert len(content_cells(saved)) <= shape.cells <= len(content_cells(saved)) + 2
+
+
+def test_a_shape_without_unhashable_values_is_counted_by_distinct_value():
+    table = Table(columns=["a", "b"], rows=[[1, 1.0], [True, 0.0], [float("nan"), ""],
+                                            ["Ana", "Ana"], [None, "\x01"]])
+    assert excel_writer._shape([table]).cells == 2 + _shape_cell_by_cell(table) == 2 + 6
