@@ -72,7 +72,7 @@ _AND = re.compile(r"[Aa](?<=\b[Aa])[Nn][Dd]\b")
 character set lets the regex engine skip quickly to the candidates, about twice as fast."""
 _SEPARATOR_CHARS = str.maketrans(dict.fromkeys(",;&+\n", "\x01"))
 """With :data:`_AND`, what :data:`TEACHER_SEPARATORS` splits on, marked ``\\x01`` (see
-:func:`_cell_parts`)."""
+:func:`teacher_cell_parts`)."""
 
 ROSTER_COLUMNS = ("source", "coach", "schools", "role")
 TIME_COLUMNS = (
@@ -477,7 +477,7 @@ def _teachers_reached(cells: pd.Series, source_codes: np.ndarray, n_sources: int
     pair_source, pair_cell = np.divmod(pairs, n_cells)
 
     # Every part of every distinct cell, in order, then one code per distinct cleaned name.
-    parts, n_parts = _cell_parts([str(text) for text in cell_texts])
+    parts, n_parts = teacher_cell_parts([str(text) for text in cell_texts])
     part_cell = np.repeat(np.arange(n_cells), n_parts)
     part_codes, part_texts = pd.factorize(np.array(parts, dtype=object))
     cleaned = pd.Series([" ".join(p.split()).casefold() for p in part_texts], dtype=object)
@@ -498,7 +498,7 @@ def _teachers_reached(cells: pd.Series, source_codes: np.ndarray, n_sources: int
     return np.bincount(coach_names // n_names, minlength=n_sources).astype(int)
 
 
-def _cell_parts(cells: list[str]) -> tuple[list[str], np.ndarray]:
+def teacher_cell_parts(cells: list[str]) -> tuple[list[str], np.ndarray]:
     """Every part of every Teacher(s) cell, in order, split where :data:`TEACHER_SEPARATORS`
     splits them, and how many parts each cell has.
 

@@ -23,13 +23,13 @@ from sheetsync.analytics.coaches import (
     TIME_COLUMNS,
     TIME_GROUP_COLUMNS,
     TIME_WEEKLY_COLUMNS,
-    _cell_parts,
     _factorized_text,
     coach_roster,
     coach_summary,
     cycle_summary,
     delight_engagement_matrix,
     relationship_summary,
+    teacher_cell_parts,
     time_rollup,
 )
 from sheetsync.analytics.thresholds import Thresholds
@@ -188,7 +188,7 @@ def names_of(parts: list[str]) -> list[str]:
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.lists(st.sampled_from(CELL_PIECES), max_size=10).map("".join), max_size=6))
 def test_cells_split_into_the_names_the_separator_pattern_gives(cells):
-    parts, n_parts = _cell_parts(cells)
+    parts, n_parts = teacher_cell_parts(cells)
     assert len(n_parts) == len(cells) and n_parts.sum() == len(parts)
     ends = np.cumsum(n_parts)
     for cell, end, n in zip(cells, ends, n_parts, strict=True):
@@ -196,7 +196,7 @@ def test_cells_split_into_the_names_the_separator_pattern_gives(cells):
 
 
 def test_cells_holding_the_marker_characters_are_still_split():
-    parts, n_parts = _cell_parts(["Lee\x01Park, Diaz", "Moss\x00 and Kim"])
+    parts, n_parts = teacher_cell_parts(["Lee\x01Park, Diaz", "Moss\x00 and Kim"])
     assert list(n_parts) == [2, 2]
     assert names_of(parts[:2]) == ["lee\x01park", "diaz"]
     assert names_of(parts[2:]) == ["moss\x00", "kim"]
