@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sheetsync.analytics.coaches import NOT_A_NAME, TEACHER_SEPARATORS
+from sheetsync.analytics.coaches import NOT_A_NAME, teacher_cell_parts
 from sheetsync.analytics.frames import ColumnOf, as_timestamp, dates, numbers, texts, with_columns
 from sheetsync.analytics.thresholds import DEFAULT_THRESHOLDS, Thresholds
 from sheetsync.schema import Framework, default_framework, normalise_label
@@ -533,19 +533,30 @@ def _reach(relationships: pd.DataFrame | None, time: pd.DataFrame, as_of: pd.Tim
     """Per coach (listed, reached); and the (school, teacher) pairs listed and reached."""
     r = with_columns(relationships, ("source", "teacher", "school"))
     recent = time[time["date"] > (as_of - pd.Timedelta(days=7 * th.recent_weeks))]
+    return _roster_reach(r, named_in(recent), names, coach_schools)
+
+
+def named_in(log: pd.DataFrame) -> dict[str, set[str]]:
+    """Per source, the teachers its time log's Teacher(s) cells name (cleaned keys).
+
+    Each distinct cell is split once, all of them in one pass (see :func:`teacher_cell_parts`),
+    and each distinct part cleaned once; a cell that is not text names nobody."""
+    cells = log.drop_duplicates(["source", "teachers"])
+    teachers = cells["teachers"].to_numpy(dtype=object)
+    is_text = np.fromiter((isinstance(c, str) for c in teachers.tolist()), bool, len(teachers))
+    codes, distinct = pd.factorize(teachers[is_text])
+    parts, n_parts = teacher_cell_parts(distinct.tolist())
+    part_codes, part_texts = pd.factorize(np.array(parts, dtype=object))
+    cleaned = [" ".join(p.split()).casefold() for p in part_texts.tolist()]
+    keys = [cleaned[c] for c in part_codes.tolist()]
+    ends = np.cumsum(n_parts).tolist()
+    names_of = [[k for k in keys[end - n:end] if k not in NOT_A_NAME]
+                for end, n in zip(ends, n_parts.tolist(), strict=True)]
     named: dict[str, set[str]] = {}
-    cells = recent.drop_duplicates(["source", "teachers"])
-    split: dict[str, list[str]] = {}
-    for source, cell in zip(cells["source"].tolist(), cells["teachers"].tolist(), strict=True):
-        if not isinstance(cell, str):
-            continue
-        parts = split.get(cell)
-        if parts is None:  # each distinct cell split once, its non-names left out
-            parts = split[cell] = [k for k in (" ".join(p.split()).casefold()
-                                               for p in TEACHER_SEPARATORS.split(cell))
-                                   if k not in NOT_A_NAME]
-        named.setdefault(source, set()).update(parts)
-    return _roster_reach(r, named, names, coach_schools)
+    for source, code in zip(cells["source"].to_numpy(dtype=object)[is_text].tolist(),
+                            codes.tolist(), strict=True):
+        named.setdefault(source, set()).update(names_of[code])
+    return named
 
 
 def _roster_reach(r: pd.DataFrame, named: dict[str, set[str]], names: SchoolNames,

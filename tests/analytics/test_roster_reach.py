@@ -8,10 +8,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from sheetsync.analytics.coaches import NOT_A_NAME
+from sheetsync.analytics.coaches import NOT_A_NAME, TEACHER_SEPARATORS
 from sheetsync.analytics.frames import texts
-from sheetsync.analytics.plans import SchoolNames, _roster_reach
+from sheetsync.analytics.plans import SchoolNames, _roster_reach, named_in
 
 
 def _row_by_row(r: pd.DataFrame, named: dict[str, set[str]], names: SchoolNames,
@@ -78,3 +80,27 @@ def test_an_unhashable_school_cell_is_looked_up_as_it_is():
     got = _roster_reach(r, {"a": {"ben"}}, SchoolNames(), {"b": ("Maple Hill",)})
     assert got == ({"a": (2, 1), "b": (1, 0)}, {("Oak Park", "ben"), ("Maple Hill", "ana")},
                    {("Oak Park", "ben")})
+
+
+def _named_cell_by_cell(log: pd.DataFrame) -> dict[str, set[str]]:
+    """The rule, one cell at a time: split on the separators, clean, leave out the non-names."""
+    named: dict[str, set[str]] = {}
+    for source, cell in zip(log["source"].tolist(), log["teachers"].tolist(), strict=True):
+        if isinstance(cell, str):
+            named.setdefault(source, set()).update(
+                k for k in (" ".join(p.split()).casefold() for p in TEACHER_SEPARATORS.split(cell))
+                if k not in NOT_A_NAME)
+    return named
+
+
+CELLS = ["Lee", "Lee, Park", " lee and PARK ", "Kim & Diaz", "Kim;Diaz\n+ Moss", "n/a", "", "-",
+         "Anderson", "Sandra Andrews", "x\x01y", "a\x00b, c", 45, None, np.nan, "Émile\u00a0Roux"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["ana", "ben", "cy", None]), st.sampled_from(CELLS)),
+                max_size=40))
+def test_the_teachers_a_log_names_are_the_cell_by_cell_rule(rows):
+    log = pd.DataFrame({"source": pd.Series([s for s, _ in rows], dtype=object),
+                        "teachers": pd.Series([c for _, c in rows], dtype=object)})
+    assert named_in(log) == _named_cell_by_cell(log)
