@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from sheetsync.dataset import FRAME_NAMES
@@ -155,9 +156,24 @@ def compact(records: dict[str, list[dict[str, Any]]]) -> dict[str, FrameColumns]
 
 def _block(name: str, rows: list[dict[str, Any]]) -> FrameColumns:
     derived = _derived(name)
-    return FrameColumns(len(rows), {
-        col: _array([r.get(col) for r in rows], dtype)
-        for col, dtype in _columns(name).items() if col not in derived})
+    stored = {col: dtype for col, dtype in _columns(name).items() if col not in derived}
+    return FrameColumns(len(rows), {col: _array(values, stored[col])
+                                    for col, values in _transposed(rows, list(stored)).items()})
+
+
+def _transposed(rows: list[dict[str, Any]], cols: list[str]) -> dict[str, list[Any]]:
+    """Each column's values down ``rows`` (None where a record lacks the column): every row's
+    cells taken in one call and the rows turned into columns in one more, as validated records
+    nearly always hold every column; else column by column."""
+    if not rows or not cols:
+        return {col: [None] * len(rows) for col in cols}
+    try:
+        picked = list(map(itemgetter(*cols), rows))
+    except KeyError:
+        return {col: [r.get(col) for r in rows] for col in cols}
+    if len(cols) == 1:
+        return {cols[0]: picked}
+    return dict(zip(cols, map(list, zip(*picked, strict=True)), strict=True))
 
 
 def _array(values: list[Any], dtype: str) -> Any:

@@ -83,3 +83,16 @@ def test_records_lacking_a_column_read_it_as_blank():
     data, mask = week if isinstance(week, tuple) else (week, np.isnan(week))
     assert mask.tolist() == [False, True]
     assert data[0] == 1
+
+
+@pytest.mark.parametrize("rows", [
+    [],
+    [{"a": 1, "b": "x"}, {"a": None, "b": "y"}],
+    [{"a": 1, "b": "x"}, {"b": "y"}],           # a record without a column: None there
+    [{"a": 1}, {"a": 2, "b": 3, "c": 4}],
+])
+@pytest.mark.parametrize("cols", [["a"], ["a", "b"], []])
+def test_records_turn_into_columns_as_read_one_by_one(rows, cols):
+    from sheetsync.validation.frames import _transposed
+
+    assert _transposed(rows, cols) == {c: [r.get(c) for r in rows] for c in cols}
