@@ -47,37 +47,58 @@ def sniff_format(fh: BinaryIO) -> str:
     ``"xlsx"`` (also .xlsm), ``"xlsb"``, ``"ods"``, ``"xls"``, ``"encrypted"`` (an OLE2 container
     holding a password-protected Office file), ``"empty"``, or ``"unknown"``.
     """
+    found, package = _sniff(fh)
+    if package is not None:
+        package.close()
+    return found
+
+
+def _sniff(fh: BinaryIO) -> tuple[str, zipfile.ZipFile | None]:
+    """:func:`sniff_format`, and the zip package it opened, if any (its directory read once,
+    for the checks and the error-cell scan after it; the caller closes it)."""
     fh.seek(0)
     head = fh.read(8)
     fh.seek(0)
     if not head:
-        return "empty"
+        return "empty", None
     if head.startswith(OLE2_MAGIC[:4]):
         # The directory of an encrypted Office file names its "EncryptedPackage" stream; it sits
         # in the first sectors of a small container, so reading a bounded prefix is enough.
         prefix = fh.read(1 << 20)
         fh.seek(0)
-        return "encrypted" if _ENCRYPTED_STREAM in prefix else "xls"
+        return ("encrypted" if _ENCRYPTED_STREAM in prefix else "xls"), None
     if not head.startswith(b"PK"):
-        return "unknown"
+        return "unknown", None
+    package = None
     try:
-        with zipfile.ZipFile(fh) as zf:
-            names = set(zf.namelist())
-            if "mimetype" in names and zf.getinfo("mimetype").file_size < 200 and \
-                    zf.read("mimetype").strip() == _ODS_MIMETYPE:
-                found = "ods"
-            elif any(n.endswith(".bin") and n.startswith("xl/workbook") for n in names):
-                found = "xlsb"
-            else:
-                found = "xlsx"
+        package = zipfile.ZipFile(fh)
+        names = set(package.namelist())
+        if "mimetype" in names and package.getinfo("mimetype").file_size < 200 and \
+                package.read("mimetype").strip() == _ODS_MIMETYPE:
+            found = "ods"
+        elif any(n.endswith(".bin") and n.startswith("xl/workbook") for n in names):
+            found = "xlsb"
+        else:
+            found = "xlsx"
     except (zipfile.BadZipFile, OSError, KeyError, ValueError):
         found = "xlsx"  # a damaged package: the checks below say so plainly
+        if package is not None:
+            package.close()
+        package = None
     fh.seek(0)
-    return found
+    return found, package
 
 
-def _check_package(fh: BinaryIO, path: Path, limits: ReadLimits) -> str:
-    """Sniff the file's real format and check it against the limits; returns the format."""
+def _not_a_workbook(name: str, path: Path) -> SourceReadError:
+    return SourceReadError(f"{name} is not a valid {path.suffix} workbook (damaged or "
+                           "not a spreadsheet).",
+                           hint="Open it in Excel and save it again as .xlsx.")
+
+
+def _check_package(fh: BinaryIO, path: Path, limits: ReadLimits
+                   ) -> tuple[str, zipfile.ZipFile | None]:
+    """Sniff the file's real format and check it against the limits; returns the format, and
+    the open zip package of an xlsx for the error-cell scan (the caller closes it)."""
     name = shown_name(path)
     size = os.fstat(fh.fileno()).st_size
     if size > limits.max_file_mb * 1024 * 1024:
@@ -85,7 +106,24 @@ def _check_package(fh: BinaryIO, path: Path, limits: ReadLimits) -> str:
             f"{name} is {size / 1024 / 1024:.0f} MB, over the {limits.max_file_mb:g} MB "
             "limit.",
             code="source-too-large", hint="Split the workbook, or raise [limits] max_file_mb.")
-    found = sniff_format(fh)
+    found, package = _sniff(fh)
+    try:
+        _check_contents(fh, path, limits, found, package)
+    except BaseException:
+        if package is not None:
+            package.close()
+        raise
+    if found != "xlsx" and package is not None:
+        package.close()
+        package = None
+    return found, package
+
+
+def _check_contents(fh: BinaryIO, path: Path, limits: ReadLimits, found: str,
+                    package: zipfile.ZipFile | None) -> None:
+    """Refuse what cannot or must not be read: empty, encrypted, not a workbook, damaged, or
+    past the limits once unpacked."""
+    name = shown_name(path)
     if found == "empty":
         raise SourceReadError(f"{name} is empty (0 bytes).",
                               hint="Check that the file was copied completely.")
@@ -100,31 +138,23 @@ def _check_package(fh: BinaryIO, path: Path, limits: ReadLimits) -> str:
             raise SourceReadError(f"{name} is not an Excel workbook: it holds text or a web page "
                                   "saved with an .xls name.",
                                   hint="Open it in Excel and save it as .xlsx.")
-        raise SourceReadError(f"{name} is not a valid {path.suffix} workbook (damaged or "
-                              "not a spreadsheet).",
-                              hint="Open it in Excel and save it again as .xlsx.")
+        raise _not_a_workbook(name, path)
     if found == "xls":
-        return found
-    try:
-        with zipfile.ZipFile(fh) as zf:
-            infos = zf.infolist()
-            if any(i.flag_bits & 0x1 for i in infos):
-                raise SourceReadError(f"{name} is password-protected.",
-                                      hint="Save a copy without a password for sheetsync to read.")
-            total = sum(i.file_size for i in infos)
-    except zipfile.BadZipFile:
-        raise SourceReadError(f"{name} is not a valid {path.suffix} workbook (damaged or "
-                              "not a spreadsheet).",
-                              hint="Open it in Excel and save it again as .xlsx.") from None
-    finally:
-        fh.seek(0)
+        return
+    if package is None:  # the sniff could not open it: a damaged package
+        raise _not_a_workbook(name, path)
+    infos = package.infolist()
+    fh.seek(0)
+    if any(i.flag_bits & 0x1 for i in infos):
+        raise SourceReadError(f"{name} is password-protected.",
+                              hint="Save a copy without a password for sheetsync to read.")
+    total = sum(i.file_size for i in infos)
     if total > limits.max_uncompressed_mb * 1024 * 1024:
         raise SourceReadError(
             f"{name} unpacks to {total / 1024 / 1024:.0f} MB, over the "
             f"{limits.max_uncompressed_mb:g} MB limit.",
             code="source-too-large",
             hint="This may be a damaged or malicious file; or raise [limits] max_uncompressed_mb.")
-    return found
 
 
 _ERROR_CELL_RE = re.compile(
@@ -295,9 +325,9 @@ def read_excel(path: str | Path, limits: ReadLimits | None = None) -> RawWorkboo
     try:
         # Opened here, not by calamine from the path: a name that is not valid UTF-8 still opens.
         with path.open("rb") as fh:
-            found = _check_package(fh, path, limits)
+            found, package = _check_package(fh, path, limits)
             modified = datetime.fromtimestamp(os.fstat(fh.fileno()).st_mtime, tz=UTC)
-            tabs = _read_tabs(fh, found, name, limits)
+            tabs = _read_tabs(fh, found, name, limits, package)
     except SourceReadError:
         raise
     except PermissionError:
@@ -312,16 +342,19 @@ def read_excel(path: str | Path, limits: ReadLimits | None = None) -> RawWorkboo
                        title=Path(name).stem)
 
 
-def _read_tabs(fh: BinaryIO, found: str, name: str, limits: ReadLimits) -> dict[str, RawTab]:
+def _read_tabs(fh: BinaryIO, found: str, name: str, limits: ReadLimits,
+               package: zipfile.ZipFile | None = None) -> dict[str, RawTab]:
+    """Every worksheet's grid; ``package`` is the xlsx's open zip (closed here), whose sheet
+    parts hold the error cells calamine reads as blanks."""
     from python_calamine import CalamineWorkbook
 
-    wb = CalamineWorkbook.from_filelike(fh)
-    errors: dict[str, list[tuple[int, int, str]]] = {}
-    package: zipfile.ZipFile | None = None
-    if found == "xlsx":
-        fh.seek(0)
-        package = zipfile.ZipFile(fh)
-        errors = _error_cells(package)
+    try:
+        wb = CalamineWorkbook.from_filelike(fh)
+    except BaseException:
+        if package is not None:
+            package.close()
+        raise
+    errors = _error_cells(package) if package is not None else {}
     fallback = None
     tabs: dict[str, RawTab] = {}
     cells = 0

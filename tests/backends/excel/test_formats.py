@@ -85,3 +85,25 @@ def test_every_tab_is_read_in_one_pass(tmp_path):
     raw = read_excel(tmp_path / "t.ods")
     assert list(raw.tabs) == ["Goal", "Weekly Progress", "Notes"]
     assert raw.tabs["Weekly Progress"].rows[1][2] == "61%"
+
+
+def test_an_xlsx_package_directory_is_read_once_and_its_error_cells_still_found(
+        tmp_path, monkeypatch):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Time Log"
+    sheet.append(["Date", "Minutes"])
+    sheet.append(["2026-09-08", 45])
+    sheet["B3"].value, sheet["B3"].data_type = "#DIV/0!", "e"
+    book.save(tmp_path / "coach.xlsx")
+    reads = []
+    directory = zipfile.ZipFile._RealGetContents
+
+    def counted(self):
+        reads.append(self)
+        return directory(self)
+
+    monkeypatch.setattr(zipfile.ZipFile, "_RealGetContents", counted)
+    raw = read_excel(tmp_path / "coach.xlsx")
+    assert raw.tabs["Time Log"].rows[2][1] == "#DIV/0!"
+    assert len(reads) == 1  # the format sniff, the size checks and the error scan share it
