@@ -445,13 +445,22 @@ class _ColumnReader:
         """The outcome of each of a column's distinct raw values (no two of them equal unless
         the same: see :meth:`column`), as :meth:`outcome` gives it."""
         seen, table = self.seen, {}
+        shared = self.shared if self.shared is not None else {}
         for raw in distinct:
             if raw is None:
                 table[raw] = _MISSING
                 continue
             key = raw if type(raw) is str else (type(raw), raw)
             out = seen.get(key)
-            table[raw] = out if out is not None else self._first(key, raw)
+            if out is None:
+                # read by another workbook of this process, saying nothing of the as-of
+                # window: its outcome as it is (the usual case, without two calls per value)
+                reading = shared.get(key)
+                if reading is not None and reading[1] is _NO_NOTE:
+                    out = seen[key] = reading[0]
+                else:
+                    out = self._first(key, raw)
+            table[raw] = out
         return table
 
     def _noted(self, reading: tuple[Any, tuple[date, date]]) -> Any:
