@@ -8,6 +8,7 @@ uncompressed size against a limit, so a zip bomb is refused instead of exhaustin
 
 from __future__ import annotations
 
+import contextlib
 import os
 import posixpath
 import re
@@ -95,10 +96,9 @@ def _not_a_workbook(name: str, path: Path) -> SourceReadError:
                            hint="Open it in Excel and save it again as .xlsx.")
 
 
-def _check_package(fh: BinaryIO, path: Path, limits: ReadLimits
-                   ) -> tuple[str, zipfile.ZipFile | None]:
-    """Sniff the file's real format and check it against the limits; returns the format, and
-    the open zip package of an xlsx for the error-cell scan (the caller closes it)."""
+def _check_package(fh: BinaryIO, path: Path, limits: ReadLimits) -> zipfile.ZipFile | None:
+    """Sniff the file's real format and check it against the limits; returns the open zip
+    package of an xlsx, for the error-cell scan (the caller closes it), else None."""
     name = shown_name(path)
     size = os.fstat(fh.fileno()).st_size
     if size > limits.max_file_mb * 1024 * 1024:
@@ -116,7 +116,7 @@ def _check_package(fh: BinaryIO, path: Path, limits: ReadLimits
     if found != "xlsx" and package is not None:
         package.close()
         package = None
-    return found, package
+    return package
 
 
 def _check_contents(fh: BinaryIO, path: Path, limits: ReadLimits, found: str,
@@ -325,9 +325,10 @@ def read_excel(path: str | Path, limits: ReadLimits | None = None) -> RawWorkboo
     try:
         # Opened here, not by calamine from the path: a name that is not valid UTF-8 still opens.
         with path.open("rb") as fh:
-            found, package = _check_package(fh, path, limits)
-            modified = datetime.fromtimestamp(os.fstat(fh.fileno()).st_mtime, tz=UTC)
-            tabs = _read_tabs(fh, found, name, limits, package)
+            package = _check_package(fh, path, limits)
+            with package if package is not None else contextlib.nullcontext():
+                modified = datetime.fromtimestamp(os.fstat(fh.fileno()).st_mtime, tz=UTC)
+                tabs = _read_tabs(fh, name, limits, package)
     except SourceReadError:
         raise
     except PermissionError:
@@ -342,18 +343,13 @@ def read_excel(path: str | Path, limits: ReadLimits | None = None) -> RawWorkboo
                        title=Path(name).stem)
 
 
-def _read_tabs(fh: BinaryIO, found: str, name: str, limits: ReadLimits,
+def _read_tabs(fh: BinaryIO, name: str, limits: ReadLimits,
                package: zipfile.ZipFile | None = None) -> dict[str, RawTab]:
-    """Every worksheet's grid; ``package`` is the xlsx's open zip (closed here), whose sheet
-    parts hold the error cells calamine reads as blanks."""
+    """Every worksheet's grid; ``package`` is an xlsx's open zip, whose sheet parts hold the
+    error cells calamine reads as blanks."""
     from python_calamine import CalamineWorkbook
 
-    try:
-        wb = CalamineWorkbook.from_filelike(fh)
-    except BaseException:
-        if package is not None:
-            package.close()
-        raise
+    wb = CalamineWorkbook.from_filelike(fh)
     errors = _error_cells(package) if package is not None else {}
     fallback = None
     tabs: dict[str, RawTab] = {}
@@ -384,6 +380,4 @@ def _read_tabs(fh: BinaryIO, found: str, name: str, limits: ReadLimits,
         wb.close()
         if fallback is not None:
             fallback.close()
-        if package is not None:
-            package.close()
     return tabs
