@@ -231,12 +231,26 @@ class ParseCache:
         return len(self._pending)
 
     def flush(self) -> None:
-        """Write this run's entries as one pack."""
+        """Write this run's entries as one pack.
+
+        When an older pack holds a source read again now, its entry there is stale: the packs
+        are then merged into one of the newest entries, the old ones deleted. The same few
+        workbooks often change night after night (the coaches who log every day), too few to
+        move the snapshot; without the merge, a pack a night would pile up and every run would
+        read all of them."""
         if not self._pending:
             return
+        stored = self._stored()
+        stale = not stored.keys().isdisjoint(self._pending)
         path = self.folder / f"{time.time_ns():020d}-{os.getpid()}{PACK_SUFFIX}"
-        if write_pack(path, self._pending.values()):
-            self._stored().update(self._pending)
+        if stale:
+            merged = {**stored, **self._pending}
+            if write_pack(path, merged.values()):
+                old, self._entries, self._packs = self._packs, merged, [path]
+                for done in old:
+                    discard(done)
+        elif write_pack(path, self._pending.values()):
+            stored.update(self._pending)
             self._packs.append(path)
         self._pending = {}
 

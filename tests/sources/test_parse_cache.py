@@ -347,3 +347,30 @@ def test_the_settings_fingerprint_does_not_move_when_a_run_has_used_the_settings
     before = read_context(example_config, day).fingerprint
     run(example_config, as_of=day)
     assert read_context(example_config, day).fingerprint == before
+
+
+def test_the_same_workbooks_changing_night_after_night_keep_one_pack(program, reads,
+                                                                     monkeypatch):
+    """Too few changed sources to move the snapshot, read again every night: the packs are
+    merged, so a run never reads a stale entry of an earlier night."""
+    monkeypatch.setattr(cache_module, "REWRITE_SHARE", 0)  # rewrite only a missing snapshot
+    config = load_config(program.config)
+    validate(config, config.as_of)
+    for night in range(1, 5):
+        changed = benchmark.change_files(program, share=0.34, variant=night)
+        reads.clear()
+        data = validate(config, config.as_of)
+        assert reads == [p.name for p in changed]
+        assert len(_packs(config)) == 1
+        assert len(cache_module.read_pack(_packs(config)[0])) == len(changed)
+    _assert_same(data, _fresh(config, config.as_of))
+    others = [p for p in program.coach_files if p not in changed][:1]
+    for path in others:  # a workbook no earlier pack holds: a pack of its own
+        benchmark._write_coach((path, program.coach_files.index(path), program.seed,
+                                program.weeks, 9))
+    validate(config, config.as_of)
+    assert len(_packs(config)) == 2
+    reads.clear()
+    again = validate(config, config.as_of)
+    assert reads == []  # every source from the snapshot or one of the two packs
+    _assert_same(again, _fresh(config, config.as_of))
