@@ -212,8 +212,8 @@ def share_grids(config: Config, analysis: Analysis) -> dict[str, Table]:
 
 
 def trends_sheet(config: Config, analysis: Analysis, view: HistoryView,
-                 grids: dict[str, Table] | None = None) -> Sheet:
-    grids = grids or share_grids(config, analysis)
+                 grids: dict[str, Table]) -> Sheet:
+    """The Trends tab; ``grids`` are :func:`share_grids`, shared with the Coach Time tab."""
     grid = status_grid(config, analysis, view)
     tables = [grid]
     at = grid.last_row + 3

@@ -241,18 +241,27 @@ class ParseCache:
         if not self._pending:
             return
         stored = self._stored()
-        stale = not stored.keys().isdisjoint(self._pending)
-        path = self.folder / f"{time.time_ns():020d}-{os.getpid()}{PACK_SUFFIX}"
-        if stale:
-            merged = {**stored, **self._pending}
-            if write_pack(path, merged.values()):
-                old, self._entries, self._packs = self._packs, merged, [path]
-                for done in old:
-                    discard(done)
-        elif write_pack(path, self._pending.values()):
+        if not stored.keys().isdisjoint(self._pending):  # an older pack holds a stale read
+            self._replace_packs({**stored, **self._pending})
+        elif write_pack(path := self._new_pack(), self._pending.values()):
             stored.update(self._pending)
             self._packs.append(path)
         self._pending = {}
+
+    def _new_pack(self) -> Path:
+        return self.folder / f"{time.time_ns():020d}-{os.getpid()}{PACK_SUFFIX}"
+
+    def _replace_packs(self, entries: dict[str, CacheEntry]) -> bool:
+        """Replace every pack with one holding ``entries`` (with none when there are none).
+        False when it cannot be written: the old packs stay, their entries still the last good
+        reads."""
+        path = self._new_pack()
+        if entries and not write_pack(path, entries.values()):
+            return False
+        old, self._entries, self._packs = self._packs, entries, [path] if entries else []
+        for done in old:
+            discard(done)
+        return True
 
     def retire(self, kept: Iterable[str], carried: Iterable[CacheEntry] = (),
                present: set[str] | None = None) -> None:
@@ -266,15 +275,9 @@ class ParseCache:
         rest.update({k: e for k, e in {**stored, **self._pending}.items() if k not in kept})
         if present is not None:
             rest = {k: e for k, e in rest.items() if k in present}
-        old, self._packs, self._pending = self._packs, [], {}
-        self._entries = {}
-        if rest:
-            path = self.folder / f"{time.time_ns():020d}-{os.getpid()}{PACK_SUFFIX}"
-            if not write_pack(path, rest.values()):
-                return  # the old packs stay: their entries are still the last good reads
-            self._entries, self._packs = rest, [path]
-        for path in old:
-            discard(path)
+        self._pending = {}
+        if not self._replace_packs(rest):
+            self._entries, self._packs = {}, []
 
 
 # -- the program snapshot -------------------------------------------------------------------------
