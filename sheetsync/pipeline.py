@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sheetsync.backends import Backends
 from sheetsync.backends.base import Target
+from sheetsync.collector import paused
 from sheetsync.config import Config, ScopedOutput, check_as_of, check_target
 from sheetsync.dataset import ProgramData
 from sheetsync.errors import ConfigError, LockHeld, RunFailed, TargetWriteError
@@ -113,6 +114,7 @@ def thresholds_for(config: Config) -> Thresholds:
     return Thresholds.from_mapping(config.thresholds)
 
 
+@paused
 def validate(config: Config, as_of: date | None = None, *, use_cache: bool = True,
              progress: Progress | None = None,
              backends: Backends | Mapping[str, Backend] | None = None,
@@ -202,6 +204,7 @@ class RollupContext:
         return thresholds_for(self.config)
 
 
+@paused
 def analyse(data: ProgramData, ctx: RollupContext) -> Analysis:
     """Progress-monitoring analytics over the validated frames (pure)."""
     from sheetsync.analytics.program import analyse as analyse_frames
@@ -228,6 +231,7 @@ def with_flags(data: ProgramData, analysis: Analysis) -> None:
                          for f in analysis.flags)
 
 
+@paused
 def report(data: ProgramData, analysis: Analysis, ctx: RollupContext) -> list[Sheet]:
     """The managed tabs, in the order leaders read them (pure)."""
     from sheetsync.report.dashboard import build_sheets
@@ -340,7 +344,8 @@ def _run_locked(config: Config, day: date, target: Target, dry_run: bool, use_ca
         if last is not None:
             sheets = unchanged.with_deferred_rows(sheets, last.deferred)
         try:
-            backends[target.backend].write_tabs(target.location, sheets, generated)
+            with paused:
+                backends[target.backend].write_tabs(target.location, sheets, generated)
         except TargetWriteError as exc:
             raise RunFailed(f"could not write the dashboard: {exc.message}",
                             hint=exc.hint) from None
@@ -397,8 +402,9 @@ def write_scoped(config: Config, data: ProgramData, analysis: Analysis, ctx: Rol
         part, part_analysis, part_ctx = scoped(read, analysis, output, ctx)
         sheets = report(part, part_analysis, part_ctx)
         try:
-            backends[output.target.backend].write_tabs(output.target.location, sheets,
-                                                       generated)
+            with paused:
+                backends[output.target.backend].write_tabs(output.target.location, sheets,
+                                                           generated)
         except TargetWriteError as exc:
             failed.append(f"{output.target.location} ({output.scope}): {exc.message}")
     if failed:

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from sheetsync import __version__
 from sheetsync.backends.base import Backend, RawWorkbook, Source
+from sheetsync.collector import paused
 from sheetsync.dataset import SourceStatus
 from sheetsync.errors import SourceReadError, redact
 from sheetsync.findings import Finding, Severity
@@ -172,7 +173,13 @@ class _ReadFailed:
 
 
 def load_one(job: _Job) -> LoadedSource | _ReadFailed:
-    """Read and validate one source (in the backend's worker)."""
+    """Read and validate one source (in the backend's worker), the cyclic collector paused
+    meanwhile (see :mod:`sheetsync.collector`)."""
+    with paused:
+        return _load_one(job)
+
+
+def _load_one(job: _Job) -> LoadedSource | _ReadFailed:
     source, ctx = job.source, job.context
     now = datetime.now(UTC)
     try:
@@ -304,7 +311,8 @@ def load_sources(discovery: Discovery, backends: Callable[[str], Backend], ctx: 
         if pool is None:
             collect(map(load_one, jobs))
         else:
-            with pool:
+            # the workers' answers, taken in on a thread of this process: the collector waits
+            with pool, paused:
                 chunk = max(1, len(jobs) // ((os.cpu_count() or 1) * 8))
                 collect(pool.map(load_one, jobs, chunksize=chunk))
     return loaded + [done[i] for i in range(len(discovery.sources))]

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import copy
-import gc
 import json
 import random
 import socket
@@ -37,6 +36,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from sheetsync.collector import paused
 from sheetsync.testing import fake_sheets as fs
 from sheetsync.testing.fake_auth import (
     SCOPE_DRIVE,
@@ -81,37 +81,6 @@ def _json_loads(body: bytes) -> Any:
     return json.loads(body)
 
 
-class _CollectorPause:
-    """Pauses Python's cyclic garbage collector while any request is being answered.
-
-    Applying a staged write makes a million small objects in one go, and each time their count
-    passes a threshold the collector walks them all again: a third to two thirds of the time
-    the fake took to apply a 180-coach dashboard's batchUpdates went there, which is the fake's
-    cost, not Google's. Meanwhile reference counting still frees what is dropped; what forms a
-    cycle waits for the collector, which runs again as soon as no request is in hand. Counted
-    across the server's threads; a collector that someone else turned off stays off."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._active = 0
-        self._paused = False
-
-    def __enter__(self) -> None:
-        with self._lock:
-            self._active += 1
-            if self._active == 1 and gc.isenabled():
-                gc.disable()
-                self._paused = True
-
-    def __exit__(self, *exc: object) -> None:
-        with self._lock:
-            self._active -= 1
-            if self._active == 0 and self._paused:
-                self._paused = False
-                gc.enable()
-
-
-_COLLECTOR_PAUSE = _CollectorPause()
 
 ROLE_LEVEL = {"reader": 1, "commenter": 1, "writer": 2, "owner": 3}
 _ROLE_ALIASES = {"viewer": "reader", "editor": "writer", "reader": "reader",
@@ -1340,7 +1309,8 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         headers = {k.lower(): v for k, v in self.headers.items()}
-        with _COLLECTOR_PAUSE:
+        # A staged write makes a million small objects in one go: the collector waits.
+        with paused:
             kind, email, spreadsheet_id, response = self.fake.handle(self.command, self.path,
                                                                      headers, body)
         self.fake._record(kind, self.command, urlsplit(self.path).path,
