@@ -7,14 +7,23 @@ older ones included: on the bench's full run that was a tenth of the CPU time, a
 process it came on top of the workers' time.
 
 While a step holds the pause, reference counting still frees whatever is dropped; only objects
-that form a cycle wait. The collector resumes as soon as no step holds the pause, so what one
-step leaves in cycles is collected before the next one runs, and a long-lived process (the
-nightly scheduler) never grows. A step is one bounded piece of work (one workbook, one phase of
-a run), never a loop over every workbook that holds its pause throughout.
+that form a cycle wait. The collector resumes as soon as no step holds the pause. A step is one
+bounded piece of work (one workbook, one phase of a run), never a loop over every workbook:
+writing flags into each coach's workbook runs with the collector on.
+
+During a run (``with paused.run_scope():``, which :func:`sheetsync.pipeline.run` holds), what
+exists when a step ends is also *frozen* (:func:`gc.freeze`): the program's frames, findings and
+analysis, and the modules the step imported, live until the run ends anyway, so the collector is
+spared walking them again after every later step (on the bench's nightly re-run, 0.13 s of
+collections became 0.01 s). Reference counting frees frozen objects as usual; what they leave
+in cycles waits for the end of the run, which unfreezes them, so a long-lived process (the
+nightly scheduler) does not grow from one run to the next. A process whose objects someone else
+froze before the run keeps its own arrangement: the run's steps then only pause.
 
 The pause is counted across threads (the fake Google API answers on its own threads, in the same
 process as a run); a collector that someone else turned off stays off; and a child process
-forked while the pause is held starts with the collector as it was before the pause.
+forked while the pause is held (the worker processes that read the sources) starts with the
+collector running and with what it inherited frozen, as :func:`gc.freeze` advises for a fork.
 """
 
 from __future__ import annotations
@@ -22,7 +31,8 @@ from __future__ import annotations
 import gc
 import os
 import threading
-from contextlib import ContextDecorator
+from collections.abc import Iterator
+from contextlib import ContextDecorator, contextmanager
 from types import TracebackType
 
 
@@ -34,6 +44,7 @@ class CollectorPause(ContextDecorator):
         self._lock = threading.Lock()
         self._active = 0
         self._paused = False  # this pause turned the collector off (and will turn it on)
+        self._runs = 0  # runs in progress that freeze what their steps leave (0: none)
 
     def __enter__(self) -> None:
         with self._lock:
@@ -48,14 +59,32 @@ class CollectorPause(ContextDecorator):
             self._active -= 1
             if self._active == 0 and self._paused:
                 self._paused = False
+                if self._runs:
+                    gc.freeze()
                 gc.enable()
 
+    @contextmanager
+    def run_scope(self) -> Iterator[None]:
+        """A run: each step's end freezes what exists, and the run's end unfreezes it all
+        (unless objects were frozen before the run began: then its steps only pause)."""
+        with self._lock:
+            freezing = self._runs > 0 or gc.get_freeze_count() == 0
+            self._runs += freezing
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._runs -= freezing
+                if freezing and not self._runs:
+                    gc.unfreeze()
+
     def _after_fork_in_child(self) -> None:
-        # The steps that held the pause run on in the parent, not here.
+        # The steps that held the pause, and the run, go on in the parent, not here.
         self._lock = threading.Lock()
-        self._active = 0
+        self._active = self._runs = 0
         if self._paused:
             self._paused = False
+            gc.freeze()  # the parent's objects: never walked here, their pages never copied
             gc.enable()
 
 

@@ -295,9 +295,10 @@ def run(config: Config, *, as_of: date | None = None, output: Path | Target | No
                             f"{config.output.state_dir}: {exc}",
                             hint="Check [output].state_dir and its permissions.") from None
     try:
-        return _run_locked(config, day, target, dry_run, use_cache, progress, generated,
-                           started, backends_for(config, backends),
-                           keep_unchanged and use_cache and not dry_run)
+        with paused.run_scope():
+            return _run_locked(config, day, target, dry_run, use_cache, progress, generated,
+                               started, backends_for(config, backends),
+                               keep_unchanged and use_cache and not dry_run)
     finally:
         if lock is not None:
             lock.release()

@@ -6,6 +6,7 @@ import gc
 import multiprocessing
 import sys
 import threading
+import weakref
 from dataclasses import replace
 
 import pytest
@@ -74,10 +75,10 @@ def test_an_error_in_a_step_still_resumes_the_collector():
 
 
 def _report_collector(answers: multiprocessing.SimpleQueue) -> None:
-    before = gc.isenabled()
+    before, inherited_frozen = gc.isenabled(), gc.get_freeze_count() > 0
     with paused:
         during = gc.isenabled()
-    answers.put((before, during, gc.isenabled()))
+    answers.put((before, inherited_frozen, during, gc.isenabled()))
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="no fork on Windows")
@@ -90,8 +91,9 @@ def test_a_child_forked_during_a_pause_starts_with_the_collector_running():
         child.join(30)
         assert not gc.isenabled()  # the parent's step still holds its pause
     assert child.exitcode == 0
-    # in the child: running at start, paused by its own step, running again after it
-    assert answers.get() == (True, False, True)
+    # in the child: running at start, with what it inherited frozen; paused by its own step,
+    # running again after it
+    assert answers.get() == (True, True, False, True)
     assert gc.isenabled()
 
 
@@ -103,12 +105,13 @@ def test_a_run_pauses_the_collector_in_its_steps_and_leaves_it_running(
     from sheetsync.sources import load
 
     seen: dict[str, bool] = {}
+    frozen: dict[str, int] = {}
 
     def watch(module: object, name: str) -> None:
         original = getattr(module, name)
 
         def watched(*args: object, **kwargs: object) -> object:
-            seen[name] = gc.isenabled()
+            seen[name], frozen[name] = gc.isenabled(), gc.get_freeze_count()
             return original(*args, **kwargs)
 
         monkeypatch.setattr(module, name, watched)
@@ -125,6 +128,52 @@ def test_a_run_pauses_the_collector_in_its_steps_and_leaves_it_running(
                     "write_tabs": False}
     assert gc.isenabled()
     assert collector.paused._active == 0
+    # what validation made was frozen when it ended, and the run's end unfroze it all
+    assert frozen["validate_raw"] == 0 and frozen["analyse"] > 0
+    assert gc.get_freeze_count() == 0
+
+
+class _Node:
+    def __init__(self) -> None:
+        self.me = self  # a cycle: only the collector frees it
+
+
+def test_a_run_freezes_what_its_steps_leave_and_its_end_lets_the_collector_free_it():
+    pause = CollectorPause()
+    try:
+        with pause.run_scope():
+            with pause:
+                node = _Node()
+            gone = weakref.ref(node)
+            assert gc.get_freeze_count() > 0
+            del node
+            gc.collect()
+            assert gone() is not None  # frozen: the collector passes it by during the run
+            with pause.run_scope():  # a run inside a run: only the outer one unfreezes
+                pass
+            assert gc.get_freeze_count() > 0
+        assert gc.get_freeze_count() == 0
+        gc.collect()
+        assert gone() is None
+    finally:
+        gc.unfreeze()
+
+
+def test_objects_someone_froze_before_a_run_stay_frozen_and_its_steps_only_pause():
+    pause = CollectorPause()
+    gc.freeze()
+    try:
+        before = gc.get_freeze_count()
+        with pause.run_scope():
+            with pause:
+                assert not gc.isenabled()
+                made = [_Node() for _ in range(100)]
+            assert gc.get_freeze_count() == before  # the step's objects were not frozen
+            del made
+        assert gc.get_freeze_count() == before
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()
 
 
 def test_each_source_is_read_with_the_collector_paused(example_config: Config,
