@@ -111,6 +111,9 @@ class _Group(click.Group):
 def main() -> None:
     """Validate coaches' and breakthrough teams' spreadsheets and roll them up into one
     leaders' dashboard, in Google Sheets or offline Excel files."""
+    from sheetsync.collector import freeze_at_exit
+
+    freeze_at_exit()  # a command's process ends with it: no last walk of every object
 
 
 @main.command()

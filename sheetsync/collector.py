@@ -20,6 +20,12 @@ in cycles waits for the end of the run, which unfreezes them, so a long-lived pr
 nightly scheduler) does not grow from one run to the next. A process whose objects someone else
 froze before the run keeps its own arrangement: the run's steps then only pause.
 
+A command-line process ends by walking every object the collector tracks once more, to free
+what is left in cycles just before the operating system takes all of its memory back: the
+command line freezes everything at exit instead (:func:`freeze_at_exit`), which took a tenth off
+a nightly re-run's wall time. Every file sheetsync writes is closed, and every state file
+replaced, before then.
+
 The pause is counted across threads (the fake Google API answers on its own threads, in the same
 process as a run); a collector that someone else turned off stays off; and a child process
 forked while the pause is held (the worker processes that read the sources) starts with the
@@ -28,6 +34,7 @@ collector running and with what it inherited frozen, as :func:`gc.freeze` advise
 
 from __future__ import annotations
 
+import atexit
 import gc
 import os
 import threading
@@ -93,3 +100,14 @@ paused = CollectorPause()
 
 if hasattr(os, "register_at_fork"):  # not on Windows, which starts workers afresh
     os.register_at_fork(after_in_child=paused._after_fork_in_child)
+
+
+_AT_EXIT: list[bool] = []
+
+
+def freeze_at_exit() -> None:
+    """Freeze every object when the process exits, so the interpreter's last collection has
+    nothing to walk (see the module docstring). Registered once however often it is asked."""
+    if not _AT_EXIT:
+        _AT_EXIT.append(True)
+        atexit.register(gc.freeze)

@@ -197,3 +197,21 @@ def test_each_source_is_read_with_the_collector_paused(example_config: Config,
     assert isinstance(item, load.LoadedSource) and item.result is not None
     assert seen == [False]
     assert gc.isenabled()
+
+
+def test_a_command_freezes_everything_as_its_process_exits_and_registers_that_once():
+    import subprocess
+
+    script = (
+        "import atexit, gc\n"
+        "from sheetsync.collector import freeze_at_exit\n"
+        "atexit.register(lambda: print('frozen at exit:', gc.get_freeze_count() > 0))\n"
+        "before = atexit._ncallbacks()\n"
+        "freeze_at_exit(); freeze_at_exit()\n"
+        "print('registered:', atexit._ncallbacks() - before)\n"
+        "print('frozen before exit:', gc.get_freeze_count() > 0)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60, check=True)
+    assert done.stdout.splitlines() == ["registered: 1", "frozen before exit: False",
+                                        "frozen at exit: True"]
