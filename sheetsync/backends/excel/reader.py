@@ -215,9 +215,12 @@ def _error_cells(zf: zipfile.ZipFile) -> dict[str, list[tuple[int, int, str]]]:
     try:
         for name, part in _sheet_parts(zf).items():
             xml = _read_part(zf, part)
-            # an error cell's type attribute is the value e, in either quotes: without
-            # one, the part has no error cell and the regex need not run
-            if (b'"e"' not in xml and b"'e'" not in xml) or not _ERROR_TYPE_RE.search(xml):
+            # Every error value holds a "#" (#N/A, #DIV/0!, even written as &#35;N/A), and
+            # an error cell's type attribute is the value e, in either quotes: without them
+            # the part has no error cell and the regex need not run. Most parts hold no "#"
+            # at all, which one byte search tells.
+            if (b"#" not in xml or (b'"e"' not in xml and b"'e'" not in xml)
+                    or not _ERROR_TYPE_RE.search(xml)):
                 continue
             found = []
             for match in _ERROR_CELL_RE.finditer(xml):

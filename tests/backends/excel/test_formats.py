@@ -107,3 +107,50 @@ def test_an_xlsx_package_directory_is_read_once_and_its_error_cells_still_found(
     raw = read_excel(tmp_path / "coach.xlsx")
     assert raw.tabs["Time Log"].rows[2][1] == "#DIV/0!"
     assert len(reads) == 1  # the format sniff, the size checks and the error scan share it
+
+
+def _with_part_replaced(path: Path, out: Path, part: str, old: bytes, new: bytes) -> None:
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(out, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == part:
+                assert old in data
+                data = data.replace(old, new)
+            dst.writestr(item, data)
+
+
+def test_only_a_sheet_that_holds_a_hash_sign_is_searched_for_error_cells(
+        tmp_path, monkeypatch):
+    from sheetsync.backends.excel import reader
+
+    book = openpyxl.Workbook()
+    book.active.title = "Time Log"
+    book.active.append(["Date", "Minutes"])
+    book.active.append(["2026-09-08", 45])
+    book.active["B3"] = 30
+    notes = book.create_sheet("Notes")
+    notes.append(["Room #", "Note"])
+    book.save(tmp_path / "coach.xlsx")
+    cell = b'<c r="B3" t="n"><v>30</v></c>'
+    # text that looks like an error cell's type, but no "#"
+    _with_part_replaced(tmp_path / "coach.xlsx", tmp_path / "plain.xlsx",
+                        "xl/worksheets/sheet1.xml", cell,
+                        b'<c r="B3" t="inlineStr"><is><t>the letter "e"</t></is></c>')
+    # an error value written with its "#" escaped, as an XML writer may
+    _with_part_replaced(tmp_path / "coach.xlsx", tmp_path / "escaped.xlsx",
+                        "xl/worksheets/sheet1.xml", cell, b'<c r="B3" t="e"><v>&#35;N/A</v></c>')
+    searched = []
+    pattern = reader._ERROR_TYPE_RE
+
+    class Counted:
+        def search(self, xml: bytes) -> object:
+            searched.append(xml)
+            return pattern.search(xml)
+
+    monkeypatch.setattr(reader, "_ERROR_TYPE_RE", Counted())
+    plain = read_excel(tmp_path / "plain.xlsx")
+    assert plain.tabs["Time Log"].rows[2][1] == 'the letter "e"'
+    assert searched == []  # "Room #" is a shared string: no sheet part holds a "#"
+    escaped = read_excel(tmp_path / "escaped.xlsx")
+    assert escaped.tabs["Time Log"].rows[2][1] == "#N/A"
+    assert len(searched) == 1
