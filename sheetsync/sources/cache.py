@@ -51,7 +51,7 @@ if TYPE_CHECKING:
 
     from sheetsync.backends.base import Source
 
-CACHE_MAGIC = b"sheetsync-cache-9\n"  # bump when CacheEntry or WorkbookResult changes shape
+CACHE_MAGIC = b"sheetsync-cache-10\n"  # bump when CacheEntry or WorkbookResult changes shape
 SNAPSHOT_MAGIC = b"sheetsync-snapshot-5\n"  # bump when the stored shape changes
 SNAPSHOT_FILE = "snapshot.pkl"
 REWRITE_SHARE = 20

@@ -8,6 +8,7 @@ date column, a date past what datetime64[ns] holds, a bool in a number column).
 
 from __future__ import annotations
 
+import pickle
 import random
 from datetime import date, datetime
 from typing import Any
@@ -15,7 +16,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from sheetsync.validation.frames import _array, _pandas_series, compact
+from sheetsync.validation.frames import (
+    FrameColumns,
+    FrameSlice,
+    _array,
+    _pandas_series,
+    compact,
+)
 
 SAMPLES: dict[str, list[Any]] = {
     "float64": [None, 0.0, -0.0, 1.5, 3, 10**15, -7, float("nan"), True],
@@ -96,3 +103,44 @@ def test_records_turn_into_columns_as_read_one_by_one(rows, cols):
     from sheetsync.validation.frames import _transposed
 
     assert _transposed(rows, cols) == {c: [r.get(c) for r in rows] for c in cols}
+
+
+VALIDATED = {  # what validation gives each kind of column
+    "float64": [None, 0.0, -0.0, 1.5, 45.0], "Int64": [None, 0, 3, 2**40],
+    "boolean": [None, True, False], "datetime64[ns]": [None, date(2026, 9, 7), date(1970, 1, 1)],
+    "object": [None, "Co-teaching", "45", date(2026, 9, 7), 2.5]}
+
+
+def _every_kind(n: int) -> FrameColumns:
+    rng = random.Random(n)
+    return FrameColumns(n, {kind: _array([rng.choice(values) for _ in range(n)], kind)
+                            for kind, values in VALIDATED.items()})
+
+
+@pytest.mark.parametrize("protocol", [4, pickle.HIGHEST_PROTOCOL])  # a worker's answer: 4
+@pytest.mark.parametrize("n", [0, 1, 7, 300])
+def test_a_block_pickles_as_plain_lists_and_bytes_and_comes_back_the_same(n: int,
+                                                                         protocol: int):
+    block = _every_kind(n)
+    payload = pickle.dumps(block, protocol=protocol)
+    # none of numpy's own array pickling, which costs twice the time (see FrameColumns)
+    assert b"_reconstruct" not in payload and b"_frombuffer" not in payload
+    back = pickle.loads(payload)
+    assert type(back) is FrameColumns and back.length == n
+    assert list(back.arrays) == list(block.arrays)
+    for col, arr in block.arrays.items():
+        _same(back.arrays[col], arr)
+        for part in back.arrays[col] if isinstance(arr, tuple) else (back.arrays[col],):
+            assert part.flags.writeable and len(part) == n
+    # the objects of a text column come back as they were: None stays None, a date a date
+    assert [type(v) for v in back.arrays["object"].tolist()] == [
+        type(v) for v in block.arrays["object"].tolist()]
+
+
+def test_a_slice_of_a_program_block_pickles_as_a_plain_block_of_its_rows():
+    base = _every_kind(50)
+    back = pickle.loads(pickle.dumps(FrameSlice(base, 10, 17), protocol=4))
+    assert type(back) is FrameColumns and back.length == 7
+    for col, arr in base.arrays.items():
+        _same(back.arrays[col], (arr[0][10:17], arr[1][10:17]) if isinstance(arr, tuple)
+              else arr[10:17])
