@@ -773,12 +773,15 @@ def _table_records(tab: RawTab, spec: TabSpec, header: HeaderMatch, ctx: Validat
     # what every record of this table also holds: its tab, and the schema's columns the table
     # lacks, as blanks (never overwriting a record's own entries: no schema has such keys)
     common = {"_tab": tab.name, **absent}
+    # a clean row's record: a copy of this, its cells filled in (copying a dict of the same
+    # keys is much cheaper than inserting each key anew)
+    template = {"row": None, **dict.fromkeys(keys), **common}
     since_total = 0  # records after the last total row
     for k, (i, values) in enumerate(zip(at, zip(*value_cols, strict=True), strict=True)):
         if blank_all[k] & _BLANK:
             continue  # every cell blank (or N/A)
-        record: dict[str, Any] = {"row": i + 1}
         if trouble[k] & _LOOK:
+            record: dict[str, Any] = {"row": i + 1}
             before = len(collect.items)
             unknown_before = collect.unknown_count
             troubled = False
@@ -813,9 +816,11 @@ def _table_records(tab: RawTab, spec: TabSpec, header: HeaderMatch, ctx: Validat
                     if kind[0] in (TOTAL, SUBTOTAL):
                         since_total = len(records)
                     continue
+            record.update(common)
         else:
+            record = template.copy()
+            record["row"] = i + 1
             record.update(zip(keys, values, strict=True))
-        record.update(common)
         for name, raws in metric_raw:
             if isinstance(raws[k], str):
                 record[name] = raws[k]
