@@ -151,7 +151,8 @@ def coach_share_grid(config: Config, analysis: Analysis, period: str, *, row: in
     periods = sorted(share.columns, key=lambda k: order[k])
     if period == "week":
         periods = periods[-MAX_WEEK_COLUMNS:]
-    names = analysis.coaches.overview.set_index("source")["coach"]
+    overview = analysis.coaches.overview
+    names = dict(zip(overview["source"].tolist(), overview["coach"].tolist(), strict=True))
     grid = share[periods].to_numpy(dtype=float)
     rows = []
     for source, line in zip(share.index.tolist(), grid.tolist(), strict=True):
