@@ -8,8 +8,10 @@ process it came on top of the workers' time.
 
 While a step holds the pause, reference counting still frees whatever is dropped; only objects
 that form a cycle wait. The collector resumes as soon as no step holds the pause. A step is one
-bounded piece of work (one workbook, one phase of a run), never a loop over every workbook:
-writing flags into each coach's workbook runs with the collector on.
+workbook's read, or one phase of a run that builds the program's data (reading the sources,
+the analysis, the report, the dashboard's write), whose cycles are few: reading the bench's
+360 workbooks leaves none. Writing flags into each coach's workbook, where openpyxl loads and
+saves a whole workbook per coach and leaves its objects in cycles, runs with the collector on.
 
 During a run (``with paused.run_scope():``, which :func:`sheetsync.pipeline.run` holds), what
 exists when a step ends is also *frozen* (:func:`gc.freeze`): the program's frames, findings and
