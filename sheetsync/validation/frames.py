@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -55,6 +55,63 @@ def _pandas_series(values: list[Any], dtype: str) -> pd.Series:
 
 def empty_frames() -> dict[str, pd.DataFrame]:
     return {name: _typed([], _columns(name)) for name in FRAME_NAMES}
+
+
+# -- a table's records, column by column ------------------------------------------------------
+
+_SPARSE_PREFIXES = ("_invalid", "_raw_")
+"""Keys a record holds only when they say something (see :class:`Rows`)."""
+
+
+class Rows(Sequence[dict[str, Any]]):
+    """A table's records, held column by column: ``columns[key][i]`` is what record ``i`` holds
+    at ``key``.
+
+    A table of hundreds of rows is read a column at a time, and its frame is built a column at
+    a time: its rows never become one dict each in between, unless someone asks for them as
+    records (each then made on demand, without the keys that only say something when set:
+    an ``_invalid`` or ``_raw_`` entry that is None)."""
+
+    __slots__ = ("columns", "length")
+
+    def __init__(self, columns: dict[str, list[Any]], length: int) -> None:
+        self.columns = columns
+        self.length = length
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, index: int) -> dict[str, Any]:  # type: ignore[override]
+        return self._record([(key, values[index]) for key, values in self.columns.items()])
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        keys = list(self.columns)
+        for values in zip(*self.columns.values(), strict=True):
+            yield self._record(zip(keys, values, strict=True))
+
+    @staticmethod
+    def _record(items: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+        return {key: value for key, value in items
+                if value is not None or not key.startswith(_SPARSE_PREFIXES)}
+
+    def column(self, key: str) -> list[Any]:
+        """Every record's value at ``key`` (None where a record lacks it)."""
+        found = self.columns.get(key)
+        return found if found is not None else [None] * self.length
+
+    def fill(self, key: str, value: Any) -> None:
+        """Give every record ``value`` at ``key``."""
+        self.columns[key] = [value] * self.length
+
+    def take(self, indices: list[int]) -> Rows:
+        """The records at ``indices``, in that order."""
+        return Rows({key: list(map(values.__getitem__, indices))
+                     for key, values in self.columns.items()}, len(indices))
+
+
+def as_records(rows: Rows | list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A table's records as a list of dicts (a :class:`Rows` made into its records)."""
+    return list(rows) if isinstance(rows, Rows) else rows
 
 
 # -- compact column blocks ---------------------------------------------------------------------
@@ -193,16 +250,18 @@ def _unpickled_block(state: dict[str, Any]) -> FrameColumns:
     return block
 
 
-def compact(records: dict[str, list[dict[str, Any]]]) -> dict[str, FrameColumns]:
+def compact(records: dict[str, Rows | list[dict[str, Any]]]) -> dict[str, FrameColumns]:
     """One workbook's validated records (frame -> rows) as :class:`FrameColumns` blocks."""
     return {name: _block(name, rows) for name, rows in records.items()}
 
 
-def _block(name: str, rows: list[dict[str, Any]]) -> FrameColumns:
+def _block(name: str, rows: Rows | list[dict[str, Any]]) -> FrameColumns:
     derived = _derived(name)
     stored = {col: dtype for col, dtype in _columns(name).items() if col not in derived}
-    return FrameColumns(len(rows), {col: _array(values, stored[col])
-                                    for col, values in _transposed(rows, list(stored)).items()})
+    values = ({col: rows.column(col) for col in stored} if isinstance(rows, Rows)
+              else _transposed(rows, list(stored)))
+    return FrameColumns(len(rows), {col: _array(column, stored[col])
+                                    for col, column in values.items()})
 
 
 def _transposed(rows: list[dict[str, Any]], cols: list[str]) -> dict[str, list[Any]]:
@@ -308,6 +367,8 @@ def build_frames(records_by_frame: Iterable[dict[str, Any]],
     pending: dict[str, list[dict[str, Any]]] = {name: [] for name in FRAME_NAMES}
     for records in records_by_frame:
         for name, rows in records.items():
+            if isinstance(rows, Rows):
+                rows = _block(name, rows)  # noqa: PLW2901 - a table's columns, as a block
             if not isinstance(rows, FrameColumns | FrameSlice):
                 pending[name].extend(rows)
                 continue

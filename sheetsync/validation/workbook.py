@@ -17,7 +17,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import partial, reduce
-from operator import and_, itemgetter, or_
+from itertools import compress, repeat
+from operator import and_, is_, itemgetter, or_
 from typing import Any
 
 from sheetsync.backends.base import RawTab, RawWorkbook
@@ -38,6 +39,7 @@ from sheetsync.schema import (
 )
 from sheetsync.validation import cells
 from sheetsync.validation.cells import CellProblem, show
+from sheetsync.validation.frames import Rows, as_records
 from sheetsync.validation.layout import (
     BLANK,
     SUBTOTAL,
@@ -663,7 +665,8 @@ def _mapping_findings(tab: RawTab, spec: TabSpec, header: HeaderMatch,
 
 
 def _validate_table(tab: RawTab, spec: TabSpec, ctx: ValidationContext, collect: _Collector,
-                    unit: str | None, activities: ActivityMatcher) -> list[dict[str, Any]]:
+                    unit: str | None, activities: ActivityMatcher
+                    ) -> Rows | list[dict[str, Any]]:
     header = find_header(tab, spec, activities)
     incomplete = header is None or any(c.required and c.key not in header.columns
                                        for c in spec.columns)
@@ -697,8 +700,9 @@ def _validate_table(tab: RawTab, spec: TabSpec, ctx: ValidationContext, collect:
             side_reading = TabReading(tab.name, spec.name, "table", header=side.header)
             collect.readings.append(side_reading)
             _mapping_findings(tab, spec, side.header, collect)
-            records += _table_records(tab, spec, side.header, ctx, collect, unit, activities,
-                                      side_reading)
+            records = [*as_records(records),
+                       *_table_records(tab, spec, side.header, ctx, collect, unit, activities,
+                                       side_reading)]
             collect.add("second-table", Severity.INFO,
                         f"A second {spec.name} table beside the first (columns {where}) was "
                         "read as its own table.", "Nothing to fix.", tab=tab.name,
@@ -736,7 +740,7 @@ def _table_records(tab: RawTab, spec: TabSpec, header: HeaderMatch, ctx: Validat
     absent = dict.fromkeys(c.key for c in spec.columns if c.key not in header.columns)
     for k in [k for k in absent if k in ("row", "_tab", "_invalid") or k.startswith("_raw_")]:
         del absent[k]
-    records: list[dict[str, Any]] = []
+    records: Rows | list[dict[str, Any]] = []
     skipped: list[SkippedRow] = []
     rows = tab.rows
     at: list[int] = []  # the rows with something inside the table's columns
@@ -773,65 +777,99 @@ def _table_records(tab: RawTab, spec: TabSpec, header: HeaderMatch, ctx: Validat
     # what every record of this table also holds: its tab, and the schema's columns the table
     # lacks, as blanks (never overwriting a record's own entries: no schema has such keys)
     common = {"_tab": tab.name, **absent}
-    # a clean row's record: a copy of this, its cells filled in (copying a dict of the same
-    # keys is much cheaper than inserting each key anew)
-    template = {"row": None, **dict.fromkeys(keys), **common}
+    n = len(at)
+    # The records stay columns: each read column's values as they are, the rows that need a
+    # second look settled into them one by one, and the rows that are not data left out.
+    columns: dict[str, list[Any]] = {"row": [i + 1 for i in at],
+                                     **dict(zip(keys, value_cols, strict=True))}
+    keep = [not blank & _BLANK for blank in blank_all]  # every cell blank (or N/A): no record
+    invalid: dict[int, set[str]] = {}
     since_total = 0  # records after the last total row
-    for k, (i, values) in enumerate(zip(at, zip(*value_cols, strict=True), strict=True)):
-        if blank_all[k] & _BLANK:
-            continue  # every cell blank (or N/A)
-        if trouble[k] & _LOOK:
-            record: dict[str, Any] = {"row": i + 1}
-            before = len(collect.items)
-            unknown_before = collect.unknown_count
-            troubled = False
-            for c, (key, j, col, _reader) in enumerate(readers):
-                out = out_cols[c][k]
-                if out is _MISSING:
-                    record[key] = None
-                    if col.required:
-                        troubled = True
-                        collect.add("missing-required", Severity.ERROR, f"{col.name} is blank.",
-                                    f"Fill in {col.name} for this row, or delete the row.",
-                                    tab=tab.name, cell=a1(i + 1, j + 1))
-                    continue
-                value, problem, flagged = out
-                if flagged:
-                    value = _settle_cell(col, raw_cols[c][k], value, problem, collect,
-                                         tab.name, a1(i + 1, j + 1))
-                record[key] = value
-                if value is None:
-                    record.setdefault("_invalid", set()).add(key)
-            unknown_now = collect.unknown_count
-            if troubled or len(collect.items) != before or unknown_now != unknown_before:
-                # Not a clean data row: perhaps a total, a repeated header or a note.
-                kind = classify_row(rows[i], header, spec)
-                if kind is None and numeric:
-                    kind = _unlabelled_total(record, records, since_total, numeric, spec)
-                if kind is not None:
-                    del collect.items[before:]
-                    if unknown_now != unknown_before:
-                        _forget_unknown(collect, tab.name, i + 1, header)
-                    skipped.append(SkippedRow(i + 1, kind[0], kind[1]))
-                    if kind[0] in (TOTAL, SUBTOTAL):
-                        since_total = len(records)
-                    continue
-            record.update(common)
-        else:
-            record = template.copy()
-            record["row"] = i + 1
-            record.update(zip(keys, values, strict=True))
-        for name, raws in metric_raw:
-            if isinstance(raws[k], str):
-                record[name] = raws[k]
-        if extra_cols:
-            row = rows[i]
-            for j, name in extra_cols.items():
-                record[name] = row[j] if j < len(row) else None
-        records.append(record)
+    for k in compress(range(n), map(and_, trouble, repeat(_LOOK))):
+        if not keep[k]:
+            continue
+        i = at[k]
+        record: dict[str, Any] = {"row": i + 1}
+        before = len(collect.items)
+        unknown_before = collect.unknown_count
+        troubled = False
+        for c, (key, j, col, _reader) in enumerate(readers):
+            out = out_cols[c][k]
+            if out is _MISSING:
+                record[key] = None
+                if col.required:
+                    troubled = True
+                    collect.add("missing-required", Severity.ERROR, f"{col.name} is blank.",
+                                f"Fill in {col.name} for this row, or delete the row.",
+                                tab=tab.name, cell=a1(i + 1, j + 1))
+                continue
+            value, problem, flagged = out
+            if flagged:
+                value = _settle_cell(col, raw_cols[c][k], value, problem, collect,
+                                     tab.name, a1(i + 1, j + 1))
+            record[key] = value
+            if value is None:
+                record.setdefault("_invalid", set()).add(key)
+        unknown_now = collect.unknown_count
+        if troubled or len(collect.items) != before or unknown_now != unknown_before:
+            # Not a clean data row: perhaps a total, a repeated header or a note.
+            kind = classify_row(rows[i], header, spec)
+            if kind is None and numeric:
+                earlier = _Earlier(columns, keep, k)
+                kind = _unlabelled_total(record, earlier, since_total, numeric, spec)
+            if kind is not None:
+                del collect.items[before:]
+                if unknown_now != unknown_before:
+                    _forget_unknown(collect, tab.name, i + 1, header)
+                skipped.append(SkippedRow(i + 1, kind[0], kind[1]))
+                keep[k] = False
+                if kind[0] in (TOTAL, SUBTOTAL):
+                    since_total = sum(keep[:k])
+                continue
+        for key in keys:
+            columns[key][k] = record[key]
+        if "_invalid" in record:
+            invalid[k] = record["_invalid"]
+    kept = list(compress(range(n), keep))
+    if len(kept) < n:
+        columns = {key: list(map(values.__getitem__, kept)) for key, values in columns.items()}
+    count = len(kept)
+    columns.update((key, [value] * count) for key, value in common.items())
+    if invalid:
+        columns["_invalid"] = [invalid.get(k) for k in kept]
+    for name, raws in metric_raw:  # a metric typed as text ("32 of 47") is kept as typed
+        typed = [raw if isinstance(raw, str) else None for raw in map(raws.__getitem__, kept)]
+        if any(raw is not None for raw in typed):
+            columns[name] = typed
+    for j, name in extra_cols.items():
+        columns[name] = [row[j] if j < len(row) else None
+                         for row in (rows[at[k]] for k in kept)]
+    records = Rows(columns, count)
     skipped.sort(key=lambda s: s.row)  # blank rows were noted first
     finish_table(collect, reading, spec, tab, header, records, skipped)
     return records
+
+
+class _Earlier(Sequence[dict[str, Any]]):
+    """The records a table keeps above one of its rows, made only when asked for (whether a
+    row of numbers is the total of the rows above it)."""
+
+    def __init__(self, columns: dict[str, list[Any]], keep: list[bool], stop: int) -> None:
+        self._columns, self._keep, self._stop = columns, keep, stop
+        self._records: list[dict[str, Any]] | None = None
+
+    def _made(self) -> list[dict[str, Any]]:
+        if self._records is None:
+            above = compress(range(self._stop), self._keep)
+            self._records = [{key: values[k] for key, values in self._columns.items()}
+                             for k in above]
+        return self._records
+
+    def __len__(self) -> int:
+        return len(self._made())
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._made()[index]
 
 
 def finish_table(collect: _Collector, reading: TabReading, spec: TabSpec, tab: RawTab,
@@ -984,7 +1022,8 @@ def _validate(raw: RawWorkbook, schema: WorkbookSchema, source: str, ctx: Valida
             collect.unknown(spec.name, f"{_subject(spec)} not found (no {spec.name!r} tab)")
     for spec in schema.tabs:
         frame = spec.frame
-        records: list[dict[str, Any]] = []
+        records: Rows | list[dict[str, Any]] = []
+        tables: list[Rows | list[dict[str, Any]]] = []
         for tab in matched[spec.name]:
             if spec.layout == "form":
                 record = _validate_form(tab, spec, ctx, collect, unit, activities)
@@ -994,7 +1033,10 @@ def _validate(raw: RawWorkbook, schema: WorkbookSchema, source: str, ctx: Valida
                     collect.readings.append(TabReading(tab.name, spec.name, "form",
                                                        form=read_form(tab, spec)))
             else:
-                records.extend(_validate_table(tab, spec, ctx, collect, unit, activities))
+                tables.append(_validate_table(tab, spec, ctx, collect, unit, activities))
+        if tables:  # one tab's table stays columns; several become one list of records
+            records = tables[0] if len(tables) == 1 else [
+                record for table in tables for record in as_records(table)]
         result.records[frame] = records
     _report_unknown_activities(collect, ctx.activities)
     if schema.kind == "team":
@@ -1016,6 +1058,7 @@ def _validate(raw: RawWorkbook, schema: WorkbookSchema, source: str, ctx: Valida
 
 def _finish_team(result: WorkbookResult, raw: RawWorkbook, schema: WorkbookSchema,
                  ctx: ValidationContext, collect: _Collector) -> None:
+    _as_lists(result)  # a tracker's few weeks and actions are settled record by record
     goals = result.records.get("goals") or [{c.key: None for c in schema.tab("Goal").columns}]
     goal = goals[0]
     goal["source"] = result.source
@@ -1154,19 +1197,60 @@ def _finish_coach(result: WorkbookResult, collect: _Collector) -> None:
     coach = about.get("coach") or result.source
     about["coach"] = coach
     for frame in ("relationships", "cycles", "plans"):
-        for rec in result.records.get(frame, []):
+        records = result.records.get(frame, [])
+        if isinstance(records, Rows):
+            records.fill("source", result.source)
+            records.fill("coach", coach)
+            continue
+        for rec in records:
             rec["source"], rec["coach"] = result.source, coach
     records = result.records.get("time_log", [])
-    kept, _ = _time_records(records, collect, result.source, lambda rec: coach)
+    if isinstance(records, Rows):
+        kept: Rows | list[dict[str, Any]] = _time_rows(records, collect, result.source, coach)
+    else:
+        kept, _ = _time_records(records, collect, result.source, lambda rec: coach)
     result.records["time_log"] = kept
     about["time_unknown"] = _time_reason(collect, len(records), len(kept))
     result.records["coaches"] = [about]
+
+
+def _time_rows(rows: Rows, collect: _Collector, source: str, coach: str) -> Rows:
+    """:func:`_time_records` for a coach's time log held as columns: the rows with a date and
+    minutes are kept as they are; only the others (minutes to work out from hours or start
+    and end, or no time at all) are looked at one by one, in order."""
+    n = len(rows)
+    rows.fill("source", source)
+    rows.fill("coach", coach)
+    minutes = rows.columns.setdefault("minutes", [None] * n)
+    when = rows.column("date")
+    lacking = list(compress(range(n), map(or_, map(is_, minutes, repeat(None)),
+                                          map(is_, when, repeat(None)))))
+    if not lacking:
+        return rows
+    looked = [rows[k] for k in lacking]
+    counted, _ = _time_records(looked, collect, source, lambda rec: coach)
+    settled = {id(rec) for rec in counted}
+    dropped = set()
+    for k, rec in zip(lacking, looked, strict=True):
+        if id(rec) in settled:
+            minutes[k] = rec["minutes"]
+        else:
+            dropped.add(k)
+    return rows.take([k for k in range(n) if k not in dropped]) if dropped else rows
+
+
+def _as_lists(result: WorkbookResult) -> None:
+    """Every table's records as a list of dicts, for the finishing steps that go record by
+    record."""
+    for frame, records in result.records.items():
+        result.records[frame] = as_records(records)
 
 
 def _finish_shared_log(result: WorkbookResult, schema: WorkbookSchema,
                        collect: _Collector) -> None:
     """Split a shared log into its coaches: one coach per distinct name in the coach column
     (ignoring case and spacing), each known as "<source>: <coach>"."""
+    _as_lists(result)
     key = shared_log_coach_key()
     spelled: dict[str, str] = {}
 

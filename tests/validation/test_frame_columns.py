@@ -144,3 +144,20 @@ def test_a_slice_of_a_program_block_pickles_as_a_plain_block_of_its_rows():
     for col, arr in base.arrays.items():
         _same(back.arrays[col], (arr[0][10:17], arr[1][10:17]) if isinstance(arr, tuple)
               else arr[10:17])
+
+
+def test_a_tables_rows_held_as_columns_read_back_as_their_records():
+    from sheetsync.validation.frames import Rows
+
+    rows = Rows({"row": [2, 3, 4], "minutes": [45.0, None, 30.0],
+                 "_invalid": [None, {"minutes"}, None], "_raw_value": [None, "3 of 4", None]}, 3)
+    rows.fill("source", "coach-1")
+    assert list(rows) == [
+        {"row": 2, "minutes": 45.0, "source": "coach-1"},
+        {"row": 3, "minutes": None, "_invalid": {"minutes"}, "_raw_value": "3 of 4",
+         "source": "coach-1"},
+        {"row": 4, "minutes": 30.0, "source": "coach-1"}]
+    assert rows.take([2, 0]).column("row") == [4, 2]
+    assert rows.column("absent") == [None, None, None]
+    block = compact({"time_log": rows})["time_log"]
+    assert block.length == 3 and block.arrays["source"].tolist() == ["coach-1"] * 3
