@@ -911,7 +911,7 @@ def _forget_unknown(collect: _Collector, tab: str, row: int, header: HeaderMatch
             del collect.unknown_activities[key]
 
 
-def _unlabelled_total(record: dict[str, Any], records: list[dict[str, Any]], since: int,
+def _unlabelled_total(record: dict[str, Any], records: Sequence[dict[str, Any]], since: int,
                       numeric: list[str], spec: TabSpec) -> tuple[str, str] | None:
     """A row holding only numbers, each the sum of the column above: of the rows since the
     last total (a subtotal), or of all the rows (a grand total)."""
