@@ -96,10 +96,11 @@ def expand(pattern: str) -> Expansion:
         if path.is_file():
             found.files.append(pattern)
         return found
-    candidates: list[str] = []
-    _walk(root, tuple(rest), (os.path.realpath(root),), set(), candidates, found)
+    walked: list[tuple[str, str | None]] = []
+    _walk(root, tuple(rest), (os.path.realpath(root),), set(), walked, found)
     kept: dict[str, str] = {}
-    reals = {candidate: os.path.realpath(candidate) for candidate in candidates}
+    reals = {candidate: real or os.path.realpath(candidate) for candidate, real in walked}
+    candidates = list(reals)
     # Of two paths to one file, the one that is not a link (or goes through none) is kept.
     for candidate in sorted(candidates, key=lambda c: (reals[c] != c, c)):
         real = reals[candidate]
@@ -114,9 +115,10 @@ def expand(pattern: str) -> Expansion:
 
 
 def _walk(folder: Path, rest: tuple[str, ...], stack: tuple[str, ...], done: set,
-          out: list[str], found: Expansion) -> None:
+          out: list[tuple[str, str | None]], found: Expansion) -> None:
     """Match ``rest`` (glob segments) under ``folder``; ``stack`` holds the real paths of the
-    folders being walked (a link back to one of them is a loop)."""
+    folders being walked (a link back to one of them is a loop). Each file found goes to
+    ``out`` with its real path when the listing already tells it (None: still to resolve)."""
     import fnmatch
 
     key = (stack[-1], rest)
@@ -132,20 +134,27 @@ def _walk(folder: Path, rest: tuple[str, ...], stack: tuple[str, ...], done: set
         for entry in subfolders:
             _descend(folder / entry.name, rest, stack, done, out, found)
         return
-    literal = not any(ch in head for ch in "*?[")
-    if literal:
-        names = [head]
-    else:
-        hidden_ok = head.startswith(".")
-        names = [entry.name for entry in _entries(folder, found)
-                 if (hidden_ok or not entry.name.startswith("."))
-                 and fnmatch.fnmatch(entry.name, head)]
-    for name in names:
-        child = folder / name
+    if not any(ch in head for ch in "*?["):  # a literal name
+        child = folder / head
         if not tail:
-            if _is_workbook_name(name) and child.is_file():
-                out.append(str(child))
+            if _is_workbook_name(head) and child.is_file():
+                out.append((str(child), None))
         elif child.is_dir():
+            _descend(child, tail, stack, done, out, found)
+        return
+    hidden_ok = head.startswith(".")
+    matched = [entry for entry in _entries(folder, found)
+               if (hidden_ok or not entry.name.startswith("."))
+               and fnmatch.fnmatch(entry.name, head)]
+    for entry in matched:
+        child = folder / entry.name
+        if not tail:
+            if _is_workbook_name(entry.name) and _is_file(entry):
+                # A file that is not a link is where its listing says: in the folder's real
+                # path (resolving it again would cost a system call per path part and file).
+                out.append((str(child), None if _is_link(entry)
+                            else os.path.join(stack[-1], entry.name)))
+        elif _is_folder(entry):
             _descend(child, tail, stack, done, out, found)
 
 
@@ -174,6 +183,20 @@ def _is_folder(entry: os.DirEntry) -> bool:
         return entry.is_dir()  # follows links
     except OSError:
         return False
+
+
+def _is_file(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_file()  # follows links
+    except OSError:
+        return False
+
+
+def _is_link(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_symlink()
+    except OSError:
+        return True  # resolved the long way
 
 
 @dataclass(frozen=True)
