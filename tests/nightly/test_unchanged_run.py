@@ -104,3 +104,28 @@ def test_an_unchanged_run_imports_neither_pandas_nor_openpyxl(program):
                 if line.startswith("import time:")}
     assert "sheetsync.pipeline" in imported
     assert not imported & {"pandas", "numpy", "openpyxl", "gspread", "polars"}
+
+
+def test_a_second_night_hashes_only_the_files_that_changed(program, monkeypatch):
+    import time
+
+    from sheetsync.backends.excel import content_versions
+
+    # the files were written just now; seen from an hour later, they have settled
+    monkeypatch.setattr(content_versions, "_now_ns", lambda: time.time_ns() + 3600 * 10**9)
+    hashed: list[str] = []
+    real = content_versions.file_hash
+    monkeypatch.setattr(content_versions, "file_hash",
+                        lambda path: hashed.append(path) or real(path))
+    config = load_config(program.config)
+    run(config, now=NIGHT, keep_unchanged=True)
+    assert len(hashed) == len(program.coach_files) + len(program.team_files)
+
+    hashed.clear()
+    assert run(config, now=NIGHT + timedelta(hours=1), keep_unchanged=True).unchanged
+    assert hashed == []
+
+    changed = benchmark.change_files(program)
+    again = run(config, now=NIGHT + timedelta(hours=2), keep_unchanged=True)
+    assert not again.unchanged
+    assert sorted(hashed) == sorted(os.path.realpath(p) for p in changed)

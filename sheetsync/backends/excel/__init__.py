@@ -9,7 +9,8 @@ The folder has the shape every backend has:
   arrays), and the edits people make to managed tabs, noticed before they could be lost;
 * :mod:`.writeback` - a source's ``Sheetsync Flags`` tab, by a surgical package edit;
 * :mod:`.atomic` - lock files, read-only checks and atomic replacement, for both writers;
-* :mod:`.templates` - the blank workbooks, generated from the schemas.
+* :mod:`.templates` - the blank workbooks, generated from the schemas;
+* :mod:`.content_versions` - each file's content hash, remembered while its ``stat`` holds.
 
 :class:`ExcelBackend` puts them behind the contract of :mod:`sheetsync.backends.base`. A file's
 content version is a hash of its bytes, so a file that was saved again unchanged is not read
@@ -18,7 +19,6 @@ again. Many files are parsed in worker processes: calamine holds the GIL while i
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sheetsync.backends.base import Check, Listing, RawWorkbook, Source, SourceEntry
+from sheetsync.backends.excel.content_versions import file_hash, file_versions
 from sheetsync.backends.excel.reader import EXCEL_SUFFIXES, read_excel, shown_name
 from sheetsync.backends.excel.settings import ReadLimits
 from sheetsync.errors import SourceReadError, TargetWriteError
@@ -45,15 +46,6 @@ POOL_FILES_PER_WORKER = 24
 dozen workbooks: a worker is started for every this many files to parse, up to one per core,
 and with fewer than two workers the files are parsed in line (a nightly re-run usually parses
 only the few files that changed)."""
-
-
-def file_hash(path: str) -> str:
-    """The content version of a file: a BLAKE2b hash of its bytes."""
-    h = hashlib.blake2b(digest_size=20)
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 @dataclass
@@ -205,13 +197,15 @@ class ExcelBackend:
 
     limits: ReadLimits = field(default_factory=ReadLimits)
     workers: int = 0  # worker processes for parsing; 0 = one per core
+    state_dir: Path | None = None  # where the files' hashes are remembered (None: nowhere)
 
     name = "excel"
     read_ok = "readable"
 
     @classmethod
     def from_config(cls, config: Config) -> ExcelBackend:
-        return cls(limits=config.limits, workers=config.workers)
+        return cls(limits=config.limits, workers=config.workers,
+                   state_dir=config.output.state_dir)
 
     # -- reading -----------------------------------------------------------------------------
     def sources(self, entry: SourceEntry) -> Listing:
@@ -263,20 +257,17 @@ class ExcelBackend:
         return notes
 
     def versions(self, sources: Sequence[Source]) -> dict[str, str]:
-        found = {}
-        for s in sources:
-            try:
-                found[s.location] = file_hash(s.location)
-            except OSError:
-                continue  # the read reports it (or falls back to the cached data as stale)
-        return found
+        return file_versions([s.location for s in sources], self.state_dir)
 
     def unchanged(self, cached: str, current: str) -> bool:
         return cached == current
 
     def read(self, source: Source) -> RawWorkbook:
         try:
-            version = file_hash(source.location) if Path(source.location).is_file() else None
+            # a version the listing gave is the file's as of this run: a file saved again
+            # since then is read as it is now, and only read once more next time
+            version = source.version or (file_hash(source.location)
+                                         if Path(source.location).is_file() else None)
             raw = read_excel(source.location, self.limits)
         except OSError as exc:
             raise SourceReadError(str(exc), hint="Check the file.") from None
