@@ -20,8 +20,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from sheetsync.history.calendar import quarter_of
@@ -111,42 +112,62 @@ def status_grid(config: Config, analysis: Analysis, view: HistoryView) -> Table:
                         "week (blank: no run was recorded that week). Now: today's status."])
 
 
-def coach_share_grid(config: Config, analysis: Analysis, period: str, *, row: int,
-                     title: str) -> Table:
-    """Coach x period (week, month or quarter): the share of logged time spent coaching."""
+class _CoachWeeks(NamedTuple):
+    """Each coach's logged and coaching minutes per week: what every share grid sums up."""
+
+    sums: pd.DataFrame  # index (source, week); columns minutes, coaching
+    weeks: pd.DataFrame  # by week code: start, program_week
+
+
+def _coach_weeks(config: Config, analysis: Analysis) -> _CoachWeeks | None:
+    """The weekly sums once for all the grids (None: no time logged, or no coaching group);
+    a week's rows (one per activity group) summed first, so each period sums far fewer."""
     weekly = analysis.coaches.time_weekly
-    target = analysis.thresholds.coaching_share_target
     coaching = config.activities.groups[0] if config.activities.groups else None
     if not len(weekly) or coaching is None:
-        return Table(columns=["Coach"], rows=[], title=title, row=row,
-                     intro=["No time logged yet."])
-    w = weekly[["source", "coach", "week_start", "program_week", "activity_group", "minutes"]]
-    w = w[w["week_start"].notna()].copy()
+        return None
+    w = weekly[weekly["week_start"].notna()]
     starts = pd.to_datetime(w["week_start"])
     number = pd.to_numeric(w["program_week"], errors="coerce").fillna(-1).astype(int)
+    start_code, start_of = pd.factorize(starts.to_numpy())
+    number_code, number_of = pd.factorize(number.to_numpy())
+    week, pair = pd.factorize(start_code * len(number_of) + number_code)
+    minutes = w["minutes"]
+    sums = pd.DataFrame({
+        "source": w["source"].to_numpy(), "week": week, "minutes": minutes.to_numpy(),
+        "coaching": minutes.where(w["activity_group"] == coaching, 0.0).to_numpy(),
+    }).groupby(["source", "week"], sort=False)[["minutes", "coaching"]].sum()
+    weeks = pd.DataFrame({"start": start_of[pair // len(number_of)],
+                          "program_week": number_of[pair % len(number_of)]})
+    return _CoachWeeks(sums, weeks)
+
+
+def coach_share_grid(config: Config, analysis: Analysis, period: str, *, row: int,
+                     title: str, weeks: _CoachWeeks | None = None) -> Table:
+    """Coach x period (week, month or quarter): the share of logged time spent coaching.
+    ``weeks`` are the weekly sums (see :func:`share_grids`), worked out here when not given."""
+    target = analysis.thresholds.coaching_share_target
+    found = weeks if weeks is not None else _coach_weeks(config, analysis)
+    if found is None:
+        return Table(columns=["Coach"], rows=[], title=title, row=row,
+                     intro=["No time logged yet."])
     # one label per distinct week, not per row: tens of thousands of coach-week rows
-    weeks = pd.DataFrame({"start": starts, "program_week": number}).drop_duplicates()
+    starts, numbers = found.weeks["start"], found.weeks["program_week"]
     if period == "week":
         labels = [f"Wk {p}" if p >= 0 else d.date().isoformat()
-                  for p, d in zip(weeks["program_week"], weeks["start"], strict=True)]
+                  for p, d in zip(numbers, starts, strict=True)]
     elif period == "month":
-        labels = [f"{d:%Y-%m}" for d in weeks["start"]]
+        labels = [f"{d:%Y-%m}" for d in starts]
     else:
         first = config.quarter_start_month
-        labels = [quarter_of(d.date(), first)[1] for d in weeks["start"]]
-    label_of_week = dict(zip(zip(weeks["start"], weeks["program_week"], strict=True), labels,
-                             strict=True))
+        labels = [quarter_of(d.date(), first)[1] for d in starts]
     order = {}
-    for (start, _), label in sorted(label_of_week.items(), key=lambda kv: kv[0][0]):
+    for start, label in sorted(zip(starts, labels, strict=True), key=lambda kv: kv[0]):
         order.setdefault(label, start)
-    labelled = pd.DataFrame({"start": [k[0] for k in label_of_week],
-                             "program_week": [k[1] for k in label_of_week],
-                             "period": list(label_of_week.values())})
-    keys = pd.DataFrame({"start": starts.to_numpy(), "program_week": number.to_numpy()}) \
-        .merge(labelled, on=["start", "program_week"], how="left")["period"].to_numpy()
-    w["period"] = keys
-    w["coaching"] = w["minutes"].where(w["activity_group"] == coaching, 0.0)
-    sums = w.groupby(["source", "period"])[["minutes", "coaching"]].sum()
+    index = found.sums.index
+    period_of = np.array(labels, dtype=object)[index.get_level_values("week").to_numpy()]
+    sums = found.sums.groupby([index.get_level_values("source"), period_of]).sum()
+    sums.index.names = ["source", "period"]
     share = (sums["coaching"] / sums["minutes"].where(sums["minutes"] > 0)).unstack("period")
     periods = sorted(share.columns, key=lambda k: order[k])
     if period == "week":
@@ -208,7 +229,8 @@ SHARE_GRID_TITLES = {"week": "Coaching share by week", "month": "Coaching share 
 
 def share_grids(config: Config, analysis: Analysis) -> dict[str, Table]:
     """Each period's coaching-share grid, worked out once for every tab that shows it."""
-    return {period: coach_share_grid(config, analysis, period, row=1, title=title)
+    weeks = _coach_weeks(config, analysis)
+    return {period: coach_share_grid(config, analysis, period, row=1, title=title, weeks=weeks)
             for period, title in SHARE_GRID_TITLES.items()}
 
 

@@ -92,3 +92,28 @@ def test_quarters_and_the_change_from_first_to_last(coach_time):
             assert line["Change"] == round((shares[-1] - shares[0]) * 100)
         else:
             assert line["Change"] is None
+
+
+@pytest.mark.parametrize("period", ["week", "month", "quarter"])
+def test_a_share_grid_without_any_dated_week_is_empty_not_an_error(period: str) -> None:
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from sheetsync.report.trends import coach_share_grid
+
+    config = SimpleNamespace(activities=SimpleNamespace(groups=["Coaching"]),
+                             quarter_start_month=8)
+    weekly = pd.DataFrame({"source": ["a", "b"], "coach": ["A", "B"],
+                           "week_start": [pd.NaT, pd.NaT], "program_week": [1, None],
+                           "activity_group": ["Coaching", "Other"], "minutes": [30.0, 20.0]})
+    analysis = SimpleNamespace(
+        coaches=SimpleNamespace(time_weekly=weekly,
+                                overview=pd.DataFrame({"source": ["a", "b"],
+                                                       "coach": ["A", "B"]})),
+        thresholds=SimpleNamespace(coaching_share_target=0.4))
+    table = coach_share_grid(config, analysis, period, row=1, title="Coaching share")
+    assert table.columns == ["Coach", "Change"] and table.rows == []
+    weekly.loc[0, "week_start"] = pd.Timestamp("2026-09-07")
+    table = coach_share_grid(config, analysis, period, row=1, title="Coaching share")
+    assert len(table.columns) == 3 and table.rows == [["A", 1.0, None]]
