@@ -616,6 +616,7 @@ class _Stats:
     truncated_cells: int = 0
     bulk: dict[str, _BulkRows] = field(default_factory=dict)  # tab name -> cells as XML
     shapes: dict[str, Shape] = field(default_factory=dict)  # tab name -> what was written
+    dxf_ids: dict[str, int] = field(default_factory=dict)  # fill colour -> differential style
 
 
 def _place_managed_tabs(
@@ -930,7 +931,7 @@ def _write_table_in_bulk(
             chosen = min(MAX_COLUMN_WIDTH, max(MIN_COLUMN_WIDTH, measured[offset] + 2))
         widths[column] = max(widths.get(column, 0.0), chosen)
 
-    _add_conditional_formats(bulk.worksheet, table)
+    _add_conditional_formats(bulk.worksheet, table, stats.dxf_ids)
 
 
 def _columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
@@ -1218,7 +1219,7 @@ def _write_table(
             width = min(MAX_COLUMN_WIDTH, max(MIN_COLUMN_WIDTH, measured[offset] + 2))
         widths[column] = max(widths.get(column, 0.0), width)
 
-    _add_conditional_formats(worksheet, table)
+    _add_conditional_formats(worksheet, table, stats.dxf_ids)
 
 
 def _write_value(
@@ -1391,11 +1392,27 @@ def _number_width(value: Any, number_format: str | None) -> float:
     return float(len(f"{value:,}"))
 
 
-def _add_conditional_formats(worksheet: Worksheet, table: Table) -> None:
+def _add_conditional_formats(worksheet: Worksheet, table: Table,
+                             dxf_ids: dict[str, int] | None = None) -> None:
+    """The table's colours by status, data bars, benchmark fills and heat scales.
+
+    ``dxf_ids`` holds the workbook's differential style of each fill colour used so far: a
+    rule gets its style's number here, once per colour, where openpyxl would look the style up
+    again for every rule while saving (comparing it with each style one attribute at a time).
+    """
     from openpyxl.formatting.rule import CellIsRule, ColorScaleRule, DataBarRule
 
     if not table.rows:
         return
+    dxf_ids = {} if dxf_ids is None else dxf_ids
+
+    def numbered(rule: Any, colour: str) -> Any:
+        number = dxf_ids.get(colour)
+        if number is None:
+            number = dxf_ids[colour] = worksheet.parent._differential_styles.add(rule.dxf)
+        rule.dxfId, rule.dxf = number, None
+        return rule
+
     for name in table.status_columns:
         if name not in table.columns:
             continue
@@ -1405,12 +1422,12 @@ def _add_conditional_formats(worksheet: Worksheet, table: Table) -> None:
             colour = "FF" + rgb
             worksheet.conditional_formatting.add(
                 cells,
-                CellIsRule(
+                numbered(CellIsRule(
                     operator="equal",
                     formula=[_excel_string_literal(status)],
                     # Differential fills are drawn from bgColor in Excel, fgColor elsewhere.
                     fill=_solid_fill(colour),
-                ),
+                ), colour),
             )
     for name in table.data_bar_columns:
         if name not in table.columns:
@@ -1430,7 +1447,8 @@ def _add_conditional_formats(worksheet: Worksheet, table: Table) -> None:
         cells = _range(table.first_data_row, column, table.last_row, column)
         for formula, colour in zip(benchmark_formulas(a1(table.first_data_row, column),
                                                       benchmark), BENCHMARK_FILLS, strict=True):
-            worksheet.conditional_formatting.add(cells, _formula_rule(formula, colour))
+            worksheet.conditional_formatting.add(cells,
+                                                 numbered(_formula_rule(formula, colour), colour))
     heat = [table.col + table.columns.index(n) for n in table.heat_columns if n in table.columns]
     if heat:
         worksheet.conditional_formatting.add(

@@ -282,6 +282,31 @@ def test_status_columns_are_coloured_and_shares_get_data_bars(tmp_path: Path) ->
     assert [(v.type, float(v.val)) for v in bar.dataBar.cfvo] == [("num", 0.0), ("num", 1.0)]
 
 
+def test_conditional_styles_stay_right_beside_a_users_own(tmp_path: Path) -> None:
+    # sheetsync numbers its fills' differential styles itself, once per colour; a leader's
+    # own rules are numbered by openpyxl in the same list, and each must keep its own look
+    path = tmp_path / "dashboard.xlsx"
+    user_workbook(path)
+    workbook = openpyxl.load_workbook(path)
+    red = PatternFill(fill_type="solid", start_color="FFFF0000", end_color="FFFF0000")
+    workbook["Budget"].conditional_formatting.add(
+        "B2:B9", CellIsRule(operator="greaterThan", formula=["100"], fill=red))
+    workbook.save(path)
+    for _ in range(2):
+        write_workbook(path, [dashboard(), Sheet("Flags", tables=[team_table()])], now=NOW)
+    workbook = openpyxl.load_workbook(path)
+    (italic,) = [r for cf in workbook["Notes"].conditional_formatting for r in cf.rules]
+    assert italic.dxf.font.i and not (italic.dxf.fill and italic.dxf.fill.fill_type)
+    (over,) = [r for cf in workbook["Budget"].conditional_formatting for r in cf.rules]
+    assert over.dxf.fill.fgColor.rgb == "FFFF0000"
+    for tab in ("Dashboard", "Flags"):
+        status_rules = [r for cf in workbook[tab].conditional_formatting for r in cf.rules
+                        if r.type == "cellIs" and r.operator == "equal"]
+        assert status_rules, tab
+        for rule in status_rules:
+            assert rule.dxf.fill.fgColor.rgb.endswith(STATUS_COLOURS[rule.formula[0].strip('"')])
+
+
 def test_charts_draw_from_the_table_cells(tmp_path: Path) -> None:
     path = tmp_path / "dashboard.xlsx"
     write_workbook(path, [dashboard(rows=5)], now=NOW)
