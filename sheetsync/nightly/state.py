@@ -8,7 +8,9 @@
 * ``flags.json``: which flags the last run wrote to the dashboard, so the Flags tab can mark
   the new ones.
 
-The parse cache and the program snapshot live beside them (see :mod:`sheetsync.sources.cache`).
+The parse cache and the program snapshot live beside them (see :mod:`sheetsync.sources.cache`),
+and so do the workbook files' remembered hashes (``file_versions.json``, see
+:mod:`sheetsync.backends.excel.content_versions`).
 Every write here is best effort: losing one costs a catch-up run or a rewrite, never data.
 """
 
