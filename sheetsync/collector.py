@@ -37,6 +37,7 @@ collector running and with what it inherited frozen, as :func:`gc.freeze` advise
 from __future__ import annotations
 
 import atexit
+import functools
 import gc
 import os
 import threading
@@ -104,12 +105,8 @@ if hasattr(os, "register_at_fork"):  # not on Windows, which starts workers afre
     os.register_at_fork(after_in_child=paused._after_fork_in_child)
 
 
-_AT_EXIT: list[bool] = []
-
-
+@functools.cache  # registered once however often it is asked
 def freeze_at_exit() -> None:
     """Freeze every object when the process exits, so the interpreter's last collection has
-    nothing to walk (see the module docstring). Registered once however often it is asked."""
-    if not _AT_EXIT:
-        _AT_EXIT.append(True)
-        atexit.register(gc.freeze)
+    nothing to walk (see the module docstring)."""
+    atexit.register(gc.freeze)

@@ -81,7 +81,6 @@ def _json_loads(body: bytes) -> Any:
     return json.loads(body)
 
 
-
 ROLE_LEVEL = {"reader": 1, "commenter": 1, "writer": 2, "owner": 3}
 _ROLE_ALIASES = {"viewer": "reader", "editor": "writer", "reader": "reader",
                  "commenter": "commenter", "writer": "writer", "owner": "owner"}
